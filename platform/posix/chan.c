@@ -1,0 +1,105 @@
+/*
+ * POSIX channels: one AF_UNIX stream socket per end. A socket (not a pipe)
+ * because it is bidirectional and can be written with MSG_NOSIGNAL (or
+ * SO_NOSIGPIPE on macOS): a vanished peer must be a status, never a SIGPIPE
+ * that kills a user's program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef MSG_NOSIGNAL
+#define SEND_FLAGS MSG_NOSIGNAL
+#else
+#define SEND_FLAGS 0
+#endif
+
+mproc_status mproc__posix_set_cloexec(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+    return mproc__fail_os(errno, "fcntl", "%d, FD_CLOEXEC", fd);
+  return MPROC_OK;
+}
+
+mproc_status mproc__posix_socketpair(int sv[2]) {
+  int i;
+#if defined(SOCK_CLOEXEC) && !defined(MPROC_PORTABLE_POSIX)
+  /* Atomic close-on-exec: no window in which another thread's spawn inherits it. */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return mproc__fail_os(errno, "socketpair", "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC");
+#else
+  /* The portable path: the window before FD_CLOEXEC is closed by the spawn
+   * itself (POSIX_SPAWN_CLOEXEC_DEFAULT, closefrom, or the child's sweep). */
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+    return mproc__fail_os(errno, "socketpair", "AF_UNIX, SOCK_STREAM");
+#endif
+  for (i = 0; i < 2; i++) {
+    mproc_status st = mproc__posix_set_cloexec(sv[i]);
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+    if (st == MPROC_OK && setsockopt(sv[i], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) < 0)
+      st = mproc__fail_os(errno, "setsockopt", "SO_NOSIGPIPE");
+#endif
+    if (st != MPROC_OK) {
+      close(sv[0]);
+      close(sv[1]);
+      return st;
+    }
+  }
+  return MPROC_OK;
+}
+
+mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *got) {
+  ssize_t r;
+  do
+    r = read((int)chan->rd, buf, n);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    /* A reset connection is the peer dying mid-stream: report end-of-stream. */
+    if (errno == ECONNRESET) {
+      *got = 0;
+      return MPROC_OK;
+    }
+    return mproc__fail_os(errno, "read", "channel fd %d", (int)chan->rd);
+  }
+  *got = (size_t)r;
+  return MPROC_OK;
+}
+
+mproc_status mproc__chan_write(mproc__chan *chan, const void *buf, size_t n) {
+  const char *p = buf;
+  while (n) {
+    ssize_t r = send((int)chan->wr, p, n, SEND_FLAGS);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return mproc__fail_os(errno, "send", "channel fd %d", (int)chan->wr);
+    p += r;
+    n -= (size_t)r;
+  }
+  return MPROC_OK;
+}
+
+void mproc__chan_close(mproc__chan *chan) {
+  if (chan->rd != MPROC__NO_HANDLE)
+    close((int)chan->rd);
+  if (chan->wr != MPROC__NO_HANDLE && chan->wr != chan->rd)
+    close((int)chan->wr);
+  chan->rd = chan->wr = MPROC__NO_HANDLE;
+}
+
+mproc_status mproc__chan_attach(mproc__chan *chan, const char *spec) {
+  char *end;
+  long fd = strtol(spec, &end, 10);
+  if (end == spec || *end || fd < 3 || fd > 1 << 20)
+    return mproc__fail(MPROC_EPROTO, "bad channel spec \"%s\"", spec);
+  if (fcntl((int)fd, F_GETFD) < 0)
+    return mproc__fail_os(errno, "fcntl", "channel fd %ld", fd);
+  chan->rd = chan->wr = (mproc__handle)fd;
+  mproc__posix_close_inherited((int)fd);
+  return mproc__posix_set_cloexec((int)fd);
+}

@@ -1,0 +1,84 @@
+/*
+ * POSIX process-wide facts: executable path, pid, CPUs, liveness, exit.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
+#include <sched.h>
+#endif
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
+
+#include "internal.h"
+
+void mproc__exit_now(int code) { _exit(code); }
+int64_t mproc__self_pid(void) { return (int64_t)getpid(); }
+int mproc__last_os_error(void) { return errno; }
+
+void mproc__stdio_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, BUFSIZ); }
+
+int mproc__cpu_count(void) {
+  long n;
+#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
+  cpu_set_t set;
+  /* The CPUs this process may use, not the machine's: what a pool should size to. */
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+#endif
+  n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+mproc_status mproc__exe_path(char **path) {
+  char buf[PATH_MAX + 1];
+#ifdef __APPLE__
+  char real[PATH_MAX + 1];
+  uint32_t size = sizeof buf;
+  if (_NSGetExecutablePath(buf, &size) != 0)
+    return mproc__fail(MPROC_ERANGE, "_NSGetExecutablePath: path longer than %d", PATH_MAX);
+  if (!realpath(buf, real))
+    return mproc__fail_os(errno, "realpath", "%s", buf);
+  *path = mproc__strdup(real);
+#else
+  ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX);
+  if (n < 0)
+    return mproc__fail_os(errno, "readlink", "/proc/self/exe");
+  buf[n] = 0;
+  *path = mproc__strdup(buf);
+#endif
+  return *path ? MPROC_OK : mproc__fail(MPROC_ENOMEM, "executable path: out of memory");
+}
+
+/* A zombie has exited: on Linux /proc tells, elsewhere kill(0) is all there is
+ * (macOS's launchd reaps orphans promptly). */
+static int is_zombie(int64_t pid) {
+  char path[64], buf[512];
+  FILE *f;
+  char *paren;
+  int zombie = 0;
+  snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+  f = fopen(path, "r");
+  if (!f)
+    return 0;
+  if (fgets(buf, sizeof buf, f) && (paren = strrchr(buf, ')')) != NULL)
+    zombie = paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+  fclose(f);
+  return zombie;
+}
+
+int mproc__pid_alive(int64_t pid) {
+  if (pid <= 0)
+    return 0;
+  if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
+    return 0;
+  return !is_zombie(pid);
+}

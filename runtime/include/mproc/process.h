@@ -1,0 +1,224 @@
+/**
+ * @file mproc/process.h
+ * @brief The bootstrap, the function registry and the Process API.
+ *
+ * A child is always a fresh execution of the program (spawn semantics on
+ * every OS, never a fork-copy). It finds the code it must run by name in the
+ * registry given to mproc_init(), which must be the first thing main() does:
+ *
+ * @code
+ * static int greet(const mproc_args *args, mproc_args *result) {
+ *   const char *who;
+ *   (void)result;
+ *   if (mproc_args_get_str(args, 0, &who) != MPROC_OK) return 1;
+ *   printf("hello, %s from %lld\n", who, (long long)mproc_self_pid());
+ *   return 0;
+ * }
+ * static const mproc_function functions[] = {MPROC_FUNCTION(greet), MPROC_FUNCTIONS_END};
+ *
+ * int main(int argc, char **argv) {
+ *   mproc_process *p;
+ *   mproc_args *a;
+ *   int code;
+ *   if (mproc_init(&argc, &argv, functions) != MPROC_OK) return 1;  // a child never returns
+ *   mproc_args_create(&a);
+ *   mproc_args_add_str(a, "world");
+ *   mproc_process_create(&p, "greet", a, NULL);
+ *   mproc_process_start(p);
+ *   mproc_process_join(p, MPROC_WAIT_FOREVER);
+ *   mproc_process_exitcode(p, &code);
+ *   mproc_process_destroy(p);
+ *   mproc_args_destroy(a);
+ *   return code;
+ * }
+ * @endcode
+ *
+ * Inheritance is explicit: every descriptor and handle mproc creates is
+ * close-on-exec / non-inheritable, and a child receives only the standard
+ * streams and its own channel to the parent. A child never outlives its parent
+ * by accident: when the parent dies in any way (even SIGKILL), its children
+ * see their channel close and exit at once. When the parent exits normally,
+ * mproc (like Python) terminates its daemonic children and joins the others.
+ *
+ * Thread safety: the functions here may be called from any thread, but one
+ * ::mproc_process must not be used by two threads at once.
+ */
+#ifndef MPROC_PROCESS_H
+#define MPROC_PROCESS_H
+
+#include <stdint.h>
+
+#include "mproc/args.h"
+#include "mproc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * A function a child may run. @p args are the arguments the parent passed
+ * (never NULL; possibly empty). @p result may be filled with values to return
+ * (used by pools; NULL for a plain process). Return 0 on success; anything
+ * else means failure, which makes a process's exit code 1 (as an exception
+ * does in Python). Call exit(n) to end the process with status n.
+ */
+typedef int (*mproc_fn)(const mproc_args *args, mproc_args *result);
+
+/** One entry of the registry of functions children may run. */
+typedef struct mproc_function {
+  const char *name;
+  mproc_fn fn;
+} mproc_function;
+
+/** A registry entry whose name is the function's own name. */
+#define MPROC_FUNCTION(fn) {#fn, fn}
+/** Ends a registry. */
+#define MPROC_FUNCTIONS_END {0, 0}
+
+/** A timeout meaning "wait as long as it takes". Timeouts are milliseconds. */
+#define MPROC_WAIT_FOREVER (-1)
+
+/** Version of the parent-child protocol; a mismatch is MPROC_EPROTO. */
+#define MPROC_PROTOCOL_VERSION 1
+
+/**
+ * Initialises mproc. Call it first thing in main(), before any other mproc
+ * call and before the program acts on its arguments.
+ *
+ * In a process mproc spawned, this runs the requested function and exits the
+ * process with its result: it never returns there. In any other process it
+ * records the registry and returns.
+ *
+ * @param argc,argv  main()'s arguments (reserved for future flags; not changed now).
+ * @param registry   the functions children may run, ended by MPROC_FUNCTIONS_END;
+ *                   it must stay valid for the life of the program. Names must be
+ *                   unique and non-empty.
+ * @return MPROC_OK; MPROC_EINVAL (NULL argument, empty or duplicate name);
+ *         MPROC_ESTATE (called twice); an APR/OS status if APR fails to start.
+ */
+MPROC_API mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry);
+
+/**
+ * Sets the executable children are spawned from (Python's set_executable).
+ * The default is this program's own executable. The program named must call
+ * mproc_init() with a registry that has the functions it will be asked to run.
+ * @param path an existing executable, or NULL to restore the default.
+ * @return MPROC_OK, MPROC_ENOTINIT, MPROC_ENOMEM.
+ */
+MPROC_API mproc_status mproc_set_executable(const char *path);
+
+/** A child process: Python's multiprocessing.Process. */
+typedef struct mproc_process mproc_process;
+
+/** Options of mproc_process_create(). Zero-initialise, then set what you need. */
+typedef struct mproc_process_options {
+  /** The process name; default "Process-N" ("Process-1:2" in a child). */
+  const char *name;
+  /** Non-zero: a daemonic process, terminated when its parent exits; it may not
+   *  create children of its own. */
+  int daemon;
+} mproc_process_options;
+
+/**
+ * Creates (without starting) a process that will run @p function with a copy
+ * of @p args.
+ * @param[out] process the new process.
+ * @param function     a name in the registry.
+ * @param args         the arguments, or NULL for none; copied.
+ * @param options      NULL for the defaults.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOTINIT; MPROC_ENOFUNC (no such name
+ *         in this program's registry: checked before anything is spawned);
+ *         MPROC_ENOMEM.
+ */
+MPROC_API mproc_status mproc_process_create(mproc_process **process, const char *function,
+                                            const mproc_args *args,
+                                            const mproc_process_options *options);
+
+/**
+ * Spawns the child and sends it its function and arguments.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ESTATE (already started);
+ *         MPROC_EDAEMON (the caller is a daemonic process); an OS status when
+ *         the spawn fails (detail in mproc_last_error()).
+ */
+MPROC_API mproc_status mproc_process_start(mproc_process *process);
+
+/**
+ * Waits until the child exits, at most @p timeout_ms milliseconds
+ * (MPROC_WAIT_FOREVER: no limit; 0: just check).
+ * @return MPROC_OK (it has exited); MPROC_ETIMEDOUT (still running);
+ *         MPROC_EINVAL; MPROC_ESTATE (not started).
+ */
+MPROC_API mproc_status mproc_process_join(mproc_process *process, int64_t timeout_ms);
+
+/**
+ * Whether the child is running (started and not exited). Does not block.
+ * @return MPROC_OK, MPROC_EINVAL.
+ */
+MPROC_API mproc_status mproc_process_is_alive(mproc_process *process, int *alive);
+
+/**
+ * The child's exit code, as Python defines it: 0; the status it passed to
+ * exit(); 1 when its function failed; minus the signal number when a signal
+ * ended it. On Windows, terminate and kill end the child with codes that read
+ * back as -15 and -9, and other exit codes are reported as the process's
+ * exit code.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ESTATE (not started, or still
+ *         running: join it first).
+ */
+MPROC_API mproc_status mproc_process_exitcode(mproc_process *process, int *exitcode);
+
+/**
+ * The child's OS process id.
+ * @return MPROC_OK, MPROC_EINVAL, MPROC_ESTATE (not started).
+ */
+MPROC_API mproc_status mproc_process_pid(const mproc_process *process, int64_t *pid);
+
+/** The process's name (never NULL for a valid process). */
+MPROC_API const char *mproc_process_name(const mproc_process *process);
+
+/**
+ * Asks the child to end: SIGTERM on POSIX; on Windows TerminateProcess (there
+ * is no portable graceful request), reported as exit code -15. A child that
+ * already exited is left alone.
+ * @return MPROC_OK, MPROC_EINVAL, MPROC_ESTATE (not started), an OS status.
+ */
+MPROC_API mproc_status mproc_process_terminate(mproc_process *process);
+
+/**
+ * Ends the child at once: SIGKILL on POSIX, TerminateProcess on Windows
+ * (reported as exit code -9).
+ * @return MPROC_OK, MPROC_EINVAL, MPROC_ESTATE (not started), an OS status.
+ */
+MPROC_API mproc_status mproc_process_kill(mproc_process *process);
+
+/**
+ * Releases the process object. The child must not be running: join it (or
+ * kill and join it) first; a process never started may always be destroyed.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ESTATE (still running: nothing freed).
+ */
+MPROC_API mproc_status mproc_process_destroy(mproc_process *process);
+
+/**
+ * Lists the children of this process that are still running, reaping the
+ * ones that have exited (Python's active_children()).
+ * @param[out] list   up to @p capacity live children (may be NULL if capacity is 0).
+ * @param[out] count  the number of live children (may exceed capacity).
+ * @return MPROC_OK, MPROC_EINVAL, MPROC_ENOTINIT.
+ */
+MPROC_API mproc_status mproc_children_active(mproc_process **list, size_t capacity, size_t *count);
+
+/** This process's id. */
+MPROC_API int64_t mproc_self_pid(void);
+/** The id of the mproc parent that spawned this process; 0 in a process mproc did not spawn. */
+MPROC_API int64_t mproc_self_parent_pid(void);
+/** This process's name: "MainProcess", or the name its parent gave it. */
+MPROC_API const char *mproc_self_name(void);
+/** Non-zero in a daemonic child. */
+MPROC_API int mproc_self_is_daemon(void);
+/** The number of CPUs this process may run on (at least 1). */
+MPROC_API int mproc_cpu_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPROC_PROCESS_H */

@@ -1,0 +1,73 @@
+/*
+ * Runtime-internal helpers shared by runtime/ and platform/: error recording,
+ * the args codec, channel framing and the process-wide state.
+ */
+#ifndef MPROC_INTERNAL_H
+#define MPROC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc.h"
+#include "platform.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MPROC__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define MPROC__PRINTF(f, a)
+#endif
+
+/* Internal invariants only; user and OS errors are returned, never asserted. */
+#ifdef NDEBUG
+#define MPROC_ASSERT(x) ((void)0)
+#else
+#include <assert.h>
+#define MPROC_ASSERT(x) assert(x)
+#endif
+
+/* Records "<formatted detail>" for mproc_last_error() and returns @status. */
+mproc_status mproc__fail(mproc_status status, const char *fmt, ...) MPROC__PRINTF(2, 3);
+/* Records "<call>(<formatted detail>): <OS message> (<OS code>)" and returns
+ * the OS error as a status (APR_FROM_OS_ERROR). */
+mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...)
+    MPROC__PRINTF(3, 4);
+
+/* The args codec (runtime/args.c). Encoding: see the comment there. */
+mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
+mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
+
+/* Framed messages over a channel (runtime/frame.c). */
+enum mproc__frame_type { MPROC__FRAME_START = 1 };
+#define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
+mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
+                               size_t len);
+/* MPROC_ECLOSED when the stream ends cleanly before a frame; *payload is malloc'ed. */
+mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload,
+                               size_t *len);
+
+/* The bootstrap marker a child finds in argv[1]: "--mproc-child=<version>:<spec>". */
+#define MPROC__MARKER_PREFIX "--mproc-child="
+
+/* Process-wide state (runtime/init.c). */
+int mproc__is_initialized(void);
+const mproc_function *mproc__registry_find(const char *name);
+/* The executable children are spawned from; owned by the runtime. */
+const char *mproc__executable(void);
+/* This process's identity ("" in the main process, "1:2" in a grandchild). */
+const char *mproc__self_identity(void);
+void mproc__self_set(const char *name, const char *identity, int daemon, int64_t parent_pid);
+
+/* The one process-wide mutex: children list, executable path. */
+void mproc__lock(void);
+void mproc__unlock(void);
+
+/* Child bookkeeping for active_children and exit handling (runtime/process.c). */
+void mproc__children_at_exit(void);
+
+/* A malloc'ed copy of s, or NULL. */
+char *mproc__strdup(const char *s);
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t mproc__now_ms(void);
+
+#endif /* MPROC_INTERNAL_H */

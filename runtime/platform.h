@@ -1,0 +1,107 @@
+/*
+ * The internal contract between the portable runtime and the platforms.
+ *
+ * platform/posix and platform/win32 each implement every function declared
+ * here, one file per concept (chan.c, proc.c, sys.c). runtime/ never uses
+ * #ifdef _WIN32: whatever differs between operating systems is behind this
+ * header. Functions returning mproc_status record their detail with
+ * mproc__fail()/mproc__fail_os() (runtime/internal.h) before returning.
+ */
+#ifndef MPROC_PLATFORM_H
+#define MPROC_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/status.h"
+
+/* A file descriptor (POSIX) or a HANDLE (Windows), whichever the OS uses. */
+typedef intptr_t mproc__handle;
+#define MPROC__NO_HANDLE ((mproc__handle)-1)
+
+/*
+ * One end of a parent-child channel: a reliable, ordered, bidirectional byte
+ * stream. POSIX uses one AF_UNIX socket (rd == wr); Windows a pair of
+ * anonymous pipes. Invariant: each end exists in exactly one process, so a
+ * read returning end-of-stream means the peer process has exited (or closed
+ * its end on purpose); this is how parents see child deaths and children see
+ * parent deaths.
+ */
+typedef struct mproc__chan {
+  mproc__handle rd;
+  mproc__handle wr;
+} mproc__chan;
+
+#define MPROC__CHAN_INIT {MPROC__NO_HANDLE, MPROC__NO_HANDLE}
+
+/* Reads up to n bytes; *got == 0 means end-of-stream. Retries EINTR. */
+mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *got);
+/* Writes all n bytes. A vanished peer is an OS status (EPIPE/ERROR_NO_DATA), never a signal. */
+mproc_status mproc__chan_write(mproc__chan *chan, const void *buf, size_t n);
+/* Closes both handles (once) and resets them to MPROC__NO_HANDLE. */
+void mproc__chan_close(mproc__chan *chan);
+
+/*
+ * The OS side of one child. The runtime owns the struct; the platform fills
+ * it in mproc__proc_spawn() and releases what it holds in mproc__proc_release().
+ */
+typedef struct mproc__proc {
+  int64_t pid;
+  mproc__handle handle; /* Windows: the process handle; POSIX: unused */
+  mproc__chan chan;     /* the parent's end of the channel */
+  int exited;           /* set once the child has been reaped */
+  int exitcode;         /* valid when exited: Python's exitcode convention */
+} mproc__proc;
+
+/*
+ * Spawns a fresh execution of @exe whose command line is
+ * `exe <marker><channel spec>`: @marker is the runtime's bootstrap prefix and
+ * the platform appends how the child finds its end of a new channel. Only the
+ * standard streams and the child's channel end are passed to the child; the
+ * parent keeps the other end in proc->chan. With @new_group the child gets its
+ * own process group (so a terminal's Ctrl-C does not reach it). On Windows the
+ * child is also put in a kill-on-close job object when the OS allows it.
+ */
+mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *marker,
+                               int new_group);
+
+/*
+ * Waits up to timeout_ms (MPROC_WAIT_FOREVER: no limit) for the child to exit
+ * and reaps it: MPROC_OK with proc->exited and proc->exitcode set, or
+ * MPROC_ETIMEDOUT. Calling it again after the child was reaped returns MPROC_OK.
+ */
+mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms);
+
+/* Ends the child: force == 0 asks (SIGTERM), force != 0 kills (SIGKILL).
+ * A child already reaped is left alone. */
+mproc_status mproc__proc_signal(mproc__proc *proc, int force);
+
+/* Closes the channel and any OS handle; the child must have been reaped. */
+void mproc__proc_release(mproc__proc *proc);
+
+/*
+ * Child side: parses the channel spec the parent appended to the marker,
+ * validates it, and makes the handles close-on-exec again so that the child's
+ * own children (or a system() call) never inherit them.
+ */
+mproc_status mproc__chan_attach(mproc__chan *chan, const char *spec);
+
+/* Ends this process at once with @code, running no atexit handler. Used when
+ * the parent has died: there is nobody left to report to. */
+void mproc__exit_now(int code);
+
+/* Makes stdout line-buffered (unbuffered where the C runtime has no line
+ * buffering) so that the output of parents and children interleaves as lines. */
+void mproc__stdio_line_buffered(void);
+
+/* The path of this program's executable; *path is malloc'ed. */
+mproc_status mproc__exe_path(char **path);
+
+int64_t mproc__self_pid(void);
+int mproc__cpu_count(void);
+/* Non-zero while a process with this id exists and has not exited (zombies count as exited). */
+int mproc__pid_alive(int64_t pid);
+/* The OS's last error code (errno / GetLastError()), for mproc__fail_os(). */
+int mproc__last_os_error(void);
+
+#endif /* MPROC_PLATFORM_H */

@@ -1,0 +1,60 @@
+# shellcheck shell=sh
+# Wine environment for running the mingw-w64 cross-compiled tests.
+#
+# Source it (POSIX sh compatible):
+#     . scripts/wine-env.sh
+#     ctest --test-dir build-mingw --output-on-failure
+#
+# Exports WINEDEBUG, WINEPREFIX, WINEDLLOVERRIDES and creates the
+# 64-bit prefix once (wineboot --init, no GUI, no stdin needed). Concurrent
+# first-time callers are serialised with flock. An already set WINEPREFIX or
+# WINEDEBUG is respected.
+
+export WINEDEBUG="${WINEDEBUG:--all}"
+export WINEPREFIX="${WINEPREFIX:-${HOME}/.cache/mproc/wineprefix}"
+# Empty override = "disabled": never offers to install Mono / Gecko.
+export WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"
+
+_mproc_wine_init() {
+    if ! command -v wine >/dev/null 2>&1 || ! command -v wineboot >/dev/null 2>&1; then
+        echo "wine-env.sh: wine not installed (run scripts/mingw-deps.sh)" >&2
+        return 1
+    fi
+    [ -f "${WINEPREFIX}/system.reg" ] && [ -f "${WINEPREFIX}/.mproc-wineboot-done" ] && return 0
+
+    mkdir -p "$(dirname "${WINEPREFIX}")" || return 1
+    _mproc_lock="$(dirname "${WINEPREFIX}")/.$(basename "${WINEPREFIX}").lock"
+    (
+        if command -v flock >/dev/null 2>&1; then
+            flock 9 || exit 1
+        fi
+        # Re-check under the lock: another process may have finished it.
+        if [ -f "${WINEPREFIX}/system.reg" ] && [ -f "${WINEPREFIX}/.mproc-wineboot-done" ]; then
+            exit 0
+        fi
+        echo "wine-env.sh: initialising wine prefix ${WINEPREFIX} (one-time)" >&2
+        # No DISPLAY: wine runs headless; keep it from trying an X server.
+        env -u DISPLAY WINEARCH="${WINEARCH:-win64}" wineboot --init </dev/null >/dev/null 2>&1 || {
+            echo "wine-env.sh: wineboot --init failed" >&2
+            exit 1
+        }
+        # Wait for wineserver to flush the registry and exit.
+        wineserver -w </dev/null >/dev/null 2>&1 || true
+        [ -f "${WINEPREFIX}/system.reg" ] || {
+            echo "wine-env.sh: ${WINEPREFIX}/system.reg missing after wineboot" >&2
+            exit 1
+        }
+        : > "${WINEPREFIX}/.mproc-wineboot-done"
+    ) 9>"${_mproc_lock}"
+}
+
+_mproc_wine_init
+_mproc_wine_rc=$?
+unset -f _mproc_wine_init
+unset _mproc_lock
+if [ "${_mproc_wine_rc}" -ne 0 ]; then
+    unset _mproc_wine_rc
+    # 'return' when sourced, 'exit' when executed directly.
+    return 1 2>/dev/null || exit 1
+fi
+unset _mproc_wine_rc

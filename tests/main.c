@@ -1,0 +1,81 @@
+/*
+ * The test runner: `mproc_tests [--suite NAME] [--list]`.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests.h"
+
+static const test_suite *const suites[] = {&suite_error, &suite_args, &suite_process,
+                                           &suite_init};
+#define NSUITES (sizeof suites / sizeof suites[0])
+
+void t_check_status(mproc_status got, mproc_status want, const char *what, const char *file,
+                    int line) {
+  if (got != want)
+    fprintf(stderr, "\n%s:%d: %s returned %s (%d: %s), wanted %s; detail: %s\n", file, line,
+            what, mproc_status_name(got), got, mproc_strerror(got), mproc_status_name(want),
+            mproc_last_error());
+  CU_assertImplementation(got == want, (unsigned)line, what, file, "", CU_FALSE);
+}
+
+/* Every suite's child functions, merged into the one registry mproc_init() takes. */
+static mproc_function *merged_registry(void) {
+  static mproc_function all[256];
+  size_t n = 0, i;
+  const mproc_function *f;
+  for (i = 0; i < NSUITES; i++)
+    for (f = suites[i]->functions; f && f->name; f++)
+      if (n < sizeof all / sizeof all[0] - 1)
+        all[n++] = *f;
+  all[n].name = NULL;
+  all[n].fn = NULL;
+  return all;
+}
+
+int main(int argc, char **argv) {
+  const char *only = NULL;
+  unsigned failures;
+  size_t i;
+  int a;
+  mproc_status st = mproc_init(&argc, &argv, merged_registry());
+  if (st != MPROC_OK) {
+    fprintf(stderr, "mproc_init: %s\n", mproc_last_error());
+    return 2;
+  }
+  for (a = 1; a < argc; a++) {
+    if (strcmp(argv[a], "--suite") == 0 && a + 1 < argc)
+      only = argv[++a];
+    else if (strcmp(argv[a], "--list") == 0) {
+      for (i = 0; i < NSUITES; i++)
+        printf("%s\n", suites[i]->name);
+      return 0;
+    } else {
+      fprintf(stderr, "usage: %s [--suite NAME] [--list]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (CU_initialize_registry() != CUE_SUCCESS)
+    return 2;
+  for (i = 0; i < NSUITES; i++) {
+    CU_SuiteInfo info[2] = {{NULL, NULL, NULL, NULL, NULL, NULL}, CU_SUITE_INFO_NULL};
+    if (only && strcmp(only, suites[i]->name) != 0)
+      continue;
+    info[0].pName = suites[i]->name;
+    info[0].pTests = (CU_TestInfo *)suites[i]->tests;
+    if (CU_register_suites(info) != CUE_SUCCESS)
+      return 2;
+  }
+  if (CU_get_registry()->uiNumberOfSuites == 0) {
+    fprintf(stderr, "no suite named %s\n", only ? only : "(none)");
+    CU_cleanup_registry();
+    return 2;
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  CU_cleanup_registry();
+  return failures ? 1 : 0;
+}

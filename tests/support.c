@@ -1,0 +1,158 @@
+/*
+ * Test helpers: process shortcuts, time, temp files, and the per-OS probes
+ * the inheritance tests need (the only #ifdef _WIN32 in tests/).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_file_io.h>
+#include <apr_general.h>
+#include <apr_time.h>
+
+#include "platform.h"
+#include "tests.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+/* Bound on any join in the tests: long enough for a slow CI machine, short
+ * enough that a hang fails the test instead of the CTest timeout. */
+#define T_JOIN_BOUND_MS 30000
+
+mproc_process *t_start(const char *fn, mproc_args *args, const mproc_process_options *opts) {
+  mproc_process *p = NULL;
+  T_OK(mproc_process_create(&p, fn, args, opts));
+  if (p)
+    T_OK(mproc_process_start(p));
+  return p;
+}
+
+int t_finish(mproc_process *p) {
+  int code = -1000;
+  if (!p)
+    return code;
+  if (mproc_process_join(p, T_JOIN_BOUND_MS) != MPROC_OK) {
+    CU_FAIL("child did not exit in time; killing it");
+    mproc_process_kill(p);
+    mproc_process_join(p, MPROC_WAIT_FOREVER);
+  }
+  T_OK(mproc_process_exitcode(p, &code));
+  T_OK(mproc_process_destroy(p));
+  return code;
+}
+
+int64_t t_now_ms(void) { return (int64_t)(apr_time_now() / 1000); }
+void t_sleep_ms(int64_t ms) { apr_sleep((apr_interval_time_t)ms * 1000); }
+
+int t_wait_pid_gone(int64_t pid, int64_t timeout_ms) {
+  int64_t end = t_now_ms() + timeout_ms;
+  while (mproc__pid_alive(pid)) {
+    if (t_now_ms() > end)
+      return 0;
+    t_sleep_ms(10);
+  }
+  return 1;
+}
+
+char *t_temp_path(const char *tag) {
+  static unsigned serial;
+  apr_pool_t *pool;
+  const char *dir = NULL;
+  char *path = malloc(1024);
+  apr_pool_create(&pool, NULL);
+  if (apr_temp_dir_get(&dir, pool) != APR_SUCCESS)
+    dir = ".";
+  snprintf(path, 1024, "%s/mproc-test-%lld-%u-%s", dir, (long long)mproc_self_pid(), ++serial,
+           tag);
+  apr_pool_destroy(pool);
+  return path;
+}
+
+int t_read_file(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  size_t n;
+  if (!f)
+    return 0;
+  n = fread(buf, 1, cap - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  return 1;
+}
+
+int t_write_file(const char *path, const char *text) {
+  char tmp[1100];
+  FILE *f;
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  f = fopen(tmp, "wb");
+  if (!f)
+    return 0;
+  fputs(text, f);
+  fclose(f);
+  remove(path);
+  return rename(tmp, path) == 0;
+}
+
+#ifdef _WIN32
+void t_kill_pid(int64_t pid) {
+  HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, (DWORD)pid);
+  if (h) {
+    TerminateProcess(h, 1);
+    CloseHandle(h);
+  }
+}
+
+intptr_t t_open_inheritable(const char *path) {
+  SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+  HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                         &sa, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+  return h == INVALID_HANDLE_VALUE ? -1 : (intptr_t)h;
+}
+
+void t_close_handle(intptr_t h) { CloseHandle((HANDLE)h); }
+
+/* The handle is "the file" if it is a disk file whose size matches the
+ * distinctive size the test gave it: handle values are small integers that
+ * the child may reuse for its own objects, so validity alone proves nothing. */
+int t_handle_is_file(intptr_t h, const char *path) {
+  BY_HANDLE_FILE_INFORMATION mine, theirs;
+  HANDLE f;
+  int same;
+  if (GetFileType((HANDLE)h) != FILE_TYPE_DISK ||
+      !GetFileInformationByHandle((HANDLE)h, &mine))
+    return 0;
+  f = CreateFileA(path, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                  OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+  if (f == INVALID_HANDLE_VALUE)
+    return 0;
+  same = GetFileInformationByHandle(f, &theirs) &&
+         mine.dwVolumeSerialNumber == theirs.dwVolumeSerialNumber &&
+         mine.nFileIndexHigh == theirs.nFileIndexHigh && mine.nFileIndexLow == theirs.nFileIndexLow;
+  CloseHandle(f);
+  return same;
+}
+#else
+void t_kill_pid(int64_t pid) {
+  if (pid > 0)
+    kill((pid_t)pid, SIGKILL);
+}
+
+intptr_t t_open_inheritable(const char *path) {
+  /* No O_CLOEXEC on purpose: the careless descriptor a spawn must not pass on. */
+  return open(path, O_RDWR | O_CREAT, 0600);
+}
+
+void t_close_handle(intptr_t h) { close((int)h); }
+
+int t_handle_is_file(intptr_t h, const char *path) {
+  struct stat a, b;
+  return fstat((int)h, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+#endif

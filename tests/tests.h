@@ -1,0 +1,61 @@
+/*
+ * The test program: one executable, one CUnit suite per runtime concept.
+ * It is an mproc program itself: main() calls mproc_init() with the child
+ * functions every suite contributes, so tests spawn their own executable as
+ * users' programs do. Children report through exit codes and files; parents
+ * assert.
+ */
+#ifndef MPROC_TESTS_H
+#define MPROC_TESTS_H
+
+#include <CUnit/CUnit.h>
+#include <stdint.h>
+
+#include "mproc.h"
+
+/* A suite: its name (the CTest entry), its tests, and the child functions it needs. */
+typedef struct test_suite {
+  const char *name;
+  const CU_TestInfo *tests;
+  const mproc_function *functions; /* may be NULL */
+} test_suite;
+
+extern const test_suite suite_error;
+extern const test_suite suite_args;
+extern const test_suite suite_process;
+extern const test_suite suite_init;
+
+/* Asserts st == MPROC_OK and prints the detail when it is not. */
+#define T_OK(expr) t_check_status((expr), MPROC_OK, #expr, __FILE__, __LINE__)
+/* Asserts the status equals want. */
+#define T_STATUS(expr, want) t_check_status((expr), (want), #expr, __FILE__, __LINE__)
+void t_check_status(mproc_status got, mproc_status want, const char *what, const char *file,
+                    int line);
+
+/* ---- process helpers (tests/support.c) ---- */
+/* Creates and starts @fn with @args; asserts success. */
+mproc_process *t_start(const char *fn, mproc_args *args, const mproc_process_options *opts);
+/* Joins (with a generous hang-catching bound), returns the exit code, destroys. */
+int t_finish(mproc_process *p);
+/* Milliseconds since an arbitrary start. */
+int64_t t_now_ms(void);
+void t_sleep_ms(int64_t ms);
+/* Polls until the process is gone or @timeout_ms passes; non-zero if gone. */
+int t_wait_pid_gone(int64_t pid, int64_t timeout_ms);
+/* Kills a process by pid (cleanup after a failed test). */
+void t_kill_pid(int64_t pid);
+/* A fresh path in the temporary directory (malloc'ed). */
+char *t_temp_path(const char *tag);
+/* Reads a whole small file into buf (NUL-terminated); non-zero on success. */
+int t_read_file(const char *path, char *buf, size_t cap);
+/* Writes text to a file atomically enough for tests (write then rename). */
+int t_write_file(const char *path, const char *text);
+
+/* ---- inheritance probes (tests/support.c, per OS) ---- */
+/* Opens @path as an inheritable fd/handle (deliberately, as careless user code would). */
+intptr_t t_open_inheritable(const char *path);
+void t_close_handle(intptr_t h);
+/* Non-zero if handle/fd @h is open in this process and refers to @path. */
+int t_handle_is_file(intptr_t h, const char *path);
+
+#endif
