@@ -54,7 +54,7 @@ static size_t item_encoded_size(const item *it) {
 }
 
 mproc_status mproc_args_create(mproc_args **args) {
-  mproc_args *a;
+  mproc_args *a = NULL;
   if (!args)
     return mproc__fail(MPROC_EINVAL, "mproc_args_create: args is NULL");
   a = calloc(1, sizeof *a);
@@ -83,8 +83,7 @@ static mproc_status push(mproc_args *a, const item *it, const char *fn) {
   if (a->count >= MPROC_ARGS_MAX_COUNT)
     return mproc__fail(MPROC_ERANGE, "%s: more than %u values", fn, MPROC_ARGS_MAX_COUNT);
   if (size > MPROC_ARGS_MAX_SIZE - a->encoded_size)
-    return mproc__fail(MPROC_ERANGE, "%s: encoding would exceed %u bytes", fn,
-                       MPROC_ARGS_MAX_SIZE);
+    return mproc__fail(MPROC_ERANGE, "%s: encoding would exceed %u bytes", fn, MPROC_ARGS_MAX_SIZE);
   if (a->count == a->capacity) {
     size_t cap = a->capacity ? a->capacity * 2 : 8;
     item *grown = realloc(a->items, cap * sizeof *grown);
@@ -184,7 +183,7 @@ static mproc_status lookup(const mproc_args *a, size_t index, mproc_type type, c
 }
 
 mproc_status mproc_args_type(const mproc_args *args, size_t index, mproc_type *type) {
-  const item *it;
+  const item *it = NULL;
   mproc_status st = lookup(args, index, (mproc_type)0, type, &it, "mproc_args_type");
   if (st == MPROC_OK)
     *type = it->type;
@@ -192,7 +191,7 @@ mproc_status mproc_args_type(const mproc_args *args, size_t index, mproc_type *t
 }
 
 mproc_status mproc_args_get_i64(const mproc_args *args, size_t index, int64_t *value) {
-  const item *it;
+  const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_I64, value, &it, "mproc_args_get_i64");
   if (st == MPROC_OK)
     *value = it->v.i64;
@@ -200,7 +199,7 @@ mproc_status mproc_args_get_i64(const mproc_args *args, size_t index, int64_t *v
 }
 
 mproc_status mproc_args_get_f64(const mproc_args *args, size_t index, double *value) {
-  const item *it;
+  const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_F64, value, &it, "mproc_args_get_f64");
   if (st == MPROC_OK)
     *value = it->v.f64;
@@ -208,7 +207,7 @@ mproc_status mproc_args_get_f64(const mproc_args *args, size_t index, double *va
 }
 
 mproc_status mproc_args_get_bool(const mproc_args *args, size_t index, int *value) {
-  const item *it;
+  const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_BOOL, value, &it, "mproc_args_get_bool");
   if (st == MPROC_OK)
     *value = it->v.b;
@@ -216,7 +215,7 @@ mproc_status mproc_args_get_bool(const mproc_args *args, size_t index, int *valu
 }
 
 mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char **value) {
-  const item *it;
+  const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_STR, value, &it, "mproc_args_get_str");
   if (st == MPROC_OK)
     *value = (const char *)it->v.buf.data;
@@ -225,7 +224,7 @@ mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char
 
 mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index, const void **data,
                                   size_t *size) {
-  const item *it;
+  const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_BYTES, data, &it, "mproc_args_get_bytes");
   if (st == MPROC_OK && !size)
     st = mproc__fail(MPROC_EINVAL, "mproc_args_get_bytes: size is NULL");
@@ -342,8 +341,7 @@ static mproc_status decode_item(mproc_args *a, const uint8_t **p, size_t *left) 
     q += 4;
     *left -= 4;
     if (n > *left)
-      return mproc__fail(MPROC_EPROTO, "arguments: length %u exceeds the %zu bytes left", n,
-                         *left);
+      return mproc__fail(MPROC_EPROTO, "arguments: length %u exceeds the %zu bytes left", n, *left);
     if (it.type == MPROC_TYPE_STR && n && memchr(q, 0, n))
       return mproc__fail(MPROC_EPROTO, "arguments: string holds a NUL byte");
     st = push_buf(a, it.type, q, n, "decoding arguments");
@@ -360,7 +358,7 @@ static mproc_status decode_item(mproc_args *a, const uint8_t **p, size_t *left) 
 }
 
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **out) {
-  mproc_args *a;
+  mproc_args *a = NULL;
   uint32_t count, i;
   size_t left;
   mproc_status st;

@@ -47,16 +47,14 @@ static mproc_status read_exact(mproc__chan *chan, uint8_t *buf, size_t n, int *e
       return st;
     if (got == 0) {
       *eof = done == 0;
-      return mproc__fail(MPROC_EPROTO, "channel closed inside a frame (%zu of %zu bytes)", done,
-                         n);
+      return mproc__fail(MPROC_EPROTO, "channel closed inside a frame (%zu of %zu bytes)", done, n);
     }
     done += got;
   }
   return MPROC_OK;
 }
 
-mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload,
-                               size_t *len) {
+mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len) {
   uint8_t h[FRAME_HEADER];
   uint8_t *body = NULL;
   uint32_t n;

@@ -42,8 +42,7 @@ enum mproc__frame_type { MPROC__FRAME_START = 1 };
 mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
                                size_t len);
 /* MPROC_ECLOSED when the stream ends cleanly before a frame; *payload is malloc'ed. */
-mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload,
-                               size_t *len);
+mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len);
 
 /* The bootstrap marker a child finds in argv[1]: "--mproc-child=<version>:<spec>". */
 #define MPROC__MARKER_PREFIX "--mproc-child="

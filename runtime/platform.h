@@ -32,7 +32,8 @@ typedef struct mproc__chan {
   mproc__handle wr;
 } mproc__chan;
 
-#define MPROC__CHAN_INIT {MPROC__NO_HANDLE, MPROC__NO_HANDLE}
+#define MPROC__CHAN_INIT                                                                           \
+  { MPROC__NO_HANDLE, MPROC__NO_HANDLE }
 
 /* Reads up to n bytes; *got == 0 means end-of-stream. Retries EINTR. */
 mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *got);

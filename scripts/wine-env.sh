@@ -5,7 +5,7 @@
 #     . scripts/wine-env.sh
 #     ctest --test-dir build-mingw --output-on-failure
 #
-# Exports WINEDEBUG, WINEPREFIX, WINEDLLOVERRIDES and creates the
+# Exports WINEDEBUG, WINEPREFIX, WINEDLLOVERRIDES, WINEPATH and creates the
 # 64-bit prefix once (wineboot --init, no GUI, no stdin needed). Concurrent
 # first-time callers are serialised with flock. An already set WINEPREFIX or
 # WINEDEBUG is respected.
@@ -14,6 +14,25 @@ export WINEDEBUG="${WINEDEBUG:--all}"
 export WINEPREFIX="${WINEPREFIX:-${HOME}/.cache/mproc/wineprefix}"
 # Empty override = "disabled": never offers to install Mono / Gecko.
 export WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"
+
+# Let non-static binaries/DLLs (e.g. BUILD_SHARED_LIBS=ON) find mingw's
+# runtime DLLs (libgcc_s_seh-1, libstdc++-6, libwinpthread-1) via Z:\.
+_mproc_add_winepath() {
+    [ -d "$1" ] || return 0
+    _mproc_w="Z:$(printf '%s' "$1" | tr '/' '\\')"
+    case ";${WINEPATH:-};" in
+        *";${_mproc_w};"*) ;;
+        *) WINEPATH="${WINEPATH:+${WINEPATH};}${_mproc_w}" ;;
+    esac
+}
+if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+    _mproc_d=$(x86_64-w64-mingw32-gcc -print-file-name=libgcc_s_seh-1.dll 2>/dev/null)
+    [ -f "${_mproc_d}" ] && _mproc_add_winepath "$(dirname "${_mproc_d}")"
+fi
+_mproc_add_winepath /usr/x86_64-w64-mingw32/lib
+[ -n "${WINEPATH:-}" ] && export WINEPATH
+unset -f _mproc_add_winepath
+unset _mproc_w _mproc_d
 
 _mproc_wine_init() {
     if ! command -v wine >/dev/null 2>&1 || ! command -v wineboot >/dev/null 2>&1; then

@@ -129,10 +129,10 @@ static void test_decoder_rejects_garbage(void) {
   static const uint8_t huge_count[] = {'M', 'A', 1, 0, 0xff, 0xff, 0xff, 0xff, 1, 0};
   static const uint8_t bad_tag[] = {'M', 'A', 1, 0, 1, 0, 0, 0, 99, 0};
   static const uint8_t bad_bool[] = {'M', 'A', 1, 0, 1, 0, 0, 0, MPROC_TYPE_BOOL, 2};
-  static const uint8_t long_str[] = {'M', 'A', 1, 0, 1, 0, 0, 0, MPROC_TYPE_STR, 0xff, 0xff,
-                                     0xff, 0x7f, 'a'};
-  static const uint8_t nul_str[] = {'M', 'A', 1, 0, 1, 0, 0, 0, MPROC_TYPE_STR, 3, 0, 0, 0,
-                                    'a', 0, 'b'};
+  static const uint8_t long_str[] = {'M',  'A',  1,    0,    1,  0, 0, 0, MPROC_TYPE_STR,
+                                     0xff, 0xff, 0xff, 0x7f, 'a'};
+  static const uint8_t nul_str[] = {'M', 'A', 1, 0, 1,   0, 0,  0, MPROC_TYPE_STR,
+                                    3,   0,   0, 0, 'a', 0, 'b'};
   static const uint8_t ok_empty[] = {'M', 'A', 1, 0, 0, 0, 0, 0};
   mproc_args *b = NULL;
   T_STATUS(mproc__args_decode(bad_version, sizeof bad_version, &b), MPROC_EPROTO);

@@ -40,8 +40,7 @@ static int child_middle(const mproc_args *a, mproc_args *r) {
   int64_t dpid = 0, npid = 0;
   mproc_process *d = start_sleeper(1), *n = start_sleeper(0);
   (void)r;
-  if (mproc_args_get_str(a, 0, &path) || mproc_process_pid(d, &dpid) ||
-      mproc_process_pid(n, &npid))
+  if (mproc_args_get_str(a, 0, &path) || mproc_process_pid(d, &dpid) || mproc_process_pid(n, &npid))
     return 1;
   snprintf(text, sizeof text, "%lld %lld", (long long)dpid, (long long)npid);
   t_write_file(path, text);
@@ -72,8 +71,8 @@ static int child_leaves_children(const mproc_args *a, mproc_args *r) {
 }
 
 static void test_registry_is_validated(void) {
-  static const mproc_function dup[] = {MPROC_FUNCTION(child_middle),
-                                       {"child_middle", child_middle}, MPROC_FUNCTIONS_END};
+  static const mproc_function dup[] = {
+      MPROC_FUNCTION(child_middle), {"child_middle", child_middle}, MPROC_FUNCTIONS_END};
   static const mproc_function unnamed[] = {{"", child_middle}, MPROC_FUNCTIONS_END};
   static const mproc_function good[] = {MPROC_FUNCTION(child_middle), MPROC_FUNCTIONS_END};
   int argc = 1;
@@ -176,8 +175,8 @@ static void test_bootstrap_rejects_bad_parents(void) {
   static const uint8_t bad_version[12] = {'M', 'P', 'R', 'C', 9, 0, 1, 0, 0, 0, 0, 0};
   static const uint8_t too_long[12] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 0xff, 0xff, 0xff, 0x7f};
   static const uint8_t truncated[16] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 100, 0, 0, 0, 'M', 'A'};
-  static const uint8_t garbage_start[20] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 8, 0, 0, 0,
-                                            'M', 'A', 1,   0,   0, 0, 0, 0};
+  static const uint8_t garbage_start[20] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 8, 0,
+                                            0,   0,   'M', 'A', 1, 0, 0, 0, 0, 0};
   CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "999:", NULL, 0), 1);
   CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", NULL, 0), 1);
   CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", bad_magic, 12), 1);
@@ -195,9 +194,8 @@ static const CU_TestInfo tests[] = {
     {"bootstrap rejects bad parents", test_bootstrap_rejects_bad_parents},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(child_check_inherit),
-                                           MPROC_FUNCTION(child_middle),
-                                           MPROC_FUNCTION(child_leaves_children),
-                                           MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(child_check_inherit), MPROC_FUNCTION(child_middle),
+    MPROC_FUNCTION(child_leaves_children), MPROC_FUNCTIONS_END};
 
 const test_suite suite_init = {"init", tests, functions};

@@ -8,15 +8,14 @@
 
 #include "tests.h"
 
-static const test_suite *const suites[] = {&suite_error, &suite_args, &suite_process,
-                                           &suite_init};
+static const test_suite *const suites[] = {&suite_error, &suite_args, &suite_process, &suite_init};
 #define NSUITES (sizeof suites / sizeof suites[0])
 
 void t_check_status(mproc_status got, mproc_status want, const char *what, const char *file,
                     int line) {
   if (got != want)
-    fprintf(stderr, "\n%s:%d: %s returned %s (%d: %s), wanted %s; detail: %s\n", file, line,
-            what, mproc_status_name(got), got, mproc_strerror(got), mproc_status_name(want),
+    fprintf(stderr, "\n%s:%d: %s returned %s (%d: %s), wanted %s; detail: %s\n", file, line, what,
+            mproc_status_name(got), got, mproc_strerror(got), mproc_status_name(want),
             mproc_last_error());
   CU_assertImplementation(got == want, (unsigned)line, what, file, "", CU_FALSE);
 }

@@ -305,10 +305,8 @@ static const CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {
-    MPROC_FUNCTION(child_ok),        MPROC_FUNCTION(child_fail),
-    MPROC_FUNCTION(child_exit),      MPROC_FUNCTION(child_abort),
-    MPROC_FUNCTION(child_sleep),     MPROC_FUNCTION(child_check_args),
-    MPROC_FUNCTION(child_self_info), MPROC_FUNCTION(child_spawn),
-    MPROC_FUNCTIONS_END};
+    MPROC_FUNCTION(child_ok),        MPROC_FUNCTION(child_fail),  MPROC_FUNCTION(child_exit),
+    MPROC_FUNCTION(child_abort),     MPROC_FUNCTION(child_sleep), MPROC_FUNCTION(child_check_args),
+    MPROC_FUNCTION(child_self_info), MPROC_FUNCTION(child_spawn), MPROC_FUNCTIONS_END};
 
 const test_suite suite_process = {"process", tests, functions};

@@ -69,8 +69,7 @@ char *t_temp_path(const char *tag) {
   apr_pool_create(&pool, NULL);
   if (apr_temp_dir_get(&dir, pool) != APR_SUCCESS)
     dir = ".";
-  snprintf(path, 1024, "%s/mproc-test-%lld-%u-%s", dir, (long long)mproc_self_pid(), ++serial,
-           tag);
+  snprintf(path, 1024, "%s/mproc-test-%lld-%u-%s", dir, (long long)mproc_self_pid(), ++serial, tag);
   apr_pool_destroy(pool);
   return path;
 }
@@ -124,8 +123,7 @@ int t_handle_is_file(intptr_t h, const char *path) {
   BY_HANDLE_FILE_INFORMATION mine, theirs;
   HANDLE f;
   int same;
-  if (GetFileType((HANDLE)h) != FILE_TYPE_DISK ||
-      !GetFileInformationByHandle((HANDLE)h, &mine))
+  if (GetFileType((HANDLE)h) != FILE_TYPE_DISK || !GetFileInformationByHandle((HANDLE)h, &mine))
     return 0;
   f = CreateFileA(path, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
                   OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);

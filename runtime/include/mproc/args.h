@@ -88,8 +88,8 @@ MPROC_API mproc_status mproc_args_get_i64(const mproc_args *args, size_t index, 
 MPROC_API mproc_status mproc_args_get_f64(const mproc_args *args, size_t index, double *value);
 MPROC_API mproc_status mproc_args_get_bool(const mproc_args *args, size_t index, int *value);
 MPROC_API mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char **value);
-MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index,
-                                            const void **data, size_t *size);
+MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index, const void **data,
+                                            size_t *size);
 
 #ifdef __cplusplus
 }

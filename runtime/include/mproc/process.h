@@ -71,9 +71,11 @@ typedef struct mproc_function {
 } mproc_function;
 
 /** A registry entry whose name is the function's own name. */
-#define MPROC_FUNCTION(fn) {#fn, fn}
+#define MPROC_FUNCTION(fn)                                                                         \
+  { #fn, fn }
 /** Ends a registry. */
-#define MPROC_FUNCTIONS_END {0, 0}
+#define MPROC_FUNCTIONS_END                                                                        \
+  { 0, 0 }
 
 /** A timeout meaning "wait as long as it takes". Timeouts are milliseconds. */
 #define MPROC_WAIT_FOREVER (-1)

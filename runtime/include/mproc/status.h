@@ -31,28 +31,28 @@ typedef int mproc_status;
  * The list of mproc's own codes: X(name, offset, message). The enum below,
  * mproc_strerror() and mproc_status_name() are all generated from it.
  */
-#define MPROC_STATUS_MAP(X)                                                    \
-  X(EINVAL, 1, "invalid argument")                                             \
-  X(ENOMEM, 2, "out of memory")                                                \
-  X(ETIMEDOUT, 3, "timed out")                                                 \
-  X(ESTATE, 4, "operation not valid in the object's current state")            \
-  X(ENOFUNC, 5, "no function of that name is registered")                      \
-  X(EPROTO, 6, "protocol error: malformed or incompatible message")            \
-  X(EDAEMON, 7, "daemonic processes are not allowed to have children")         \
-  X(ERANGE, 8, "index or size out of range")                                   \
-  X(ETYPE, 9, "value has another type")                                        \
-  X(ENOTINIT, 10, "mproc_init() has not been called")                          \
-  X(ECANCELED, 11, "cancelled")                                                \
-  X(ECRASHED, 12, "worker process crashed")                                    \
-  X(ENOTSHAREABLE, 13, "object cannot be passed to another process")           \
-  X(EOWNERDEAD, 14, "previous owner died holding the lock")                    \
-  X(ECLOSED, 15, "object is closed")                                           \
-  X(EEMPTY, 16, "empty")                                                       \
-  X(EFULL, 17, "full")                                                         \
-  X(EBROKEN, 18, "broken (aborted or reset while waiting)")                    \
-  X(EPERM, 19, "not permitted: caller does not own the object")                \
-  X(EEXIST, 20, "object already exists")                                       \
-  X(ENOTSUP, 21, "not supported on this platform")                             \
+#define MPROC_STATUS_MAP(X)                                                                        \
+  X(EINVAL, 1, "invalid argument")                                                                 \
+  X(ENOMEM, 2, "out of memory")                                                                    \
+  X(ETIMEDOUT, 3, "timed out")                                                                     \
+  X(ESTATE, 4, "operation not valid in the object's current state")                                \
+  X(ENOFUNC, 5, "no function of that name is registered")                                          \
+  X(EPROTO, 6, "protocol error: malformed or incompatible message")                                \
+  X(EDAEMON, 7, "daemonic processes are not allowed to have children")                             \
+  X(ERANGE, 8, "index or size out of range")                                                       \
+  X(ETYPE, 9, "value has another type")                                                            \
+  X(ENOTINIT, 10, "mproc_init() has not been called")                                              \
+  X(ECANCELED, 11, "cancelled")                                                                    \
+  X(ECRASHED, 12, "worker process crashed")                                                        \
+  X(ENOTSHAREABLE, 13, "object cannot be passed to another process")                               \
+  X(EOWNERDEAD, 14, "previous owner died holding the lock")                                        \
+  X(ECLOSED, 15, "object is closed")                                                               \
+  X(EEMPTY, 16, "empty")                                                                           \
+  X(EFULL, 17, "full")                                                                             \
+  X(EBROKEN, 18, "broken (aborted or reset while waiting)")                                        \
+  X(EPERM, 19, "not permitted: caller does not own the object")                                    \
+  X(EEXIST, 20, "object already exists")                                                           \
+  X(ENOTSUP, 21, "not supported on this platform")                                                 \
   X(EFAILED, 22, "the function reported failure")
 
 /** mproc's own status codes. */
@@ -61,7 +61,7 @@ enum mproc_status_code {
 #define MPROC__STATUS_ENUM(name, off, msg) MPROC_##name = MPROC_ERRSPACE_START + (off),
   MPROC_STATUS_MAP(MPROC__STATUS_ENUM)
 #undef MPROC__STATUS_ENUM
-  MPROC__STATUS_END
+      MPROC__STATUS_END
 };
 
 /**

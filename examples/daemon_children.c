@@ -1,0 +1,59 @@
+/*
+ * Seed scenario "daemon children": a daemonic child runs a background loop
+ * and is terminated when the main process exits; a non-daemonic child is
+ * waited for. A daemonic child may not start children of its own.
+ * Python:
+ *     d = Process(target=heartbeat, daemon=True); d.start()
+ *     n = Process(target=job); n.start()
+ *     n.join()   # at exit, d is terminated (and any child not joined yet, joined)
+ */
+#include "example.h"
+
+#include <stdio.h>
+
+#include "mproc.h"
+
+static int heartbeat(const mproc_args *args, mproc_args *result) {
+  mproc_process *p;
+  int i;
+  (void)args;
+  (void)result;
+  mproc_process_create(&p, "job", NULL, NULL);
+  printf("  [%s] daemon=%d; may it start a child? %s\n", mproc_self_name(), mproc_self_is_daemon(),
+         mproc_strerror(mproc_process_start(p)));
+  mproc_process_destroy(p);
+  for (i = 1; i <= 600; i++) { /* a minute at most, should nobody stop it */
+    printf("  [%s] heartbeat %d\n", mproc_self_name(), i);
+    example_sleep_ms(100);
+  }
+  return 0;
+}
+
+static int job(const mproc_args *args, mproc_args *result) {
+  (void)args;
+  (void)result;
+  printf("  [%s] working for 350 ms\n", mproc_self_name());
+  example_sleep_ms(350);
+  printf("  [%s] done\n", mproc_self_name());
+  return 0;
+}
+
+static const mproc_function functions[] = {MPROC_FUNCTION(heartbeat), MPROC_FUNCTION(job),
+                                           MPROC_FUNCTIONS_END};
+
+int main(int argc, char **argv) {
+  mproc_process *d, *n;
+  mproc_process_options daemon = {"heartbeat", 1};
+  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
+    return 1;
+  mproc_process_create(&d, "heartbeat", NULL, &daemon);
+  mproc_process_create(&n, "job", NULL, NULL);
+  if (mproc_process_start(d) != MPROC_OK || mproc_process_start(n) != MPROC_OK) {
+    fprintf(stderr, "cannot start: %s\n", mproc_last_error());
+    return 1;
+  }
+  mproc_process_join(n, MPROC_WAIT_FOREVER);
+  printf("[MainProcess] %s joined; returning from main terminates daemonic %s\n",
+         mproc_process_name(n), mproc_process_name(d));
+  return 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * Seed scenario "many processes": start several children at once, each with
+ * its own argument, and collect their exit codes.
+ * Python:
+ *     procs = [Process(target=square, args=(i,)) for i in range(5)]
+ *     for p in procs: p.start()
+ *     for p in procs: p.join()
+ */
+#include <stdio.h>
+
+#include "mproc.h"
+
+enum { N = 5 };
+
+static int square(const mproc_args *args, mproc_args *result) {
+  int64_t x = 0;
+  (void)result;
+  mproc_args_get_i64(args, 0, &x);
+  printf("  [%s pid %lld] %lld squared is %lld\n", mproc_self_name(), (long long)mproc_self_pid(),
+         (long long)x, (long long)(x * x));
+  return 0;
+}
+
+static const mproc_function functions[] = {MPROC_FUNCTION(square), MPROC_FUNCTIONS_END};
+
+int main(int argc, char **argv) {
+  mproc_process *procs[N];
+  int i, failed = 0;
+  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
+    return 1;
+  printf("[MainProcess] %d CPUs; starting %d processes\n", mproc_cpu_count(), N);
+  for (i = 0; i < N; i++) {
+    mproc_args *args;
+    mproc_args_create(&args);
+    mproc_args_add_i64(args, i);
+    if (mproc_process_create(&procs[i], "square", args, NULL) != MPROC_OK ||
+        mproc_process_start(procs[i]) != MPROC_OK) {
+      fprintf(stderr, "cannot start: %s\n", mproc_last_error());
+      return 1;
+    }
+    mproc_args_destroy(args);
+  }
+  for (i = 0; i < N; i++) {
+    int code = -1;
+    mproc_process_join(procs[i], MPROC_WAIT_FOREVER);
+    mproc_process_exitcode(procs[i], &code);
+    failed += code != 0;
+    mproc_process_destroy(procs[i]);
+  }
+  printf("[MainProcess] all %d joined, %d failed\n", N, failed);
+  return failed;
+}
