@@ -10,6 +10,8 @@
 #
 # Inputs (cache variable wins over environment):
 #   MPROC_MINGW_PREFIX   prefix with include/apr-1, include/CUnit, lib/*.a
+#                        (if unset and exactly one finished
+#                        ~/.cache/mproc/mingw-*/ exists, that one is used)
 #   MPROC_MINGW_TRIPLET  compiler prefix (default x86_64-w64-mingw32)
 #   MPROC_WINE           emulator program (default: wine found on PATH)
 #
@@ -108,7 +110,21 @@ endif()
 if(MPROC_WINE AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
   set(CMAKE_CROSSCOMPILING_EMULATOR "${MPROC_WINE}" CACHE FILEPATH
       "Emulator for cross-compiled executables (ctest/try_run)")
-elseif(NOT MPROC_WINE AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+endif()
+# try_run()/check_c_source_runs() run wine inside this configure process:
+# give it scripts/wine-env.sh's defaults if the caller did not source it
+# (otherwise wine silently creates and uses ~/.wine). ctest does not see
+# these; source scripts/wine-env.sh before running it.
+if(NOT DEFINED ENV{WINEPREFIX} AND DEFINED ENV{HOME})
+  set(ENV{WINEPREFIX} "$ENV{HOME}/.cache/mproc/wineprefix")
+endif()
+if(NOT DEFINED ENV{WINEDEBUG})
+  set(ENV{WINEDEBUG} "-all")
+endif()
+if(NOT DEFINED ENV{WINEDLLOVERRIDES})
+  set(ENV{WINEDLLOVERRIDES} "mscoree,mshtml=")
+endif()
+if(NOT MPROC_WINE AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
   message(WARNING "wine not found: tests cannot be run (set MPROC_WINE or "
                   "CMAKE_CROSSCOMPILING_EMULATOR)")
 endif()

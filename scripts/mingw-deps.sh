@@ -47,6 +47,13 @@ if [[ -n "${MPROC_MINGW_PREFIX:-}" && -f "${MPROC_MINGW_PREFIX}/.done" ]]; then
     exit 0
 fi
 
+# One instance at a time (parallel CI jobs on one machine, etc.).
+mkdir -p "${CACHE_ROOT}"
+if command -v flock >/dev/null 2>&1; then
+    exec 8>"${CACHE_ROOT}/.mingw-deps.lock"
+    flock 8
+fi
+
 APT_OPTS=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 export DEBIAN_FRONTEND=noninteractive
 
@@ -54,7 +61,7 @@ as_root() {
     if [[ $(id -u) -eq 0 ]]; then
         "$@"
     elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
+        sudo env DEBIAN_FRONTEND=noninteractive "$@"
     else
         die "need root for: $*"
     fi
@@ -192,8 +199,13 @@ fetch_source() { # pkg version -> prints unpacked dir
 APR_SRC=$(fetch_source apr "$APR_VER")
 CUNIT_SRC=$(fetch_source cunit "$CUNIT_VER")
 
+# Never wipe a directory this script did not create (MPROC_MINGW_PREFIX=/usr…).
+if [[ -d "${PREFIX}" && -n "$(ls -A "${PREFIX}")" && ! -f "${PREFIX}/.mproc-mingw-prefix" ]]; then
+    die "${PREFIX} exists, is not empty and was not made by this script"
+fi
 rm -rf "$BUILD_DIR" "${PREFIX}"
 mkdir -p "$BUILD_DIR" "${PREFIX}/include/apr-1" "${PREFIX}/include/CUnit" "${PREFIX}/lib"
+: > "${PREFIX}/.mproc-mingw-prefix"
 
 # ---------------------------------------------------------------------------
 # 4. APR -> libapr-1.a (static target of APR's own CMakeLists.txt)

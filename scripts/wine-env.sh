@@ -28,6 +28,7 @@ export WINEDLLOVERRIDES="${WINEDLLOVERRIDES:-mscoree,mshtml=}"
 # runtime DLLs (libgcc_s_seh-1, libstdc++-6, libwinpthread-1) via Z:\.
 _mproc_add_winepath() {
     [ -d "$1" ] || return 0
+    # shellcheck disable=SC1003 # '\\' is a literal backslash for tr
     _mproc_w="Z:$(printf '%s' "$1" | tr '/' '\\')"
     case ";${WINEPATH:-};" in
         *";${_mproc_w};"*) ;;
@@ -92,6 +93,7 @@ unset _mproc_lock _mproc_p
 if [ "${_mproc_wine_rc}" -ne 0 ]; then
     unset _mproc_wine_rc
     # 'return' when sourced, 'exit' when executed directly.
+    # shellcheck disable=SC2317
     return 1 2>/dev/null || exit 1
 fi
 unset _mproc_wine_rc
