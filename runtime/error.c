@@ -75,12 +75,16 @@ mproc_status mproc__fail(mproc_status status, const char *fmt, ...) {
 mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...) {
   char what[256];
   char msg[200];
+  size_t n;
   mproc_status status = APR_FROM_OS_ERROR(os_error);
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   apr_strerror(status, msg, sizeof msg);
+  /* Windows' system messages end in ".  \r\n"-style padding. */
+  for (n = strlen(msg); n && (msg[n - 1] == ' ' || msg[n - 1] == '\r' || msg[n - 1] == '\n'); n--)
+    msg[n - 1] = 0;
   mproc__fail(status, "%s(%s): %s (OS error %d)", call, what, msg, os_error);
   return status ? status : MPROC_EINVAL;
 }

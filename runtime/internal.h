@@ -11,7 +11,7 @@
 #include "mproc.h"
 #include "platform.h"
 
-#if defined(__MINGW32__)
+#if defined(__MINGW32__) && !defined(__clang__)
 /* mingw builds use its C99 printf (__USE_MINGW_ANSI_STDIO): check GNU formats. */
 #define MPROC__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
 #elif defined(__GNUC__) || defined(__clang__)

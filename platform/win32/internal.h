@@ -1,0 +1,42 @@
+/*
+ * Private to platform/win32: helpers shared between its files.
+ */
+#ifndef MPROC_WIN32_INTERNAL_H
+#define MPROC_WIN32_INTERNAL_H
+
+#include <windows.h>
+
+#include "../../runtime/internal.h"
+
+/* mproc__handle <-> HANDLE: the runtime stores HANDLEs as intptr_t. */
+#define MPROC__WIN32_H(h) ((HANDLE)(h))
+#define MPROC__WIN32_HANDLE(h) ((mproc__handle)(h))
+
+/*
+ * CPython's convention for terminate()/kill() on Windows: the child ends with
+ * exit code 0x10000 + the POSIX signal number, and wait reports -signal, so
+ * exit codes mean the same thing on every OS.
+ */
+#define MPROC__WIN32_SIGNAL_BASE 0x10000u
+#define MPROC__WIN32_SIGNAL_MAX 64u
+#define MPROC__WIN32_SIGTERM 15u
+#define MPROC__WIN32_SIGKILL 9u
+
+/*
+ * Quotes one argument so that the MS C runtime's (and CommandLineToArgvW's)
+ * command-line parser gives it back unchanged. Writes the quoted form and a
+ * NUL to @out when @out is not NULL; returns its length without the NUL, so a
+ * first call with out == NULL sizes the buffer. Byte-oriented: UTF-8 passes
+ * through, as every special character is ASCII.
+ */
+size_t mproc__win32_quote_arg(char *out, const char *arg);
+
+/* UTF-8 <-> UTF-16 conversions; the result is malloc'ed. Invalid input is an
+ * error (ERROR_NO_UNICODE_TRANSLATION), never a silently different path. */
+mproc_status mproc__win32_utf8_to_wide(const char *s, WCHAR **out);
+mproc_status mproc__win32_wide_to_utf8(const WCHAR *w, char **out);
+
+/* An anonymous pipe whose two handles are both non-inheritable. */
+mproc_status mproc__win32_pipe(HANDLE *rd, HANDLE *wr);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * Windows process-wide facts: UTF-8/UTF-16 conversion, executable path, pid,
+ * CPUs, liveness, immediate exit, stdout buffering.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* ---- UTF-8 <-> UTF-16 -------------------------------------------------- */
+
+mproc_status mproc__win32_utf8_to_wide(const char *s, WCHAR **out) {
+  WCHAR *w;
+  int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+  if (n <= 0)
+    return mproc__fail_os((int)GetLastError(), "MultiByteToWideChar", "\"%.200s\"", s);
+  w = malloc((size_t)n * sizeof *w);
+  if (!w)
+    return mproc__fail(MPROC_ENOMEM, "UTF-16 conversion: out of memory");
+  if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n) != n) {
+    DWORD err = GetLastError();
+    free(w);
+    return mproc__fail_os((int)err, "MultiByteToWideChar", "\"%.200s\"", s);
+  }
+  *out = w;
+  return MPROC_OK;
+}
+
+mproc_status mproc__win32_wide_to_utf8(const WCHAR *w, char **out) {
+  char *s;
+  int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, NULL, 0, NULL, NULL);
+  if (n <= 0)
+    return mproc__fail_os((int)GetLastError(), "WideCharToMultiByte", "UTF-16 to UTF-8");
+  s = malloc((size_t)n);
+  if (!s)
+    return mproc__fail(MPROC_ENOMEM, "UTF-8 conversion: out of memory");
+  if (WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, s, n, NULL, NULL) != n) {
+    DWORD err = GetLastError();
+    free(s);
+    return mproc__fail_os((int)err, "WideCharToMultiByte", "UTF-16 to UTF-8");
+  }
+  *out = s;
+  return MPROC_OK;
+}
+
+/* ---- process-wide facts ------------------------------------------------ */
+
+/* TerminateProcess, not exit()/ExitProcess(): no atexit handler, no CRT
+ * teardown and no DLL_PROCESS_DETACH, which could deadlock on a loader or CRT
+ * lock held by a thread the dead parent left mid-call. */
+void mproc__exit_now(int code) {
+  TerminateProcess(GetCurrentProcess(), (UINT)code);
+  ExitProcess((UINT)code); /* not reached: TerminateProcess on self does not return */
+}
+
+int64_t mproc__self_pid(void) { return (int64_t)GetCurrentProcessId(); }
+int mproc__last_os_error(void) { return (int)GetLastError(); }
+
+/* The MS CRT has no line buffering (_IOLBF is full buffering), so unbuffered
+ * is the only way to keep parents' and children's lines from mixing late. */
+void mproc__stdio_line_buffered(void) { setvbuf(stdout, NULL, _IONBF, 0); }
+
+int mproc__cpu_count(void) {
+  DWORD_PTR mine, system;
+  DWORD n;
+  /* With one processor group, the process affinity mask says which CPUs this
+   * process may use (what a pool should size to, as sched_getaffinity on
+   * Linux); with several groups the mask covers only one, so count them all. */
+  if (GetActiveProcessorGroupCount() == 1 &&
+      GetProcessAffinityMask(GetCurrentProcess(), &mine, &system) && mine) {
+    int bits = 0;
+    for (; mine; mine &= mine - 1)
+      bits++;
+    return bits;
+  }
+  n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+  if (n == 0) {
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    n = si.dwNumberOfProcessors;
+  }
+  return n > 0 ? (int)n : 1;
+}
+
+mproc_status mproc__exe_path(char **path) {
+  /* Paths may exceed MAX_PATH (long-path aware systems, \\?\ prefixes): grow
+   * until the whole name fits, up to the 32767-character limit. */
+  DWORD cap = MAX_PATH, n;
+  WCHAR *buf = NULL;
+  mproc_status st;
+  for (;;) {
+    WCHAR *grown = realloc(buf, cap * sizeof *buf);
+    if (!grown) {
+      free(buf);
+      return mproc__fail(MPROC_ENOMEM, "executable path: out of memory");
+    }
+    buf = grown;
+    n = GetModuleFileNameW(NULL, buf, cap);
+    if (n == 0) {
+      DWORD err = GetLastError();
+      free(buf);
+      return mproc__fail_os((int)err, "GetModuleFileNameW", "NULL");
+    }
+    if (n < cap)
+      break; /* n == cap means truncated */
+    if (cap >= 65536) {
+      free(buf);
+      return mproc__fail(MPROC_ERANGE, "GetModuleFileNameW: path longer than %lu characters",
+                         (unsigned long)cap);
+    }
+    cap *= 2;
+  }
+  st = mproc__win32_wide_to_utf8(buf, path);
+  free(buf);
+  return st;
+}
+
+int mproc__pid_alive(int64_t pid) {
+  HANDLE h;
+  DWORD r;
+  if (pid <= 0 || pid > (int64_t)0xFFFFFFFF)
+    return 0;
+  h = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
+  if (!h)
+    /* Someone else's (or a protected) process exists but may not be opened. */
+    return GetLastError() == ERROR_ACCESS_DENIED;
+  /* A process object outlives the process while handles to it are open:
+   * signalled means exited (the Windows counterpart of a zombie). */
+  r = WaitForSingleObject(h, 0);
+  CloseHandle(h);
+  return r == WAIT_TIMEOUT;
+}
