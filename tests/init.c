@@ -8,6 +8,9 @@
 
 #include "internal.h"
 #include "tests.h"
+#ifdef _WIN32
+#include "../platform/win32/internal.h"
+#endif
 
 /* args: [path, handle]: exits 0 when the handle is NOT the parent's file. */
 static int child_check_inherit(const mproc_args *a, mproc_args *r) {
@@ -186,7 +189,34 @@ static void test_bootstrap_rejects_bad_parents(void) {
   CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", garbage_start, 20), 1);
 }
 
+#ifdef _WIN32
+/* The quoting CreateProcessW's command line needs, checked against the rules
+ * of the MS C runtime's parser (which the child uses to rebuild argv). */
+static void test_quote_arg_win32(void) {
+  static const char *const cases[][2] = {
+      {"plain", "plain"},
+      {"", "\"\""},
+      {"C:\\Program Files\\app.exe", "\"C:\\Program Files\\app.exe\""},
+      {"say \"hi\"", "\"say \\\"hi\\\"\""},
+      {"dir with space\\", "\"dir with space\\\\\""},
+      {"a\\\\b", "a\\\\b"},
+      {"tab\there", "\"tab\there\""},
+  };
+  char out[128];
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = mproc__win32_quote_arg(NULL, cases[i][0]);
+    CU_ASSERT_FATAL(n < sizeof out);
+    CU_ASSERT_EQUAL(mproc__win32_quote_arg(out, cases[i][0]), n);
+    CU_ASSERT_STRING_EQUAL(out, cases[i][1]);
+  }
+}
+#endif
+
 static const CU_TestInfo tests[] = {
+#ifdef _WIN32
+    {"argument quoting (win32)", test_quote_arg_win32},
+#endif
     {"registry is validated", test_registry_is_validated},
     {"no accidental inheritance", test_no_accidental_inheritance},
     {"killed parent leaves no orphans", test_killed_parent_leaves_no_orphans},
