@@ -7,6 +7,7 @@
  *     I64   8 bytes, two's complement      F64  8 bytes, IEEE-754 binary64
  *     BOOL  1 byte, 0 or 1                 STR  len:u32, len bytes, no NUL among them
  *     BYTES len:u32, len bytes
+ *     OBJECT kind:u8, size:u64, len:u32, name (len bytes of [A-Za-z0-9-])
  * The decoder accepts exactly this and nothing else: every length is checked
  * against what remains before it is used, the count against the limits, and
  * trailing bytes are an error. Its allocations are bounded by the input size.
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "object.h"
 
 #define ARGS_MAGIC0 'M'
 #define ARGS_MAGIC1 'A'
@@ -23,6 +24,8 @@
 
 typedef struct item {
   mproc_type type;
+  uint8_t kind;  /* OBJECT: the mproc__kind */
+  uint64_t size; /* OBJECT: the segment size */
   union {
     int64_t i64;
     double f64;
@@ -48,6 +51,8 @@ static size_t item_encoded_size(const item *it) {
     return 1 + 8;
   case MPROC_TYPE_BOOL:
     return 1 + 1;
+  case MPROC_TYPE_OBJECT:
+    return 1 + 1 + 8 + 4 + it->v.buf.size;
   default:
     return 1 + 4 + it->v.buf.size;
   }
@@ -70,7 +75,7 @@ mproc_status mproc_args_destroy(mproc_args *args) {
   if (!args)
     return mproc__fail(MPROC_EINVAL, "mproc_args_destroy: args is NULL");
   for (i = 0; i < args->count; i++)
-    if (args->items[i].type == MPROC_TYPE_STR || args->items[i].type == MPROC_TYPE_BYTES)
+    if (args->items[i].type >= MPROC_TYPE_STR)
       free(args->items[i].v.buf.data);
   free(args->items);
   free(args);
@@ -97,17 +102,20 @@ static mproc_status push(mproc_args *a, const item *it, const char *fn) {
   return MPROC_OK;
 }
 
-/* Copies @size bytes into a new NUL-terminated buffer and appends it. */
-static mproc_status push_buf(mproc_args *a, mproc_type type, const void *data, size_t size,
-                             const char *fn) {
+/* Copies @size bytes into a new NUL-terminated buffer and appends it as
+ * @type; objects also carry their kind and segment size. */
+static mproc_status push_copy(mproc_args *a, mproc_type type, uint8_t kind, uint64_t objsize,
+                              const void *data, size_t size, const char *fn) {
   item it;
   mproc_status st;
   it.type = type;
+  it.kind = kind;
+  it.size = objsize;
   it.v.buf.size = size;
   it.v.buf.data = NULL;
   if (size > MPROC_ARGS_MAX_SIZE)
     return mproc__fail(MPROC_ERANGE, "%s: %zu bytes exceed %u", fn, size, MPROC_ARGS_MAX_SIZE);
-  if (size || type == MPROC_TYPE_STR) {
+  if (size || type != MPROC_TYPE_BYTES) {
     it.v.buf.data = malloc(size + 1);
     if (!it.v.buf.data)
       return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
@@ -119,6 +127,34 @@ static mproc_status push_buf(mproc_args *a, mproc_type type, const void *data, s
   if (st != MPROC_OK)
     free(it.v.buf.data);
   return st;
+}
+
+static mproc_status push_buf(mproc_args *a, mproc_type type, const void *data, size_t size,
+                             const char *fn) {
+  return push_copy(a, type, 0, 0, data, size, fn);
+}
+
+mproc_status mproc__args_add_object(mproc_args *args, const mproc__obj *o, const char *fn) {
+  if (!args)
+    return mproc__fail(MPROC_EINVAL, "%s: args is NULL", fn);
+  return push_copy(args, MPROC_TYPE_OBJECT, o->kind, mproc__obj_header(o)->size, o->name,
+                   strlen(o->name), fn);
+}
+
+mproc_status mproc__args_get_object(const mproc_args *args, size_t index, mproc__kind kind,
+                                    const char **name, uint64_t *size, const char *fn) {
+  const item *it;
+  if (!args)
+    return mproc__fail(MPROC_EINVAL, "%s: args is NULL", fn);
+  if (index >= args->count)
+    return mproc__fail(MPROC_ERANGE, "%s: index %zu, but the list has %zu values", fn, index,
+                       args->count);
+  it = &args->items[index];
+  if (it->type != MPROC_TYPE_OBJECT || it->kind != kind)
+    return mproc__fail(MPROC_ETYPE, "%s: value %zu is not an object of that kind", fn, index);
+  *name = (const char *)it->v.buf.data;
+  *size = it->size;
+  return MPROC_OK;
 }
 
 mproc_status mproc_args_add_i64(mproc_args *args, int64_t value) {
@@ -285,6 +321,15 @@ mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *l
     case MPROC_TYPE_BOOL:
       *p++ = (uint8_t)it->v.b;
       break;
+    case MPROC_TYPE_OBJECT:
+      *p++ = it->kind;
+      put_u64(p, it->size);
+      p += 8;
+      put_u32(p, (uint32_t)it->v.buf.size);
+      p += 4;
+      memcpy(p, it->v.buf.data, it->v.buf.size);
+      p += it->v.buf.size;
+      break;
     default:
       put_u32(p, (uint32_t)it->v.buf.size);
       p += 4;
@@ -297,6 +342,36 @@ mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *l
   *buf = out;
   *len = args->encoded_size;
   return MPROC_OK;
+}
+
+/* Decodes an object reference: kind, size and a name of safe characters only
+ * (the receiver opens it by name). */
+static mproc_status decode_object(mproc_args *a, const uint8_t **p, size_t *left) {
+  const uint8_t *q = *p;
+  uint64_t size;
+  uint32_t n, i;
+  uint8_t kind;
+  if (*left < 1 + 8 + 4)
+    return mproc__fail(MPROC_EPROTO, "arguments: truncated object reference");
+  kind = q[0];
+  size = get_u64(q + 1);
+  n = get_u32(q + 9);
+  q += 13;
+  *left -= 13;
+  if (kind < MPROC__KIND_SHM || kind >= MPROC__KIND_END || size < MPROC__SEG_HEADER ||
+      size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE)
+    return mproc__fail(MPROC_EPROTO, "arguments: object of kind %u and size %llu is not valid",
+                       kind, (unsigned long long)size);
+  if (n == 0 || n >= MPROC__NAME_MAX || n > *left)
+    return mproc__fail(MPROC_EPROTO, "arguments: object name of %u bytes is not valid", n);
+  for (i = 0; i < n; i++) {
+    uint8_t c = q[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+      return mproc__fail(MPROC_EPROTO, "arguments: object name holds byte %u", c);
+  }
+  *p = q + n;
+  *left -= n;
+  return push_copy(a, MPROC_TYPE_OBJECT, kind, size, q, n, "decoding arguments");
 }
 
 /* Decodes one value at *p (with @left bytes left) and appends it. */
@@ -347,6 +422,9 @@ static mproc_status decode_item(mproc_args *a, const uint8_t **p, size_t *left) 
     st = push_buf(a, it.type, q, n, "decoding arguments");
     q += n;
     *left -= n;
+    break;
+  case MPROC_TYPE_OBJECT:
+    st = decode_object(a, &q, left);
     break;
   default:
     return mproc__fail(MPROC_EPROTO, "arguments: unknown value tag %u", (unsigned)q[-1]);

@@ -13,12 +13,6 @@
 #error "MPROC_ERRSPACE_START must equal APR_OS_START_USERERR"
 #endif
 
-#if defined(_MSC_VER)
-#define MPROC__TLS __declspec(thread)
-#else
-#define MPROC__TLS _Thread_local
-#endif
-
 static MPROC__TLS char last_error[512];
 static MPROC__TLS char os_message[256];
 

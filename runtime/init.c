@@ -17,7 +17,7 @@
 #include <apr_thread_proc.h>
 #include <apr_time.h>
 
-#include "internal.h"
+#include "object.h"
 
 /* Exit code of a child whose bootstrap failed (as an uncaught exception in Python). */
 #define EXIT_BOOTSTRAP 1
@@ -102,7 +102,10 @@ static mproc_status check_registry(const mproc_function *registry) {
   return MPROC_OK;
 }
 
-static void at_exit(void) { mproc__children_at_exit(); }
+static void at_exit(void) {
+  mproc__children_at_exit();
+  mproc__objects_at_exit();
+}
 
 static void die(const char *what) {
   fprintf(stderr, "mproc: child %lld: %s: %s\n", (long long)mproc__self_pid(), what,
@@ -225,5 +228,7 @@ mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry)
   atexit(at_exit);
   if (*argc >= 2 && strncmp((*argv)[1], MPROC__MARKER_PREFIX, strlen(MPROC__MARKER_PREFIX)) == 0)
     child_main((*argv)[1] + strlen(MPROC__MARKER_PREFIX));
+  /* A main process cleans up after earlier runs that were killed. */
+  mproc__sweep(0);
   return MPROC_OK;
 }

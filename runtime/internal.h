@@ -20,6 +20,12 @@
 #define MPROC__PRINTF(f, a)
 #endif
 
+#if defined(_MSC_VER)
+#define MPROC__TLS __declspec(thread)
+#else
+#define MPROC__TLS _Thread_local
+#endif
+
 /* Internal invariants only; user and OS errors are returned, never asserted. */
 #ifdef NDEBUG
 #define MPROC_ASSERT(x) ((void)0)

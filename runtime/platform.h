@@ -105,4 +105,61 @@ int mproc__pid_alive(int64_t pid);
 /* The OS's last error code (errno / GetLastError()), for mproc__fail_os(). */
 int mproc__last_os_error(void);
 
+/* ---- named shared objects (shm.c, sem.c, futex.c, names in sys.c) ----------
+ *
+ * Names given to these functions are bare ("mproc-<pid>-<random>-<serial>");
+ * each platform decorates them as its OS needs ("/" on POSIX, "Local\\" on
+ * Windows, a suffix for the semaphore that shares the object's name). Created
+ * objects are exclusive (an existing name is EEXIST-like failure, never a
+ * reuse) and owner-only.
+ */
+
+/* A mapping of a named shared-memory segment. */
+typedef struct mproc__shm {
+  void *base;
+  size_t size;
+  mproc__handle h; /* Windows: the mapping handle; POSIX: unused (the fd is closed after mmap) */
+} mproc__shm;
+
+/* Creates a zero-filled segment of @size bytes and maps it. */
+mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size);
+/* Maps an existing segment, which must hold at least @size bytes. */
+mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size);
+/* Unmaps; the segment lives on while others map it or until unlinked. */
+void mproc__shm_close(mproc__shm *shm);
+/* Removes the name (POSIX shm_unlink; nothing on Windows). Absent names are fine. */
+void mproc__shm_unlink(const char *name);
+
+/* A named counting semaphore: the wake channel where there is no futex. */
+typedef struct mproc__sem {
+  void *p;         /* POSIX: the sem_t* */
+  mproc__handle h; /* Windows: the semaphore HANDLE */
+} mproc__sem;
+
+/* Creates one with value 0 under @name (the object's name; the platform adds a suffix). */
+mproc_status mproc__sem_create(mproc__sem *sem, const char *name);
+mproc_status mproc__sem_open(mproc__sem *sem, const char *name);
+mproc_status mproc__sem_post(mproc__sem *sem, uint32_t n);
+/* MPROC_OK when a count was taken, MPROC_ETIMEDOUT. */
+mproc_status mproc__sem_wait(mproc__sem *sem, int64_t timeout_ms);
+void mproc__sem_close(mproc__sem *sem);
+void mproc__sem_unlink(const char *name);
+
+/*
+ * Futex-style sleeping on a 32-bit word in shared memory, where the OS has
+ * it across processes (Linux). mproc__futex_wait returns MPROC_OK when woken,
+ * when *word != expected, or spuriously; MPROC_ETIMEDOUT. Where there is no
+ * such facility, mproc__futex_available() is 0 and the runtime parks on the
+ * object's named semaphore instead (runtime/park.c).
+ */
+int mproc__futex_available(void);
+mproc_status mproc__futex_wait(volatile uint32_t *word, uint32_t expected, int64_t timeout_ms);
+void mproc__futex_wake(volatile uint32_t *word, int all);
+
+/* Calls @fn with the bare name of every mproc object that exists on this
+ * machine (for the sweep of dead creators' names). MPROC_ENOTSUP where the OS
+ * cannot list them (macOS) or never leaves them behind (Windows). */
+typedef void (*mproc__name_fn)(const char *name, void *arg);
+mproc_status mproc__names_list(mproc__name_fn fn, void *arg);
+
 #endif /* MPROC_PLATFORM_H */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "object.h"
 
 typedef enum pstate { P_CREATED, P_STARTED, P_EXITED } pstate;
 
@@ -25,6 +25,13 @@ struct mproc_process {
 };
 
 static mproc_process *children;
+
+/* A child was reaped: if it was killed, names it created may be left behind. */
+static void exited(mproc_process *p) {
+  p->state = P_EXITED;
+  if (p->os.exitcode != 0)
+    mproc__sweep(p->os.pid);
+}
 static unsigned long child_counter;
 
 static mproc_status bad(const char *fn) {
@@ -184,7 +191,7 @@ static mproc_status poll_exit(mproc_process *p) {
     st = mproc__proc_wait(&p->os, 0);
   mproc__unlock();
   if (st == MPROC_OK)
-    p->state = P_EXITED;
+    exited(p);
   return st;
 }
 
@@ -204,7 +211,7 @@ mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
   p->waiting--;
   mproc__unlock();
   if (st == MPROC_OK)
-    p->state = P_EXITED;
+    exited(p);
   else if (st == MPROC_ETIMEDOUT)
     mproc__fail(st, "mproc_process_join: %s still running after %lld ms", p->name,
                 (long long)timeout_ms);
@@ -282,7 +289,7 @@ mproc_status mproc_children_active(mproc_process **list, size_t capacity, size_t
   mproc__lock();
   for (p = children; p; p = p->next) {
     if (p->state == P_STARTED && !p->waiting && mproc__proc_wait(&p->os, 0) == MPROC_OK)
-      p->state = P_EXITED;
+      exited(p);
     if (p->state != P_STARTED)
       continue;
     if (n < capacity)
@@ -311,7 +318,7 @@ void mproc__children_at_exit(void) {
     if (p->daemon && mproc__proc_wait(&p->os, 1000) != MPROC_OK)
       mproc__proc_signal(&p->os, 1);
     if (mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER) == MPROC_OK)
-      p->state = P_EXITED;
+      exited(p);
   }
   mproc__unlock();
 }

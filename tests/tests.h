@@ -24,6 +24,7 @@ extern const test_suite suite_error;
 extern const test_suite suite_args;
 extern const test_suite suite_process;
 extern const test_suite suite_init;
+extern const test_suite suite_event;
 
 /* Asserts st == MPROC_OK and prints the detail when it is not. */
 #define T_OK(expr) t_check_status((expr), MPROC_OK, #expr, __FILE__, __LINE__)

@@ -4,6 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -81,4 +82,28 @@ int mproc__pid_alive(int64_t pid) {
   if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
     return 0;
   return !is_zombie(pid);
+}
+
+/* Linux keeps named segments in /dev/shm as "<name>" and semaphores as
+ * "sem.<name>-w"; macOS has no way to list either. */
+mproc_status mproc__names_list(mproc__name_fn fn, void *arg) {
+  DIR *d = opendir("/dev/shm");
+  struct dirent *e;
+  if (!d)
+    return mproc__fail(MPROC_ENOTSUP, "listing shared objects: no /dev/shm");
+  while ((e = readdir(d)) != NULL) {
+    char name[256];
+    const char *n = e->d_name;
+    size_t len;
+    if (strncmp(n, "sem.", 4) == 0)
+      n += 4;
+    if (strncmp(n, "mproc-", 6) != 0 || (len = strlen(n)) >= sizeof name)
+      continue;
+    memcpy(name, n, len + 1);
+    if (n != e->d_name && len > 2 && strcmp(name + len - 2, "-w") == 0)
+      name[len - 2] = 0;
+    fn(name, arg);
+  }
+  closedir(d);
+  return MPROC_OK;
 }

@@ -18,6 +18,7 @@
 #include "mproc/args.h"
 #include "mproc/export.h"
 #include "mproc/process.h"
+#include "mproc/shared.h"
 #include "mproc/status.h"
 
 #endif /* MPROC_H */

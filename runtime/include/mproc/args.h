@@ -33,7 +33,10 @@ typedef enum mproc_type {
   MPROC_TYPE_F64 = 2,
   MPROC_TYPE_BOOL = 3,
   MPROC_TYPE_STR = 4,
-  MPROC_TYPE_BYTES = 5
+  MPROC_TYPE_BYTES = 5,
+  /** A shared object (see mproc/shared.h): added with mproc_args_add_<kind>(),
+   *  re-opened with mproc_args_open_<kind>(). */
+  MPROC_TYPE_OBJECT = 6
 } mproc_type;
 
 /** Most values one list may hold. */

@@ -1,0 +1,76 @@
+/*
+ * POSIX named shared memory: shm_open("/<name>") with O_EXCL and mode 0600
+ * (re-applied with fchmod, so no umask or inherited mode can widen it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void os_name(char *out, size_t cap, const char *name) { snprintf(out, cap, "/%s", name); }
+
+static mproc_status map(mproc__shm *shm, int fd, size_t size, const char *what) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    return mproc__fail_os(errno, "mmap", "%s, %zu bytes", what, size);
+  shm->base = p;
+  shm->size = size;
+  return MPROC_OK;
+}
+
+mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
+  char os[96];
+  mproc_status st = MPROC_OK;
+  int fd;
+  os_name(os, sizeof os, name);
+  fd = shm_open(os, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    return mproc__fail_os(errno, "shm_open", "%s, O_CREAT|O_EXCL", os);
+  if (fchmod(fd, 0600) < 0)
+    st = mproc__fail_os(errno, "fchmod", "%s, 0600", os);
+  else if (ftruncate(fd, (off_t)size) < 0)
+    st = mproc__fail_os(errno, "ftruncate", "%s, %zu bytes", os, size);
+  else
+    st = map(shm, fd, size, os);
+  close(fd);
+  if (st != MPROC_OK)
+    shm_unlink(os);
+  return st;
+}
+
+mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size) {
+  char os[96];
+  struct stat sb;
+  mproc_status st;
+  int fd;
+  os_name(os, sizeof os, name);
+  fd = shm_open(os, O_RDWR, 0);
+  if (fd < 0)
+    return mproc__fail_os(errno, "shm_open", "%s", os);
+  if (fstat(fd, &sb) < 0)
+    st = mproc__fail_os(errno, "fstat", "%s", os);
+  else if ((uint64_t)sb.st_size < (uint64_t)size)
+    st = mproc__fail(MPROC_EPROTO, "shm_open(%s): %lld bytes, expected %zu", os,
+                     (long long)sb.st_size, size);
+  else
+    st = map(shm, fd, size, os);
+  close(fd);
+  return st;
+}
+
+void mproc__shm_close(mproc__shm *shm) {
+  if (shm->base)
+    munmap(shm->base, shm->size);
+  shm->base = NULL;
+  shm->size = 0;
+}
+
+void mproc__shm_unlink(const char *name) {
+  char os[96];
+  os_name(os, sizeof os, name);
+  shm_unlink(os);
+}

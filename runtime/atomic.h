@@ -1,0 +1,79 @@
+/*
+ * Sequentially consistent atomics on words that live in shared memory.
+ *
+ * Not <stdatomic.h>: MSVC's C11 mode lacks it (before VS 2022 17.5, and then
+ * only as experimental), and the words are plain uint32_t/uint64_t fields of
+ * structs mapped by several processes. GCC/Clang builtins and MSVC
+ * intrinsics are both lock-free for aligned 32- and 64-bit words on every
+ * target mproc supports, so they work across processes.
+ */
+#ifndef MPROC_ATOMIC_H
+#define MPROC_ATOMIC_H
+
+#include <stdint.h>
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+static __inline uint32_t mproc__load32(const volatile uint32_t *p) {
+  return (uint32_t)_InterlockedOr((volatile long *)p, 0);
+}
+static __inline void mproc__store32(volatile uint32_t *p, uint32_t v) {
+  _InterlockedExchange((volatile long *)p, (long)v);
+}
+static __inline uint32_t mproc__xchg32(volatile uint32_t *p, uint32_t v) {
+  return (uint32_t)_InterlockedExchange((volatile long *)p, (long)v);
+}
+/* Returns non-zero if *p was @expected and is now @desired. */
+static __inline int mproc__cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
+  return (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)expected) ==
+         expected;
+}
+static __inline uint32_t mproc__add32(volatile uint32_t *p, uint32_t v) {
+  return (uint32_t)_InterlockedExchangeAdd((volatile long *)p, (long)v);
+}
+static __inline uint64_t mproc__load64(const volatile uint64_t *p) {
+  return (uint64_t)_InterlockedOr64((volatile __int64 *)p, 0);
+}
+static __inline void mproc__store64(volatile uint64_t *p, uint64_t v) {
+  _InterlockedExchange64((volatile __int64 *)p, (__int64)v);
+}
+static __inline int mproc__cas64(volatile uint64_t *p, uint64_t expected, uint64_t desired) {
+  return (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired,
+                                                 (__int64)expected) == expected;
+}
+static __inline uint64_t mproc__add64(volatile uint64_t *p, uint64_t v) {
+  return (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)p, (__int64)v);
+}
+#else
+#define MPROC__SC __ATOMIC_SEQ_CST
+static inline uint32_t mproc__load32(const volatile uint32_t *p) {
+  return __atomic_load_n(p, MPROC__SC);
+}
+static inline void mproc__store32(volatile uint32_t *p, uint32_t v) {
+  __atomic_store_n(p, v, MPROC__SC);
+}
+static inline uint32_t mproc__xchg32(volatile uint32_t *p, uint32_t v) {
+  return __atomic_exchange_n(p, v, MPROC__SC);
+}
+/* Returns non-zero if *p was @expected and is now @desired. */
+static inline int mproc__cas32(volatile uint32_t *p, uint32_t expected, uint32_t desired) {
+  return __atomic_compare_exchange_n(p, &expected, desired, 0, MPROC__SC, MPROC__SC);
+}
+static inline uint32_t mproc__add32(volatile uint32_t *p, uint32_t v) {
+  return __atomic_fetch_add(p, v, MPROC__SC);
+}
+static inline uint64_t mproc__load64(const volatile uint64_t *p) {
+  return __atomic_load_n(p, MPROC__SC);
+}
+static inline void mproc__store64(volatile uint64_t *p, uint64_t v) {
+  __atomic_store_n(p, v, MPROC__SC);
+}
+static inline int mproc__cas64(volatile uint64_t *p, uint64_t expected, uint64_t desired) {
+  return __atomic_compare_exchange_n(p, &expected, desired, 0, MPROC__SC, MPROC__SC);
+}
+static inline uint64_t mproc__add64(volatile uint64_t *p, uint64_t v) {
+  return __atomic_fetch_add(p, v, MPROC__SC);
+}
+#endif
+
+#endif /* MPROC_ATOMIC_H */

@@ -1,0 +1,277 @@
+/**
+ * @file mproc/shared.h
+ * @brief Named shared objects: shared memory, typed arrays (Value/Array),
+ * Event, Lock, RLock, Semaphore, BoundedSemaphore, Condition, Barrier.
+ *
+ * Every object lives in a named shared-memory segment (its state: `is_set`
+ * is one atomic load, no system call) plus, where a sleeper must be woken, a
+ * kernel wait mechanism (futex on Linux, a named semaphore on the portable
+ * POSIX path and Windows). Objects are passed to children *explicitly*: add
+ * one to an ::mproc_args with `mproc_args_add_<kind>()`, and the child
+ * re-opens it with `mproc_args_open_<kind>()`. Nothing is inherited.
+ *
+ * Names are `mproc-<creator pid>-<64 random bits>-<serial>`, created
+ * exclusively (an existing name is an error, never reused) and owner-only
+ * (POSIX mode 0600 set with fchmod against the umask; Windows `Local\` with
+ * an owner-only DACL): another user cannot open or signal them.
+ *
+ * Lifetime: the creator's `destroy` removes the name and releases the handle;
+ * an opener's `close` releases only its handle. Each process must release
+ * what it holds. Names a process created and did not destroy are removed when
+ * it exits normally; names of a creator that was killed are swept by the next
+ * mproc_init() and by a parent reaping that child (Linux; macOS cannot list
+ * its named objects, and Windows removes them with the last handle).
+ *
+ * A process that dies holding a Lock, RLock or Condition: the next acquirer
+ * gets MPROC_EOWNERDEAD *with the lock held* (the protected state may be
+ * inconsistent; the lock is usable again). Detection checks the recorded
+ * owner pid while waiting, so it takes up to ~100 ms.
+ *
+ * Handles are per process and used from any thread. Destroying or closing an
+ * object while another thread of the same process still uses it is an error
+ * of the caller. A destroyed or closed handle given to any function yields
+ * MPROC_ECLOSED (best effort: the memory is kept in a quarantine for a while,
+ * not forever).
+ */
+#ifndef MPROC_SHARED_H
+#define MPROC_SHARED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/args.h"
+#include "mproc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mproc_shm mproc_shm;
+typedef struct mproc_array mproc_array;
+typedef struct mproc_event mproc_event;
+typedef struct mproc_lock mproc_lock;
+typedef struct mproc_rlock mproc_rlock;
+typedef struct mproc_sem mproc_sem;
+typedef struct mproc_cond mproc_cond;
+typedef struct mproc_barrier mproc_barrier;
+
+/** Largest segment one object may have (1 TiB; the OS may allow less). */
+#define MPROC_SHM_MAX_SIZE ((uint64_t)1 << 40)
+
+/* ---- raw shared memory (shared_memory.SharedMemory) ---------------------- */
+
+/**
+ * Creates a zero-filled shared memory segment of @p size bytes.
+ * @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_ERANGE (size 0 or over
+ *         MPROC_SHM_MAX_SIZE); MPROC_ENOTINIT; an OS status (detail in
+ *         mproc_last_error()).
+ */
+MPROC_API mproc_status mproc_shm_create(mproc_shm **shm, size_t size);
+/** The first byte of the mapping (never NULL for a live segment). */
+MPROC_API void *mproc_shm_base(const mproc_shm *shm);
+/** The usable size in bytes (0 for NULL). */
+MPROC_API size_t mproc_shm_size(const mproc_shm *shm);
+/** The object's name (for diagnostics); "" for NULL. */
+MPROC_API const char *mproc_shm_name(const mproc_shm *shm);
+/** Releases this process's handle (an opener's call). @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED. */
+MPROC_API mproc_status mproc_shm_close(mproc_shm *shm);
+/** Removes the name and releases the handle (the creator's call).
+ *  @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED, MPROC_EPERM (not the creator: close it). */
+MPROC_API mproc_status mproc_shm_destroy(mproc_shm *shm);
+
+/* ---- typed arrays (Value / Array / RawValue / RawArray) ---------------------- */
+
+/** Options of mproc_array_create(). */
+typedef struct mproc_array_options {
+  /** Non-zero: the array carries a Lock (Python's lock=True); see mproc_array_lock(). */
+  int lock;
+} mproc_array_options;
+
+/**
+ * Creates a zero-filled shared array of @p length values of @p type
+ * (MPROC_TYPE_I64 or MPROC_TYPE_F64). A Value is an array of length 1.
+ * Single-element get/set/add are atomic on their own, lock or not.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ETYPE (another type); MPROC_ERANGE
+ *         (length 0 or too large); an OS status.
+ */
+MPROC_API mproc_status mproc_array_create(mproc_array **array, mproc_type type, size_t length,
+                                          const mproc_array_options *options);
+MPROC_API size_t mproc_array_length(const mproc_array *array);
+/** The values themselves (int64_t* or double*), for bulk access under the lock. */
+MPROC_API void *mproc_array_data(const mproc_array *array);
+/** @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (index); MPROC_ETYPE (array of the other type). */
+MPROC_API mproc_status mproc_array_get_i64(const mproc_array *array, size_t index, int64_t *value);
+MPROC_API mproc_status mproc_array_set_i64(mproc_array *array, size_t index, int64_t value);
+/** Atomically adds @p delta; *previous (may be NULL) gets the value before. */
+MPROC_API mproc_status mproc_array_add_i64(mproc_array *array, size_t index, int64_t delta,
+                                           int64_t *previous);
+MPROC_API mproc_status mproc_array_get_f64(const mproc_array *array, size_t index, double *value);
+MPROC_API mproc_status mproc_array_set_f64(mproc_array *array, size_t index, double value);
+/** Takes the array's lock (created with options.lock). Timeouts in ms.
+ *  @return as mproc_lock_acquire(); MPROC_ESTATE when the array has no lock. */
+MPROC_API mproc_status mproc_array_lock(mproc_array *array, int64_t timeout_ms);
+MPROC_API mproc_status mproc_array_unlock(mproc_array *array);
+MPROC_API mproc_status mproc_array_close(mproc_array *array);
+MPROC_API mproc_status mproc_array_destroy(mproc_array *array);
+
+/* ---- Event ------------------------------------------------------------------- */
+
+MPROC_API mproc_status mproc_event_create(mproc_event **event);
+/** Sets the flag and wakes every waiter at once. */
+MPROC_API mproc_status mproc_event_set(mproc_event *event);
+MPROC_API mproc_status mproc_event_clear(mproc_event *event);
+/** One atomic load of the shared flag: no system call. 0 for an invalid handle. */
+MPROC_API int mproc_event_is_set(const mproc_event *event);
+/**
+ * Waits until the flag is set, at most @p timeout_ms.
+ * @return MPROC_OK (set), MPROC_ETIMEDOUT, MPROC_EINVAL, MPROC_ECLOSED.
+ */
+MPROC_API mproc_status mproc_event_wait(mproc_event *event, int64_t timeout_ms);
+MPROC_API mproc_status mproc_event_close(mproc_event *event);
+MPROC_API mproc_status mproc_event_destroy(mproc_event *event);
+
+/* ---- Lock -------------------------------------------------------------------- */
+
+MPROC_API mproc_status mproc_lock_create(mproc_lock **lock);
+/**
+ * Acquires the lock, waiting at most @p timeout_ms (0: try once).
+ * @return MPROC_OK; MPROC_ETIMEDOUT; MPROC_EOWNERDEAD (acquired, but its
+ *         previous owner died holding it); MPROC_EINVAL; MPROC_ECLOSED.
+ */
+MPROC_API mproc_status mproc_lock_acquire(mproc_lock *lock, int64_t timeout_ms);
+/** Any process may release a held Lock (as Python's).
+ *  @return MPROC_OK; MPROC_ESTATE (not locked); MPROC_EINVAL; MPROC_ECLOSED. */
+MPROC_API mproc_status mproc_lock_release(mproc_lock *lock);
+MPROC_API mproc_status mproc_lock_close(mproc_lock *lock);
+MPROC_API mproc_status mproc_lock_destroy(mproc_lock *lock);
+
+/* ---- RLock ------------------------------------------------------------------- */
+
+MPROC_API mproc_status mproc_rlock_create(mproc_rlock **rlock);
+/** As mproc_lock_acquire(); the owning thread may acquire again (recursion). */
+MPROC_API mproc_status mproc_rlock_acquire(mproc_rlock *rlock, int64_t timeout_ms);
+/** @return MPROC_OK; MPROC_EPERM (the caller is not the owner); MPROC_EINVAL; MPROC_ECLOSED. */
+MPROC_API mproc_status mproc_rlock_release(mproc_rlock *rlock);
+MPROC_API mproc_status mproc_rlock_close(mproc_rlock *rlock);
+MPROC_API mproc_status mproc_rlock_destroy(mproc_rlock *rlock);
+
+/* ---- Semaphore / BoundedSemaphore -------------------------------------------- */
+
+/** Options of mproc_sem_create(). */
+typedef struct mproc_sem_options {
+  /** Non-zero: a BoundedSemaphore: releasing above the initial value is MPROC_ERANGE. */
+  int bounded;
+} mproc_sem_options;
+
+/** @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (value > INT32_MAX); an OS status. */
+MPROC_API mproc_status mproc_sem_create(mproc_sem **sem, uint32_t value,
+                                        const mproc_sem_options *options);
+/** @return MPROC_OK, MPROC_ETIMEDOUT, MPROC_EINVAL, MPROC_ECLOSED. */
+MPROC_API mproc_status mproc_sem_acquire(mproc_sem *sem, int64_t timeout_ms);
+/** @return MPROC_OK; MPROC_ERANGE (over-release of a bounded semaphore, or
+ *          INT32_MAX); MPROC_EINVAL; MPROC_ECLOSED. */
+MPROC_API mproc_status mproc_sem_release(mproc_sem *sem);
+/** The current value (a snapshot). */
+MPROC_API mproc_status mproc_sem_value(const mproc_sem *sem, uint32_t *value);
+MPROC_API mproc_status mproc_sem_close(mproc_sem *sem);
+MPROC_API mproc_status mproc_sem_destroy(mproc_sem *sem);
+
+/* ---- Condition --------------------------------------------------------------- */
+
+/**
+ * Creates a condition with its own recursive lock (Python's default
+ * Condition(RLock())). Hold it with mproc_cond_acquire()/release().
+ */
+MPROC_API mproc_status mproc_cond_create(mproc_cond **cond);
+MPROC_API mproc_status mproc_cond_acquire(mproc_cond *cond, int64_t timeout_ms);
+MPROC_API mproc_status mproc_cond_release(mproc_cond *cond);
+/**
+ * Releases the lock (all recursion levels), sleeps until notified or
+ * @p timeout_ms passes, and re-acquires it before returning, in every case.
+ * @return MPROC_OK (notified); MPROC_ETIMEDOUT; MPROC_EPERM (the caller does
+ *         not hold the lock); MPROC_EOWNERDEAD (re-acquired after a dead
+ *         owner); MPROC_EINVAL; MPROC_ECLOSED.
+ */
+MPROC_API mproc_status mproc_cond_wait(mproc_cond *cond, int64_t timeout_ms);
+/** A predicate for mproc_cond_wait_for(): non-zero when the wait is over. */
+typedef int (*mproc_predicate)(void *arg);
+/**
+ * Waits until @p predicate returns non-zero (checked under the lock, first
+ * before any wait), at most @p timeout_ms in all.
+ * @return MPROC_OK (predicate true); MPROC_ETIMEDOUT (still false); as mproc_cond_wait().
+ */
+MPROC_API mproc_status mproc_cond_wait_for(mproc_cond *cond, mproc_predicate predicate,
+                                           void *arg, int64_t timeout_ms);
+/** Wakes up to @p n waiters (exactly n if n are waiting). The caller must hold the lock.
+ *  @return MPROC_OK, MPROC_EPERM, MPROC_EINVAL, MPROC_ECLOSED. */
+MPROC_API mproc_status mproc_cond_notify(mproc_cond *cond, uint32_t n);
+MPROC_API mproc_status mproc_cond_notify_all(mproc_cond *cond);
+MPROC_API mproc_status mproc_cond_close(mproc_cond *cond);
+MPROC_API mproc_status mproc_cond_destroy(mproc_cond *cond);
+
+/* ---- Barrier ----------------------------------------------------------------- */
+
+/** Options of mproc_barrier_create(). */
+typedef struct mproc_barrier_options {
+  /** A registered function (see mproc_init()) one party runs when all have
+   *  arrived, before any is released; NULL for none. If it fails, the barrier breaks. */
+  const char *action;
+} mproc_barrier_options;
+
+/** @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (parties 0 or > 65535);
+ *          MPROC_ENOFUNC (action not registered); an OS status. */
+MPROC_API mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t parties,
+                                            const mproc_barrier_options *options);
+/**
+ * Waits until @p parties processes (or threads) have called it.
+ * @param[out] index  a distinct number in 0..parties-1 for each party (may be NULL).
+ * @return MPROC_OK; MPROC_EBROKEN (aborted, reset while waiting, another
+ *         party timed out, or the action failed); MPROC_ETIMEDOUT (this party
+ *         timed out; the barrier is now broken, as Python's); MPROC_EFAILED
+ *         (this party ran the action and it failed); MPROC_EINVAL; MPROC_ECLOSED.
+ */
+MPROC_API mproc_status mproc_barrier_wait(mproc_barrier *barrier, int64_t timeout_ms,
+                                          uint32_t *index);
+/** Breaks the barrier: current and future waiters get MPROC_EBROKEN until reset. */
+MPROC_API mproc_status mproc_barrier_abort(mproc_barrier *barrier);
+/** Returns it to the empty, unbroken state; current waiters get MPROC_EBROKEN. */
+MPROC_API mproc_status mproc_barrier_reset(mproc_barrier *barrier);
+MPROC_API mproc_status mproc_barrier_parties(const mproc_barrier *barrier, uint32_t *parties);
+/** The number of parties waiting now. */
+MPROC_API mproc_status mproc_barrier_n_waiting(const mproc_barrier *barrier, uint32_t *n);
+MPROC_API mproc_status mproc_barrier_broken(const mproc_barrier *barrier, int *broken);
+MPROC_API mproc_status mproc_barrier_close(mproc_barrier *barrier);
+MPROC_API mproc_status mproc_barrier_destroy(mproc_barrier *barrier);
+
+/* ---- crossing to another process -------------------------------------------- */
+
+/**
+ * `mproc_args_add_<kind>(args, object)` appends a reference to a live object
+ * (its kind, name and size); `mproc_args_open_<kind>(args, index, &object)`
+ * re-opens it on the receiving side, giving a new handle of the same kind
+ * that the receiver must close.
+ *
+ * add: MPROC_OK; MPROC_EINVAL (NULL); MPROC_ENOTSHAREABLE (not a live mproc
+ *      object of that kind in this process: destroyed, closed, or foreign).
+ * open: MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (no such index); MPROC_ETYPE (not
+ *      an object of that kind); MPROC_EPROTO (the segment is not a valid
+ *      object); an OS status (e.g. the creator already destroyed it).
+ */
+#define MPROC__ARGS_OBJECT_API(kind)                                                               \
+  MPROC_API mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object);     \
+  MPROC_API mproc_status mproc_args_open_##kind(const mproc_args *args, size_t index,              \
+                                                mproc_##kind **object);
+MPROC__ARGS_OBJECT_API(shm)
+MPROC__ARGS_OBJECT_API(array)
+MPROC__ARGS_OBJECT_API(event)
+MPROC__ARGS_OBJECT_API(lock)
+MPROC__ARGS_OBJECT_API(rlock)
+MPROC__ARGS_OBJECT_API(sem)
+MPROC__ARGS_OBJECT_API(cond)
+MPROC__ARGS_OBJECT_API(barrier)
+#undef MPROC__ARGS_OBJECT_API
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPROC_SHARED_H */
