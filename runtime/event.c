@@ -15,35 +15,16 @@ typedef struct event_state {
 static event_state *state(const mproc_event *e) { return mproc__obj_state(&e->obj); }
 
 mproc_status mproc_event_create(mproc_event **event) {
-  mproc_event *e;
-  mproc_status st;
-  if (!event)
-    return mproc__fail(MPROC_EINVAL, "mproc_event_create: event is NULL");
-  e = (mproc_event *)mproc__obj_alloc(sizeof *e, MPROC__KIND_EVENT);
-  if (!e)
-    return mproc__fail(MPROC_ENOMEM, "mproc_event_create: out of memory");
-  st = mproc__obj_create(&e->obj, sizeof(event_state), 0, "mproc_event_create");
-  if (st != MPROC_OK) {
-    mproc__obj_abandon(&e->obj);
-    return st;
-  }
-  mproc__obj_publish(&e->obj);
-  *event = e;
-  return MPROC_OK;
+  mproc_status st = mproc__obj_new((mproc__obj **)event, sizeof(mproc_event), MPROC__KIND_EVENT,
+                                   sizeof(event_state), 0, "mproc_event_create");
+  if (st == MPROC_OK)
+    mproc__obj_publish(&(*event)->obj);
+  return st;
 }
 
 static mproc_status open_event(mproc_event **event, const char *name, uint64_t size) {
-  mproc_event *e = (mproc_event *)mproc__obj_alloc(sizeof *e, MPROC__KIND_EVENT);
-  mproc_status st;
-  if (!e)
-    return mproc__fail(MPROC_ENOMEM, "mproc_args_open_event: out of memory");
-  st = mproc__obj_open(&e->obj, name, size, sizeof(event_state), "mproc_args_open_event");
-  if (st != MPROC_OK) {
-    mproc__obj_abandon(&e->obj);
-    return st;
-  }
-  *event = e;
-  return MPROC_OK;
+  return mproc__obj_open_new((mproc__obj **)event, sizeof(mproc_event), MPROC__KIND_EVENT, name,
+                             size, sizeof(event_state), "mproc_args_open_event");
 }
 
 MPROC__DEFINE_ARGS_OBJECT(event, MPROC__KIND_EVENT)

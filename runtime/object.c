@@ -210,6 +210,40 @@ mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size, siz
   return MPROC_OK;
 }
 
+mproc_status mproc__obj_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                            size_t state_size, uint8_t flags, const char *fn) {
+  mproc__obj *o;
+  mproc_status st;
+  if (!out)
+    return mproc__fail(MPROC_EINVAL, "%s: NULL argument", fn);
+  o = mproc__obj_alloc(handle_size, kind);
+  if (!o)
+    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  st = mproc__obj_create(o, state_size, flags, fn);
+  if (st != MPROC_OK) {
+    mproc__obj_abandon(o);
+    return st;
+  }
+  *out = o;
+  return MPROC_OK;
+}
+
+mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                                 const char *name, uint64_t size, size_t min_state,
+                                 const char *fn) {
+  mproc__obj *o = mproc__obj_alloc(handle_size, kind);
+  mproc_status st;
+  if (!o)
+    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  st = mproc__obj_open(o, name, size, min_state, fn);
+  if (st != MPROC_OK) {
+    mproc__obj_abandon(o);
+    return st;
+  }
+  *out = o;
+  return MPROC_OK;
+}
+
 mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char *fn) {
   if (!o)
     return mproc__fail(MPROC_EINVAL, "%s: object is NULL", fn);

@@ -67,6 +67,14 @@ mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char 
 /* Releases the handle (and, for destroy, the name). Frees @o into the quarantine. */
 mproc_status mproc__obj_close(mproc__obj *o, mproc__kind kind, const char *fn);
 mproc_status mproc__obj_destroy(mproc__obj *o, mproc__kind kind, const char *fn);
+/* The usual create: allocates a handle of @handle_size bytes, creates its
+ * segment with @state_size bytes of zeroed state; the caller initialises the
+ * state and calls mproc__obj_publish(). */
+mproc_status mproc__obj_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                            size_t state_size, uint8_t flags, const char *fn);
+/* The usual open: allocates a handle and opens @name (see mproc__obj_open). */
+mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                                 const char *name, uint64_t size, size_t min_state, const char *fn);
 /* Releases a handle that failed half-way through create or open. */
 void mproc__obj_abandon(mproc__obj *o);
 

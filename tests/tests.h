@@ -25,6 +25,13 @@ extern const test_suite suite_args;
 extern const test_suite suite_process;
 extern const test_suite suite_init;
 extern const test_suite suite_event;
+extern const test_suite suite_object;
+extern const test_suite suite_lock;
+extern const test_suite suite_semaphore;
+extern const test_suite suite_cond;
+extern const test_suite suite_barrier;
+extern const test_suite suite_shm;
+extern const test_suite suite_array;
 
 /* Asserts st == MPROC_OK and prints the detail when it is not. */
 #define T_OK(expr) t_check_status((expr), MPROC_OK, #expr, __FILE__, __LINE__)

@@ -1,0 +1,6 @@
+/* Tests of runtime/barrier.c. */
+#include "tests.h"
+
+static const CU_TestInfo tests[] = {CU_TEST_INFO_NULL};
+
+const test_suite suite_barrier = {"barrier", tests, NULL};

@@ -1,0 +1,6 @@
+/* Tests of runtime/semaphore.c. */
+#include "tests.h"
+
+static const CU_TestInfo tests[] = {CU_TEST_INFO_NULL};
+
+const test_suite suite_semaphore = {"semaphore", tests, NULL};
