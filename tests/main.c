@@ -68,7 +68,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   for (a = 1; a < argc; a++) {
-    if (strcmp(argv[a], "--suite") == 0 && a + 1 < argc)
+    if (strcmp(argv[a], "--init-only") == 0)
+      return 0; /* mproc_init() ran (and swept): the object suite needs just that */
+    else if (strcmp(argv[a], "--suite") == 0 && a + 1 < argc)
       only = argv[++a];
     else if (strcmp(argv[a], "--list") == 0) {
       for (i = 0; i < NSUITES; i++)

@@ -10,7 +10,7 @@
 #include <apr_general.h>
 #include <apr_time.h>
 
-#include "platform.h"
+#include "internal.h"
 #include "tests.h"
 
 #ifdef _WIN32
@@ -98,7 +98,33 @@ int t_write_file(const char *path, const char *text) {
   return rename(tmp, path) == 0;
 }
 
+static const char *skip_reason = "";
+const char *t_skip_reason(void) { return skip_reason; }
+
+int t_run_self(const char *arg) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "\"%s\" %s", mproc__executable(), arg);
+  fflush(NULL);
+  return system(cmd) == 0 ? 0 : 1;
+}
+
 #ifdef _WIN32
+int t_object_mode(const char *name) {
+  (void)name;
+  return -1;
+}
+
+int t_set_umask(int mask) {
+  (void)mask;
+  return 0;
+}
+
+int t_other_user_can_open(const char *name) {
+  (void)name;
+  skip_reason = "needs a second user account; Windows objects carry an owner-only DACL";
+  return -1;
+}
+
 void t_kill_pid(int64_t pid) {
   HANDLE h = OpenProcess(PROCESS_TERMINATE, FALSE, (DWORD)pid);
   if (h) {
@@ -136,6 +162,64 @@ int t_handle_is_file(intptr_t h, const char *path) {
   return same;
 }
 #else
+/* Linux keeps objects in /dev/shm: the segment as "<name>", the semaphore
+ * (portable path) as "sem.<name>-w". */
+static void shm_path(char *out, size_t cap, const char *name, int sem) {
+  snprintf(out, cap, sem ? "/dev/shm/sem.%s-w" : "/dev/shm/%s", name);
+}
+
+int t_object_mode(const char *name) {
+  struct stat sb;
+  char path[256];
+  int mode = -1, sem;
+  for (sem = 0; sem < 2; sem++) {
+    shm_path(path, sizeof path, name, sem);
+    if (stat(path, &sb) == 0 && (int)(sb.st_mode & 0777) > mode)
+      mode = (int)(sb.st_mode & 0777);
+  }
+  return mode;
+}
+
+int t_set_umask(int mask) { return (int)umask((mode_t)mask); }
+
+/* Opens @path for reading and writing as uid/gid 65534 (nobody). */
+static int nobody_opens(const char *path) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'exec 3<>\"%s\"' "
+           "2>/dev/null",
+           path);
+  return system(cmd) == 0;
+}
+
+int t_other_user_can_open(const char *name) {
+  char path[256];
+  int sem, opened = 0;
+  FILE *f;
+  if (geteuid() != 0) {
+    skip_reason = "not running as root: cannot switch to another uid";
+    return -1;
+  }
+  /* The probe must work where access is allowed, or its "no" means nothing. */
+  f = fopen("/dev/shm/mproc-probe-world", "w");
+  if (f)
+    fclose(f);
+  chmod("/dev/shm/mproc-probe-world", 0666);
+  opened = nobody_opens("/dev/shm/mproc-probe-world");
+  remove("/dev/shm/mproc-probe-world");
+  if (!opened) {
+    skip_reason = "setpriv is missing or cannot switch to uid 65534";
+    return -1;
+  }
+  opened = 0;
+  for (sem = 0; sem < 2; sem++) {
+    shm_path(path, sizeof path, name, sem);
+    if (access(path, F_OK) == 0)
+      opened |= nobody_opens(path);
+  }
+  return opened;
+}
+
 void t_kill_pid(int64_t pid) {
   if (pid > 0)
     kill((pid_t)pid, SIGKILL);

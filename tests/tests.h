@@ -66,4 +66,17 @@ void t_close_handle(intptr_t h);
 /* Non-zero if handle/fd @h is open in this process and refers to @path. */
 int t_handle_is_file(intptr_t h, const char *path);
 
+/* ---- named-object probes (tests/support.c, per OS) ---- */
+/* The permission bits of object @name's file(s): the widest of its segment
+ * and its semaphore; -1 where objects have no file modes. */
+int t_object_mode(const char *name);
+/* Sets the process umask (no-op where there is none); returns the old one. */
+int t_set_umask(int mask);
+/* 1 if another user (nobody) can open object @name, 0 if not, -1 if this
+ * cannot be tested here (see t_skip_reason()). */
+int t_other_user_can_open(const char *name);
+const char *t_skip_reason(void);
+/* Runs this test program with one argument as a fresh main process; its exit code. */
+int t_run_self(const char *arg);
+
 #endif
