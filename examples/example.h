@@ -4,13 +4,13 @@
 
 #ifdef _WIN32
 #include <windows.h>
-static void example_sleep_ms(int ms) { Sleep((DWORD)ms); }
+static inline void example_sleep_ms(int ms) { Sleep((DWORD)ms); }
 #else
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <time.h>
-static void example_sleep_ms(int ms) {
+static inline void example_sleep_ms(int ms) {
   struct timespec ts;
   ts.tv_sec = ms / 1000;
   ts.tv_nsec = (long)(ms % 1000) * 1000000L;

@@ -315,7 +315,14 @@ static void sweep_one(const char *name, void *arg) {
   mproc__sem_unlink(name);
 }
 
-void mproc__sweep(int64_t pid) { mproc__names_list(sweep_one, &pid); }
+/* The sweep is housekeeping inside successful calls: it must not replace the
+ * detail of the caller's last failure (listing is unsupported on some OSes). */
+void mproc__sweep(int64_t pid) {
+  char saved[512];
+  snprintf(saved, sizeof saved, "%s", mproc_last_error());
+  mproc__names_list(sweep_one, &pid);
+  mproc__fail(0, "%s", saved);
+}
 
 void mproc__objects_at_exit(void) {
   mproc__obj *o;

@@ -39,4 +39,32 @@ mproc_status mproc__win32_wide_to_utf8(const WCHAR *w, char **out);
 /* An anonymous pipe whose two handles are both non-inheritable. */
 mproc_status mproc__win32_pipe(HANDLE *rd, HANDLE *wr);
 
+/*
+ * Security attributes for the named objects mproc creates: not inheritable,
+ * and a protected DACL with one ACE granting all access to the user of this
+ * process's token, so no other account (not even one in the same session,
+ * e.g. started with runas) can open or signal them. Everything lives inside
+ * the struct, which must stay where it was filled in while `sa` is used
+ * (sa points into it); there is nothing to free.
+ */
+typedef struct mproc__win32_owner_only {
+  SECURITY_ATTRIBUTES sa;
+  SECURITY_DESCRIPTOR sd;
+  union {
+    TOKEN_USER user;
+    BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+  } user;
+  union {
+    ACL acl;
+    BYTE bytes[sizeof(ACL) + sizeof(ACCESS_ALLOWED_ACE) + SECURITY_MAX_SID_SIZE];
+  } dacl;
+} mproc__win32_owner_only;
+
+mproc_status mproc__win32_owner_only_sa(mproc__win32_owner_only *o);
+
+/* The kernel-object name Local\<name><suffix> in UTF-16 (malloc'ed), for a
+ * bare runtime name. Local\ is the namespace of this (Terminal Services)
+ * session, so objects never meet another session's. */
+mproc_status mproc__win32_object_name(const char *name, const char *suffix, WCHAR **out);
+
 #endif
