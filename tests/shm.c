@@ -1,6 +1,168 @@
-/* Tests of runtime/shm.c. */
+/* Tests of runtime/shm.c (raw shared memory) across processes. */
+#include <string.h>
+
 #include "tests.h"
 
-static const CU_TestInfo tests[] = {CU_TEST_INFO_NULL};
+/* A byte pattern that varies with the offset, within and across pages;
+ * @salt tells the parent's bytes from the child's. */
+static uint8_t pattern(size_t i, uint8_t salt) {
+  return (uint8_t)((i ^ (i >> 8) ^ (i >> 16) ^ (i >> 24)) + salt);
+}
 
-const test_suite suite_shm = {"shm", tests, NULL};
+static void fill(uint8_t *p, size_t n, uint8_t salt) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    p[i] = pattern(i, salt);
+}
+
+/* The first offset where @p differs from the pattern, or @n. */
+static size_t first_mismatch(const uint8_t *p, size_t n, uint8_t salt) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (p[i] != pattern(i, salt))
+      return i;
+  return n;
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (p[i])
+      return 0;
+  return 1;
+}
+
+/* args: [shm, size]: checks the size and the parent's pattern (salt 1), then
+ * writes its own (salt 2). */
+static int child_shm_verify(const mproc_args *a, mproc_args *r) {
+  mproc_shm *s = NULL;
+  int64_t size = 0;
+  size_t n;
+  uint8_t *p;
+  int rc = 0;
+  (void)r;
+  if (mproc_args_open_shm(a, 0, &s) || mproc_args_get_i64(a, 1, &size))
+    return 2;
+  n = mproc_shm_size(s);
+  p = mproc_shm_base(s);
+  if (n != (size_t)size || !p)
+    rc = 3;
+  else if (first_mismatch(p, n, 1) != n)
+    rc = 4;
+  else
+    fill(p, n, 2);
+  mproc_shm_close(s);
+  return rc;
+}
+
+/* args: [shm]: exits 0 if opening fails cleanly (the name was destroyed). */
+static int child_shm_open_fails(const mproc_args *a, mproc_args *r) {
+  mproc_shm *s = NULL;
+  mproc_status st;
+  (void)r;
+  st = mproc_args_open_shm(a, 0, &s);
+  if (st == MPROC_OK) {
+    mproc_shm_close(s);
+    return 1;
+  }
+  return s == NULL && mproc_last_error()[0] ? 0 : 3;
+}
+
+/* The parent writes, a child verifies and writes back, the parent verifies. */
+static void round_trip(size_t size) {
+  mproc_shm *s = NULL;
+  mproc_args *a = NULL;
+  uint8_t *p;
+  T_OK(mproc_shm_create(&s, size));
+  CU_ASSERT_FATAL(s != NULL);
+  p = mproc_shm_base(s);
+  CU_ASSERT_FATAL(p != NULL);
+  CU_ASSERT_EQUAL(mproc_shm_size(s), size);
+  CU_ASSERT(all_zero(p, size));
+  fill(p, size, 1);
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_shm(a, s));
+  mproc_args_add_i64(a, (int64_t)size);
+  CU_ASSERT_EQUAL(t_finish(t_start("child_shm_verify", a, NULL)), 0);
+  CU_ASSERT_EQUAL(first_mismatch(p, size, 2), size);
+  mproc_args_destroy(a);
+  T_OK(mproc_shm_destroy(s));
+}
+
+static void test_small_round_trip(void) { round_trip(4096); }
+static void test_odd_size_round_trip(void) { round_trip(4097); }
+static void test_one_byte(void) { round_trip(1); }
+static void test_64_mib_round_trip(void) { round_trip((size_t)64 << 20); }
+
+static void test_sizes_out_of_range(void) {
+  uint64_t over = MPROC_SHM_MAX_SIZE + 1; /* a variable: no constant truncation on 32 bits */
+  mproc_shm *s = NULL;
+  T_STATUS(mproc_shm_create(&s, 0), MPROC_ERANGE);
+  T_STATUS(mproc_shm_create(&s, SIZE_MAX), MPROC_ERANGE);
+  T_STATUS(mproc_shm_create(&s, SIZE_MAX - 8), MPROC_ERANGE); /* the header would wrap */
+  if (sizeof(size_t) > 4)
+    T_STATUS(mproc_shm_create(&s, (size_t)over), MPROC_ERANGE);
+  CU_ASSERT_PTR_NULL(s);
+}
+
+static void test_bad_input_and_lifetime(void) {
+  mproc_shm *s = NULL, *o = NULL;
+  mproc_event *e = NULL;
+  mproc_args *a = NULL;
+  T_STATUS(mproc_shm_create(NULL, 16), MPROC_EINVAL);
+  CU_ASSERT_PTR_NULL(mproc_shm_base(NULL));
+  CU_ASSERT_EQUAL(mproc_shm_size(NULL), 0);
+  CU_ASSERT_STRING_EQUAL(mproc_shm_name(NULL), "");
+  T_STATUS(mproc_shm_close(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_shm_destroy(NULL), MPROC_EINVAL);
+  T_OK(mproc_shm_create(&s, 16));
+  CU_ASSERT(strncmp(mproc_shm_name(s), "mproc-", 6) == 0);
+  T_OK(mproc_args_create(&a));
+  T_STATUS(mproc_args_add_shm(a, NULL), MPROC_EINVAL);
+  T_OK(mproc_args_add_shm(a, s));
+  T_STATUS(mproc_args_open_event(a, 0, &e), MPROC_ETYPE); /* shared memory is not an Event */
+  T_STATUS(mproc_shm_close(s), MPROC_EPERM);              /* the creator destroys */
+  T_OK(mproc_args_open_shm(a, 0, &o));                    /* a second mapping, same bytes */
+  CU_ASSERT_EQUAL(mproc_shm_size(o), 16);
+  CU_ASSERT_STRING_EQUAL(mproc_shm_name(o), mproc_shm_name(s));
+  ((uint8_t *)mproc_shm_base(o))[15] = 0xA5;
+  CU_ASSERT_EQUAL(((uint8_t *)mproc_shm_base(s))[15], 0xA5);
+  T_STATUS(mproc_shm_destroy(o), MPROC_EPERM);
+  T_OK(mproc_shm_close(o));
+  T_STATUS(mproc_shm_close(o), MPROC_ECLOSED);
+  CU_ASSERT_PTR_NULL(mproc_shm_base(o));
+  T_OK(mproc_shm_destroy(s));
+  T_STATUS(mproc_shm_destroy(s), MPROC_ECLOSED);
+  T_STATUS(mproc_shm_close(s), MPROC_ECLOSED);
+  CU_ASSERT_PTR_NULL(mproc_shm_base(s));
+  CU_ASSERT_EQUAL(mproc_shm_size(s), 0);
+  CU_ASSERT_STRING_EQUAL(mproc_shm_name(s), "");
+  T_STATUS(mproc_args_add_shm(a, s), MPROC_ENOTSHAREABLE);
+  mproc_args_destroy(a);
+}
+
+/* A child given the name of a destroyed segment gets an error, not a crash. */
+static void test_child_open_after_destroy(void) {
+  mproc_shm *s = NULL;
+  mproc_args *a = NULL;
+  T_OK(mproc_shm_create(&s, 4096));
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_shm(a, s));
+  T_OK(mproc_shm_destroy(s));
+  CU_ASSERT_EQUAL(t_finish(t_start("child_shm_open_fails", a, NULL)), 0);
+  mproc_args_destroy(a);
+}
+
+static const CU_TestInfo tests[] = {{"4 KiB round trip", test_small_round_trip},
+                                    {"odd size round trip", test_odd_size_round_trip},
+                                    {"one byte", test_one_byte},
+                                    {"64 MiB round trip", test_64_mib_round_trip},
+                                    {"sizes out of range", test_sizes_out_of_range},
+                                    {"bad input and lifetime", test_bad_input_and_lifetime},
+                                    {"child opens after destroy", test_child_open_after_destroy},
+                                    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(child_shm_verify), MPROC_FUNCTION(child_shm_open_fails), MPROC_FUNCTIONS_END};
+
+const test_suite suite_shm = {"shm", tests, functions};
