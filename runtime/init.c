@@ -15,7 +15,6 @@
 #include <apr_general.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
-#include <apr_time.h>
 
 #include "object.h"
 
@@ -45,7 +44,7 @@ char *mproc__strdup(const char *s) {
   return d;
 }
 
-int64_t mproc__now_ms(void) { return (int64_t)(apr_time_now() / 1000); }
+int64_t mproc__now_ms(void) { return mproc__monotonic_ms(); }
 
 int mproc__is_initialized(void) { return g.initialized; }
 void mproc__lock(void) { apr_thread_mutex_lock(g.lock); }

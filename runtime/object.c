@@ -185,7 +185,8 @@ mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size, siz
     return mproc__fail(MPROC_ENOTINIT, "%s: call mproc_init() first", fn);
   if (!valid_name(name))
     return mproc__fail(MPROC_EPROTO, "%s: \"%.60s\" is not an mproc object name", fn, name);
-  if (size < MPROC__SEG_HEADER + min_state || size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE)
+  if (size < MPROC__SEG_HEADER + min_state || size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE ||
+      size > SIZE_MAX)
     return mproc__fail(MPROC_EPROTO, "%s: segment size %llu is not valid for this kind", fn,
                        (unsigned long long)size);
   snprintf(o->name, sizeof o->name, "%s", name);
@@ -291,7 +292,11 @@ uint64_t mproc__thread_id(void) {
 }
 
 int64_t mproc__deadline(int64_t timeout_ms) {
-  return timeout_ms < 0 ? MPROC_WAIT_FOREVER : mproc__now_ms() + timeout_ms;
+  int64_t now;
+  if (timeout_ms < 0)
+    return MPROC_WAIT_FOREVER;
+  now = mproc__now_ms();
+  return timeout_ms > INT64_MAX - now ? MPROC_WAIT_FOREVER : now + timeout_ms; /* no overflow */
 }
 
 int64_t mproc__remaining(int64_t deadline) {

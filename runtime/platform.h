@@ -99,6 +99,8 @@ void mproc__stdio_line_buffered(void);
 mproc_status mproc__exe_path(char **path);
 
 int64_t mproc__self_pid(void);
+/* Milliseconds on a clock that never jumps (deadlines must survive clock changes). */
+int64_t mproc__monotonic_ms(void);
 int mproc__cpu_count(void);
 /* Non-zero while a process with this id exists and has not exited (zombies count as exited). */
 int mproc__pid_alive(int64_t pid);

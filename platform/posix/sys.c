@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
 #include <sched.h>
@@ -23,6 +24,12 @@
 
 void mproc__exit_now(int code) { _exit(code); }
 int64_t mproc__self_pid(void) { return (int64_t)getpid(); }
+
+int64_t mproc__monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 int mproc__last_os_error(void) { return errno; }
 
 void mproc__stdio_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, BUFSIZ); }
