@@ -1,0 +1,86 @@
+/*
+ * mproc's benchmark (../shared/bench/SCENARIOS.md): each scenario reports the
+ * median, min and max over repeated trials and, measured by the same program
+ * in the same run, the limit the bare OS mechanism reaches. Figures are read
+ * as ratios to their limit (the machines are shared and noisy).
+ *
+ *   bench [--quick] [--only KEY]      prints one JSON object on stdout
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+static const bench_scenario *const scenarios[] = {&bench_s5_is_set, &bench_event_wake};
+#define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+void bench_stats(double *v, int n, bench_stats_t *out) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  out->min = v[0];
+  out->max = v[n - 1];
+  out->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_stats(const char *key, const bench_stats_t *s) {
+  printf("\"%s\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}", key, s->median, s->min,
+         s->max);
+}
+
+static void print_result(const bench_scenario *sc, const bench_result *r) {
+  printf("  \"%s\": {\"unit\": \"%s\", ", sc->key, sc->unit);
+  print_stats("value", &r->value);
+  printf(", ");
+  print_stats("limit", &r->limit);
+  printf(", \"ratio_to_limit\": %.3f, \"limit_is\": \"%s\", \"target\": \"%s\"}",
+         r->limit.median != 0 ? r->value.median / r->limit.median : 0.0, sc->limit_is, sc->target);
+}
+
+int main(int argc, char **argv) {
+  static mproc_function registry[64];
+  const char *only = NULL;
+  int quick = 0, a, first = 1;
+  size_t i, n = 0;
+  const mproc_function *f;
+  for (i = 0; i < NSCENARIOS; i++)
+    for (f = scenarios[i]->functions; f && f->name; f++)
+      registry[n++] = *f;
+  if (mproc_init(&argc, &argv, registry) != MPROC_OK) {
+    fprintf(stderr, "bench: %s\n", mproc_last_error());
+    return 2;
+  }
+  for (a = 1; a < argc; a++) {
+    if (strcmp(argv[a], "--quick") == 0)
+      quick = 1;
+    else if (strcmp(argv[a], "--only") == 0 && a + 1 < argc)
+      only = argv[++a];
+    else {
+      fprintf(stderr, "usage: %s [--quick] [--only KEY]\n", argv[0]);
+      return 2;
+    }
+  }
+  printf("{\n  \"quick\": %s, \"cpus\": %d,\n", quick ? "true" : "false", mproc_cpu_count());
+  for (i = 0; i < NSCENARIOS; i++) {
+    bench_result r;
+    mproc_status st;
+    if (only && strcmp(only, scenarios[i]->key) != 0)
+      continue;
+    memset(&r, 0, sizeof r);
+    st = scenarios[i]->run(quick, &r);
+    if (st != MPROC_OK) {
+      fprintf(stderr, "bench: %s failed: %s (%s)\n", scenarios[i]->key, mproc_strerror(st),
+              mproc_last_error());
+      return 1;
+    }
+    printf("%s", first ? "" : ",\n");
+    first = 0;
+    print_result(scenarios[i], &r);
+  }
+  printf("\n}\n");
+  return 0;
+}
