@@ -8,6 +8,7 @@
  *     BOOL  1 byte, 0 or 1                 STR  len:u32, len bytes, no NUL among them
  *     BYTES len:u32, len bytes
  *     OBJECT kind:u8, size:u64, len:u32, name (len bytes of [A-Za-z0-9-])
+ *     NONE  nothing
  * The decoder accepts exactly this and nothing else: every length is checked
  * against what remains before it is used, the count against the limits, and
  * trailing bytes are an error. Its allocations are bounded by the input size.
@@ -51,6 +52,8 @@ static size_t item_encoded_size(const item *it) {
     return 1 + 8;
   case MPROC_TYPE_BOOL:
     return 1 + 1;
+  case MPROC_TYPE_NONE:
+    return 1;
   case MPROC_TYPE_OBJECT:
     return 1 + 1 + 8 + 4 + it->v.buf.size;
   default:
@@ -75,7 +78,7 @@ mproc_status mproc_args_destroy(mproc_args *args) {
   if (!args)
     return mproc__fail(MPROC_EINVAL, "mproc_args_destroy: args is NULL");
   for (i = 0; i < args->count; i++)
-    if (args->items[i].type >= MPROC_TYPE_STR)
+    if (args->items[i].type >= MPROC_TYPE_STR && args->items[i].type <= MPROC_TYPE_OBJECT)
       free(args->items[i].v.buf.data);
   free(args->items);
   free(args);
@@ -194,6 +197,67 @@ mproc_status mproc_args_add_bytes(mproc_args *args, const void *data, size_t siz
   if (!args || (!data && size))
     return mproc__fail(MPROC_EINVAL, "mproc_args_add_bytes: %s is NULL", args ? "data" : "args");
   return push_buf(args, MPROC_TYPE_BYTES, data, size, "mproc_args_add_bytes");
+}
+
+mproc_status mproc_args_add_none(mproc_args *args) {
+  item it;
+  if (!args)
+    return mproc__fail(MPROC_EINVAL, "mproc_args_add_none: args is NULL");
+  memset(&it, 0, sizeof it);
+  it.type = MPROC_TYPE_NONE;
+  return push(args, &it, "mproc_args_add_none");
+}
+
+/* Appends a copy of @it (from another list) to @dst. */
+static mproc_status append_item(mproc_args *dst, const item *it) {
+  switch (it->type) {
+  case MPROC_TYPE_STR:
+  case MPROC_TYPE_BYTES:
+  case MPROC_TYPE_OBJECT:
+    return push_copy(dst, it->type, it->kind, it->size, it->v.buf.data, it->v.buf.size,
+                     "copying arguments");
+  default:
+    return push(dst, it, "copying arguments");
+  }
+}
+
+mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out) {
+  size_t i;
+  mproc_status st = mproc_args_create(out);
+  for (i = at; st == MPROC_OK && i < at + n && i < src->count; i++)
+    st = append_item(*out, &src->items[i]);
+  if (st != MPROC_OK) {
+    mproc_args_destroy(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+mproc_status mproc__args_copy_value(const mproc_args *src, size_t i, mproc_args **out) {
+  return mproc__args_slice(src, i, 1, out);
+}
+
+mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out) {
+  return mproc__args_slice(src, 0, src->count, out);
+}
+
+mproc_status mproc__args_append_first(mproc_args *dst, const mproc_args *src) {
+  if (src && src->count)
+    return append_item(dst, &src->items[0]);
+  return mproc_args_add_none(dst);
+}
+
+mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len) {
+  mproc_args *empty = NULL;
+  mproc_status st;
+  if (args)
+    return mproc__args_encode(args, buf, len);
+  st = mproc_args_create(&empty);
+  if (st == MPROC_OK)
+    st = mproc__args_encode(empty, buf, len);
+  if (empty)
+    mproc_args_destroy(empty);
+  return st;
 }
 
 mproc_status mproc_args_count(const mproc_args *args, size_t *count) {
@@ -321,6 +385,8 @@ mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *l
     case MPROC_TYPE_BOOL:
       *p++ = (uint8_t)it->v.b;
       break;
+    case MPROC_TYPE_NONE:
+      break;
     case MPROC_TYPE_OBJECT:
       *p++ = it->kind;
       put_u64(p, it->size);
@@ -425,6 +491,9 @@ static mproc_status decode_item(mproc_args *a, const uint8_t **p, size_t *left) 
     break;
   case MPROC_TYPE_OBJECT:
     st = decode_object(a, &q, left);
+    break;
+  case MPROC_TYPE_NONE:
+    st = push(a, &it, "decoding arguments");
     break;
   default:
     return mproc__fail(MPROC_EPROTO, "arguments: unknown value tag %u", (unsigned)q[-1]);

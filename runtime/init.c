@@ -47,6 +47,7 @@ char *mproc__strdup(const char *s) {
 int64_t mproc__now_ms(void) { return mproc__monotonic_ms(); }
 
 int mproc__is_initialized(void) { return g.initialized; }
+apr_pool_t *mproc__apr_pool(void) { return g.pool; }
 void mproc__lock(void) { apr_thread_mutex_lock(g.lock); }
 void mproc__unlock(void) { apr_thread_mutex_unlock(g.lock); }
 
@@ -93,6 +94,8 @@ static mproc_status check_registry(const mproc_function *registry) {
     if (!f->name || !f->name[0] || !f->fn)
       return mproc__fail(MPROC_EINVAL, "mproc_init: registry entry %d has no name or function",
                          (int)(f - registry));
+    if (strncmp(f->name, "mproc:", 6) == 0)
+      return mproc__fail(MPROC_EINVAL, "mproc_init: names starting with \"mproc:\" are reserved");
     for (h = registry; h != f; h++)
       if (strcmp(h->name, f->name) == 0)
         return mproc__fail(MPROC_EINVAL, "mproc_init: function \"%s\" is registered twice",
@@ -141,8 +144,8 @@ static mproc_status decode_start(const uint8_t *payload, size_t len, const mproc
       mproc_args_get_str(*start, 2, &identity) || mproc_args_get_bool(*start, 3, &daemon) ||
       mproc_args_get_i64(*start, 4, &ppid) || mproc_args_get_bytes(*start, 5, &argbuf, &arglen))
     return mproc__fail(MPROC_EPROTO, "START frame: wrong fields: %s", mproc_last_error());
-  *fn = mproc__registry_find(function);
-  if (!*fn)
+  *fn = strcmp(function, MPROC__WORKER_FN) == 0 ? NULL : mproc__registry_find(function);
+  if (!*fn && strcmp(function, MPROC__WORKER_FN) != 0)
     return mproc__fail(MPROC_ENOFUNC, "function \"%s\" is not in this program's registry",
                        function);
   st = mproc__args_decode(argbuf, arglen, args);
@@ -180,6 +183,8 @@ static void child_main(const char *marker) {
     die("decoding the START message");
   free(payload);
   mproc_args_destroy(start);
+  if (!fn)
+    mproc__worker_main(&g.parent_chan, args); /* its reader thread is the watchdog */
   if (apr_thread_create(&thread, NULL, watchdog, NULL, g.pool) != APR_SUCCESS) {
     mproc__fail(MPROC_ENOMEM, "cannot start the watchdog thread");
     die("bootstrap");

@@ -44,9 +44,26 @@ mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...
 /* The args codec (runtime/args.c). Encoding: see the comment there. */
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
+/* NULL encodes as an empty list. */
+mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len);
+/* New lists copying values [at, at + n) / value i / all of @src. */
+mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out);
+mproc_status mproc__args_copy_value(const mproc_args *src, size_t i, mproc_args **out);
+mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out);
+/* Appends @src's first value to @dst, or a NONE when @src is NULL or empty. */
+mproc_status mproc__args_append_first(mproc_args *dst, const mproc_args *src);
+
+/* Pool nesting: 0 in a process that is not a pool worker (runtime/worker.c). */
+int mproc__pool_depth(void);
 
 /* Framed messages over a channel (runtime/frame.c). */
-enum mproc__frame_type { MPROC__FRAME_START = 1 };
+enum mproc__frame_type {
+  MPROC__FRAME_START = 1, /* parent -> child: what to run */
+  MPROC__FRAME_TASK,      /* parent -> pool worker: one call or a chunk */
+  MPROC__FRAME_RESULT,    /* pool worker -> parent: the statuses and results */
+  MPROC__FRAME_INITFAIL,  /* pool worker -> parent: the initializer failed */
+  MPROC__FRAME_EXIT       /* parent -> pool worker: retire now */
+};
 #define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
 mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
                                size_t len);
@@ -69,8 +86,31 @@ void mproc__self_set(const char *name, const char *identity, int daemon, int64_t
 void mproc__lock(void);
 void mproc__unlock(void);
 
+/* What a child is started with (the START frame), and where it goes. */
+typedef struct mproc__child_spec {
+  const char *function; /* a registry name, or MPROC__WORKER_FN */
+  const char *name;
+  const char *identity;
+  int daemon;
+  int new_group;
+  const uint8_t *args; /* encoded mproc_args */
+  size_t args_len;
+} mproc__child_spec;
+
+/* Spawns a child and sends it START; on failure nothing is left running. */
+mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *spec);
+
+/* The reserved START function of pool workers (registry names may not start with "mproc:"). */
+#define MPROC__WORKER_FN "mproc:worker"
+/* A pool worker's main loop (runtime/worker.c); never returns. */
+void mproc__worker_main(mproc__chan *chan, const mproc_args *args);
+
 /* Child bookkeeping for active_children and exit handling (runtime/process.c). */
 void mproc__children_at_exit(void);
+
+/* The process-wide APR pool (threads, mutexes and conditions hang off it). */
+struct apr_pool_t;
+struct apr_pool_t *mproc__apr_pool(void);
 
 /* A malloc'ed copy of s, or NULL. */
 char *mproc__strdup(const char *s);

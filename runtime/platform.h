@@ -99,6 +99,8 @@ void mproc__stdio_line_buffered(void);
 mproc_status mproc__exe_path(char **path);
 
 int64_t mproc__self_pid(void);
+/* This process's resident memory in KiB; 0 where the OS does not tell. */
+int64_t mproc__self_rss_kib(void);
 /* Milliseconds on a clock that never jumps (deadlines must survive clock changes). */
 int64_t mproc__monotonic_ms(void);
 int mproc__cpu_count(void);

@@ -106,19 +106,46 @@ mproc_status mproc_process_create(mproc_process **process, const char *function,
 }
 
 /* START: [function, name, identity, daemon, parent pid, encoded args]. */
-static mproc_status encode_start(const mproc_process *p, uint8_t **buf, size_t *len) {
+static mproc_status encode_start(const mproc__child_spec *c, uint8_t **buf, size_t *len) {
   mproc_args *m;
   mproc_status st = mproc_args_create(&m);
   if (st != MPROC_OK)
     return st;
-  if ((st = mproc_args_add_str(m, p->function)) == MPROC_OK &&
-      (st = mproc_args_add_str(m, p->name)) == MPROC_OK &&
-      (st = mproc_args_add_str(m, p->identity)) == MPROC_OK &&
-      (st = mproc_args_add_bool(m, p->daemon)) == MPROC_OK &&
+  if ((st = mproc_args_add_str(m, c->function)) == MPROC_OK &&
+      (st = mproc_args_add_str(m, c->name)) == MPROC_OK &&
+      (st = mproc_args_add_str(m, c->identity)) == MPROC_OK &&
+      (st = mproc_args_add_bool(m, c->daemon)) == MPROC_OK &&
       (st = mproc_args_add_i64(m, mproc__self_pid())) == MPROC_OK &&
-      (st = mproc_args_add_bytes(m, p->args, p->args_len)) == MPROC_OK)
+      (st = mproc_args_add_bytes(m, c->args, c->args_len)) == MPROC_OK)
     st = mproc__args_encode(m, buf, len);
   mproc_args_destroy(m);
+  return st;
+}
+
+mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *c) {
+  uint8_t *start;
+  size_t len;
+  char marker[64];
+  mproc_status st = encode_start(c, &start, &len);
+  if (st != MPROC_OK)
+    return st;
+  snprintf(marker, sizeof marker, "%s%d:", MPROC__MARKER_PREFIX, MPROC_PROTOCOL_VERSION);
+  /* Output the parent wrote before the child existed must come out first. */
+  fflush(stdout);
+  fflush(stderr);
+  mproc__lock();
+  st = mproc__proc_spawn(os, mproc__executable(), marker, c->new_group);
+  mproc__unlock();
+  if (st == MPROC_OK) {
+    st = mproc__frame_send(&os->chan, MPROC__FRAME_START, start, len);
+    if (st != MPROC_OK) {
+      /* The child cannot run without START: make sure it is gone. */
+      mproc__proc_signal(os, 1);
+      mproc__proc_wait(os, MPROC_WAIT_FOREVER);
+      mproc__proc_release(os);
+    }
+  }
+  free(start);
   return st;
 }
 
@@ -144,9 +171,7 @@ static void list_remove(mproc_process *p) {
 }
 
 mproc_status mproc_process_start(mproc_process *p) {
-  uint8_t *start;
-  size_t len;
-  char marker[64];
+  mproc__child_spec spec;
   mproc_status st;
   if (!p)
     return bad("mproc_process_start");
@@ -154,26 +179,14 @@ mproc_status mproc_process_start(mproc_process *p) {
     return mproc__fail(MPROC_ESTATE, "mproc_process_start: %s was already started", p->name);
   if (mproc_self_is_daemon())
     return mproc__fail(MPROC_EDAEMON, "mproc_process_start: %s is daemonic", mproc_self_name());
-  st = encode_start(p, &start, &len);
-  if (st != MPROC_OK)
-    return st;
-  snprintf(marker, sizeof marker, "%s%d:", MPROC__MARKER_PREFIX, MPROC_PROTOCOL_VERSION);
-  /* Output the parent wrote before the child existed must come out first. */
-  fflush(stdout);
-  fflush(stderr);
-  mproc__lock();
-  st = mproc__proc_spawn(&p->os, mproc__executable(), marker, 0);
-  mproc__unlock();
-  if (st == MPROC_OK) {
-    st = mproc__frame_send(&p->os.chan, MPROC__FRAME_START, start, len);
-    if (st != MPROC_OK) {
-      /* The child cannot run without START: make sure it is gone. */
-      mproc__proc_signal(&p->os, 1);
-      mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER);
-      mproc__proc_release(&p->os);
-    }
-  }
-  free(start);
+  spec.function = p->function;
+  spec.name = p->name;
+  spec.identity = p->identity;
+  spec.daemon = p->daemon;
+  spec.new_group = 0;
+  spec.args = p->args;
+  spec.args_len = p->args_len;
+  st = mproc__child_start(&p->os, &spec);
   if (st != MPROC_OK)
     return st;
   p->state = P_STARTED;

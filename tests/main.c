@@ -10,8 +10,9 @@
 #include "tests.h"
 
 static const test_suite *const suites[] = {
-    &suite_error, &suite_args,      &suite_process, &suite_init,    &suite_object, &suite_event,
-    &suite_lock,  &suite_semaphore, &suite_cond,    &suite_barrier, &suite_shm,    &suite_array};
+    &suite_error, &suite_args,  &suite_process,   &suite_init, &suite_object,
+    &suite_event, &suite_lock,  &suite_semaphore, &suite_cond, &suite_barrier,
+    &suite_shm,   &suite_array, &suite_pool};
 #define NSUITES (sizeof suites / sizeof suites[0])
 
 void t_check_status(mproc_status got, mproc_status want, const char *what, const char *file,
@@ -40,6 +41,13 @@ static mproc_function *merged_registry(void) {
 /* Prints every mproc name on this machine; used after the whole suite (before
  * mproc_init(), whose sweep would hide what was left behind). */
 static void print_name(const char *name, void *arg) {
+  long long pid = 0;
+  /* A live creator's names are in use (another mproc program may be running):
+   * only a dead creator's names are leaks. */
+  if (sscanf(name, "mproc-%lld-", &pid) == 1 && mproc__pid_alive(pid)) {
+    printf("in use by live pid %lld: %s\n", pid, name);
+    return;
+  }
   printf("left behind: %s\n", name);
   ++*(int *)arg;
 }

@@ -216,6 +216,8 @@ mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
 mproc_status mproc__proc_signal(mproc__proc *proc, int force) {
   if (proc->exited)
     return MPROC_OK;
+  if (proc->pid <= 0) /* kill(0 or -1) would hit a whole process group: never */
+    return mproc__fail(MPROC_ESTATE, "kill: no child process (pid %lld)", (long long)proc->pid);
   if (kill((pid_t)proc->pid, force ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
     return mproc__fail_os(errno, "kill", "%lld, %s", (long long)proc->pid,
                           force ? "SIGKILL" : "SIGTERM");

@@ -114,3 +114,14 @@ mproc_status mproc__names_list(mproc__name_fn fn, void *arg) {
   closedir(d);
   return MPROC_OK;
 }
+
+int64_t mproc__self_rss_kib(void) {
+  long pages = 0, resident = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (!f)
+    return 0; /* macOS: no cheap current-RSS call without Mach headers */
+  if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  fclose(f);
+  return (int64_t)resident * (sysconf(_SC_PAGESIZE) / 1024);
+}

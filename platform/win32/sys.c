@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <psapi.h>
+
 #include "internal.h"
 
 /* ---- UTF-8 <-> UTF-16 -------------------------------------------------- */
@@ -200,4 +202,12 @@ mproc_status mproc__names_list(mproc__name_fn fn, void *arg) {
   (void)arg;
   return mproc__fail(MPROC_ENOTSUP, "listing named objects: not needed on Windows, where an "
                                     "object vanishes with its last handle");
+}
+
+/* K32GetProcessMemoryInfo lives in kernel32 since Windows 7: no psapi link. */
+int64_t mproc__self_rss_kib(void) {
+  PROCESS_MEMORY_COUNTERS pmc;
+  if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+    return 0;
+  return (int64_t)(pmc.WorkingSetSize / 1024);
 }

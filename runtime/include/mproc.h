@@ -17,6 +17,7 @@
 
 #include "mproc/args.h"
 #include "mproc/export.h"
+#include "mproc/pool.h"
 #include "mproc/process.h"
 #include "mproc/shared.h"
 #include "mproc/status.h"

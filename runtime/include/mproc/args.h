@@ -36,7 +36,9 @@ typedef enum mproc_type {
   MPROC_TYPE_BYTES = 5,
   /** A shared object (see mproc/shared.h): added with mproc_args_add_<kind>(),
    *  re-opened with mproc_args_open_<kind>(). */
-  MPROC_TYPE_OBJECT = 6
+  MPROC_TYPE_OBJECT = 6,
+  /** No value (Python's None): e.g. the result of a failed or cancelled map item. */
+  MPROC_TYPE_NONE = 7
 } mproc_type;
 
 /** Most values one list may hold. */
@@ -68,6 +70,7 @@ MPROC_API mproc_status mproc_args_add_f64(mproc_args *args, double value);
 MPROC_API mproc_status mproc_args_add_bool(mproc_args *args, int value);
 MPROC_API mproc_status mproc_args_add_str(mproc_args *args, const char *value);
 MPROC_API mproc_status mproc_args_add_bytes(mproc_args *args, const void *data, size_t size);
+MPROC_API mproc_status mproc_args_add_none(mproc_args *args);
 
 /**
  * The number of values in the list.

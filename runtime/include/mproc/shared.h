@@ -73,7 +73,8 @@ MPROC_API void *mproc_shm_base(const mproc_shm *shm);
 MPROC_API size_t mproc_shm_size(const mproc_shm *shm);
 /** The object's name (for diagnostics); "" for NULL. */
 MPROC_API const char *mproc_shm_name(const mproc_shm *shm);
-/** Releases this process's handle (an opener's call). @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED. */
+/** Releases this process's handle (an opener's call). @return MPROC_OK, MPROC_EINVAL,
+ * MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_shm_close(mproc_shm *shm);
 /** Removes the name and releases the handle (the creator's call).
  *  @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED, MPROC_EPERM (not the creator: close it). */
@@ -200,8 +201,8 @@ typedef int (*mproc_predicate)(void *arg);
  * before any wait), at most @p timeout_ms in all.
  * @return MPROC_OK (predicate true); MPROC_ETIMEDOUT (still false); as mproc_cond_wait().
  */
-MPROC_API mproc_status mproc_cond_wait_for(mproc_cond *cond, mproc_predicate predicate,
-                                           void *arg, int64_t timeout_ms);
+MPROC_API mproc_status mproc_cond_wait_for(mproc_cond *cond, mproc_predicate predicate, void *arg,
+                                           int64_t timeout_ms);
 /** Wakes up to @p n waiters (exactly n if n are waiting). The caller must hold the lock.
  *  @return MPROC_OK, MPROC_EPERM, MPROC_EINVAL, MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_cond_notify(mproc_cond *cond, uint32_t n);
@@ -258,7 +259,7 @@ MPROC_API mproc_status mproc_barrier_destroy(mproc_barrier *barrier);
  *      object); an OS status (e.g. the creator already destroyed it).
  */
 #define MPROC__ARGS_OBJECT_API(kind)                                                               \
-  MPROC_API mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object);     \
+  MPROC_API mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object);      \
   MPROC_API mproc_status mproc_args_open_##kind(const mproc_args *args, size_t index,              \
                                                 mproc_##kind **object);
 MPROC__ARGS_OBJECT_API(shm)

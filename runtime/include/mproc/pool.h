@@ -1,0 +1,171 @@
+/**
+ * @file mproc/pool.h
+ * @brief Process pools: Python's multiprocessing.Pool and its AsyncResult,
+ * with cancellation, crash recovery and per-task timeouts.
+ *
+ * A pool owns its workers (fresh executions of the program, as every mproc
+ * child) and one channel per worker. Tasks are registered functions
+ * (::mproc_fn); their arguments and results are ::mproc_args. A worker that
+ * crashes or is killed fails only the task it held (MPROC_ECRASHED) and is
+ * replaced; the pool never hangs.
+ *
+ * Cancellation: every pool has a cancellation flag in shared memory.
+ * mproc_cancelled() inside a task is one atomic load of it. After
+ * mproc_pool_cancel(), queued tasks complete as MPROC_ECANCELED without
+ * starting, running ones see the flag at their next check, and those still
+ * running after the grace period are killed (their workers replaced).
+ *
+ * Thread safety: a pool and its futures may be used from any threads.
+ */
+#ifndef MPROC_POOL_H
+#define MPROC_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/args.h"
+#include "mproc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mproc_pool mproc_pool;
+typedef struct mproc_future mproc_future;
+
+/** Options of mproc_pool_create(). Zero-initialise, then set what you need. */
+typedef struct mproc_pool_options {
+  /** Number of workers; 0: mproc_cpu_count(). */
+  int workers;
+  /** A registered function every worker runs once before any task (respawned
+   *  workers too), with @ref initargs; NULL for none. If it fails, the pool is
+   *  broken: the failure is reported once (every task fails with it) and no
+   *  worker is respawned in a loop. */
+  const char *initializer;
+  /** Arguments of the initializer (copied); may carry shared objects. */
+  const mproc_args *initargs;
+  /** Replace a worker after this many tasks; 0: never. */
+  uint32_t max_tasks_per_child;
+  /** Replace a worker whose resident memory exceeds this (KiB) after a task; 0: never. */
+  uint64_t max_memory_kib;
+  /** Default per-task timeout (ms): a task running longer is killed with its
+   *  worker and completes as MPROC_ETIMEDOUT; 0: none. */
+  int64_t task_timeout_ms;
+  /** Non-zero: the first task that fails (or crashes, or times out) cancels the rest. */
+  int cancel_on_error;
+  /** After a cancel, how long running tasks may take to notice before they are
+   *  killed (ms); 0: the default, 1000 ms; negative: never kill, wait for them. */
+  int64_t cancel_grace_ms;
+} mproc_pool_options;
+
+/**
+ * Creates a pool and starts its workers.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOTINIT; MPROC_ENOFUNC (unknown
+ *         initializer); MPROC_ERANGE (workers < 0 or too many); an OS status.
+ */
+MPROC_API mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options);
+
+/** Per-call options of mproc_pool_submit(). */
+typedef struct mproc_task_options {
+  /** Overrides the pool's task timeout (ms); 0: the pool's. */
+  int64_t timeout_ms;
+  /** Called on a pool thread when the task succeeds / fails (any other
+   *  status); they must not block for long. */
+  void (*callback)(mproc_future *future, void *user);
+  void (*error_callback)(mproc_future *future, void *user);
+  void *user;
+} mproc_task_options;
+
+/**
+ * Queues @p function(@p args) and returns at once (apply_async).
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOFUNC; MPROC_ESTATE (closed or terminated).
+ */
+MPROC_API mproc_status mproc_pool_submit(mproc_pool *pool, mproc_future **future,
+                                         const char *function, const mproc_args *args,
+                                         const mproc_task_options *options);
+
+/**
+ * Runs @p function(@p args) on a worker and waits for it (apply).
+ * @param[out] result the task's result values (the caller destroys it); may be NULL.
+ * @return the task's status (see mproc_future_status()) or a submit error.
+ */
+MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
+                                        const mproc_args *args, mproc_args **result);
+
+/**
+ * Calls @p function once per value of @p items (each call gets a list with
+ * that one value), in chunks of @p chunksize (0: Python's default,
+ * ceil(n / (4 * workers))), and waits for all (map).
+ * @param[out] results one value per item, in order: the first value each
+ *             call returned (MPROC_TYPE_NONE for a failed or cancelled item,
+ *             or one that returned nothing); the caller destroys it; may be NULL.
+ * @param[out] statuses one status per item (may be NULL); array of n.
+ * @return MPROC_OK when all succeeded, else the first failing item's status.
+ */
+MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
+                                      const mproc_args *items, size_t chunksize,
+                                      mproc_args **results, mproc_status *statuses);
+
+/** Stops accepting tasks; queued ones still run. @return MPROC_OK, MPROC_EINVAL. */
+MPROC_API mproc_status mproc_pool_close(mproc_pool *pool);
+/** Cancels everything (as mproc_pool_cancel) and kills the workers at once. */
+MPROC_API mproc_status mproc_pool_terminate(mproc_pool *pool);
+/** Waits until every worker has exited (after close or terminate).
+ *  @return MPROC_OK, MPROC_ETIMEDOUT, MPROC_ESTATE (neither closed nor terminated). */
+MPROC_API mproc_status mproc_pool_join(mproc_pool *pool, int64_t timeout_ms);
+/**
+ * Cancels queued and running tasks (see the file comment). The pool stays
+ * usable: tasks submitted afterwards run normally.
+ */
+MPROC_API mproc_status mproc_pool_cancel(mproc_pool *pool);
+/** Terminates (if not joined), joins and frees the pool: no child process and
+ *  no named object is left behind. Futures stay valid until destroyed. */
+MPROC_API mproc_status mproc_pool_destroy(mproc_pool *pool);
+
+/** Inside a task: non-zero once the pool was cancelled (one atomic load). */
+MPROC_API int mproc_cancelled(void);
+/**
+ * Inside a task: cancels the pool it runs in (breaking out of a parallel
+ * loop: the rest of a map completes as MPROC_ECANCELED). The caller's own
+ * result still counts.
+ * @return MPROC_OK; MPROC_ESTATE outside a pool task.
+ */
+MPROC_API mproc_status mproc_task_cancel_pool(void);
+/** Inside a task: the message the parent sees if the task then returns non-zero. */
+MPROC_API mproc_status mproc_task_fail(const char *message);
+
+/**
+ * Waits for the task, at most @p timeout_ms, and gives its result.
+ * @param[out] result the result values, owned by the future (valid until it
+ *             is destroyed); may be NULL.
+ * @return the task's status; MPROC_ETIMEDOUT if it is not done yet.
+ */
+MPROC_API mproc_status mproc_future_get(mproc_future *future, int64_t timeout_ms,
+                                        const mproc_args **result);
+/** Waits without taking the result. @return MPROC_OK (done) or MPROC_ETIMEDOUT. */
+MPROC_API mproc_status mproc_future_wait(mproc_future *future, int64_t timeout_ms);
+/** Non-zero once the task has completed in any way. */
+MPROC_API int mproc_future_done(const mproc_future *future);
+
+/** How a task ended. */
+typedef struct mproc_task_info {
+  /** MPROC_OK, MPROC_EFAILED (the function returned non-zero), MPROC_ECANCELED,
+   *  MPROC_ECRASHED, MPROC_ETIMEDOUT, or a protocol/OS status. */
+  mproc_status status;
+  /** The worker's pid (0 if it never started). */
+  int64_t pid;
+  /** For MPROC_ECRASHED: the worker's exit code (minus the signal number). */
+  int exitcode;
+  /** A human-readable reason ("" on success). */
+  const char *message;
+} mproc_task_info;
+
+/** @return MPROC_OK, MPROC_EINVAL, MPROC_ESTATE (not done yet). */
+MPROC_API mproc_status mproc_future_info(const mproc_future *future, mproc_task_info *info);
+/** Frees a future (waiting for it is not required: the task keeps running). */
+MPROC_API mproc_status mproc_future_destroy(mproc_future *future);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPROC_POOL_H */

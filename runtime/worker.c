@@ -1,0 +1,211 @@
+/*
+ * A pool worker: the child side of runtime/pool.c.
+ *
+ * START args: [initializer name ("" for none), encoded initargs, cancel Event,
+ * nesting depth].
+ * A reader thread receives frames and hands them to the main thread; it is
+ * also the watchdog: when the channel ends (the parent died) the worker exits
+ * at once, even in the middle of a task. The main thread runs the
+ * initializer, then loops: take a TASK, run each call, send one RESULT.
+ *
+ * TASK:   [id:i64, function:str, mode:i64, payload:bytes] where mode 0 is one
+ *         call with payload as its encoded args, and mode 1 a chunk: payload
+ *         is a list, and each of its values is the single argument of a call.
+ * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call status:i64,
+ *          message:str, encoded result:bytes].
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "object.h"
+
+/* Exit code of a worker whose parent vanished. */
+#define EXIT_ORPHANED 1
+
+typedef struct frame {
+  uint16_t type;
+  uint8_t *payload;
+  size_t len;
+  struct frame *next;
+} frame;
+
+static struct {
+  mproc__chan *chan;
+  mproc_event *cancel;
+  apr_thread_mutex_t *lock;
+  apr_thread_cond_t *arrived;
+  frame *head, *tail;
+  char message[256];
+  int depth;
+} w;
+
+int mproc__pool_depth(void) { return w.depth; }
+
+int mproc_cancelled(void) { return w.cancel != NULL && mproc_event_is_set(w.cancel); }
+
+mproc_status mproc_task_cancel_pool(void) {
+  if (!w.cancel)
+    return mproc__fail(MPROC_ESTATE, "mproc_task_cancel_pool: not inside a pool task");
+  return mproc_event_set(w.cancel);
+}
+
+mproc_status mproc_task_fail(const char *message) {
+  if (!message)
+    return mproc__fail(MPROC_EINVAL, "mproc_task_fail: message is NULL");
+  snprintf(w.message, sizeof w.message, "%s", message);
+  return MPROC_OK;
+}
+
+static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
+  (void)thread;
+  (void)data;
+  for (;;) {
+    frame *f = calloc(1, sizeof *f);
+    if (!f || mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) != MPROC_OK)
+      mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+    apr_thread_mutex_lock(w.lock);
+    if (w.tail)
+      w.tail->next = f;
+    else
+      w.head = f;
+    w.tail = f;
+    apr_thread_cond_signal(w.arrived);
+    apr_thread_mutex_unlock(w.lock);
+  }
+  return NULL;
+}
+
+static frame *next_frame(void) {
+  frame *f;
+  apr_thread_mutex_lock(w.lock);
+  while (!w.head)
+    apr_thread_cond_wait(w.arrived, w.lock);
+  f = w.head;
+  w.head = f->next;
+  if (!w.head)
+    w.tail = NULL;
+  apr_thread_mutex_unlock(w.lock);
+  return f;
+}
+
+static void send_or_die(uint16_t type, mproc_args *m) {
+  uint8_t *buf;
+  size_t len;
+  if (mproc__args_encode(m, &buf, &len) != MPROC_OK ||
+      mproc__frame_send(w.chan, type, buf, len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+  free(buf);
+}
+
+/* Runs one call and appends [status, message, result] to @out. */
+static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *out) {
+  mproc_args *result = NULL;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int rc;
+  w.message[0] = 0;
+  mproc_args_create(&result);
+  rc = fn->fn(args, result);
+  if (rc != 0 && !w.message[0])
+    snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
+  mproc__args_encode(result, &buf, &len);
+  mproc_args_add_i64(out, rc == 0 ? MPROC_OK : MPROC_EFAILED);
+  mproc_args_add_str(out, rc == 0 ? "" : w.message);
+  mproc_args_add_bytes(out, buf, len);
+  free(buf);
+  mproc_args_destroy(result);
+}
+
+/* Calls of a chunk: each value of @items becomes a one-value argument list. */
+static void run_chunk(const mproc_function *fn, const mproc_args *items, size_t n,
+                      mproc_args *out) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    mproc_args *one = NULL;
+    mproc__args_copy_value(items, i, &one);
+    run_call(fn, one, out);
+    mproc_args_destroy(one);
+  }
+}
+
+static void run_task(const frame *f) {
+  mproc_args *t = NULL, *payload = NULL, *out = NULL;
+  const char *name;
+  const void *body;
+  size_t body_len, calls = 1;
+  int64_t id, mode;
+  const mproc_function *fn;
+  if (mproc__args_decode(f->payload, f->len, &t) || mproc_args_get_i64(t, 0, &id) ||
+      mproc_args_get_str(t, 1, &name) || mproc_args_get_i64(t, 2, &mode) ||
+      mproc_args_get_bytes(t, 3, &body, &body_len) ||
+      mproc__args_decode(body, body_len, &payload) || !(fn = mproc__registry_find(name)))
+    mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+  if (mode == 1)
+    mproc_args_count(payload, &calls);
+  mproc_args_create(&out);
+  mproc_args_add_i64(out, id);
+  mproc_args_add_i64(out, (int64_t)calls);
+  mproc_args_add_i64(out, mproc__self_rss_kib());
+  if (mode == 1)
+    run_chunk(fn, payload, calls, out);
+  else
+    run_call(fn, payload, out);
+  send_or_die(MPROC__FRAME_RESULT, out);
+  mproc_args_destroy(out);
+  mproc_args_destroy(payload);
+  mproc_args_destroy(t);
+}
+
+/* Runs the initializer; on failure reports it once and exits. */
+static void initialize(const mproc_args *args) {
+  const char *name;
+  const void *buf;
+  size_t len;
+  mproc_args *initargs = NULL, *out = NULL;
+  const mproc_function *fn;
+  int rc;
+  if (mproc_args_get_str(args, 0, &name) || !name[0])
+    return;
+  fn = mproc__registry_find(name);
+  if (!fn || mproc_args_get_bytes(args, 1, &buf, &len) || mproc__args_decode(buf, len, &initargs))
+    mproc__exit_now(EXIT_ORPHANED);
+  w.message[0] = 0;
+  rc = fn->fn(initargs, NULL);
+  mproc_args_destroy(initargs);
+  if (rc == 0)
+    return;
+  if (!w.message[0])
+    snprintf(w.message, sizeof w.message, "initializer %s returned %d", name, rc);
+  mproc_args_create(&out);
+  mproc_args_add_str(out, w.message);
+  send_or_die(MPROC__FRAME_INITFAIL, out);
+  exit(1);
+}
+
+void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
+  apr_thread_t *thread;
+  int64_t depth = 1;
+  w.chan = chan;
+  mproc_args_get_i64(args, 3, &depth);
+  w.depth = (int)depth;
+  if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
+      apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
+      apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||
+      apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))
+    mproc__exit_now(EXIT_ORPHANED);
+  initialize(args);
+  for (;;) {
+    frame *f = next_frame();
+    if (f->type == MPROC__FRAME_EXIT)
+      exit(0);
+    if (f->type == MPROC__FRAME_TASK)
+      run_task(f);
+    free(f->payload);
+    free(f);
+  }
+}
