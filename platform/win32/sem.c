@@ -18,7 +18,7 @@
 mproc_status mproc__sem_create(mproc__sem *sem, const char *name) {
   mproc__win32_owner_only sec;
   WCHAR *wname;
-  HANDLE h;
+  HANDLE h = NULL;
   DWORD err;
   mproc_status st = mproc__win32_owner_only_sa(&sec);
   if (st == MPROC_OK)
@@ -42,7 +42,7 @@ mproc_status mproc__sem_create(mproc__sem *sem, const char *name) {
 
 mproc_status mproc__sem_open(mproc__sem *sem, const char *name) {
   WCHAR *wname;
-  HANDLE h;
+  HANDLE h = NULL;
   mproc_status st = mproc__win32_object_name(name, "-w", &wname);
   if (st != MPROC_OK)
     return st;

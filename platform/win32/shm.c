@@ -27,7 +27,7 @@ static mproc_status map(mproc__shm *shm, HANDLE h, size_t size, const char *name
 static mproc_status create_section(HANDLE *out, const WCHAR *wname, size_t size, const char *name) {
   mproc__win32_owner_only sec;
   uint64_t bytes = size;
-  HANDLE h;
+  HANDLE h = NULL;
   DWORD err;
   mproc_status st = mproc__win32_owner_only_sa(&sec);
   if (st != MPROC_OK)
@@ -50,7 +50,7 @@ static mproc_status create_section(HANDLE *out, const WCHAR *wname, size_t size,
 
 mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   WCHAR *wname;
-  HANDLE h;
+  HANDLE h = NULL;
   mproc_status st = mproc__win32_object_name(name, "", &wname);
   if (st != MPROC_OK)
     return st;
@@ -80,7 +80,7 @@ static mproc_status check_size(const mproc__shm *shm, size_t size, const char *n
 
 mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size) {
   WCHAR *wname;
-  HANDLE h;
+  HANDLE h = NULL;
   mproc_status st = mproc__win32_object_name(name, "", &wname);
   if (st != MPROC_OK)
     return st;

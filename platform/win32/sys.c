@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <psapi.h>
-
 #include "internal.h"
+
+#include <psapi.h> /* after <windows.h> */
 
 /* ---- UTF-8 <-> UTF-16 -------------------------------------------------- */
 
