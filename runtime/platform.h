@@ -166,4 +166,11 @@ void mproc__futex_wake(volatile uint32_t *word, int all);
 typedef void (*mproc__name_fn)(const char *name, void *arg);
 mproc_status mproc__names_list(mproc__name_fn fn, void *arg);
 
+/* ---- interrupts (interrupt.c) ----
+ * Arranges for @fn to run on an ordinary thread (never in a signal handler)
+ * when the user presses Ctrl-C: SIGINT on POSIX, CTRL_C/CTRL_BREAK on a
+ * Windows console. Installed once; MPROC_ESTATE when the program already
+ * handles (or ignores) the interrupt itself, which mproc then leaves alone. */
+mproc_status mproc__interrupt_watch(void (*fn)(void));
+
 #endif /* MPROC_PLATFORM_H */

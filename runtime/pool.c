@@ -19,6 +19,7 @@
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
+#include <apr_time.h>
 
 #include "object.h"
 #include "pool_internal.h"
@@ -442,6 +443,64 @@ static void *APR_THREAD_FUNC monitor_thread(apr_thread_t *thread, void *data) {
   return NULL;
 }
 
+/* ---- Ctrl-C ---- */
+
+static mproc_pool *all_pools; /* under mproc__lock() */
+
+static void pools_register(mproc_pool *p, int add) {
+  mproc_pool **pp;
+  mproc__lock();
+  if (add) {
+    p->next_pool = all_pools;
+    all_pools = p;
+  } else {
+    for (pp = &all_pools; *pp; pp = &(*pp)->next_pool)
+      if (*pp == p) {
+        *pp = p->next_pool;
+        break;
+      }
+  }
+  mproc__unlock();
+}
+
+static int busy_workers(mproc_pool *p) {
+  int i, n = 0;
+  apr_thread_mutex_lock(p->lock);
+  for (i = 0; i < p->nworkers; i++)
+    n += p->workers[i].state == W_BUSY;
+  apr_thread_mutex_unlock(p->lock);
+  return n;
+}
+
+/*
+ * Ctrl-C in a program with pools: workers (in their own process group) do
+ * not see it; the parent cancels every pool, lets running tasks notice within
+ * their grace period (the monitors kill stragglers), terminates and reaps the
+ * workers, and exits with 130 like an interrupted program, through exit() so
+ * that at-exit clean-up removes every name it created.
+ */
+static void on_interrupt(void) {
+  mproc_pool *snapshot[64];
+  int n = 0, i;
+  int64_t deadline = mproc__now_ms() + MPROC__POOL_DEFAULT_GRACE_MS + 2000;
+  mproc_pool *p;
+  mproc__lock();
+  for (p = all_pools; p && n < 64; p = p->next_pool)
+    snapshot[n++] = p;
+  mproc__unlock();
+  fprintf(stderr, "mproc: interrupted: cancelling %d pool(s)\n", n);
+  for (i = 0; i < n; i++)
+    mproc_pool_cancel(snapshot[i]);
+  for (i = 0; i < n; i++)
+    while (busy_workers(snapshot[i]) && mproc__now_ms() < deadline)
+      apr_sleep(10000);
+  for (i = 0; i < n; i++) {
+    mproc_pool_terminate(snapshot[i]);
+    mproc_pool_join(snapshot[i], 5000);
+  }
+  exit(130);
+}
+
 /* ---- the public API ---- */
 
 static mproc_status bad(const char *fn, const char *what) {
@@ -522,6 +581,8 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
     p->monitor = NULL;
   apr_thread_mutex_unlock(p->lock);
   *pool = p;
+  pools_register(p, 1);
+  mproc__interrupt_watch(on_interrupt); /* left alone if the program handles SIGINT */
   if (!p->monitor) {
     mproc_pool_destroy(p);
     return mproc__fail(MPROC_ENOMEM, "mproc_pool_create: cannot start its threads");
@@ -768,6 +829,7 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   int i;
   if (!p)
     return bad("mproc_pool_destroy", "pool");
+  pools_register(p, 0);
   if (p->state == POOL_OPEN)
     mproc_pool_terminate(p);
   mproc_pool_join(p, MPROC_WAIT_FOREVER);

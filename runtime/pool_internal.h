@@ -84,6 +84,7 @@ struct mproc_pool {
   uint64_t next_id;
   unsigned long spawned;
   apr_thread_t *monitor;
+  struct mproc_pool *next_pool; /* every live pool, for Ctrl-C */
 };
 
 void mproc__pool_dispatch(mproc_pool *p);

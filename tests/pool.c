@@ -1,8 +1,10 @@
 /* Tests of runtime/pool.c and runtime/worker.c: real workers, real crashes. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "tests.h"
 
 static mproc_event *init_event; /* set by pool_init in each worker */
@@ -86,6 +88,52 @@ static int pool_nested(const mproc_args *a, mproc_args *r) {
   mproc_args_destroy(res);
   mproc_pool_destroy(p);
   return mproc_args_add_i64(r, v) ? 1 : 0;
+}
+
+static char pid_prefix[1024]; /* set in workers by pool_set_prefix */
+
+static int pool_set_prefix(const mproc_args *a, mproc_args *r) {
+  const char *prefix;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &prefix))
+    return 1;
+  snprintf(pid_prefix, sizeof pid_prefix, "%s", prefix);
+  return 0;
+}
+
+/* Writes its pid to "<prefix>.<item>", then works until cancelled. */
+static int pool_until_cancelled(const mproc_args *a, mproc_args *r) {
+  char path[1100], text[32];
+  int64_t item = 0;
+  (void)r;
+  if (mproc_args_get_i64(a, 0, &item))
+    return 1;
+  snprintf(path, sizeof path, "%s.%lld", pid_prefix, (long long)item);
+  snprintf(text, sizeof text, "%lld", (long long)mproc_self_pid());
+  t_write_file(path, text);
+  while (!mproc_cancelled())
+    t_sleep_ms(10);
+  return 1;
+}
+
+/* args: [prefix]: runs a pool of 2 until a Ctrl-C (SIGINT) ends this process. */
+static int pool_ctrlc_victim(const mproc_args *a, mproc_args *r) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_args *items = NULL;
+  (void)r;
+  memset(&o, 0, sizeof o);
+  o.workers = 2;
+  o.initializer = "pool_set_prefix";
+  o.initargs = a;
+  if (mproc_pool_create(&p, &o))
+    return 2;
+  mproc_args_create(&items);
+  mproc_args_add_i64(items, 0);
+  mproc_args_add_i64(items, 1);
+  mproc_pool_map(p, "pool_until_cancelled", items, 1, NULL, NULL);
+  t_sleep_ms(30000); /* the program carries on; the interrupt ends it */
+  return 3;
 }
 
 static mproc_pool *make_pool(int workers, mproc_pool_options *o) {
@@ -331,6 +379,59 @@ static void test_bad_input_and_close(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+static int64_t wait_pid_file(const char *prefix, int item) {
+  char path[1100], text[32] = "";
+  int64_t end = t_now_ms() + 30000;
+  snprintf(path, sizeof path, "%s.%d", prefix, item);
+  while (t_now_ms() < end) {
+    if (t_read_file(path, text, sizeof text) && atoll(text) > 0) {
+      remove(path);
+      return atoll(text);
+    }
+    t_sleep_ms(10);
+  }
+  return 0;
+}
+
+static void count_names_of(const char *name, void *arg) {
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "mproc-%lld-", (long long)((int64_t *)arg)[0]);
+  if (strncmp(name, prefix, strlen(prefix)) == 0)
+    ((int64_t *)arg)[1]++;
+}
+
+/* Ctrl-C in a parent running a pool: it exits (130), and leaves no worker
+ * and no named object behind. */
+static void test_ctrl_c(void) {
+  char *prefix = t_temp_path("ctrlc");
+  mproc_args *a = NULL;
+  mproc_process *v;
+  int64_t vpid = 0, w0, w1, names[2];
+  if (!t_can_interrupt()) {
+    printf("SKIP (%s) ", t_skip_reason());
+    free(prefix);
+    return;
+  }
+  mproc_args_create(&a);
+  mproc_args_add_str(a, prefix);
+  v = t_start("pool_ctrlc_victim", a, NULL);
+  mproc_args_destroy(a);
+  mproc_process_pid(v, &vpid);
+  w0 = wait_pid_file(prefix, 0);
+  w1 = wait_pid_file(prefix, 1);
+  CU_ASSERT(w0 > 0 && w1 > 0);
+  CU_ASSERT(t_interrupt_pid(vpid));
+  CU_ASSERT(t_wait_pid_gone(vpid, 20000)); /* it ends on its own */
+  CU_ASSERT(t_wait_pid_gone(w0, 5000));
+  CU_ASSERT(t_wait_pid_gone(w1, 5000));
+  names[0] = vpid;
+  names[1] = 0;
+  mproc__names_list(count_names_of, names); /* before the reap's sweep could hide a leak */
+  CU_ASSERT_EQUAL(names[1], 0);
+  CU_ASSERT_EQUAL(t_finish(v), 130);
+  free(prefix);
+}
+
 static const CU_TestInfo tests[] = {
     {"apply and submit", test_apply_and_submit},
     {"map: order, chunks", test_map_order_and_chunks},
@@ -341,13 +442,21 @@ static const CU_TestInfo tests[] = {
     {"max tasks per child", test_max_tasks_per_child},
     {"64 workers; nested pool", test_many_workers_and_nesting},
     {"bad input, close, join", test_bad_input_and_close},
+    {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {
-    MPROC_FUNCTION(pool_square),     MPROC_FUNCTION(pool_pid),
-    MPROC_FUNCTION(pool_fail),       MPROC_FUNCTION(pool_sleep_or_die),
-    MPROC_FUNCTION(pool_bailout),    MPROC_FUNCTION(pool_init),
-    MPROC_FUNCTION(pool_init_fails), MPROC_FUNCTION(pool_check_init),
-    MPROC_FUNCTION(pool_nested),     MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
+                                           MPROC_FUNCTION(pool_pid),
+                                           MPROC_FUNCTION(pool_fail),
+                                           MPROC_FUNCTION(pool_sleep_or_die),
+                                           MPROC_FUNCTION(pool_bailout),
+                                           MPROC_FUNCTION(pool_init),
+                                           MPROC_FUNCTION(pool_init_fails),
+                                           MPROC_FUNCTION(pool_check_init),
+                                           MPROC_FUNCTION(pool_nested),
+                                           MPROC_FUNCTION(pool_set_prefix),
+                                           MPROC_FUNCTION(pool_until_cancelled),
+                                           MPROC_FUNCTION(pool_ctrlc_victim),
+                                           MPROC_FUNCTIONS_END};
 
 const test_suite suite_pool = {"pool", tests, functions};

@@ -119,6 +119,16 @@ int t_set_umask(int mask) {
   return 0;
 }
 
+int t_can_interrupt(void) {
+  skip_reason = "a console Ctrl-C cannot be sent to one process of a test run";
+  return 0;
+}
+
+int t_interrupt_pid(int64_t pid) {
+  (void)pid;
+  return 0;
+}
+
 int t_other_user_can_open(const char *name) {
   (void)name;
   skip_reason = "needs a second user account; Windows objects carry an owner-only DACL";
@@ -181,6 +191,18 @@ int t_object_mode(const char *name) {
 }
 
 int t_set_umask(int mask) { return (int)umask((mode_t)mask); }
+
+int t_can_interrupt(void) {
+  struct sigaction sa;
+  /* An ignored SIGINT is inherited through exec: then there is nothing to test. */
+  if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN) {
+    skip_reason = "SIGINT is ignored in this test run";
+    return 0;
+  }
+  return 1;
+}
+
+int t_interrupt_pid(int64_t pid) { return pid > 0 && kill((pid_t)pid, SIGINT) == 0; }
 
 /* Opens @path for reading and writing as uid/gid 65534 (nobody). */
 static int nobody_opens(const char *path) {

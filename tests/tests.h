@@ -77,6 +77,11 @@ int t_set_umask(int mask);
  * cannot be tested here (see t_skip_reason()). */
 int t_other_user_can_open(const char *name);
 const char *t_skip_reason(void);
+/* Whether this test run can interrupt one process (see t_skip_reason()). */
+int t_can_interrupt(void);
+/* Sends an interrupt (SIGINT) to @pid; non-zero on success. */
+int t_interrupt_pid(int64_t pid);
+
 /* Runs this test program with one argument as a fresh main process; its exit code. */
 int t_run_self(const char *arg);
 

@@ -15,6 +15,15 @@
  * starting, running ones see the flag at their next check, and those still
  * running after the grace period are killed (their workers replaced).
  *
+ * Ctrl-C: workers run in their own process group (console group on
+ * Windows), so a terminal's interrupt reaches only the parent. If the program
+ * leaves SIGINT at its default, the first pool installs a handler: on Ctrl-C
+ * every pool is cancelled, running tasks get their grace period, what is left
+ * is killed and reaped, and the program exits with status 130 through exit()
+ * (so at-exit clean-up removes every named object). Meanwhile the program's
+ * own waits return MPROC_ECANCELED. A program that handles or ignores SIGINT
+ * itself is left alone.
+ *
  * Thread safety: a pool and its futures may be used from any threads.
  */
 #ifndef MPROC_POOL_H

@@ -1,0 +1,65 @@
+/*
+ * POSIX Ctrl-C: a SIGINT handler that only writes one byte to a pipe (all it
+ * may safely do), and a thread that reads the pipe and runs the runtime's
+ * callback with no async-signal restrictions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include <apr_thread_proc.h>
+
+#include "internal.h"
+
+static int wake_fd[2] = {-1, -1};
+static void (*on_interrupt)(void);
+
+static void handler(int sig) {
+  int saved = errno;
+  char c = 1;
+  (void)sig;
+  if (write(wake_fd[1], &c, 1) < 0) {
+    /* nothing to do: a byte is already pending */
+  }
+  errno = saved;
+}
+
+static void *APR_THREAD_FUNC watcher(apr_thread_t *thread, void *data) {
+  char c;
+  (void)thread;
+  (void)data;
+  for (;;) {
+    ssize_t r = read(wake_fd[0], &c, 1);
+    if (r == 1)
+      on_interrupt();
+    else if (r < 0 && errno != EINTR)
+      return NULL;
+  }
+}
+
+mproc_status mproc__interrupt_watch(void (*fn)(void)) {
+  struct sigaction old, sa;
+  apr_thread_t *thread;
+  if (on_interrupt)
+    return MPROC_OK;
+  if (sigaction(SIGINT, NULL, &old) < 0)
+    return mproc__fail_os(errno, "sigaction", "SIGINT");
+  if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+    return mproc__fail(MPROC_ESTATE, "SIGINT is handled by the program: mproc leaves it alone");
+  if (pipe(wake_fd) < 0)
+    return mproc__fail_os(errno, "pipe", "interrupt wake-up");
+  mproc__posix_set_cloexec(wake_fd[0]);
+  mproc__posix_set_cloexec(wake_fd[1]);
+  fcntl(wake_fd[1], F_SETFL, O_NONBLOCK);
+  on_interrupt = fn;
+  if (apr_thread_create(&thread, NULL, watcher, NULL, mproc__apr_pool()) != APR_SUCCESS)
+    return mproc__fail(MPROC_ENOMEM, "interrupt: cannot start the watcher thread");
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (sigaction(SIGINT, &sa, NULL) < 0)
+    return mproc__fail_os(errno, "sigaction", "SIGINT");
+  return MPROC_OK;
+}
