@@ -103,7 +103,7 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *spec);
 /* The reserved START function of pool workers (registry names may not start with "mproc:"). */
 #define MPROC__WORKER_FN "mproc:worker"
 /* A pool worker's main loop (runtime/worker.c); never returns. */
-void mproc__worker_main(mproc__chan *chan, const mproc_args *args);
+MPROC__NORETURN void mproc__worker_main(mproc__chan *chan, const mproc_args *args);
 
 /* Child bookkeeping for active_children and exit handling (runtime/process.c). */
 void mproc__children_at_exit(void);

@@ -87,9 +87,15 @@ void mproc__proc_release(mproc__proc *proc);
  */
 mproc_status mproc__chan_attach(mproc__chan *chan, const char *spec);
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#define MPROC__NORETURN __declspec(noreturn)
+#else
+#define MPROC__NORETURN _Noreturn
+#endif
+
 /* Ends this process at once with @code, running no atexit handler. Used when
  * the parent has died: there is nobody left to report to. */
-void mproc__exit_now(int code);
+MPROC__NORETURN void mproc__exit_now(int code);
 
 /* Makes stdout line-buffered (unbuffered where the C runtime has no line
  * buffering) so that the output of parents and children interleaves as lines. */

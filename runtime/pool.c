@@ -141,6 +141,8 @@ void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg) {
 /* Sends the next queued task to every idle worker (pool lock held). */
 void mproc__pool_dispatch(mproc_pool *p) {
   int i;
+  if (!p->cancelling && mproc_event_is_set(p->cancel))
+    mproc__pool_cancel_locked(p); /* a task cancelled the pool: nothing queued may start */
   for (i = 0; i < p->nworkers; i++) {
     worker *w = &p->workers[i];
     if (w->state != W_IDLE)
@@ -227,7 +229,9 @@ static mproc_status spawn_worker(mproc_pool *p, worker *w) {
   mproc_args_destroy(a);
   if (st != MPROC_OK)
     return st;
+  apr_thread_mutex_lock(p->lock);
   snprintf(identity, sizeof identity, "%s%sw%lu", mine, *mine ? ":" : "", ++p->spawned);
+  apr_thread_mutex_unlock(p->lock);
   snprintf(name, sizeof name, "PoolWorker-%d", w->index + 1);
   spec.function = MPROC__WORKER_FN;
   spec.name = name;

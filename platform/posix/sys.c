@@ -22,7 +22,7 @@
 
 #include "internal.h"
 
-void mproc__exit_now(int code) { _exit(code); }
+MPROC__NORETURN void mproc__exit_now(int code) { _exit(code); }
 int64_t mproc__self_pid(void) { return (int64_t)getpid(); }
 
 int64_t mproc__monotonic_ms(void) {

@@ -52,7 +52,7 @@ mproc_status mproc__win32_wide_to_utf8(const WCHAR *w, char **out) {
 /* TerminateProcess, not exit()/ExitProcess(): no atexit handler, no CRT
  * teardown and no DLL_PROCESS_DETACH, which could deadlock on a loader or CRT
  * lock held by a thread the dead parent left mid-call. */
-void mproc__exit_now(int code) {
+MPROC__NORETURN void mproc__exit_now(int code) {
   TerminateProcess(GetCurrentProcess(), (UINT)code);
   ExitProcess((UINT)code); /* not reached: TerminateProcess on self does not return */
 }
