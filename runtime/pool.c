@@ -373,6 +373,9 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
     st = mproc__frame_recv(&w->proc.chan, &type, &buf, &len);
     if (st != MPROC_OK) {
       int again;
+      apr_thread_mutex_lock(p->lock);
+      w->state = W_ENDING;
+      apr_thread_mutex_unlock(p->lock);
       if (st != MPROC_ECLOSED)
         mproc__proc_signal(&w->proc, 1);
       mproc__proc_wait(&w->proc, MPROC_WAIT_FOREVER);
@@ -417,9 +420,12 @@ static void monitor_tick(mproc_pool *p) {
     mproc__pool_cancel_locked(p); /* a task cancelled the pool */
   for (i = 0; i < p->nworkers; i++) {
     worker *w = &p->workers[i];
-    if (w->state != W_BUSY || w->kill_reason)
+    busy += w->state == W_ENDING && w->current; /* its task is not settled yet */
+    if (w->state != W_BUSY)
       continue;
-    busy++;
+    busy++; /* killed or not, its task is not settled yet */
+    if (w->kill_reason)
+      continue;
     if (w->deadline >= 0 && now >= w->deadline)
       w->kill_reason = MPROC_ETIMEDOUT;
     else if (p->cancelling && p->cancel_deadline >= 0 && now >= p->cancel_deadline)
@@ -797,7 +803,7 @@ mproc_status mproc_pool_terminate(mproc_pool *p) {
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "the pool was terminated");
   for (i = 0; i < p->nworkers; i++) {
     worker *w = &p->workers[i];
-    if (w->spawned && w->state != W_DEAD) {
+    if (w->spawned && w->state != W_DEAD && w->state != W_ENDING) {
       if (!w->kill_reason)
         w->kill_reason = MPROC_ECANCELED;
       mproc__proc_signal(&w->proc, 1);

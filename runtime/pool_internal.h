@@ -46,7 +46,9 @@ typedef struct task {
   struct task *next;
 } task;
 
-typedef enum wstate { W_IDLE, W_BUSY, W_RETIRING, W_DEAD } wstate;
+/* W_ENDING: its channel ended and its thread is reaping it; nobody else may
+ * touch w->proc then (a signal after the reap could hit a recycled pid). */
+typedef enum wstate { W_IDLE, W_BUSY, W_RETIRING, W_ENDING, W_DEAD } wstate;
 
 typedef struct worker {
   struct mproc_pool *pool;
