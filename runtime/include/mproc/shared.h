@@ -229,7 +229,9 @@ MPROC_API mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t pa
  * @return MPROC_OK; MPROC_EBROKEN (aborted, reset while waiting, another
  *         party timed out, or the action failed); MPROC_ETIMEDOUT (this party
  *         timed out; the barrier is now broken, as Python's); MPROC_EFAILED
- *         (this party ran the action and it failed); MPROC_EINVAL; MPROC_ECLOSED.
+ *         (this party ran the action and it failed); MPROC_ESTATE (called from
+ *         the barrier's own action); MPROC_EOWNERDEAD-caused breakage is reported
+ *         as MPROC_EBROKEN; MPROC_EINVAL; MPROC_ECLOSED.
  */
 MPROC_API mproc_status mproc_barrier_wait(mproc_barrier *barrier, int64_t timeout_ms,
                                           uint32_t *index);
