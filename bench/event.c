@@ -117,37 +117,11 @@ const bench_scenario bench_s5_is_set = {
 
 /* ---- event wake latency ---- */
 
-/* The bare ping-pong: word[0] parent->child, word[1] child->parent, or two
- * named semaphores where there is no futex. */
-typedef struct raw_pair {
-  volatile uint32_t *word;
-  mproc__sem sem[2];
-} raw_pair;
-
-static void raw_signal(raw_pair *rp, int i) {
-  if (mproc__futex_available()) {
-    mproc__store32(&rp->word[i], 1);
-    mproc__futex_wake(&rp->word[i], 0);
-  } else {
-    mproc__sem_post(&rp->sem[i], 1);
-  }
-}
-
-static void raw_wait(raw_pair *rp, int i) {
-  if (mproc__futex_available()) {
-    while (mproc__load32(&rp->word[i]) == 0)
-      mproc__futex_wait(&rp->word[i], 0, -1);
-    mproc__store32(&rp->word[i], 0);
-  } else {
-    mproc__sem_wait(&rp->sem[i], -1);
-  }
-}
-
 /* args: [event a, event b, shm, rounds, raw sem name 0, raw sem name 1]. */
 static int bench_wake_child(const mproc_args *a, mproc_args *r) {
   mproc_event *ea = NULL, *eb = NULL;
   mproc_shm *shm = NULL;
-  raw_pair rp;
+  bench_raw_pair rp;
   const char *n0, *n1;
   int64_t rounds = 0, i;
   (void)r;
@@ -166,8 +140,8 @@ static int bench_wake_child(const mproc_args *a, mproc_args *r) {
     mproc_event_set(eb);
   }
   for (i = 0; i < rounds; i++) { /* the bare primitive */
-    raw_wait(&rp, 0);
-    raw_signal(&rp, 1);
+    bench_raw_wait(&rp, 0);
+    bench_raw_signal(&rp, 1);
   }
   if (!mproc__futex_available()) {
     mproc__sem_close(&rp.sem[0]);
@@ -185,7 +159,7 @@ static mproc_status run_wake(int quick, bench_result *res) {
   mproc_shm *shm = NULL;
   mproc_args *a = NULL;
   mproc_process *p = NULL;
-  raw_pair rp;
+  bench_raw_pair rp;
   char n0[48], n1[48];
   double v[MAX_TRIALS], l[MAX_TRIALS];
   int n = trials(quick), t, i;
@@ -220,8 +194,8 @@ static mproc_status run_wake(int quick, bench_result *res) {
   for (t = 0; t < n; t++) {
     double t0 = bench_now();
     for (i = 0; i < ROUNDS_PER_TRIAL; i++) {
-      raw_signal(&rp, 0);
-      raw_wait(&rp, 1);
+      bench_raw_signal(&rp, 0);
+      bench_raw_wait(&rp, 1);
     }
     l[t] = (bench_now() - t0) * 1e6 / ROUNDS_PER_TRIAL / 2;
   }

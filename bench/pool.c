@@ -1,0 +1,401 @@
+/*
+ * Pool scenarios S1-S4 (../shared/bench/SCENARIOS.md), each beside its bare
+ * limit from limits.c, measured in the same run.
+ *   S1_pool_start_2      create a 2-worker pool, each worker runs one task, destroy; ms
+ *   S2_roundtrip_us      sequential apply of x+1 on 1 worker; us per call
+ *   S3_map_throughput    map x*x over 1,000,000 int64, 2 workers, default chunks; items/s
+ *   S3b_map_chunk1       the same over 100,000 items, chunksize 1; items/s
+ *   S4_cancel_latency_us 2 workers spin on mproc_cancelled(); cancel -> both results; us
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_time.h>
+
+#include "bench.h"
+
+enum { MAX_TRIALS = 32 };
+
+/* ---- tasks ---- */
+
+/* [x] -> x + 1 */
+static int bench_inc(const mproc_args *a, mproc_args *r) {
+  int64_t x;
+  if (mproc_args_get_i64(a, 0, &x))
+    return 2;
+  return mproc_args_add_i64(r, x + 1) != MPROC_OK;
+}
+
+/* [x] -> x * x */
+static int bench_square(const mproc_args *a, mproc_args *r) {
+  int64_t x;
+  if (mproc_args_get_i64(a, 0, &x))
+    return 2;
+  return mproc_args_add_i64(r, x * x) != MPROC_OK;
+}
+
+/* [array, event]: the second of two tasks to arrive sets the event, the first
+ * waits for it, so that two tasks run on two distinct workers. -> pid */
+static int bench_s1_task(const mproc_args *a, mproc_args *r) {
+  mproc_array *arr = NULL;
+  mproc_event *ev = NULL;
+  int64_t before = 0;
+  int rc = 0;
+  if (mproc_args_open_array(a, 0, &arr) || mproc_args_open_event(a, 1, &ev) ||
+      mproc_array_add_i64(arr, 0, 1, &before))
+    rc = 2;
+  else if (before + 1 >= 2)
+    rc = mproc_event_set(ev) != MPROC_OK;
+  else
+    rc = mproc_event_wait(ev, 10000) != MPROC_OK;
+  if (rc == 0)
+    mproc_args_add_i64(r, mproc_self_pid());
+  if (ev)
+    mproc_event_close(ev);
+  if (arr)
+    mproc_array_close(arr);
+  return rc;
+}
+
+/* [array]: counts itself in, then spins until the pool is cancelled. -> 1 */
+static int bench_spin_cancel(const mproc_args *a, mproc_args *r) {
+  mproc_array *arr = NULL;
+  if (mproc_args_open_array(a, 0, &arr) || mproc_array_add_i64(arr, 0, 1, NULL))
+    return 2;
+  while (!mproc_cancelled())
+    ;
+  mproc_array_close(arr);
+  return mproc_args_add_i64(r, 1) != MPROC_OK;
+}
+
+static mproc_status new_pool(mproc_pool **p, int workers) {
+  mproc_pool_options o;
+  memset(&o, 0, sizeof o);
+  o.workers = workers;
+  return mproc_pool_create(p, &o);
+}
+
+/* Applies x+1 @n times (checking each result); also warms a pool up. */
+static mproc_status apply_inc(mproc_pool *p, int n) {
+  mproc_status st = MPROC_OK;
+  int i;
+  for (i = 0; i < n && st == MPROC_OK; i++) {
+    mproc_args *a = NULL, *r = NULL;
+    int64_t y = -1;
+    if ((st = mproc_args_create(&a)) != MPROC_OK)
+      break;
+    mproc_args_add_i64(a, i);
+    if ((st = mproc_pool_apply(p, "bench_inc", a, &r)) == MPROC_OK &&
+        (mproc_args_get_i64(r, 0, &y) || y != i + 1))
+      st = MPROC_EPROTO;
+    if (r)
+      mproc_args_destroy(r);
+    mproc_args_destroy(a);
+  }
+  return st;
+}
+
+/* ---- S1 ---- */
+
+/* ms[0]: the whole; ms[1..3]: create, tasks done, destroy. */
+static mproc_status pool_start_once(double *ms) {
+  mproc_array *arr = NULL;
+  mproc_event *ev = NULL;
+  mproc_args *a = NULL;
+  mproc_pool *p = NULL;
+  mproc_future *f[2] = {NULL, NULL};
+  mproc_task_info info[2];
+  double t0, t1, t2;
+  int i;
+  mproc_status st;
+  if ((st = mproc_array_create(&arr, MPROC_TYPE_I64, 1, NULL)) || (st = mproc_event_create(&ev)) ||
+      (st = mproc_args_create(&a)))
+    goto out;
+  mproc_args_add_array(a, arr);
+  mproc_args_add_event(a, ev);
+  t0 = bench_now();
+  if ((st = new_pool(&p, 2)) != MPROC_OK)
+    goto out;
+  t1 = bench_now();
+  for (i = 0; i < 2 && st == MPROC_OK; i++)
+    st = mproc_pool_submit(p, &f[i], "bench_s1_task", a, NULL);
+  for (i = 0; i < 2 && st == MPROC_OK; i++)
+    if ((st = mproc_future_get(f[i], MPROC_WAIT_FOREVER, NULL)) == MPROC_OK)
+      st = mproc_future_info(f[i], &info[i]);
+  t2 = bench_now();
+  mproc_pool_destroy(p);
+  ms[0] = (bench_now() - t0) * 1e3;
+  ms[1] = (t1 - t0) * 1e3;
+  ms[2] = (t2 - t1) * 1e3;
+  ms[3] = ms[0] - ms[1] - ms[2];
+  if (st == MPROC_OK && info[0].pid == info[1].pid)
+    st = MPROC_EPROTO; /* cannot happen: the first task waits for the second */
+out:
+  for (i = 0; i < 2; i++)
+    if (f[i])
+      mproc_future_destroy(f[i]);
+  if (a)
+    mproc_args_destroy(a);
+  if (ev)
+    mproc_event_destroy(ev);
+  if (arr)
+    mproc_array_destroy(arr);
+  return st;
+}
+
+static mproc_status run_s1(int quick, bench_result *res) {
+  static const char *const phase[] = {"create_ms", "until_both_ran_ms", "destroy_ms"};
+  double v[4][MAX_TRIALS], l[MAX_TRIALS], ms[4] = {0, 0, 0, 0};
+  int n = quick ? 5 : 31, t, i;
+  mproc_status st = MPROC_OK;
+  for (t = 0; t < n && st == MPROC_OK; t++) /* interleaved: same noise for both */
+    if ((st = bench_limit_spawn2(&l[t])) == MPROC_OK && (st = pool_start_once(ms)) == MPROC_OK)
+      for (i = 0; i < 4; i++)
+        v[i][t] = ms[i];
+  if (st != MPROC_OK)
+    return st;
+  bench_stats(v[0], n, &res->value);
+  bench_stats(l, n, &res->limit);
+  for (i = 1; i < 4; i++) {
+    bench_stats_t s;
+    bench_stats(v[i], n, &s);
+    bench_extra_stats(res, phase[i - 1], &s);
+  }
+  return MPROC_OK;
+}
+
+static const mproc_function s1_functions[] = {MPROC_FUNCTION(bench_s1_task), MPROC_FUNCTIONS_END};
+
+const bench_scenario bench_s1_pool_start = {
+    "S1_pool_start_2",
+    "ms",
+    "posix_spawn/CreateProcess of this executable twice, each child writes one byte on its "
+    "channel; read both, reap both",
+    "<= 1.5x limit",
+    run_s1,
+    s1_functions};
+
+/* ---- S2 ---- */
+
+static mproc_status run_s2(int quick, bench_result *res) {
+  double v[MAX_TRIALS], pipe_us[MAX_TRIALS], futex_us[MAX_TRIALS];
+  int n = quick ? 3 : 5, calls = quick ? 1000 : 10000, t;
+  bench_stats_t sp, sf;
+  mproc_pool *p = NULL;
+  mproc_status st = new_pool(&p, 1);
+  if (st == MPROC_OK)
+    st = apply_inc(p, 100); /* warm */
+  for (t = 0; t < n && st == MPROC_OK; t++) {
+    double t0 = bench_now();
+    st = apply_inc(p, calls);
+    v[t] = (bench_now() - t0) * 1e6 / calls;
+  }
+  if (p)
+    mproc_pool_destroy(p);
+  if (st == MPROC_OK)
+    st = bench_limit_chan_pingpong(n, calls, pipe_us);
+  if (st == MPROC_OK)
+    st = bench_limit_futex_pingpong(n, calls, futex_us);
+  if (st != MPROC_OK)
+    return st;
+  bench_stats(v, n, &res->value);
+  bench_stats(pipe_us, n, &sp);
+  bench_stats(futex_us, n, &sf);
+  res->limit = sp.median <= sf.median ? sp : sf;
+  bench_extra(res, "limit_used", "\"%s\"", sp.median <= sf.median ? "pipe" : "futex");
+  bench_extra_stats(res, "pipe_pingpong_us", &sp);
+  bench_extra_stats(res, mproc__futex_available() ? "futex_pingpong_us" : "semaphore_pingpong_us",
+                    &sf);
+  bench_extra(res, "calls_per_trial", "%d", calls);
+  return MPROC_OK;
+}
+
+static const mproc_function s2_functions[] = {
+    MPROC_FUNCTION(bench_inc), MPROC_FUNCTION(bench_raw_pong_child), MPROC_FUNCTIONS_END};
+
+const bench_scenario bench_s2_roundtrip = {
+    "S2_roundtrip_us",
+    "us per call",
+    "the best blocking 1-byte round trip between two processes: over a channel (socket/pipe), "
+    "or over shared memory with futex (named semaphore) wake-ups",
+    "<= 1.5x limit; stretch <= 2 us",
+    run_s2,
+    s2_functions};
+
+/* ---- S3 / S3b ---- */
+
+/* Maps x*x over @n items as consecutive maps of at most MAP_MAX items (one
+ * mproc_args holds at most MPROC_ARGS_MAX_COUNT values), checking results. */
+#define MAP_MAX ((size_t)62500)
+
+static mproc_status map_rate(int trials, size_t n, size_t chunk, double *per_s) {
+  mproc_args *items = NULL, *r = NULL;
+  mproc_pool *p = NULL;
+  size_t i, per = n < MAP_MAX ? n : MAP_MAX;
+  int t;
+  mproc_status st = mproc_args_create(&items);
+  for (i = 0; i < per && st == MPROC_OK; i++)
+    st = mproc_args_add_i64(items, (int64_t)i);
+  if (st == MPROC_OK && (st = new_pool(&p, 2)) == MPROC_OK)
+    st = apply_inc(p, 10); /* warm */
+  for (t = 0; t < trials && st == MPROC_OK; t++) {
+    double t0 = bench_now();
+    size_t done;
+    for (done = 0; done < n && st == MPROC_OK; done += per) {
+      size_t got = 0;
+      int64_t y = -1;
+      st = mproc_pool_map(p, "bench_square", items, chunk, &r, NULL);
+      if (st == MPROC_OK &&
+          (mproc_args_count(r, &got) || got != per || mproc_args_get_i64(r, per - 1, &y) ||
+           y != (int64_t)(per - 1) * (int64_t)(per - 1)))
+        st = MPROC_EPROTO;
+      if (r)
+        mproc_args_destroy(r);
+      r = NULL;
+    }
+    per_s[t] = (double)n / (bench_now() - t0);
+  }
+  if (p)
+    mproc_pool_destroy(p);
+  if (items)
+    mproc_args_destroy(items);
+  return st;
+}
+
+/* (%llu: mingw's default printf has no %zu) */
+static void extra_maps(bench_result *res, size_t items) {
+  bench_extra(res, "items", "%llu", (unsigned long long)items);
+  bench_extra(res, "maps", "\"%llu consecutive maps of %llu items (MPROC_ARGS_MAX_COUNT)\"",
+              (unsigned long long)((items + MAP_MAX - 1) / MAP_MAX),
+              (unsigned long long)(items < MAP_MAX ? items : MAP_MAX));
+}
+
+static mproc_status run_s3(int quick, bench_result *res) {
+  double v[MAX_TRIALS], l[MAX_TRIALS], e[MAX_TRIALS];
+  int n = quick ? 3 : 5;
+  size_t items = quick ? 100000 : 1000000;
+  bench_stats_t se;
+  mproc_status st = map_rate(n, items, 0, v);
+  if (st == MPROC_OK)
+    st = bench_limit_stream(n, items, 1024, l);
+  if (st == MPROC_OK)
+    st = bench_limit_echo(n, items, 1024, e);
+  if (st != MPROC_OK)
+    return st;
+  bench_stats(v, n, &res->value);
+  bench_stats(l, n, &res->limit);
+  bench_stats(e, n, &se);
+  extra_maps(res, items);
+  bench_extra_stats(res, "echo_batch1024_per_s", &se);
+  return MPROC_OK;
+}
+
+static const mproc_function s3_functions[] = {MPROC_FUNCTION(bench_square), MPROC_FUNCTIONS_END};
+
+const bench_scenario bench_s3_map = {
+    "S3_map_throughput",
+    "items/s",
+    "16-byte messages/s one way through a channel, 1024 per write and read (extra: echoed back "
+    "per batch of 1024)",
+    ">= 25% of limit",
+    run_s3,
+    s3_functions};
+
+static mproc_status run_s3b(int quick, bench_result *res) {
+  double v[MAX_TRIALS], l[MAX_TRIALS], e[MAX_TRIALS];
+  int n = 3;
+  size_t items = quick ? 10000 : 100000, echoes = quick ? 5000 : 20000;
+  bench_stats_t se;
+  mproc_status st = map_rate(n, items, 1, v);
+  if (st == MPROC_OK)
+    st = bench_limit_stream(n, items, 1, l);
+  if (st == MPROC_OK)
+    st = bench_limit_echo(n, echoes, 1, e);
+  if (st != MPROC_OK)
+    return st;
+  bench_stats(v, n, &res->value);
+  bench_stats(l, n, &res->limit);
+  bench_stats(e, n, &se);
+  extra_maps(res, items);
+  bench_extra_stats(res, "request_reply_per_s", &se);
+  return MPROC_OK;
+}
+
+const bench_scenario bench_s3b_map_chunk1 = {
+    "S3b_map_chunk1",
+    "items/s",
+    "16-byte messages/s one way through a channel, one per write and read (extra: one "
+    "request-reply round trip per message)",
+    ">= 25% of limit",
+    run_s3b,
+    NULL};
+
+/* ---- S4 ---- */
+
+static mproc_status cancel_latency(mproc_pool *p, mproc_array *arr, mproc_args *a, int t,
+                                   double *us) {
+  mproc_future *f[2] = {NULL, NULL};
+  int64_t running = 0;
+  double t0, deadline = bench_now() + 10;
+  int i;
+  mproc_status st = MPROC_OK;
+  for (i = 0; i < 2 && st == MPROC_OK; i++)
+    st = mproc_pool_submit(p, &f[i], "bench_spin_cancel", a, NULL);
+  while (st == MPROC_OK && mproc_array_get_i64(arr, 0, &running) == MPROC_OK &&
+         running < 2 * (t + 1)) {
+    if (bench_now() > deadline)
+      st = MPROC_ETIMEDOUT;
+    apr_sleep(100);
+  }
+  t0 = bench_now();
+  if (st == MPROC_OK)
+    st = mproc_pool_cancel(p);
+  for (i = 0; i < 2 && st == MPROC_OK; i++)
+    st = mproc_future_get(f[i], MPROC_WAIT_FOREVER, NULL);
+  *us = (bench_now() - t0) * 1e6;
+  for (i = 0; i < 2; i++)
+    if (f[i])
+      mproc_future_destroy(f[i]);
+  return st;
+}
+
+static mproc_status run_s4(int quick, bench_result *res) {
+  double v[MAX_TRIALS], l[MAX_TRIALS];
+  int n = quick ? 7 : 31, t;
+  mproc_array *arr = NULL;
+  mproc_args *a = NULL;
+  mproc_pool *p = NULL;
+  mproc_status st;
+  if ((st = mproc_array_create(&arr, MPROC_TYPE_I64, 1, NULL)) || (st = mproc_args_create(&a)) ||
+      (st = mproc_args_add_array(a, arr)) || (st = new_pool(&p, 2)) || (st = apply_inc(p, 10)))
+    goto out;
+  for (t = 0; t < n && st == MPROC_OK; t++)
+    st = cancel_latency(p, arr, a, t, &v[t]);
+  if (st == MPROC_OK)
+    st = bench_limit_wake2(n, l);
+  if (st == MPROC_OK) {
+    bench_stats(v, n, &res->value);
+    bench_stats(l, n, &res->limit);
+  }
+out:
+  if (p)
+    mproc_pool_destroy(p);
+  if (a)
+    mproc_args_destroy(a);
+  if (arr)
+    mproc_array_destroy(arr);
+  return st;
+}
+
+static const mproc_function s4_functions[] = {MPROC_FUNCTION(bench_spin_cancel),
+                                              MPROC_FUNCTIONS_END};
+
+const bench_scenario bench_s4_cancel = {
+    "S4_cancel_latency_us",
+    "us",
+    "wake 2 bare processes sleeping on a futex (named semaphores) and read a 1-byte reply from "
+    "each one's channel",
+    "<= 3x limit",
+    run_s4,
+    s4_functions};
