@@ -208,6 +208,13 @@ mproc_status mproc_args_add_none(mproc_args *args) {
   return push(args, &it, "mproc_args_add_none");
 }
 
+static void drop_last(mproc_args *a) {
+  item *it = &a->items[--a->count];
+  a->encoded_size -= item_encoded_size(it);
+  if (it->type >= MPROC_TYPE_STR && it->type <= MPROC_TYPE_OBJECT)
+    free(it->v.buf.data);
+}
+
 /* Appends a copy of @it (from another list) to @dst. */
 static mproc_status append_item(mproc_args *dst, const item *it) {
   switch (it->type) {
@@ -221,30 +228,37 @@ static mproc_status append_item(mproc_args *dst, const item *it) {
   }
 }
 
-mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out) {
-  size_t i;
-  mproc_status st = mproc_args_create(out);
+mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t at, size_t n) {
+  size_t i, before = dst->count;
+  mproc_status st = MPROC_OK;
   for (i = at; st == MPROC_OK && i < at + n && i < src->count; i++)
-    st = append_item(*out, &src->items[i]);
-  if (st != MPROC_OK) {
+    st = append_item(dst, &src->items[i]);
+  while (st != MPROC_OK && dst->count > before) /* all or nothing */
+    drop_last(dst);
+  return st;
+}
+
+void mproc__args_set_i64(mproc_args *a, size_t i, int64_t v) {
+  if (i < a->count && a->items[i].type == MPROC_TYPE_I64)
+    a->items[i].v.i64 = v; /* same encoded size */
+}
+
+void mproc__args_clear(mproc_args *a) {
+  while (a->count)
+    drop_last(a);
+}
+
+mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out) {
+  mproc_status st = mproc_args_create(out);
+  if (st == MPROC_OK && (st = mproc__args_append(*out, src, at, n)) != MPROC_OK) {
     mproc_args_destroy(*out);
     *out = NULL;
   }
   return st;
 }
 
-mproc_status mproc__args_copy_value(const mproc_args *src, size_t i, mproc_args **out) {
-  return mproc__args_slice(src, i, 1, out);
-}
-
 mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out) {
   return mproc__args_slice(src, 0, src->count, out);
-}
-
-mproc_status mproc__args_append_first(mproc_args *dst, const mproc_args *src) {
-  if (src && src->count)
-    return append_item(dst, &src->items[0]);
-  return mproc_args_add_none(dst);
 }
 
 mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len) {
@@ -517,9 +531,9 @@ mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **out
     return mproc__fail(MPROC_EPROTO, "arguments: encoding version %u, expected %u", buf[2],
                        ARGS_VERSION);
   count = get_u32(buf + 4);
-  /* Every value takes at least two bytes: a count that cannot fit is rejected
+  /* Every value takes at least one byte: a count that cannot fit is rejected
    * before anything is allocated. */
-  if (count > MPROC_ARGS_MAX_COUNT || count > (len - ARGS_HEADER) / 2)
+  if (count > MPROC_ARGS_MAX_COUNT || count > len - ARGS_HEADER)
     return mproc__fail(MPROC_EPROTO, "arguments: count %u does not fit %zu bytes", count, len);
   st = mproc_args_create(&a);
   if (st != MPROC_OK)

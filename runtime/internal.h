@@ -46,12 +46,15 @@ mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *l
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
 /* NULL encodes as an empty list. */
 mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len);
-/* New lists copying values [at, at + n) / value i / all of @src. */
+/* New lists copying values [at, at + n) / all of @src. */
 mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out);
-mproc_status mproc__args_copy_value(const mproc_args *src, size_t i, mproc_args **out);
 mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out);
-/* Appends @src's first value to @dst, or a NONE when @src is NULL or empty. */
-mproc_status mproc__args_append_first(mproc_args *dst, const mproc_args *src);
+/* Appends copies of values [at, at + n) of @src to @dst (all or nothing). */
+mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t at, size_t n);
+/* Empties @a (keeps its storage). */
+void mproc__args_clear(mproc_args *a);
+/* Overwrites value @i if it is an i64. */
+void mproc__args_set_i64(mproc_args *a, size_t i, int64_t v);
 
 /* Pool nesting: 0 in a process that is not a pool worker (runtime/worker.c). */
 int mproc__pool_depth(void);
@@ -102,6 +105,8 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *spec);
 
 /* The reserved START function of pool workers (registry names may not start with "mproc:"). */
 #define MPROC__WORKER_FN "mproc:worker"
+/* How a pool TASK frame's payload holds its calls (runtime/worker.c). */
+enum { MPROC__TASK_CALL = 0, MPROC__TASK_ITEMS = 1, MPROC__TASK_GROUPS = 2 };
 /* A pool worker's main loop (runtime/worker.c); never returns. */
 MPROC__NORETURN void mproc__worker_main(mproc__chan *chan, const mproc_args *args);
 

@@ -1,8 +1,9 @@
 /*
- * Process pools, parent side (the worker side is runtime/worker.c).
+ * Process pools, parent side (the worker side is runtime/worker.c; futures
+ * in runtime/future.c; map, imap and starmap in runtime/map.c).
  *
- * Sections: futures; tasks and dispatch; the per-worker thread; the monitor
- * (timeouts, cancellation, grace); the public API.
+ * Sections: tasks and dispatch; the per-worker thread; the monitor
+ * (timeouts, cancellation, grace); Ctrl-C; the public API.
  *
  * Each worker has its own channel and a parent thread blocked reading it, so
  * the parent always knows which task a worker holds: when the channel ends,
@@ -24,109 +25,52 @@
 #include "object.h"
 #include "pool_internal.h"
 
-/* ---- futures ---- */
-
-static apr_thread_mutex_t *flock;
-static apr_thread_cond_t *fcond;
-
-static mproc_status futures_init(void) {
-  mproc_status st = MPROC_OK;
-  mproc__lock();
-  if (!flock && (apr_thread_mutex_create(&flock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
-                 apr_thread_cond_create(&fcond, mproc__apr_pool())))
-    st = mproc__fail(MPROC_ENOMEM, "pool: cannot create the futures' lock");
-  mproc__unlock();
-  return st;
-}
-
-static void future_release(mproc_future *f) {
-  int last;
-  apr_thread_mutex_lock(flock);
-  last = --f->refs == 0;
-  apr_thread_mutex_unlock(flock);
-  if (last) {
-    if (f->result)
-      mproc_args_destroy(f->result);
-    free(f);
-  }
-}
-
-/* Completes a future (once) and runs its callback; called with the pool lock held. */
-static void future_complete(mproc_future *f, mproc_status st, const char *msg, int64_t pid,
-                            int exitcode, mproc_args *result) {
-  apr_thread_mutex_lock(flock);
-  f->info.status = st;
-  f->info.pid = pid;
-  f->info.exitcode = exitcode;
-  snprintf(f->message, sizeof f->message, "%s", msg ? msg : "");
-  f->result = result;
-  f->done = 1;
-  apr_thread_cond_broadcast(fcond);
-  apr_thread_mutex_unlock(flock);
-  if (st == MPROC_OK && f->opts.callback)
-    f->opts.callback(f, f->opts.user);
-  else if (st != MPROC_OK && f->opts.error_callback)
-    f->opts.error_callback(f, f->opts.user);
-  future_release(f); /* the pool's reference */
-}
-
-/* Waits on the futures' condition until *done or the deadline. */
-static mproc_status wait_done(const volatile int *done, int64_t timeout_ms) {
-  int64_t deadline = mproc__deadline(timeout_ms);
-  mproc_status st = MPROC_OK;
-  apr_thread_mutex_lock(flock);
-  while (!*done) {
-    int64_t left = mproc__remaining(deadline);
-    if (left == 0) {
-      st = MPROC_ETIMEDOUT;
-      break;
-    }
-    if (left < 0)
-      apr_thread_cond_wait(fcond, flock);
-    else
-      apr_thread_cond_timedwait(fcond, flock, (apr_interval_time_t)left * 1000);
-  }
-  apr_thread_mutex_unlock(flock);
-  return st;
-}
-
 /* ---- tasks ---- */
 
 static void task_free(task *t) {
   if (!t)
     return;
+  mproc__outcome_free(t->outcome);
   free(t->payload);
   free(t);
 }
 
-/* Completes call @i of @t (a future's single call, or one item of a map). */
-static void call_complete(mproc_pool *p, task *t, size_t i, mproc_status st, const char *msg,
-                          int64_t pid, int exitcode, mproc_args *result) {
-  if (st != MPROC_OK && st != MPROC_ECANCELED && mproc_event_is_set(p->cancel))
-    st = MPROC_ECANCELED; /* it failed because it was told to stop */
-  if (st != MPROC_OK && st != MPROC_ECANCELED && p->opts.cancel_on_error)
+/* Settles every call of @t from t->outcome (pool lock held) and frees @t. */
+static void task_settle(mproc_pool *p, task *t) {
+  mproc__outcome *o = t->outcome;
+  size_t i;
+  int failed = 0;
+  for (i = 0; i < o->calls; i++) {
+    mproc__call *c = &o->call[i];
+    if (c->status != MPROC_OK && c->status != MPROC_ECANCELED && mproc_event_is_set(p->cancel))
+      c->status = MPROC_ECANCELED; /* it failed because it was told to stop */
+    failed |= c->status != MPROC_OK && c->status != MPROC_ECANCELED;
+  }
+  if (failed && p->opts.cancel_on_error)
     mproc__pool_cancel_locked(p);
+  t->outcome = NULL;
   if (t->future) {
-    future_complete(t->future, st, msg, pid, exitcode, result);
-    return;
+    mproc__future_settle(t->future, o);
+    mproc__outcome_free(o);
+  } else {
+    mproc__map_settle(t->map, t->first, o);
   }
-  t->map->statuses[t->first + i] = st;
-  t->map->results[t->first + i] = result;
-  apr_thread_mutex_lock(flock);
-  if (--t->map->remaining == 0) {
-    t->map->done = 1;
-    apr_thread_cond_broadcast(fcond);
-  }
-  apr_thread_mutex_unlock(flock);
+  task_free(t);
 }
 
 /* Completes every call of @t the same way (cancelled, crashed, timed out). */
 static void task_fail(mproc_pool *p, task *t, mproc_status st, const char *msg, int64_t pid,
                       int exitcode) {
+  mproc__outcome *o = t->outcome;
   size_t i;
-  for (i = 0; i < t->calls; i++)
-    call_complete(p, t, i, st, msg, pid, exitcode, NULL);
-  task_free(t);
+  snprintf(o->text, sizeof o->text, "%s", msg ? msg : "");
+  o->pid = pid;
+  o->exitcode = exitcode;
+  for (i = 0; i < o->calls; i++) {
+    o->call[i].status = st;
+    o->call[i].message = o->text;
+  }
+  task_settle(p, t);
 }
 
 void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg) {
@@ -176,7 +120,9 @@ static mproc_status task_new(task **out, const char *function, int mode, const m
   uint8_t *buf = NULL;
   size_t len = 0;
   task *t = calloc(1, sizeof *t);
-  mproc_status st = t ? mproc__args_encode(body, &buf, &len) : MPROC_ENOMEM;
+  mproc_status st = MPROC_ENOMEM;
+  if (t && (t->outcome = mproc__outcome_new(calls)) != NULL)
+    st = mproc__args_encode(body, &buf, &len);
   if (st == MPROC_OK && (st = mproc_args_create(&m)) == MPROC_OK) {
     mproc_args_add_i64(m, (int64_t)id);
     mproc_args_add_str(m, function);
@@ -187,7 +133,7 @@ static mproc_status task_new(task **out, const char *function, int mode, const m
   }
   free(buf);
   if (st != MPROC_OK) {
-    free(t);
+    task_free(t);
     return st == MPROC_ENOMEM ? mproc__fail(st, "pool: out of memory") : st;
   }
   t->id = id;
@@ -205,6 +151,22 @@ static void enqueue(mproc_pool *p, task *t) {
     p->head = t;
   p->tail = t;
   mproc__pool_dispatch(p);
+}
+
+void mproc__pool_drop_map(mproc_pool *p, mproc_map *map) {
+  task **tp = &p->head, *t;
+  apr_thread_mutex_lock(p->lock);
+  p->tail = NULL;
+  while ((t = *tp) != NULL) {
+    if (t->map == map) {
+      *tp = t->next;
+      task_fail(p, t, MPROC_ECANCELED, "the map was destroyed", 0, 0);
+    } else {
+      p->tail = t;
+      tp = &t->next;
+    }
+  }
+  apr_thread_mutex_unlock(p->lock);
 }
 
 /* ---- the per-worker thread ---- */
@@ -251,47 +213,54 @@ static mproc_status spawn_worker(mproc_pool *p, worker *w) {
   return st;
 }
 
-/* RESULT: [id, calls, rss_kib, then per call status, message, result]. */
+/* Checks a RESULT against @t and fills t->outcome from it; @m is kept there.
+ * Nothing from a worker is trusted: every count, index and status is checked. */
+static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *rss) {
+  mproc__outcome *o = t->outcome;
+  int64_t id = -1, calls = -1, st64, n;
+  size_t count = 0, at = 3, i;
+  mproc_args_count(m, &count);
+  if (mproc_args_get_i64(m, 0, &id) || mproc_args_get_i64(m, 1, &calls) ||
+      mproc_args_get_i64(m, 2, rss) || (uint64_t)id != t->id || (uint64_t)calls != t->calls)
+    return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
+                       (long long)pid);
+  for (i = 0; i < t->calls; i++) {
+    mproc__call *c = &o->call[i];
+    if (at > count || count - at < 3 || mproc_args_get_i64(m, at, &st64) ||
+        (st64 != MPROC_OK && st64 != MPROC_EFAILED) ||
+        mproc_args_get_str(m, at + 1, &c->message) || mproc_args_get_i64(m, at + 2, &n) ||
+        n < 0 || (uint64_t)n > count - at - 3)
+      return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
+    c->status = (mproc_status)st64;
+    c->at = at + 3;
+    c->n = (size_t)n;
+    at += 3 + (size_t)n;
+  }
+  if (at != count)
+    return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
+  o->values = m;
+  o->pid = pid;
+  return MPROC_OK;
+}
+
+/* RESULT (see runtime/worker.c): settles the worker's task, frees the worker. */
 static mproc_status take_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) {
   mproc_args *m = NULL;
   task *t = w->current;
-  int64_t id = -1, calls = -1, rss, st64;
-  size_t i;
+  int64_t rss = 0;
   mproc_status st = mproc__args_decode(buf, len, &m);
-  if (st == MPROC_OK && (mproc_args_get_i64(m, 0, &id) || mproc_args_get_i64(m, 1, &calls) ||
-                         mproc_args_get_i64(m, 2, &rss) || !t || (uint64_t)id != t->id ||
-                         (uint64_t)calls != t->calls))
-    st = mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
+  if (st == MPROC_OK && !t)
+    st = mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result with no task",
                      (long long)w->proc.pid);
-  /* Validate every call before completing any: a half-settled task could not
-   * be failed cleanly afterwards. */
-  for (i = 0; st == MPROC_OK && i < t->calls; i++) {
-    const char *msg;
-    const void *res;
-    size_t res_len;
-    if (mproc_args_get_i64(m, 3 + 3 * i, &st64) || mproc_args_get_str(m, 4 + 3 * i, &msg) ||
-        mproc_args_get_bytes(m, 5 + 3 * i, &res, &res_len))
-      st = mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld",
-                       (long long)w->proc.pid);
-  }
-  for (i = 0; st == MPROC_OK && i < t->calls; i++) {
-    const char *msg = "";
-    const void *res = NULL;
-    size_t res_len = 0;
-    mproc_args *result = NULL;
-    mproc_args_get_i64(m, 3 + 3 * i, &st64);
-    mproc_args_get_str(m, 4 + 3 * i, &msg);
-    mproc_args_get_bytes(m, 5 + 3 * i, &res, &res_len);
-    if (mproc__args_decode(res, res_len, &result) != MPROC_OK)
-      st64 = MPROC_EPROTO; /* this call's result was garbage; the others stand */
-    call_complete(p, t, i, (mproc_status)st64, msg, w->proc.pid, 0, result);
-  }
-  if (m)
-    mproc_args_destroy(m);
-  if (st != MPROC_OK)
+  if (st == MPROC_OK)
+    st = parse_result(t, m, w->proc.pid, &rss);
+  if (st != MPROC_OK) {
+    if (m && (!t || t->outcome->values != m))
+      mproc_args_destroy(m);
     return st; /* the caller kills the worker; its task fails as crashed */
-  task_free(t);
+  }
   w->current = NULL;
+  task_settle(p, t);
   w->done++;
   if (w->kill_reason) {
     w->state = W_RETIRING; /* already killed: its end is on the way; never reuse it */
@@ -513,7 +482,7 @@ static void on_interrupt(void) {
 
 /* ---- the public API ---- */
 
-static mproc_status bad(const char *fn, const char *what) {
+mproc_status mproc__pool_bad(const char *fn, const char *what) {
   return mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, what);
 }
 
@@ -570,10 +539,10 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
   int n, i;
   mproc_status st;
   if (!pool)
-    return bad("mproc_pool_create", "pool");
+    return mproc__pool_bad("mproc_pool_create", "pool");
   if (!mproc__is_initialized())
     return mproc__fail(MPROC_ENOTINIT, "mproc_pool_create: call mproc_init() first");
-  if ((st = check_options(options, &n)) || (st = futures_init()) ||
+  if ((st = check_options(options, &n)) || (st = mproc__futures_init()) ||
       (st = pool_alloc(&p, options, n)))
     return st;
   apr_thread_mutex_lock(p->lock);
@@ -610,9 +579,9 @@ static int all_dead(const mproc_pool *p) {
 
 static mproc_status check_submit(mproc_pool *p, const char *function, const char *fn) {
   if (!p)
-    return bad(fn, "pool");
+    return mproc__pool_bad(fn, "pool");
   if (!function)
-    return bad(fn, "function");
+    return mproc__pool_bad(fn, "function");
   if (!mproc__registry_find(function))
     return mproc__fail(MPROC_ENOFUNC, "%s: \"%s\" is not registered", fn, function);
   if (p->state != POOL_OPEN)
@@ -624,158 +593,29 @@ static mproc_status check_submit(mproc_pool *p, const char *function, const char
   return MPROC_OK;
 }
 
-mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char *function,
-                               const mproc_args *args, const mproc_task_options *options) {
-  mproc_future *f;
-  mproc_args *empty = NULL;
+mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
+                               const mproc_args *body, size_t calls, int64_t timeout_ms,
+                               mproc_future *future, mproc_map *map, size_t first, const char *fn) {
   task *t = NULL;
   mproc_status st;
-  if (!future || !p)
-    return bad("mproc_pool_submit", future ? "pool" : "future");
   apr_thread_mutex_lock(p->lock);
-  st = check_submit(p, function, "mproc_pool_submit");
-  if (st == MPROC_OK && !args)
-    st = mproc_args_create(&empty);
-  if (st == MPROC_OK)
-    st =
-        task_new(&t, function, 0, args ? args : empty, 1,
-                 options && options->timeout_ms > 0 ? options->timeout_ms : p->opts.task_timeout_ms,
-                 ++p->next_id);
-  if (st == MPROC_OK && !(f = calloc(1, sizeof *f))) {
-    task_free(t);
-    st = mproc__fail(MPROC_ENOMEM, "mproc_pool_submit: out of memory");
-  }
-  if (st == MPROC_OK) {
-    f->refs = 2;
-    if (options)
-      f->opts = *options;
-    t->future = f;
-    *future = f;
+  st = check_submit(p, function, fn);
+  if (st == MPROC_OK && calls > 0) /* calls == 0: only the check */
+    st = task_new(&t, function, mode, body, calls,
+                  timeout_ms > 0 ? timeout_ms : p->opts.task_timeout_ms, ++p->next_id);
+  if (st == MPROC_OK && t) {
+    t->future = future;
+    t->map = map;
+    t->first = first;
     enqueue(p, t);
   }
   apr_thread_mutex_unlock(p->lock);
-  if (empty)
-    mproc_args_destroy(empty);
-  return st;
-}
-
-mproc_status mproc_pool_apply(mproc_pool *p, const char *function, const mproc_args *args,
-                              mproc_args **result) {
-  mproc_future *f = NULL;
-  const mproc_args *r = NULL;
-  mproc_status st = mproc_pool_submit(p, &f, function, args, NULL);
-  if (st != MPROC_OK)
-    return st;
-  st = mproc_future_get(f, MPROC_WAIT_FOREVER, &r);
-  if (result) {
-    *result = NULL;
-    if (r)
-      mproc__args_copy(r, result);
-  }
-  mproc_future_destroy(f);
-  return st;
-}
-
-/* Queues the chunks of a map (pool lock held); on failure nothing is queued. */
-static mproc_status queue_chunks(mproc_pool *p, const char *function, const mproc_args *items,
-                                 size_t n, size_t chunk, mapjob *job) {
-  task *first = NULL, *last = NULL, *t;
-  size_t at;
-  mproc_status st = MPROC_OK;
-  for (at = 0; at < n && st == MPROC_OK; at += chunk) {
-    size_t k = n - at < chunk ? n - at : chunk;
-    mproc_args *body = NULL;
-    st = mproc__args_slice(items, at, k, &body);
-    if (st == MPROC_OK)
-      st = task_new(&t, function, 1, body, k, p->opts.task_timeout_ms, ++p->next_id);
-    if (body)
-      mproc_args_destroy(body);
-    if (st != MPROC_OK)
-      break;
-    t->map = job;
-    t->first = at;
-    if (last)
-      last->next = t;
-    else
-      first = t;
-    last = t;
-  }
-  if (st != MPROC_OK) {
-    while (first) {
-      t = first->next;
-      task_free(first);
-      first = t;
-    }
-    return st;
-  }
-  for (t = first; t; t = first) {
-    first = t->next;
-    t->next = NULL;
-    enqueue(p, t);
-  }
-  return MPROC_OK;
-}
-
-/* Gathers a finished map: the first value of each item's result, in order. */
-static mproc_status gather(mapjob *job, mproc_args **results, mproc_status *statuses) {
-  mproc_status st = MPROC_OK, first_bad = MPROC_OK;
-  size_t i;
-  if (results)
-    st = mproc_args_create(results);
-  for (i = 0; i < job->n; i++) {
-    if (statuses)
-      statuses[i] = job->statuses[i];
-    if (first_bad == MPROC_OK && job->statuses[i] != MPROC_OK) {
-      first_bad = job->statuses[i];
-      mproc__fail(first_bad, "mproc_pool_map: item %zu: %s", i, mproc_strerror(first_bad));
-    }
-    if (results && st == MPROC_OK)
-      st = mproc__args_append_first(*results, job->results[i]);
-    if (job->results[i])
-      mproc_args_destroy(job->results[i]);
-  }
-  return st != MPROC_OK ? st : first_bad;
-}
-
-mproc_status mproc_pool_map(mproc_pool *p, const char *function, const mproc_args *items,
-                            size_t chunksize, mproc_args **results, mproc_status *statuses) {
-  mapjob job;
-  size_t n = 0;
-  mproc_status st;
-  if (!p || !items)
-    return bad("mproc_pool_map", p ? "items" : "pool");
-  mproc_args_count(items, &n);
-  memset(&job, 0, sizeof job);
-  job.n = job.remaining = n;
-  job.done = n == 0;
-  job.statuses = calloc(n ? n : 1, sizeof *job.statuses);
-  job.results = calloc(n ? n : 1, sizeof *job.results);
-  if (!job.statuses || !job.results) {
-    free(job.statuses);
-    free(job.results);
-    return mproc__fail(MPROC_ENOMEM, "mproc_pool_map: out of memory for %zu items", n);
-  }
-  if (chunksize == 0) /* Python's default: about four chunks per worker */
-    chunksize = (n + 4 * (size_t)p->nworkers - 1) / (4 * (size_t)p->nworkers);
-  if (chunksize == 0)
-    chunksize = 1;
-  apr_thread_mutex_lock(p->lock);
-  st = check_submit(p, function, "mproc_pool_map");
-  if (st == MPROC_OK)
-    st = queue_chunks(p, function, items, n, chunksize, &job);
-  apr_thread_mutex_unlock(p->lock);
-  if (st == MPROC_OK) {
-    wait_done(&job.done, MPROC_WAIT_FOREVER);
-    st = gather(&job, results, statuses);
-  }
-  free(job.statuses);
-  free(job.results);
   return st;
 }
 
 mproc_status mproc_pool_cancel(mproc_pool *p) {
   if (!p)
-    return bad("mproc_pool_cancel", "pool");
+    return mproc__pool_bad("mproc_pool_cancel", "pool");
   apr_thread_mutex_lock(p->lock);
   mproc__pool_cancel_locked(p);
   apr_thread_mutex_unlock(p->lock);
@@ -784,7 +624,7 @@ mproc_status mproc_pool_cancel(mproc_pool *p) {
 
 mproc_status mproc_pool_close(mproc_pool *p) {
   if (!p)
-    return bad("mproc_pool_close", "pool");
+    return mproc__pool_bad("mproc_pool_close", "pool");
   apr_thread_mutex_lock(p->lock);
   if (p->state == POOL_OPEN)
     p->state = POOL_CLOSED;
@@ -796,7 +636,7 @@ mproc_status mproc_pool_close(mproc_pool *p) {
 mproc_status mproc_pool_terminate(mproc_pool *p) {
   int i;
   if (!p)
-    return bad("mproc_pool_terminate", "pool");
+    return mproc__pool_bad("mproc_pool_terminate", "pool");
   apr_thread_mutex_lock(p->lock);
   p->state = POOL_TERMINATED;
   mproc_event_set(p->cancel);
@@ -818,7 +658,7 @@ mproc_status mproc_pool_join(mproc_pool *p, int64_t timeout_ms) {
   int64_t deadline = mproc__deadline(timeout_ms);
   mproc_status st = MPROC_OK;
   if (!p)
-    return bad("mproc_pool_join", "pool");
+    return mproc__pool_bad("mproc_pool_join", "pool");
   apr_thread_mutex_lock(p->lock);
   if (p->state == POOL_OPEN)
     st = mproc__fail(MPROC_ESTATE, "mproc_pool_join: close or terminate the pool first");
@@ -838,7 +678,7 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   apr_status_t ignored;
   int i;
   if (!p)
-    return bad("mproc_pool_destroy", "pool");
+    return mproc__pool_bad("mproc_pool_destroy", "pool");
   pools_register(p, 0);
   if (p->state == POOL_OPEN)
     mproc_pool_terminate(p);
@@ -859,43 +699,5 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   free(p->initializer);
   free(p->initargs);
   free(p);
-  return MPROC_OK;
-}
-
-/* ---- futures, public ---- */
-
-mproc_status mproc_future_wait(mproc_future *f, int64_t timeout_ms) {
-  if (!f)
-    return bad("mproc_future_wait", "future");
-  return wait_done(&f->done, timeout_ms);
-}
-
-mproc_status mproc_future_get(mproc_future *f, int64_t timeout_ms, const mproc_args **result) {
-  mproc_status st = mproc_future_wait(f, timeout_ms);
-  if (st != MPROC_OK)
-    return st;
-  if (result)
-    *result = f->result;
-  if (f->info.status != MPROC_OK)
-    mproc__fail(f->info.status, "task: %s", f->message);
-  return f->info.status;
-}
-
-int mproc_future_done(const mproc_future *f) { return f && f->done; }
-
-mproc_status mproc_future_info(const mproc_future *f, mproc_task_info *info) {
-  if (!f || !info)
-    return bad("mproc_future_info", f ? "info" : "future");
-  if (!f->done)
-    return mproc__fail(MPROC_ESTATE, "mproc_future_info: the task is not done");
-  *info = f->info;
-  info->message = f->message;
-  return MPROC_OK;
-}
-
-mproc_status mproc_future_destroy(mproc_future *f) {
-  if (!f)
-    return bad("mproc_future_destroy", "future");
-  future_release(f);
   return MPROC_OK;
 }

@@ -1,5 +1,10 @@
 /*
- * Private to runtime/pool.c: the pool's structures.
+ * Private to the pool: runtime/pool.c (workers, dispatch, lifecycle),
+ * runtime/future.c (single tasks) and runtime/map.c (map, imap, starmap).
+ *
+ * Lock order: a pool's lock, then the futures' lock (future.c); never the
+ * other way round. Futures and maps live under the futures' lock so that they
+ * outlive their pool.
  */
 #ifndef MPROC_POOL_INTERNAL_H
 #define MPROC_POOL_INTERNAL_H
@@ -16,6 +21,29 @@
 /* How long cancelled tasks may run on by default before they are killed. */
 #define MPROC__POOL_DEFAULT_GRACE_MS 1000
 
+/* One call's outcome: its values are [at, at + n) of the outcome's values. */
+typedef struct mproc__call {
+  mproc_status status;
+  size_t at, n;
+  const char *message; /* in ->values, or the outcome's text */
+} mproc__call;
+
+/* How the calls of one task ended. Allocated with the task, so that settling
+ * a task (even after a crash, under memory pressure) never allocates. */
+typedef struct mproc__outcome {
+  mproc_args *values; /* the decoded RESULT; NULL when the task failed whole */
+  size_t calls;
+  mproc__call *call;
+  int64_t pid;
+  int exitcode;
+  size_t unread; /* maps: calls not handed out yet */
+  char text[256];
+} mproc__outcome;
+
+mproc__outcome *mproc__outcome_new(size_t calls);
+void mproc__outcome_free(mproc__outcome *o);
+
+/* ---- futures (future.c) ---- */
 struct mproc_future {
   volatile int done;
   int refs; /* the pool's and the user's */
@@ -25,23 +53,30 @@ struct mproc_future {
   mproc_task_options opts;
 };
 
-typedef struct mapjob {
-  size_t n;
-  size_t remaining;
-  volatile int done;
-  mproc_status *statuses;
-  mproc_args **results; /* per item, the task's result list (NULL if none) */
-} mapjob;
+mproc_status mproc__futures_init(void);
+void mproc__futures_lock(void);
+void mproc__futures_unlock(void);
+void mproc__futures_broadcast(void); /* futures' lock held */
+/* One wait on the futures' condition (lock held); MPROC_ETIMEDOUT once the
+ * deadline (mproc__deadline()) has passed. */
+mproc_status mproc__futures_wait(int64_t deadline);
+/* Completes @f from call 0 of @o and runs its callback; pool lock held. */
+void mproc__future_settle(mproc_future *f, const mproc__outcome *o);
 
-/* A unit of dispatch: one call (mode 0) or a chunk of map items (mode 1). */
+/* ---- maps (map.c) ---- */
+/* Takes @o, the outcome of items [first, first + o->calls) of @m; any thread. */
+void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
+
+/* ---- the pool (pool.c) ---- */
 typedef struct task {
   uint64_t id;
   uint8_t *payload; /* the TASK frame */
   size_t len;
   size_t calls;
   int64_t timeout_ms;
-  mproc_future *future; /* mode 0 */
-  mapjob *map;          /* mode 1: items [first, first + calls) */
+  mproc__outcome *outcome;
+  mproc_future *future; /* a single call, or */
+  mproc_map *map;       /* items [first, first + calls) of a map */
   size_t first;
   struct task *next;
 } task;
@@ -89,6 +124,15 @@ struct mproc_pool {
   struct mproc_pool *next_pool; /* every live pool, for Ctrl-C */
 };
 
+mproc_status mproc__pool_bad(const char *fn, const char *what);
+/* Queues calls of @function for @map (items [first, first + calls)) or for a
+ * future: @body holds them as @mode (MPROC__TASK_*) says. Checks the pool's
+ * state first. @timeout_ms 0: the pool's. */
+mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
+                               const mproc_args *body, size_t calls, int64_t timeout_ms,
+                               mproc_future *future, mproc_map *map, size_t first, const char *fn);
+/* Removes @map's queued tasks, settling them as cancelled. */
+void mproc__pool_drop_map(mproc_pool *p, mproc_map *map);
 void mproc__pool_dispatch(mproc_pool *p);
 void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg);
 void mproc__pool_cancel_locked(mproc_pool *p);

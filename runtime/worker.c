@@ -8,11 +8,14 @@
  * at once, even in the middle of a task. The main thread runs the
  * initializer, then loops: take a TASK, run each call, send one RESULT.
  *
- * TASK:   [id:i64, function:str, mode:i64, payload:bytes] where mode 0 is one
- *         call with payload as its encoded args, and mode 1 a chunk: payload
- *         is a list, and each of its values is the single argument of a call.
- * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call status:i64,
- *          message:str, encoded result:bytes].
+ * TASK:   [id:i64, function:str, mode:i64, payload:bytes], payload an
+ *         encoded list: mode 0 (MPROC__TASK_CALL) the arguments of one call;
+ *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
+ *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
+ *         that many values, its arguments.
+ * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call status:i64 (OK or
+ *          EFAILED), message:str, n:i64, then its n result values]: flat, so
+ *          that a chunk of a million calls is one list, not a million.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,59 +105,71 @@ static void send_or_die(uint16_t type, mproc_args *m) {
   free(buf);
 }
 
-/* Runs one call and appends [status, message, result] to @out. */
-static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *out) {
-  mproc_args *result = NULL;
-  uint8_t *buf = NULL;
-  size_t len = 0;
+/* Runs one call and appends [status, message, n, values...] to @out. */
+static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
+                     mproc_args *out) {
+  size_t n = 0;
   int rc;
   w.message[0] = 0;
-  mproc_args_create(&result);
+  mproc__args_clear(result);
   rc = fn->fn(args, result);
   if (rc != 0 && !w.message[0])
     snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
-  mproc__args_encode(result, &buf, &len);
+  mproc_args_count(result, &n);
   mproc_args_add_i64(out, rc == 0 ? MPROC_OK : MPROC_EFAILED);
   mproc_args_add_str(out, rc == 0 ? "" : w.message);
-  mproc_args_add_bytes(out, buf, len);
-  free(buf);
-  mproc_args_destroy(result);
+  if (mproc_args_add_i64(out, (int64_t)n) != MPROC_OK ||
+      mproc__args_append(out, result, 0, n) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
 }
 
-/* Calls of a chunk: each value of @items becomes a one-value argument list. */
-static void run_chunk(const mproc_function *fn, const mproc_args *items, size_t n,
-                      mproc_args *out) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    mproc_args *one = NULL;
-    mproc__args_copy_value(items, i, &one);
-    run_call(fn, one, out);
-    mproc_args_destroy(one);
+/* Runs the calls of @payload (see TASK above); returns how many. */
+static size_t run_calls(const mproc_function *fn, int64_t mode, const mproc_args *payload,
+                        mproc_args *out) {
+  mproc_args *args = NULL, *result = NULL;
+  size_t count = 0, at = 0, calls = 0;
+  int64_t n;
+  if (mproc_args_create(&args) || mproc_args_create(&result))
+    mproc__exit_now(EXIT_ORPHANED);
+  mproc_args_count(payload, &count);
+  if (mode == MPROC__TASK_CALL) {
+    run_call(fn, payload, result, out);
+    calls = 1;
   }
+  while (mode != MPROC__TASK_CALL && at < count) {
+    n = 1;
+    if (mode == MPROC__TASK_GROUPS && mproc_args_get_i64(payload, at++, &n))
+      mproc__exit_now(EXIT_ORPHANED);
+    mproc__args_clear(args);
+    if (n < 0 || (size_t)n > count - at || mproc__args_append(args, payload, at, (size_t)n))
+      mproc__exit_now(EXIT_ORPHANED);
+    at += (size_t)n;
+    run_call(fn, args, result, out);
+    calls++;
+  }
+  mproc_args_destroy(args);
+  mproc_args_destroy(result);
+  return calls;
 }
 
 static void run_task(const frame *f) {
   mproc_args *t = NULL, *payload = NULL, *out = NULL;
   const char *name;
   const void *body;
-  size_t body_len, calls = 1;
+  size_t body_len, calls;
   int64_t id, mode;
   const mproc_function *fn;
   if (mproc__args_decode(f->payload, f->len, &t) || mproc_args_get_i64(t, 0, &id) ||
       mproc_args_get_str(t, 1, &name) || mproc_args_get_i64(t, 2, &mode) ||
       mproc_args_get_bytes(t, 3, &body, &body_len) ||
-      mproc__args_decode(body, body_len, &payload) || !(fn = mproc__registry_find(name)))
+      mproc__args_decode(body, body_len, &payload) || !(fn = mproc__registry_find(name)) ||
+      mproc_args_create(&out))
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-  if (mode == 1)
-    mproc_args_count(payload, &calls);
-  mproc_args_create(&out);
   mproc_args_add_i64(out, id);
-  mproc_args_add_i64(out, (int64_t)calls);
+  mproc_args_add_i64(out, 0); /* calls, set below */
   mproc_args_add_i64(out, mproc__self_rss_kib());
-  if (mode == 1)
-    run_chunk(fn, payload, calls, out);
-  else
-    run_call(fn, payload, out);
+  calls = run_calls(fn, mode, payload, out);
+  mproc__args_set_i64(out, 1, (int64_t)calls);
   send_or_die(MPROC__FRAME_RESULT, out);
   mproc_args_destroy(out);
   mproc_args_destroy(payload);

@@ -41,8 +41,9 @@ typedef enum mproc_type {
   MPROC_TYPE_NONE = 7
 } mproc_type;
 
-/** Most values one list may hold. */
-#define MPROC_ARGS_MAX_COUNT 65536u
+/** Most values one list may hold (2,097,152): also the most items of one
+ *  mproc_pool_map(); a longer input goes through mproc_pool_imap_source(). */
+#define MPROC_ARGS_MAX_COUNT (1u << 21)
 /** Most bytes one encoded list may take (strings and bytes included). */
 #define MPROC_ARGS_MAX_SIZE (64u * 1024u * 1024u)
 

@@ -41,6 +41,7 @@ extern "C" {
 
 typedef struct mproc_pool mproc_pool;
 typedef struct mproc_future mproc_future;
+typedef struct mproc_map mproc_map;
 
 /** Options of mproc_pool_create(). Zero-initialise, then set what you need. */
 typedef struct mproc_pool_options {
@@ -104,7 +105,9 @@ MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
 /**
  * Calls @p function once per value of @p items (each call gets a list with
  * that one value), in chunks of @p chunksize (0: Python's default,
- * ceil(n / (4 * workers))), and waits for all (map).
+ * ceil(n / (4 * workers))), and waits for all (map). At most
+ * MPROC_ARGS_MAX_COUNT items: a longer input goes through
+ * mproc_pool_imap_source(), which never holds it whole.
  * @param[out] results one value per item, in order: the first value each
  *             call returned (MPROC_TYPE_NONE for a failed or cancelled item,
  *             or one that returned nothing); the caller destroys it; may be NULL.
@@ -114,6 +117,112 @@ MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
 MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
                                       const mproc_args *items, size_t chunksize,
                                       mproc_args **results, mproc_status *statuses);
+
+/**
+ * As mproc_pool_map(), but call i gets the whole list @p arglists[i] as its
+ * arguments (starmap).
+ */
+MPROC_API mproc_status mproc_pool_starmap(mproc_pool *pool, const char *function,
+                                          const mproc_args *const *arglists, size_t n,
+                                          size_t chunksize, mproc_args **results,
+                                          mproc_status *statuses);
+
+/**
+ * A lazy source of map items, called on the thread that iterates the map
+ * (inside mproc_map_next()), never by the pool: add the arguments of item
+ * @p index to the empty list @p item and return MPROC_OK; return MPROC_EEND
+ * when there are no more; any other status ends the map with that error.
+ */
+typedef mproc_status (*mproc_map_source)(void *user, size_t index, mproc_args *item);
+
+/** Options of the map functions that return an ::mproc_map. Zero-initialise. */
+typedef struct mproc_map_options {
+  /** Items per task; 0: Python's default for a known count
+   *  (ceil(n / (4 * workers))), 1 for a source. */
+  size_t chunksize;
+  /** imap: at most this many items are queued, running, or done but not yet
+   *  taken by mproc_map_next() (back-pressure on the source and on memory);
+   *  0: 8 chunks per worker. map_async ignores it (every item is queued). */
+  size_t window;
+  /** imap: hand results out as they complete rather than in order (imap_unordered). */
+  int unordered;
+  /** Per-task timeout (ms); 0: the pool's. */
+  int64_t timeout_ms;
+  /** map_async: called once, on a pool thread, when every item is done. */
+  void (*callback)(mproc_map *map, void *user);
+  void *user;
+} mproc_map_options;
+
+/**
+ * Queues a map of @p items (copied) and returns at once (map_async). Wait
+ * with mproc_map_wait() / mproc_map_get(), or iterate with mproc_map_next().
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOFUNC; MPROC_ESTATE; MPROC_ERANGE.
+ */
+MPROC_API mproc_status mproc_pool_map_async(mproc_pool *pool, mproc_map **map,
+                                            const char *function, const mproc_args *items,
+                                            const mproc_map_options *options);
+
+/**
+ * An iterator over @p function applied to each value of @p items (copied):
+ * imap (in order) or imap_unordered (options->unordered). Chunks are queued
+ * lazily, within the window, as mproc_map_next() takes results.
+ */
+MPROC_API mproc_status mproc_pool_imap(mproc_pool *pool, mproc_map **map, const char *function,
+                                       const mproc_args *items, const mproc_map_options *options);
+
+/**
+ * As mproc_pool_imap(), with items pulled from @p source only as the window
+ * allows: an input of any length is never held whole. Each item is the whole
+ * argument list of its call (so this is also a lazy starmap).
+ */
+MPROC_API mproc_status mproc_pool_imap_source(mproc_pool *pool, mproc_map **map,
+                                              const char *function, mproc_map_source source,
+                                              void *user, const mproc_map_options *options);
+
+/** One result of mproc_map_next(). */
+typedef struct mproc_map_item {
+  /** The item's position in the input. */
+  size_t index;
+  /** As mproc_task_info::status. */
+  mproc_status status;
+  /** The values the call returned; owned by the map, valid until the next
+   *  mproc_map_next() or mproc_map_destroy(). Empty (not NULL) on failure. */
+  const mproc_args *result;
+  /** "" on success; the failure, crash or timeout otherwise. */
+  const char *message;
+} mproc_map_item;
+
+/**
+ * The next result: in input order, or in completion order for an unordered
+ * map. One thread at a time may iterate a map.
+ * @return MPROC_OK (@p item filled, whatever the call's own status);
+ *         MPROC_EEND after the last item; MPROC_ETIMEDOUT; MPROC_ESTATE (another
+ *         thread is iterating, or the results were taken by mproc_map_get());
+ *         the status that ended the source, or that stopped queuing, once
+ *         every item before it was handed out.
+ */
+MPROC_API mproc_status mproc_map_next(mproc_map *map, int64_t timeout_ms, mproc_map_item *item);
+
+/** map_async: waits until every item is done. @return MPROC_OK, MPROC_ETIMEDOUT,
+ *  MPROC_ESTATE (an imap: iterate it instead). */
+MPROC_API mproc_status mproc_map_wait(mproc_map *map, int64_t timeout_ms);
+
+/**
+ * map_async: waits, then gives the results as mproc_pool_map() does (once;
+ * not after mproc_map_next() took any).
+ */
+MPROC_API mproc_status mproc_map_get(mproc_map *map, int64_t timeout_ms, mproc_args **results,
+                                     mproc_status *statuses);
+
+/** Items done so far, and the total (0 while a source has not ended). */
+MPROC_API mproc_status mproc_map_progress(const mproc_map *map, size_t *done, size_t *total);
+
+/**
+ * Frees a map. Its queued items are dropped; running ones finish and their
+ * results are discarded (to stop them too, mproc_pool_cancel()). The map must
+ * be destroyed before its pool.
+ */
+MPROC_API mproc_status mproc_map_destroy(mproc_map *map);
 
 /** Stops accepting tasks; queued ones still run. @return MPROC_OK, MPROC_EINVAL. */
 MPROC_API mproc_status mproc_pool_close(mproc_pool *pool);

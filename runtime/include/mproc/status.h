@@ -53,7 +53,8 @@ typedef int mproc_status;
   X(EPERM, 19, "not permitted: caller does not own the object")                                    \
   X(EEXIST, 20, "object already exists")                                                           \
   X(ENOTSUP, 21, "not supported on this platform")                                                 \
-  X(EFAILED, 22, "the function reported failure")
+  X(EFAILED, 22, "the function reported failure")                                                  \
+  X(EEND, 23, "no more items")
 
 /** mproc's own status codes. */
 enum mproc_status_code {

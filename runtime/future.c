@@ -1,0 +1,185 @@
+/*
+ * Futures (Python's AsyncResult) and the task outcomes they are made from.
+ *
+ * Every future and map waits on one process-wide mutex and condition, so
+ * that they stay valid after their pool is destroyed; a completion
+ * broadcasts, and each waiter re-checks its own state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "object.h"
+#include "pool_internal.h"
+
+static apr_thread_mutex_t *flock;
+static apr_thread_cond_t *fcond;
+
+mproc_status mproc__futures_init(void) {
+  mproc_status st = MPROC_OK;
+  mproc__lock();
+  if (!flock && (apr_thread_mutex_create(&flock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
+                 apr_thread_cond_create(&fcond, mproc__apr_pool())))
+    st = mproc__fail(MPROC_ENOMEM, "pool: cannot create the futures' lock");
+  mproc__unlock();
+  return st;
+}
+
+void mproc__futures_lock(void) { apr_thread_mutex_lock(flock); }
+void mproc__futures_unlock(void) { apr_thread_mutex_unlock(flock); }
+void mproc__futures_broadcast(void) { apr_thread_cond_broadcast(fcond); }
+
+mproc_status mproc__futures_wait(int64_t deadline) {
+  int64_t left = mproc__remaining(deadline);
+  if (left == 0)
+    return MPROC_ETIMEDOUT;
+  if (left < 0)
+    apr_thread_cond_wait(fcond, flock);
+  else
+    apr_thread_cond_timedwait(fcond, flock, (apr_interval_time_t)left * 1000);
+  return MPROC_OK;
+}
+
+mproc__outcome *mproc__outcome_new(size_t calls) {
+  mproc__outcome *o = calloc(1, sizeof *o);
+  if (o && !(o->call = calloc(calls ? calls : 1, sizeof *o->call))) {
+    free(o);
+    return NULL;
+  }
+  if (o)
+    o->calls = calls;
+  return o;
+}
+
+void mproc__outcome_free(mproc__outcome *o) {
+  if (!o)
+    return;
+  if (o->values)
+    mproc_args_destroy(o->values);
+  free(o->call);
+  free(o);
+}
+
+static void future_release(mproc_future *f) {
+  int last;
+  apr_thread_mutex_lock(flock);
+  last = --f->refs == 0;
+  apr_thread_mutex_unlock(flock);
+  if (last) {
+    if (f->result)
+      mproc_args_destroy(f->result);
+    free(f);
+  }
+}
+
+void mproc__future_settle(mproc_future *f, const mproc__outcome *o) {
+  const mproc__call *c = &o->call[0];
+  mproc_args *result = NULL;
+  if (o->values && mproc__args_slice(o->values, c->at, c->n, &result) != MPROC_OK)
+    result = NULL; /* out of memory: the status stands, the values are lost */
+  apr_thread_mutex_lock(flock);
+  f->info.status = c->status;
+  f->info.pid = o->pid;
+  f->info.exitcode = o->exitcode;
+  snprintf(f->message, sizeof f->message, "%s", c->message ? c->message : "");
+  f->result = result;
+  f->done = 1;
+  apr_thread_cond_broadcast(fcond);
+  apr_thread_mutex_unlock(flock);
+  if (c->status == MPROC_OK && f->opts.callback)
+    f->opts.callback(f, f->opts.user);
+  else if (c->status != MPROC_OK && f->opts.error_callback)
+    f->opts.error_callback(f, f->opts.user);
+  future_release(f); /* the pool's reference */
+}
+
+static mproc_status wait_done(const volatile int *done, int64_t timeout_ms) {
+  int64_t deadline = mproc__deadline(timeout_ms);
+  mproc_status st = MPROC_OK;
+  apr_thread_mutex_lock(flock);
+  while (!*done && st == MPROC_OK)
+    st = mproc__futures_wait(deadline);
+  apr_thread_mutex_unlock(flock);
+  return st;
+}
+
+mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char *function,
+                               const mproc_args *args, const mproc_task_options *options) {
+  mproc_future *f;
+  mproc_args *empty = NULL;
+  mproc_status st;
+  if (!future || !p)
+    return mproc__pool_bad("mproc_pool_submit", future ? "pool" : "future");
+  if ((st = mproc__futures_init()) != MPROC_OK)
+    return st;
+  if (!(f = calloc(1, sizeof *f)))
+    return mproc__fail(MPROC_ENOMEM, "mproc_pool_submit: out of memory");
+  f->refs = 2;
+  if (options)
+    f->opts = *options;
+  st = args ? MPROC_OK : mproc_args_create(&empty);
+  if (st == MPROC_OK)
+    st = mproc__pool_queue(p, function, MPROC__TASK_CALL, args ? args : empty, 1,
+                           options ? options->timeout_ms : 0, f, NULL, 0, "mproc_pool_submit");
+  if (empty)
+    mproc_args_destroy(empty);
+  if (st != MPROC_OK) {
+    free(f);
+    return st;
+  }
+  *future = f;
+  return MPROC_OK;
+}
+
+mproc_status mproc_pool_apply(mproc_pool *p, const char *function, const mproc_args *args,
+                              mproc_args **result) {
+  mproc_future *f = NULL;
+  const mproc_args *r = NULL;
+  mproc_status st = mproc_pool_submit(p, &f, function, args, NULL);
+  if (st != MPROC_OK)
+    return st;
+  st = mproc_future_get(f, MPROC_WAIT_FOREVER, &r);
+  if (result) {
+    *result = NULL;
+    if (r)
+      mproc__args_copy(r, result);
+  }
+  mproc_future_destroy(f);
+  return st;
+}
+
+mproc_status mproc_future_wait(mproc_future *f, int64_t timeout_ms) {
+  if (!f)
+    return mproc__pool_bad("mproc_future_wait", "future");
+  return wait_done(&f->done, timeout_ms);
+}
+
+mproc_status mproc_future_get(mproc_future *f, int64_t timeout_ms, const mproc_args **result) {
+  mproc_status st = mproc_future_wait(f, timeout_ms);
+  if (st != MPROC_OK)
+    return st;
+  if (result)
+    *result = f->result;
+  if (f->info.status != MPROC_OK)
+    mproc__fail(f->info.status, "task: %s", f->message);
+  return f->info.status;
+}
+
+int mproc_future_done(const mproc_future *f) { return f && f->done; }
+
+mproc_status mproc_future_info(const mproc_future *f, mproc_task_info *info) {
+  if (!f || !info)
+    return mproc__pool_bad("mproc_future_info", f ? "info" : "future");
+  if (!f->done)
+    return mproc__fail(MPROC_ESTATE, "mproc_future_info: the task is not done");
+  *info = f->info;
+  info->message = f->message;
+  return MPROC_OK;
+}
+
+mproc_status mproc_future_destroy(mproc_future *f) {
+  if (!f)
+    return mproc__pool_bad("mproc_future_destroy", "future");
+  future_release(f);
+  return MPROC_OK;
+}

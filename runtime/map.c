@@ -1,0 +1,577 @@
+/*
+ * map, starmap, map_async, imap and imap_unordered: one engine.
+ *
+ * A map pulls items from its source (a list of values, an array of argument
+ * lists, or a user callback), queues them in chunks as pool tasks, and keeps
+ * each finished chunk's outcome (one decoded RESULT: no per-item allocation)
+ * until its items are handed out.
+ *
+ * Invariants:
+ *  - Only the iterating thread queues ("feeds") and hands out: fed and handed
+ *    change there alone, and a user source is only ever called there.
+ *  - fed - handed <= cap: at most a window of items is queued, running, or
+ *    done and waiting. Ordered maps keep item i in slots[i % cap], which the
+ *    invariant makes collision-free; unordered ones keep a FIFO of finished
+ *    items in the same array.
+ *  - Every task in the pool holds a reference, so destroying a map whose
+ *    chunks still run is safe: their outcomes are discarded on arrival.
+ *  - Once an item comes back cancelled (bail-out, mproc_pool_cancel), the map
+ *    queues nothing more: the rest of a known input completes as cancelled,
+ *    and a callback source is not called again.
+ * Slots, the FIFO, settled, refs and the flags live under the futures' lock.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "object.h"
+#include "pool_internal.h"
+
+typedef enum source_kind { SRC_ITEMS, SRC_LISTS, SRC_CALLBACK } source_kind;
+
+typedef struct slot {
+  size_t index;
+  mproc__outcome *o; /* NULL: not done yet */
+  size_t call;
+} slot;
+
+struct mproc_map {
+  mproc_pool *pool;
+  char *function;
+  mproc_map_options opts;
+  source_kind kind;
+  const mproc_args *items;
+  mproc_args *owned_items; /* the copy behind items, for maps that outlive the call */
+  const mproc_args *const *lists;
+  mproc_map_source source;
+  void *user;
+  size_t total; /* known once source_ended */
+  size_t chunk, cap;
+  int is_async;
+  /* the iterating thread's */
+  size_t fed;
+  mproc_status stop; /* nothing more is queued; known items settle with it */
+  int source_ended;
+  mproc_status end_status;
+  mproc_args *current;
+  mproc__outcome *cur_o;
+  /* under the futures' lock */
+  slot *slots;
+  size_t ready_head, ready_count; /* unordered FIFO in slots */
+  size_t handed, settled;
+  int refs, iterating, gathered, gone, cancelled_seen, called_back;
+};
+
+/* Drops one unread call of @o; frees it after the last (futures' lock held). */
+static mproc__outcome *unread_drop(mproc__outcome *o) {
+  return o && --o->unread == 0 ? o : NULL;
+}
+
+static void map_free(mproc_map *m) {
+  size_t i;
+  for (i = 0; i < m->cap; i++)
+    if (m->slots[i].o)
+      mproc__outcome_free(unread_drop(m->slots[i].o));
+  if (m->owned_items)
+    mproc_args_destroy(m->owned_items);
+  if (m->current)
+    mproc_args_destroy(m->current);
+  free(m->function);
+  free(m->slots);
+  free(m);
+}
+
+/* Drops one reference (futures' lock not held). */
+static void map_release(mproc_map *m) {
+  int last;
+  mproc__futures_lock();
+  last = --m->refs == 0;
+  mproc__futures_unlock();
+  if (last)
+    map_free(m);
+}
+
+static int all_settled(const mproc_map *m) {
+  return m->source_ended && m->settled == m->total;
+}
+
+void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
+  size_t i;
+  int call_back = 0;
+  mproc__futures_lock();
+  o->unread = o->calls;
+  for (i = 0; i < o->calls && !m->gone; i++) {
+    size_t at = m->opts.unordered ? (m->ready_head + m->ready_count++) % m->cap : (first + i) % m->cap;
+    slot s;
+    s.index = first + i;
+    s.o = o;
+    s.call = i;
+    m->slots[at] = s;
+    m->cancelled_seen |= o->call[i].status == MPROC_ECANCELED;
+  }
+  m->settled += o->calls;
+  if (m->gone)
+    o->unread = 0;
+  if (!m->gone && m->opts.callback && !m->called_back && all_settled(m))
+    call_back = m->called_back = 1;
+  mproc__futures_broadcast();
+  mproc__futures_unlock();
+  if (!o->unread)
+    mproc__outcome_free(o);
+  if (call_back)
+    m->opts.callback(m, m->opts.user);
+  map_release(m); /* the task's reference */
+}
+
+/* Settles items [fed, fed + k) with @st without running them. */
+static mproc_status settle_unrun(mproc_map *m, size_t k, mproc_status st) {
+  mproc__outcome *o = mproc__outcome_new(k);
+  size_t i;
+  if (!o)
+    return mproc__fail(MPROC_ENOMEM, "map: out of memory");
+  snprintf(o->text, sizeof o->text, "%s",
+           st == MPROC_ECANCELED ? "cancelled before it started" : mproc_strerror(st));
+  for (i = 0; i < k; i++) {
+    o->call[i].status = st;
+    o->call[i].message = o->text;
+  }
+  mproc__futures_lock();
+  m->refs++;
+  mproc__futures_unlock();
+  mproc__map_settle(m, m->fed, o);
+  m->fed += k;
+  return MPROC_OK;
+}
+
+/* Adds up to @k items of a callback source to @body (count, values); ends
+ * the source at MPROC_EEND or an error. @return how many. */
+static size_t pull(mproc_map *m, size_t k, mproc_args *body) {
+  mproc_args *item = NULL;
+  size_t got = 0, n = 0;
+  mproc_status st = mproc_args_create(&item);
+  while (st == MPROC_OK && got < k) {
+    mproc__args_clear(item);
+    st = m->source(m->user, m->fed + got, item);
+    if (st == MPROC_OK) {
+      mproc_args_count(item, &n);
+      if ((st = mproc_args_add_i64(body, (int64_t)n)) == MPROC_OK &&
+          (st = mproc__args_append(body, item, 0, n)) == MPROC_OK)
+        got++;
+    }
+  }
+  if (item)
+    mproc_args_destroy(item);
+  if (st != MPROC_OK) {
+    m->source_ended = 1;
+    m->total = m->fed + got;
+    if (st != MPROC_EEND)
+      m->end_status = st;
+  }
+  return got;
+}
+
+/* Builds the next chunk's body: @k items from fed (callback: up to @k). */
+static mproc_status chunk_body(mproc_map *m, size_t *k, int *mode, mproc_args **body) {
+  size_t i;
+  mproc_status st = mproc_args_create(body);
+  *mode = m->kind == SRC_ITEMS ? MPROC__TASK_ITEMS : MPROC__TASK_GROUPS;
+  if (st == MPROC_OK && m->kind == SRC_ITEMS)
+    st = mproc__args_append(*body, m->items, m->fed, *k);
+  for (i = 0; st == MPROC_OK && m->kind == SRC_LISTS && i < *k; i++) {
+    size_t n = 0;
+    mproc_args_count(m->lists[m->fed + i], &n);
+    if ((st = mproc_args_add_i64(*body, (int64_t)n)) == MPROC_OK)
+      st = mproc__args_append(*body, m->lists[m->fed + i], 0, n);
+  }
+  if (m->kind == SRC_CALLBACK) /* nothing pulled unless the body exists */
+    *k = st == MPROC_OK ? pull(m, *k, *body) : 0;
+  return st;
+}
+
+/* Queues chunks while the window has room (the iterating thread only). */
+static mproc_status feed(mproc_map *m) {
+  for (;;) {
+    size_t room, k;
+    int mode;
+    mproc_args *body = NULL;
+    mproc_status st;
+    mproc__futures_lock();
+    room = m->cap - (m->fed - m->handed);
+    if (m->cancelled_seen && !m->stop)
+      m->stop = MPROC_ECANCELED;
+    mproc__futures_unlock();
+    if (m->source_ended && m->fed == m->total)
+      return MPROC_OK;
+    k = m->source_ended && m->total - m->fed < m->chunk ? m->total - m->fed : m->chunk;
+    if (room < k)
+      return MPROC_OK; /* wait until results are taken */
+    if (m->stop && m->kind == SRC_CALLBACK) {
+      m->source_ended = 1;
+      m->total = m->fed;
+      continue;
+    }
+    if (m->stop) {
+      if ((st = settle_unrun(m, k, m->stop)) != MPROC_OK)
+        return st;
+      continue;
+    }
+    st = chunk_body(m, &k, &mode, &body);
+    if (st == MPROC_OK && k) {
+      mproc__futures_lock();
+      m->refs++;
+      mproc__futures_unlock();
+      st = mproc__pool_queue(m->pool, m->function, mode, body, k, m->opts.timeout_ms, NULL, m,
+                             m->fed, "map");
+      if (st == MPROC_OK)
+        m->fed += k;
+      else
+        map_release(m);
+    }
+    if (body)
+      mproc_args_destroy(body);
+    if (st != MPROC_OK) {
+      m->stop = st; /* the rest (and these k, pulled already) settle with it */
+      if (m->kind == SRC_CALLBACK && k && (st = settle_unrun(m, k, m->stop)) != MPROC_OK)
+        return st;
+      if (m->kind == SRC_CALLBACK)
+        m->end_status = m->stop;
+    }
+  }
+}
+
+/* Validates and allocates a map of @kind over @n items (callback: unknown). */
+static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function,
+                            const mproc_map_options *o, source_kind kind, size_t n,
+                            const char *fn) {
+  mproc_map *m;
+  size_t workers;
+  mproc_status st;
+  if (!out || !p || !function)
+    return mproc__pool_bad(fn, !out ? "map" : !p ? "pool" : "function");
+  if ((st = mproc__futures_init()) != MPROC_OK)
+    return st;
+  if (!(m = calloc(1, sizeof *m)) || !(m->function = mproc__strdup(function))) {
+    free(m);
+    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  }
+  if (o)
+    m->opts = *o;
+  m->pool = p;
+  m->kind = kind;
+  m->refs = 1;
+  m->source_ended = kind != SRC_CALLBACK;
+  m->total = kind != SRC_CALLBACK ? n : 0;
+  m->chunk = m->opts.chunksize;
+  workers = (size_t)p->nworkers;
+  if (!m->chunk && kind != SRC_CALLBACK) /* Python's default: about four chunks per worker */
+    m->chunk = (n + 4 * workers - 1) / (4 * workers);
+  if (!m->chunk)
+    m->chunk = 1;
+  m->cap = m->opts.window ? m->opts.window : 8 * m->chunk * workers;
+  if (m->cap < m->chunk)
+    m->cap = m->chunk;
+  *out = m;
+  return MPROC_OK;
+}
+
+/* Checks the pool before anything is queued, then feeds the first window:
+ * every item for map, starmap and map_async. On failure nothing is queued. */
+static mproc_status start(mproc_map *m, int all, const char *fn) {
+  mproc_status st = mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, NULL,
+                                      NULL, 0, fn);
+  if (all) {
+    m->is_async = 1;
+    m->opts.unordered = 0;
+    m->cap = m->total ? m->total : 1;
+  }
+  if (st == MPROC_OK && !(m->slots = calloc(m->cap, sizeof *m->slots)))
+    st = mproc__fail(MPROC_ENOMEM, "%s: out of memory for %zu items", fn, m->cap);
+  if (st == MPROC_OK && m->kind != SRC_CALLBACK)
+    st = feed(m); /* a callback source is pulled by the iterating thread only */
+  if (st != MPROC_OK && m->fed == 0) {
+    map_free(m);
+    return st;
+  }
+  return MPROC_OK; /* a later chunk's failure settled the rest with it */
+}
+
+/* A map over the values of @items, copied when the map outlives the call. */
+static mproc_status over_items(mproc_pool *p, mproc_map **out, const char *function,
+                               const mproc_args *items, int copy, const mproc_map_options *o,
+                               int all, const char *fn) {
+  mproc_map *m = NULL;
+  size_t n = 0;
+  mproc_status st;
+  if (!items)
+    return mproc__pool_bad(fn, "items");
+  mproc_args_count(items, &n);
+  if ((st = map_new(&m, p, function, o, SRC_ITEMS, n, fn)) != MPROC_OK)
+    return st;
+  m->items = items;
+  if (copy && (st = mproc__args_copy(items, &m->owned_items)) != MPROC_OK) {
+    map_free(m);
+    return st;
+  }
+  if (copy)
+    m->items = m->owned_items;
+  if ((st = start(m, all, fn)) == MPROC_OK)
+    *out = m;
+  return st;
+}
+
+mproc_status mproc_pool_map_async(mproc_pool *p, mproc_map **map, const char *function,
+                                  const mproc_args *items, const mproc_map_options *options) {
+  return over_items(p, map, function, items, 1, options, 1, "mproc_pool_map_async");
+}
+
+mproc_status mproc_pool_imap(mproc_pool *p, mproc_map **map, const char *function,
+                             const mproc_args *items, const mproc_map_options *options) {
+  return over_items(p, map, function, items, 1, options, 0, "mproc_pool_imap");
+}
+
+mproc_status mproc_pool_imap_source(mproc_pool *p, mproc_map **map, const char *function,
+                                    mproc_map_source source, void *user,
+                                    const mproc_map_options *options) {
+  mproc_map *m = NULL;
+  mproc_status st;
+  if (!source)
+    return mproc__pool_bad("mproc_pool_imap_source", "source");
+  if ((st = map_new(&m, p, function, options, SRC_CALLBACK, 0, "mproc_pool_imap_source")))
+    return st;
+  m->source = source;
+  m->user = user;
+  if ((st = start(m, 0, "mproc_pool_imap_source")) == MPROC_OK)
+    *map = m;
+  return st;
+}
+
+/* Blocking map and starmap: queue everything, gather, free. */
+static mproc_status run_all(mproc_map *m, mproc_args **results, mproc_status *statuses,
+                            const char *fn) {
+  mproc_status st = start(m, 1, fn);
+  if (st != MPROC_OK)
+    return st;
+  st = mproc_map_get(m, MPROC_WAIT_FOREVER, results, statuses);
+  mproc_map_destroy(m);
+  return st;
+}
+
+mproc_status mproc_pool_map(mproc_pool *p, const char *function, const mproc_args *items,
+                            size_t chunksize, mproc_args **results, mproc_status *statuses) {
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  size_t n = 0;
+  mproc_status st;
+  if (!items)
+    return mproc__pool_bad("mproc_pool_map", "items");
+  memset(&o, 0, sizeof o);
+  o.chunksize = chunksize;
+  mproc_args_count(items, &n);
+  if ((st = map_new(&m, p, function, &o, SRC_ITEMS, n, "mproc_pool_map")) != MPROC_OK)
+    return st;
+  m->items = items; /* borrowed: the call outlives the map */
+  return run_all(m, results, statuses, "mproc_pool_map");
+}
+
+mproc_status mproc_pool_starmap(mproc_pool *p, const char *function,
+                                const mproc_args *const *arglists, size_t n, size_t chunksize,
+                                mproc_args **results, mproc_status *statuses) {
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  size_t i;
+  mproc_status st;
+  if (!arglists && n)
+    return mproc__pool_bad("mproc_pool_starmap", "arglists");
+  for (i = 0; i < n; i++)
+    if (!arglists[i])
+      return mproc__fail(MPROC_EINVAL, "mproc_pool_starmap: arglists[%zu] is NULL", i);
+  if (n > MPROC_ARGS_MAX_COUNT)
+    return mproc__fail(MPROC_ERANGE, "mproc_pool_starmap: %zu items (at most %u)", n,
+                       MPROC_ARGS_MAX_COUNT);
+  memset(&o, 0, sizeof o);
+  o.chunksize = chunksize;
+  if ((st = map_new(&m, p, function, &o, SRC_LISTS, n, "mproc_pool_starmap")) != MPROC_OK)
+    return st;
+  m->lists = arglists;
+  return run_all(m, results, statuses, "mproc_pool_starmap");
+}
+
+/* ---- taking results ---- */
+
+/* Claims the map for the calling thread (futures' lock held). */
+static mproc_status claim(mproc_map *m, const char *fn) {
+  if (m->iterating)
+    return mproc__fail(MPROC_ESTATE, "%s: another thread is using the map", fn);
+  if (m->gathered)
+    return mproc__fail(MPROC_ESTATE, "%s: the results were taken already", fn);
+  m->iterating = 1;
+  return MPROC_OK;
+}
+
+/* Takes the next finished item into @s, if there is one (futures' lock held). */
+static int take(mproc_map *m, slot *s) {
+  slot *at;
+  if (m->opts.unordered) {
+    if (!m->ready_count)
+      return 0;
+    at = &m->slots[m->ready_head];
+    m->ready_head = (m->ready_head + 1) % m->cap;
+    m->ready_count--;
+  } else {
+    at = &m->slots[m->handed % m->cap];
+    if (!at->o)
+      return 0;
+  }
+  *s = *at;
+  at->o = NULL;
+  m->handed++;
+  return 1;
+}
+
+/* Lets go of the item handed out last. */
+static void release_current(mproc_map *m) {
+  mproc__outcome *o;
+  mproc__futures_lock();
+  o = unread_drop(m->cur_o);
+  m->cur_o = NULL;
+  mproc__futures_unlock();
+  mproc__outcome_free(o);
+}
+
+static mproc_status fill(mproc_map *m, const slot *s, mproc_map_item *item) {
+  const mproc__call *c = &s->o->call[s->call];
+  mproc_status st = m->current ? MPROC_OK : mproc_args_create(&m->current);
+  m->cur_o = s->o;
+  if (st != MPROC_OK)
+    return st;
+  mproc__args_clear(m->current);
+  if (s->o->values && (st = mproc__args_append(m->current, s->o->values, c->at, c->n)))
+    return st;
+  item->index = s->index;
+  item->status = c->status;
+  item->result = m->current;
+  item->message = c->message ? c->message : "";
+  return MPROC_OK;
+}
+
+mproc_status mproc_map_next(mproc_map *m, int64_t timeout_ms, mproc_map_item *item) {
+  int64_t deadline = mproc__deadline(timeout_ms);
+  mproc_status st;
+  slot s;
+  if (!m || !item)
+    return mproc__pool_bad("mproc_map_next", m ? "item" : "map");
+  mproc__futures_lock();
+  st = claim(m, "mproc_map_next");
+  mproc__futures_unlock();
+  if (st != MPROC_OK)
+    return st;
+  release_current(m);
+  for (;;) {
+    int got;
+    if ((st = feed(m)) != MPROC_OK)
+      break;
+    mproc__futures_lock();
+    got = take(m, &s);
+    if (!got && m->source_ended && m->handed == m->total)
+      st = m->end_status ? m->end_status : MPROC_EEND;
+    else if (!got)
+      st = mproc__futures_wait(deadline);
+    mproc__futures_unlock();
+    if (got)
+      st = fill(m, &s, item);
+    if (got || st != MPROC_OK)
+      break;
+  }
+  mproc__futures_lock();
+  m->iterating = 0;
+  mproc__futures_unlock();
+  if (st == MPROC_EEND)
+    return mproc__fail(st, "mproc_map_next: no more items");
+  return st;
+}
+
+static mproc_status wait_all(mproc_map *m, int64_t timeout_ms, const char *fn) {
+  int64_t deadline = mproc__deadline(timeout_ms);
+  mproc_status st = MPROC_OK;
+  if (!m)
+    return mproc__pool_bad(fn, "map");
+  if (!m->is_async)
+    return mproc__fail(MPROC_ESTATE, "%s: an imap is iterated with mproc_map_next()", fn);
+  mproc__futures_lock();
+  while (st == MPROC_OK && !all_settled(m))
+    st = mproc__futures_wait(deadline);
+  mproc__futures_unlock();
+  return st;
+}
+
+mproc_status mproc_map_wait(mproc_map *m, int64_t timeout_ms) {
+  return wait_all(m, timeout_ms, "mproc_map_wait");
+}
+
+/* Gathers a settled map: the first value of each item, in order. */
+static mproc_status gather(mproc_map *m, mproc_args **results, mproc_status *statuses) {
+  mproc_status st = MPROC_OK, first_bad = MPROC_OK;
+  size_t i;
+  if (results && (st = mproc_args_create(results)) != MPROC_OK)
+    results = NULL;
+  for (i = 0; i < m->total; i++) {
+    slot *s = &m->slots[i];
+    const mproc__call *c = &s->o->call[s->call];
+    if (statuses)
+      statuses[i] = c->status;
+    if (first_bad == MPROC_OK && c->status != MPROC_OK)
+      first_bad = c->status;
+    if (results && st == MPROC_OK)
+      st = c->n ? mproc__args_append(*results, s->o->values, c->at, 1)
+                : mproc_args_add_none(*results);
+  }
+  if (st != MPROC_OK && results) {
+    mproc_args_destroy(*results);
+    *results = NULL;
+  }
+  if (st == MPROC_OK && first_bad != MPROC_OK)
+    for (i = 0; i < m->total; i++)
+      if (m->slots[i].o->call[m->slots[i].call].status != MPROC_OK) {
+        const mproc__call *c = &m->slots[i].o->call[m->slots[i].call];
+        return mproc__fail(first_bad, "map: item %zu: %s", i, c->message);
+      }
+  return st;
+}
+
+mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **results,
+                           mproc_status *statuses) {
+  mproc_status st = wait_all(m, timeout_ms, "mproc_map_get");
+  if (st != MPROC_OK)
+    return st;
+  mproc__futures_lock();
+  if ((st = claim(m, "mproc_map_get")) == MPROC_OK && m->handed)
+    st = mproc__fail(MPROC_ESTATE, "mproc_map_get: mproc_map_next() took results already");
+  if (st == MPROC_OK)
+    m->gathered = 1;
+  m->iterating = 0;
+  mproc__futures_unlock();
+  return st == MPROC_OK ? gather(m, results, statuses) : st;
+}
+
+mproc_status mproc_map_progress(const mproc_map *m, size_t *done, size_t *total) {
+  if (!m || !done || !total)
+    return mproc__pool_bad("mproc_map_progress", !m ? "map" : !done ? "done" : "total");
+  mproc__futures_lock();
+  *done = m->settled;
+  *total = m->source_ended ? m->total : 0;
+  mproc__futures_unlock();
+  return MPROC_OK;
+}
+
+mproc_status mproc_map_destroy(mproc_map *m) {
+  if (!m)
+    return mproc__pool_bad("mproc_map_destroy", "map");
+  mproc__futures_lock();
+  m->gone = 1;
+  mproc__futures_unlock();
+  mproc__pool_drop_map(m->pool, m); /* queued chunks settle (discarded) now */
+  release_current(m);
+  map_release(m);
+  return MPROC_OK;
+}
