@@ -60,7 +60,7 @@ struct mproc_map {
   slot *slots;
   size_t ready_head, ready_count; /* unordered FIFO in slots */
   size_t handed, settled;
-  int refs, iterating, gathered, gone, cancelled_seen, called_back;
+  int refs, iterating, gathered, gone, cancelled_seen, called_back, in_callback;
 };
 
 /* Drops one unread call of @o; frees it after the last (futures' lock held). */
@@ -70,7 +70,7 @@ static mproc__outcome *unread_drop(mproc__outcome *o) {
 
 static void map_free(mproc_map *m) {
   size_t i;
-  for (i = 0; i < m->cap; i++)
+  for (i = 0; m->slots && i < m->cap; i++)
     if (m->slots[i].o)
       mproc__outcome_free(unread_drop(m->slots[i].o));
   if (m->owned_items)
@@ -98,7 +98,7 @@ static int all_settled(const mproc_map *m) {
 
 void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
   size_t i;
-  int call_back = 0;
+  int call_back = 0, discard;
   mproc__futures_lock();
   o->unread = o->calls;
   for (i = 0; i < o->calls && !m->gone; i++) {
@@ -111,16 +111,20 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
     m->cancelled_seen |= o->call[i].status == MPROC_ECANCELED;
   }
   m->settled += o->calls;
-  if (m->gone)
-    o->unread = 0;
+  discard = m->gone; /* else @o belongs to the slots now: the taker frees it */
   if (!m->gone && m->opts.callback && !m->called_back && all_settled(m))
-    call_back = m->called_back = 1;
+    call_back = m->called_back = m->in_callback = 1;
   mproc__futures_broadcast();
   mproc__futures_unlock();
-  if (!o->unread)
+  if (discard)
     mproc__outcome_free(o);
-  if (call_back)
+  if (call_back) { /* as Python: the callback runs before waiters are released */
     m->opts.callback(m, m->opts.user);
+    mproc__futures_lock();
+    m->in_callback = 0;
+    mproc__futures_broadcast();
+    mproc__futures_unlock();
+  }
   map_release(m); /* the task's reference */
 }
 
@@ -303,8 +307,8 @@ static mproc_status over_items(mproc_pool *p, mproc_map **out, const char *funct
   mproc_map *m = NULL;
   size_t n = 0;
   mproc_status st;
-  if (!items)
-    return mproc__pool_bad(fn, "items");
+  if (!out || !items)
+    return mproc__pool_bad(fn, out ? "items" : "map");
   mproc_args_count(items, &n);
   if ((st = map_new(&m, p, function, o, SRC_ITEMS, n, fn)) != MPROC_OK)
     return st;
@@ -335,8 +339,8 @@ mproc_status mproc_pool_imap_source(mproc_pool *p, mproc_map **map, const char *
                                     const mproc_map_options *options) {
   mproc_map *m = NULL;
   mproc_status st;
-  if (!source)
-    return mproc__pool_bad("mproc_pool_imap_source", "source");
+  if (!map || !source)
+    return mproc__pool_bad("mproc_pool_imap_source", map ? "source" : "map");
   if ((st = map_new(&m, p, function, options, SRC_CALLBACK, 0, "mproc_pool_imap_source")))
     return st;
   m->source = source;
@@ -499,7 +503,7 @@ static mproc_status wait_all(mproc_map *m, int64_t timeout_ms, const char *fn) {
   if (!m->is_async)
     return mproc__fail(MPROC_ESTATE, "%s: an imap is iterated with mproc_map_next()", fn);
   mproc__futures_lock();
-  while (st == MPROC_OK && !all_settled(m))
+  while (st == MPROC_OK && (!all_settled(m) || m->in_callback))
     st = mproc__futures_wait(deadline);
   mproc__futures_unlock();
   return st;

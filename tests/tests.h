@@ -33,6 +33,7 @@ extern const test_suite suite_barrier;
 extern const test_suite suite_shm;
 extern const test_suite suite_array;
 extern const test_suite suite_pool;
+extern const test_suite suite_map;
 
 /* Asserts st == MPROC_OK and prints the detail when it is not. */
 #define T_OK(expr) t_check_status((expr), MPROC_OK, #expr, __FILE__, __LINE__)

@@ -148,7 +148,9 @@ typedef struct mproc_map_options {
   int unordered;
   /** Per-task timeout (ms); 0: the pool's. */
   int64_t timeout_ms;
-  /** map_async: called once, on a pool thread, when every item is done. */
+  /** map_async: called once, on the thread that completes the last item
+   *  (normally a pool thread), before mproc_map_wait() returns; it may call
+   *  mproc_map_progress() but must not wait for the map. */
   void (*callback)(mproc_map *map, void *user);
   void *user;
 } mproc_map_options;

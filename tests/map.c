@@ -1,0 +1,405 @@
+/* Tests of runtime/map.c: map, starmap, map_async, imap, imap_unordered, lazy sources. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests.h"
+
+static int map_square(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  if (mproc_args_get_i64(a, 0, &x))
+    return 1;
+  return mproc_args_add_i64(r, x * x) ? 1 : 0;
+}
+
+/* [a, b] -> a * b, and the count of its arguments. */
+static int map_mul(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0, y = 0;
+  size_t n = 0;
+  mproc_args_count(a, &n);
+  if (mproc_args_get_i64(a, 0, &x) || mproc_args_get_i64(a, 1, &y))
+    return 1;
+  return mproc_args_add_i64(r, x * y) || mproc_args_add_i64(r, (int64_t)n) ? 1 : 0;
+}
+
+/* [ms]: sleeps, returns ms; a negative value fails with a message, -999 aborts. */
+static int map_sleep(const mproc_args *a, mproc_args *r) {
+  int64_t ms = 0;
+  mproc_args_get_i64(a, 0, &ms);
+  if (ms == -999)
+    abort();
+  if (ms < 0) {
+    mproc_task_fail("negative");
+    return 1;
+  }
+  t_sleep_ms(ms);
+  return mproc_args_add_i64(r, ms) ? 1 : 0;
+}
+
+/* Item 10 answers and cancels the rest; the others take ~5 ms. */
+static int map_bailout(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  mproc_args_get_i64(a, 0, &x);
+  if (x == 10)
+    mproc_task_cancel_pool();
+  else
+    t_sleep_ms(5);
+  return mproc_args_add_i64(r, x) ? 1 : 0;
+}
+
+static mproc_pool *new_pool(int workers) {
+  mproc_pool *p = NULL;
+  mproc_pool_options o;
+  memset(&o, 0, sizeof o);
+  o.workers = workers;
+  T_OK(mproc_pool_create(&p, &o));
+  return p;
+}
+
+static mproc_args *range_args(int64_t n) {
+  mproc_args *a = NULL;
+  int64_t i;
+  T_OK(mproc_args_create(&a));
+  for (i = 0; i < n; i++)
+    T_OK(mproc_args_add_i64(a, i));
+  return a;
+}
+
+/* A counting source: item i is [i] (or [i, i + 1] when pairs), @end items,
+ * then MPROC_EEND, or @fail at item @fail_at. */
+typedef struct counter {
+  size_t calls, end, fail_at;
+  mproc_status fail;
+  int pairs;
+} counter;
+
+static mproc_status count_source(void *user, size_t index, mproc_args *item) {
+  counter *c = user;
+  c->calls++;
+  if (c->fail && index == c->fail_at)
+    return c->fail;
+  if (index >= c->end)
+    return MPROC_EEND;
+  mproc_args_add_i64(item, (int64_t)index);
+  return c->pairs ? mproc_args_add_i64(item, (int64_t)index + 1) : MPROC_OK;
+}
+
+static void test_map_beyond_old_limit(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = range_args(100000), *res = NULL;
+  int64_t v = 0, sum = 0, want = 0, i;
+  size_t n = 0;
+  T_OK(mproc_pool_map(p, "map_square", items, 0, &res, NULL));
+  T_OK(mproc_args_count(res, &n));
+  CU_ASSERT_EQUAL(n, 100000);
+  for (i = 0; i < 100000; i++) {
+    T_OK(mproc_args_get_i64(res, (size_t)i, &v));
+    sum += v;
+    want += i * i;
+  }
+  CU_ASSERT_EQUAL(sum, want);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_imap_ordered(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = range_args(50);
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  int64_t v = -1;
+  size_t i;
+  memset(&o, 0, sizeof o);
+  o.chunksize = 3;
+  o.window = 6;
+  T_OK(mproc_pool_imap(p, &m, "map_square", items, &o));
+  mproc_args_destroy(items); /* the map holds its own copy */
+  for (i = 0; i < 50; i++) {
+    T_OK(mproc_map_next(m, 30000, &it));
+    CU_ASSERT_EQUAL(it.index, i);
+    CU_ASSERT_EQUAL(it.status, MPROC_OK);
+    T_OK(mproc_args_get_i64(it.result, 0, &v));
+    CU_ASSERT_EQUAL(v, (int64_t)(i * i));
+  }
+  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_EEND);
+  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_EEND);
+  T_STATUS(mproc_map_wait(m, 0), MPROC_ESTATE);
+  T_OK(mproc_map_destroy(m));
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* Item 0 sleeps long, the others not at all: unordered hands them out first. */
+static void test_imap_unordered(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL;
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  int seen[12] = {0};
+  size_t i, first = 99;
+  T_OK(mproc_args_create(&items));
+  T_OK(mproc_args_add_i64(items, 800));
+  for (i = 1; i < 12; i++)
+    T_OK(mproc_args_add_i64(items, 0));
+  memset(&o, 0, sizeof o);
+  o.chunksize = 1;
+  o.unordered = 1;
+  T_OK(mproc_pool_imap(p, &m, "map_sleep", items, &o));
+  for (i = 0; i < 12; i++) {
+    T_OK(mproc_map_next(m, 30000, &it));
+    CU_ASSERT_EQUAL(it.status, MPROC_OK);
+    if (it.index < 12)
+      seen[it.index]++;
+    if (i == 0)
+      first = it.index;
+  }
+  for (i = 0; i < 12; i++)
+    CU_ASSERT_EQUAL(seen[i], 1);
+  CU_ASSERT_NOT_EQUAL(first, 0);
+  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_EEND);
+  mproc_map_destroy(m);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* The source is pulled only as the window allows: never far ahead of the consumer. */
+static void test_imap_source_is_lazy(void) {
+  mproc_pool *p = new_pool(2);
+  counter c = {0, 1000, 0, MPROC_OK, 0};
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  size_t taken = 0;
+  int64_t v;
+  memset(&o, 0, sizeof o);
+  o.chunksize = 2;
+  o.window = 8;
+  T_OK(mproc_pool_imap_source(p, &m, "map_square", count_source, &c, &o));
+  CU_ASSERT_EQUAL(c.calls, 0); /* nothing pulled before the first next() */
+  while (mproc_map_next(m, 30000, &it) == MPROC_OK) {
+    CU_ASSERT_EQUAL(it.index, taken);
+    T_OK(mproc_args_get_i64(it.result, 0, &v));
+    CU_ASSERT_EQUAL(v, (int64_t)(taken * taken));
+    taken++;
+    CU_ASSERT(c.calls <= taken + 8); /* the window, never the whole input */
+  }
+  CU_ASSERT_EQUAL(taken, 1000);
+  CU_ASSERT_EQUAL(c.calls, 1001); /* 1000 items, then the end */
+  mproc_map_destroy(m);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_starmap(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *lists[20], *res = NULL;
+  const mproc_args *const *cl = (const mproc_args *const *)lists;
+  mproc_status st[20];
+  counter c = {0, 30, 0, MPROC_OK, 1};
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  int64_t v = 0, nargs = 0;
+  size_t i;
+  for (i = 0; i < 20; i++) {
+    T_OK(mproc_args_create(&lists[i]));
+    mproc_args_add_i64(lists[i], (int64_t)i);
+    mproc_args_add_i64(lists[i], 3);
+  }
+  T_OK(mproc_pool_starmap(p, "map_mul", cl, 20, 3, &res, st));
+  for (i = 0; i < 20; i++) {
+    CU_ASSERT_EQUAL(st[i], MPROC_OK);
+    T_OK(mproc_args_get_i64(res, i, &v));
+    CU_ASSERT_EQUAL(v, (int64_t)(3 * i));
+    mproc_args_destroy(lists[i]);
+  }
+  mproc_args_destroy(res);
+  /* a lazy starmap: each source item is a whole argument list */
+  T_OK(mproc_pool_imap_source(p, &m, "map_mul", count_source, &c, NULL));
+  for (i = 0; mproc_map_next(m, 30000, &it) == MPROC_OK; i++) {
+    T_OK(mproc_args_get_i64(it.result, 0, &v));
+    T_OK(mproc_args_get_i64(it.result, 1, &nargs));
+    CU_ASSERT_EQUAL(v, (int64_t)(i * (i + 1)));
+    CU_ASSERT_EQUAL(nargs, 2);
+  }
+  CU_ASSERT_EQUAL(i, 30);
+  mproc_map_destroy(m);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static int async_calls;
+static void on_map_done(mproc_map *m, void *user) {
+  size_t done = 0, total = 0;
+  (void)user;
+  mproc_map_progress(m, &done, &total);
+  if (done == total && total == 40)
+    async_calls++;
+}
+
+static void test_map_async(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = range_args(40), *res = NULL;
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  size_t done = 0, total = 0;
+  int64_t v = 0;
+  memset(&o, 0, sizeof o);
+  o.callback = on_map_done;
+  async_calls = 0;
+  T_OK(mproc_pool_map_async(p, &m, "map_square", items, &o));
+  mproc_args_destroy(items);
+  T_OK(mproc_map_wait(m, 30000));
+  T_OK(mproc_map_progress(m, &done, &total));
+  CU_ASSERT_EQUAL(done, 40);
+  CU_ASSERT_EQUAL(total, 40);
+  T_OK(mproc_map_get(m, 30000, &res, NULL));
+  T_OK(mproc_args_get_i64(res, 39, &v));
+  CU_ASSERT_EQUAL(v, 39 * 39);
+  CU_ASSERT_EQUAL(async_calls, 1);
+  T_STATUS(mproc_map_get(m, 0, NULL, NULL), MPROC_ESTATE);
+  T_STATUS(mproc_map_next(m, 0, &it), MPROC_ESTATE);
+  mproc_args_destroy(res);
+  mproc_map_destroy(m);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* A failing item, a crashing chunk and a failing source: each reported where it belongs. */
+static void test_failures(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL;
+  counter c = {0, 100, 5, MPROC_ERANGE, 0};
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  int64_t in[6] = {1, -1, 2, -999, 3, 4};
+  size_t i, n = 0;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 6; i++)
+    mproc_args_add_i64(items, in[i]);
+  memset(&o, 0, sizeof o);
+  o.chunksize = 1;
+  T_OK(mproc_pool_imap(p, &m, "map_sleep", items, &o));
+  for (i = 0; i < 6; i++) {
+    T_OK(mproc_map_next(m, 30000, &it));
+    CU_ASSERT_EQUAL(it.status, i == 1 ? MPROC_EFAILED : i == 3 ? MPROC_ECRASHED : MPROC_OK);
+    if (i == 1)
+      CU_ASSERT_STRING_EQUAL(it.message, "negative");
+    mproc_args_count(it.result, &n);
+    CU_ASSERT_EQUAL(n, it.status == MPROC_OK ? 1u : 0u);
+  }
+  mproc_map_destroy(m);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_imap_source(p, &m, "map_square", count_source, &c, NULL));
+  for (i = 0; mproc_map_next(m, 30000, &it) == MPROC_OK; i++)
+    CU_ASSERT_EQUAL(it.status, MPROC_OK);
+  CU_ASSERT_EQUAL(i, 5); /* the items before the failure */
+  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_ERANGE);
+  mproc_map_destroy(m);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* Item 10 ends the map: the source stops being pulled, the rest is CANCELLED. */
+static void test_bailout(void) {
+  mproc_pool *p = new_pool(2);
+  counter c = {0, 10000, 0, MPROC_OK, 0};
+  mproc_args *items = range_args(200);
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  mproc_map_options o;
+  mproc_status st[200];
+  size_t i, ok = 0, cancelled = 0;
+  memset(&o, 0, sizeof o);
+  o.chunksize = 1;
+  o.window = 8;
+  T_OK(mproc_pool_imap_source(p, &m, "map_bailout", count_source, &c, &o));
+  while (mproc_map_next(m, 30000, &it) == MPROC_OK) {
+    ok += it.status == MPROC_OK;
+    cancelled += it.status == MPROC_ECANCELED;
+  }
+  CU_ASSERT(ok >= 11);
+  CU_ASSERT(cancelled >= 1);
+  CU_ASSERT(c.calls < 100); /* it stopped pulling well before the 10,000 */
+  mproc_map_destroy(m);
+  T_STATUS(mproc_pool_map(p, "map_bailout", items, 1, NULL, st), MPROC_ECANCELED);
+  for (i = 0, ok = 0; i < 200; i++)
+    ok += st[i] == MPROC_OK;
+  CU_ASSERT(st[10] == MPROC_OK);
+  CU_ASSERT(ok < 200);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* Destroying a map mid-way drops its queue; the pool goes on. */
+static void test_destroy_midway(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL, *res = NULL;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  mproc_map_options o;
+  int64_t v = 0;
+  size_t i;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 40; i++)
+    mproc_args_add_i64(items, 20);
+  memset(&o, 0, sizeof o);
+  o.chunksize = 1;
+  T_OK(mproc_pool_imap(p, &m, "map_sleep", items, &o));
+  T_OK(mproc_map_next(m, 30000, &it));
+  T_OK(mproc_map_destroy(m));
+  T_OK(mproc_pool_map_async(p, &m, "map_sleep", items, &o));
+  T_OK(mproc_map_destroy(m)); /* before anything finished */
+  mproc_args_destroy(items);
+  T_OK(mproc_args_create(&items));
+  mproc_args_add_i64(items, 7);
+  T_OK(mproc_pool_apply(p, "map_square", items, &res));
+  T_OK(mproc_args_get_i64(res, 0, &v));
+  CU_ASSERT_EQUAL(v, 49);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_bad_input(void) {
+  mproc_pool *p = new_pool(1);
+  mproc_args *items = range_args(3);
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  size_t d, t;
+  T_STATUS(mproc_pool_imap(NULL, &m, "map_square", items, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_imap(p, NULL, "map_square", items, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_imap(p, &m, NULL, items, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_imap(p, &m, "map_square", NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_imap(p, &m, "no_such_function", items, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_map_async(p, &m, "no_such_function", items, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_imap_source(p, &m, "map_square", NULL, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_starmap(p, "map_mul", NULL, 2, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(p, "map_square", NULL, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_map_next(NULL, 0, &it), MPROC_EINVAL);
+  T_STATUS(mproc_map_get(NULL, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_map_progress(NULL, &d, &t), MPROC_EINVAL);
+  T_STATUS(mproc_map_destroy(NULL), MPROC_EINVAL);
+  T_OK(mproc_pool_close(p));
+  T_STATUS(mproc_pool_imap(p, &m, "map_square", items, NULL), MPROC_ESTATE);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static const CU_TestInfo tests[] = {
+    {"map of 100,000 items (beyond 65,536)", test_map_beyond_old_limit},
+    {"imap: in order, windowed", test_imap_ordered},
+    {"imap_unordered: completion order", test_imap_unordered},
+    {"imap over a source is lazy", test_imap_source_is_lazy},
+    {"starmap, lazy starmap", test_starmap},
+    {"map_async: wait, progress, callback, get once", test_map_async},
+    {"failing item, crashing chunk, failing source", test_failures},
+    {"bail-out ends an imap and a map", test_bailout},
+    {"destroy mid-way; the pool goes on", test_destroy_midway},
+    {"bad input", test_bad_input},
+    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {MPROC_FUNCTION(map_square), MPROC_FUNCTION(map_mul),
+                                           MPROC_FUNCTION(map_sleep), MPROC_FUNCTION(map_bailout),
+                                           MPROC_FUNCTIONS_END};
+
+const test_suite suite_map = {"map", tests, functions};
