@@ -61,7 +61,37 @@ struct mproc_map {
   size_t ready_head, ready_count; /* unordered FIFO in slots */
   size_t handed, settled;
   int refs, iterating, gathered, gone, cancelled_seen, called_back, in_callback;
+  struct mproc_map *next_live; /* every map not yet destroyed, for mproc__maps_detach() */
 };
+
+static mproc_map *live; /* under the futures' lock */
+
+static void live_remove(mproc_map *m) {
+  mproc_map **pp;
+  for (pp = &live; *pp; pp = &(*pp)->next_live)
+    if (*pp == m) {
+      *pp = m->next_live;
+      return;
+    }
+}
+
+void mproc__maps_detach(mproc_pool *p) {
+  mproc_map *m;
+  mproc__futures_lock();
+  for (m = live; m; m = m->next_live)
+    if (m->pool == p)
+      m->pool = NULL;
+  mproc__futures_unlock();
+}
+
+/* The map's pool, or NULL once it was destroyed. */
+static mproc_pool *pool_of(mproc_map *m) {
+  mproc_pool *p;
+  mproc__futures_lock();
+  p = m->pool;
+  mproc__futures_unlock();
+  return p;
+}
 
 /* Drops one unread call of @o; frees it after the last (futures' lock held). */
 static mproc__outcome *unread_drop(mproc__outcome *o) {
@@ -70,6 +100,9 @@ static mproc__outcome *unread_drop(mproc__outcome *o) {
 
 static void map_free(mproc_map *m) {
   size_t i;
+  mproc__futures_lock();
+  live_remove(m);
+  mproc__futures_unlock();
   for (i = 0; m->slots && i < m->cap; i++)
     if (m->slots[i].o)
       mproc__outcome_free(unread_drop(m->slots[i].o));
@@ -213,11 +246,17 @@ static mproc_status feed(mproc_map *m) {
     if (m->stop && m->kind == SRC_CALLBACK) {
       m->source_ended = 1;
       m->total = m->fed;
+      if (m->stop != MPROC_ECANCELED)
+        m->end_status = m->stop;
       continue;
     }
     if (m->stop) {
       if ((st = settle_unrun(m, k, m->stop)) != MPROC_OK)
         return st;
+      continue;
+    }
+    if (!pool_of(m)) {
+      m->stop = mproc__fail(MPROC_ESTATE, "map: its pool was destroyed");
       continue;
     }
     st = chunk_body(m, &k, &mode, &body);
@@ -238,8 +277,6 @@ static mproc_status feed(mproc_map *m) {
       m->stop = st; /* the rest (and these k, pulled already) settle with it */
       if (m->kind == SRC_CALLBACK && k && (st = settle_unrun(m, k, m->stop)) != MPROC_OK)
         return st;
-      if (m->kind == SRC_CALLBACK)
-        m->end_status = m->stop;
     }
   }
 }
@@ -275,6 +312,10 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
   m->cap = m->opts.window ? m->opts.window : 8 * m->chunk * workers;
   if (m->cap < m->chunk)
     m->cap = m->chunk;
+  mproc__futures_lock();
+  m->next_live = live;
+  live = m;
+  mproc__futures_unlock();
   *out = m;
   return MPROC_OK;
 }
@@ -569,12 +610,16 @@ mproc_status mproc_map_progress(const mproc_map *m, size_t *done, size_t *total)
 }
 
 mproc_status mproc_map_destroy(mproc_map *m) {
+  mproc_pool *p;
   if (!m)
     return mproc__pool_bad("mproc_map_destroy", "map");
   mproc__futures_lock();
   m->gone = 1;
+  live_remove(m);
+  p = m->pool;
   mproc__futures_unlock();
-  mproc__pool_drop_map(m->pool, m); /* queued chunks settle (discarded) now */
+  if (p)
+    mproc__pool_drop_map(p, m); /* queued chunks settle (discarded) now */
   release_current(m);
   map_release(m);
   return MPROC_OK;

@@ -680,6 +680,7 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   if (!p)
     return mproc__pool_bad("mproc_pool_destroy", "pool");
   pools_register(p, 0);
+  mproc__maps_detach(p); /* its maps may live on; they queue nothing more */
   if (p->state == POOL_OPEN)
     mproc_pool_terminate(p);
   mproc_pool_join(p, MPROC_WAIT_FOREVER);

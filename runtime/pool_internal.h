@@ -64,6 +64,8 @@ mproc_status mproc__futures_wait(int64_t deadline);
 void mproc__future_settle(mproc_future *f, const mproc__outcome *o);
 
 /* ---- maps (map.c) ---- */
+/* The pool is being destroyed: its maps queue nothing more (ESTATE). */
+void mproc__maps_detach(mproc_pool *p);
 /* Takes @o, the outcome of items [first, first + o->calls) of @m; any thread. */
 void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
 

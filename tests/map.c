@@ -360,6 +360,31 @@ static void test_destroy_midway(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* A map may outlive its pool: finished items can be taken, the rest is ESTATE. */
+static void test_outlives_pool(void) {
+  mproc_pool *p = new_pool(1);
+  mproc_args *items = range_args(40);
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  size_t ok = 0, other = 0;
+  memset(&o, 0, sizeof o);
+  o.chunksize = 1;
+  o.window = 4;
+  T_OK(mproc_pool_imap(p, &m, "map_square", items, &o));
+  T_OK(mproc_map_next(m, 30000, &it));
+  CU_ASSERT_EQUAL(it.status, MPROC_OK);
+  T_OK(mproc_pool_destroy(p));
+  while (mproc_map_next(m, 30000, &it) == MPROC_OK) {
+    ok += it.status == MPROC_OK;
+    other += it.status == MPROC_ESTATE || it.status == MPROC_ECANCELED;
+  }
+  CU_ASSERT_EQUAL(1 + ok + other, 40);
+  CU_ASSERT(other >= 35); /* at most the window was queued before the pool went */
+  T_OK(mproc_map_destroy(m));
+  mproc_args_destroy(items);
+}
+
 static void test_bad_input(void) {
   mproc_pool *p = new_pool(1);
   mproc_args *items = range_args(3);
@@ -395,6 +420,7 @@ static const CU_TestInfo tests[] = {
     {"failing item, crashing chunk, failing source", test_failures},
     {"bail-out ends an imap and a map", test_bailout},
     {"destroy mid-way; the pool goes on", test_destroy_midway},
+    {"a map outlives its pool", test_outlives_pool},
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 

@@ -221,8 +221,9 @@ MPROC_API mproc_status mproc_map_progress(const mproc_map *map, size_t *done, si
 
 /**
  * Frees a map. Its queued items are dropped; running ones finish and their
- * results are discarded (to stop them too, mproc_pool_cancel()). The map must
- * be destroyed before its pool.
+ * results are discarded (to stop them too, mproc_pool_cancel()). A map may
+ * outlive its pool: what the pool finished can still be taken, and what was
+ * never queued completes as MPROC_ESTATE.
  */
 MPROC_API mproc_status mproc_map_destroy(mproc_map *map);
 
