@@ -94,9 +94,7 @@ static mproc_pool *pool_of(mproc_map *m) {
 }
 
 /* Drops one unread call of @o; frees it after the last (futures' lock held). */
-static mproc__outcome *unread_drop(mproc__outcome *o) {
-  return o && --o->unread == 0 ? o : NULL;
-}
+static mproc__outcome *unread_drop(mproc__outcome *o) { return o && --o->unread == 0 ? o : NULL; }
 
 static void map_free(mproc_map *m) {
   size_t i;
@@ -125,9 +123,7 @@ static void map_release(mproc_map *m) {
     map_free(m);
 }
 
-static int all_settled(const mproc_map *m) {
-  return m->source_ended && m->settled == m->total;
-}
+static int all_settled(const mproc_map *m) { return m->source_ended && m->settled == m->total; }
 
 void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
   size_t i;
@@ -135,7 +131,8 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
   mproc__futures_lock();
   o->unread = o->calls;
   for (i = 0; i < o->calls && !m->gone; i++) {
-    size_t at = m->opts.unordered ? (m->ready_head + m->ready_count++) % m->cap : (first + i) % m->cap;
+    size_t at =
+        m->opts.unordered ? (m->ready_head + m->ready_count++) % m->cap : (first + i) % m->cap;
     slot s;
     s.index = first + i;
     s.o = o;
@@ -323,8 +320,8 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
 /* Checks the pool before anything is queued, then feeds the first window:
  * every item for map, starmap and map_async. On failure nothing is queued. */
 static mproc_status start(mproc_map *m, int all, const char *fn) {
-  mproc_status st = mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, NULL,
-                                      NULL, 0, fn);
+  mproc_status st =
+      mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, NULL, NULL, 0, fn);
   if (all) {
     m->is_async = 1;
     m->opts.unordered = 0;

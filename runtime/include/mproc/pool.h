@@ -160,8 +160,8 @@ typedef struct mproc_map_options {
  * with mproc_map_wait() / mproc_map_get(), or iterate with mproc_map_next().
  * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOFUNC; MPROC_ESTATE; MPROC_ERANGE.
  */
-MPROC_API mproc_status mproc_pool_map_async(mproc_pool *pool, mproc_map **map,
-                                            const char *function, const mproc_args *items,
+MPROC_API mproc_status mproc_pool_map_async(mproc_pool *pool, mproc_map **map, const char *function,
+                                            const mproc_args *items,
                                             const mproc_map_options *options);
 
 /**
