@@ -32,7 +32,7 @@ typedef struct item {
     double f64;
     int b;
     struct {
-      uint8_t *data; /* NUL-terminated for strings; NULL for empty bytes */
+      uint8_t *data; /* NUL-terminated; NULL when empty */
       size_t size;   /* without the terminator */
     } buf;
   } v;
@@ -118,12 +118,11 @@ static mproc_status push_copy(mproc_args *a, mproc_type type, uint8_t kind, uint
   it.v.buf.data = NULL;
   if (size > MPROC_ARGS_MAX_SIZE)
     return mproc__fail(MPROC_ERANGE, "%s: %zu bytes exceed %u", fn, size, MPROC_ARGS_MAX_SIZE);
-  if (size || type != MPROC_TYPE_BYTES) {
+  if (size) { /* an empty string or bytes allocates nothing: data stays NULL */
     it.v.buf.data = malloc(size + 1);
     if (!it.v.buf.data)
       return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
-    if (size)
-      memcpy(it.v.buf.data, data, size);
+    memcpy(it.v.buf.data, data, size);
     it.v.buf.data[size] = 0;
   }
   st = push(a, &it, fn);
@@ -332,7 +331,7 @@ mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char
   const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_STR, value, &it, "mproc_args_get_str");
   if (st == MPROC_OK)
-    *value = (const char *)it->v.buf.data;
+    *value = it->v.buf.data ? (const char *)it->v.buf.data : "";
   return st;
 }
 
