@@ -98,6 +98,13 @@ int t_write_file(const char *path, const char *text) {
   return rename(tmp, path) == 0;
 }
 
+int64_t t_array_wait_i64(mproc_array *array, size_t index, int64_t least, int64_t timeout_ms) {
+  int64_t end = t_now_ms() + timeout_ms, v = 0;
+  while (mproc_array_get_i64(array, index, &v) == MPROC_OK && v < least && t_now_ms() < end)
+    t_sleep_ms(5);
+  return v;
+}
+
 static const char *skip_reason = "";
 const char *t_skip_reason(void) { return skip_reason; }
 
@@ -142,6 +149,21 @@ void t_kill_pid(int64_t pid) {
     CloseHandle(h);
   }
 }
+
+/* platform/win32 ends a child "by signal n" with status 0x10000 + n. */
+#define T_WIN32_SIGNAL_BASE 0x10000u
+
+int t_hard_kill_pid(int64_t pid) {
+  HANDLE h = pid > 0 ? OpenProcess(PROCESS_TERMINATE, FALSE, (DWORD)pid) : NULL;
+  int ok;
+  if (!h)
+    return 0;
+  ok = TerminateProcess(h, T_WIN32_SIGNAL_BASE + 9) != 0;
+  CloseHandle(h);
+  return ok;
+}
+
+int t_signal_exitcode(int sig) { return sig == 9 ? -9 : 3; }
 
 intptr_t t_open_inheritable(const char *path) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
@@ -246,6 +268,10 @@ void t_kill_pid(int64_t pid) {
   if (pid > 0)
     kill((pid_t)pid, SIGKILL);
 }
+
+int t_hard_kill_pid(int64_t pid) { return pid > 0 && kill((pid_t)pid, SIGKILL) == 0; }
+
+int t_signal_exitcode(int sig) { return -sig; }
 
 intptr_t t_open_inheritable(const char *path) {
   /* No O_CLOEXEC on purpose: the careless descriptor a spawn must not pass on. */

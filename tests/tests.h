@@ -54,6 +54,16 @@ void t_sleep_ms(int64_t ms);
 int t_wait_pid_gone(int64_t pid, int64_t timeout_ms);
 /* Kills a process by pid (cleanup after a failed test). */
 void t_kill_pid(int64_t pid);
+/* Kills @pid at once as mproc_process_kill() does (SIGKILL; on Windows
+ * TerminateProcess with the status mproc reads as -9); non-zero on success. */
+int t_hard_kill_pid(int64_t pid);
+/* The exit code mproc reports for a child that died of signal @sig (SIGABRT,
+ * SIGSEGV raised by the child, or 9 for t_hard_kill_pid()): minus the signal
+ * on POSIX; on Windows, the CRT's status 3 for abort() and raise(), -9 for a kill. */
+int t_signal_exitcode(int sig);
+/* Polls value @index of an i64 array until it is at least @least or
+ * @timeout_ms passes (a bound that only catches hangs); returns the last value. */
+int64_t t_array_wait_i64(mproc_array *array, size_t index, int64_t least, int64_t timeout_ms);
 /* A fresh path in the temporary directory (malloc'ed). */
 char *t_temp_path(const char *tag);
 /* Reads a whole small file into buf (NUL-terminated); non-zero on success. */
