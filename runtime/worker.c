@@ -167,9 +167,10 @@ static void run_task(const frame *f) {
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
   mproc_args_add_i64(out, id);
   mproc_args_add_i64(out, 0); /* calls, set below */
-  mproc_args_add_i64(out, mproc__self_rss_kib());
+  mproc_args_add_i64(out, 0); /* rss, set below: after the calls, which may have grown it */
   calls = run_calls(fn, mode, payload, out);
   mproc__args_set_i64(out, 1, (int64_t)calls);
+  mproc__args_set_i64(out, 2, mproc__self_rss_kib());
   send_or_die(MPROC__FRAME_RESULT, out);
   mproc_args_destroy(out);
   mproc_args_destroy(payload);

@@ -801,20 +801,15 @@ static void pids_after_hog(uint64_t max_memory_kib, int64_t pid[3]) {
   T_OK(mproc_pool_destroy(p));
 }
 
-/* KNOWN BUG: runtime/worker.c (run_task) measures the worker's RSS before
- * the task runs, so a worker that grew is replaced one task late. The strict
- * check runs with MPROC_TEST_KNOWN_BUGS set; make it unconditional once fixed. */
+/* The RSS is measured after the task, so a worker that grew past the limit
+ * is replaced before the very next task. */
 static void test_max_memory(void) {
   int64_t none[3], limit[3];
   pids_after_hog(0, none);
   CU_ASSERT(none[0] == none[1] && none[1] == none[2]); /* no limit: the same worker */
   pids_after_hog(32 * 1024, limit);                    /* 64 MiB > 32 MiB: replaced */
-  CU_ASSERT(limit[2] != limit[0]);
-  if (getenv("MPROC_TEST_KNOWN_BUGS")) {
-    CU_ASSERT(limit[1] != limit[0]); /* ...before the very next task */
-  } else if (limit[1] == limit[0]) {
-    printf("KNOWN BUG (worker replaced one task late) ");
-  }
+  CU_ASSERT(limit[1] != limit[0]);
+  CU_ASSERT(limit[2] == limit[1]); /* the replacement did not grow: it stays */
 }
 
 /* max_tasks_per_child = 2, one worker: pids a a b b c c. */
@@ -958,6 +953,32 @@ static void test_ctrl_c(void) {
   free(prefix);
 }
 
+/* A parent SIGKILLed (TerminateProcess) while its pool works: its workers do
+ * not linger, and reaping it sweeps the names it could not remove. */
+static void test_parent_killed(void) {
+  char *prefix = t_temp_path("killed");
+  mproc_args *a = NULL;
+  mproc_process *v;
+  int64_t vpid = 0, w0, w1, names[2];
+  mproc_args_create(&a);
+  mproc_args_add_str(a, prefix);
+  v = t_start("pool_ctrlc_victim", a, NULL);
+  mproc_args_destroy(a);
+  mproc_process_pid(v, &vpid);
+  w0 = wait_pid_file(prefix, 0);
+  w1 = wait_pid_file(prefix, 1);
+  CU_ASSERT(w0 > 0 && w1 > 0);
+  CU_ASSERT(t_hard_kill_pid(vpid));
+  CU_ASSERT(t_wait_pid_gone(w0, 10000));
+  CU_ASSERT(t_wait_pid_gone(w1, 10000));
+  CU_ASSERT_EQUAL(t_finish(v), t_signal_exitcode(9));
+  names[0] = vpid;
+  names[1] = 0;
+  mproc__names_list(count_names_of, names); /* the reap swept them */
+  CU_ASSERT_EQUAL(names[1], 0);
+  free(prefix);
+}
+
 static const CU_TestInfo tests[] = {
     {"apply and submit", test_apply_and_submit},
     {"map: order, chunks", test_map_order_and_chunks},
@@ -969,6 +990,7 @@ static const CU_TestInfo tests[] = {
     {"64 workers; nested pool", test_many_workers_and_nesting},
     {"bad input, close, join", test_bad_input_and_close},
     {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
+    {"parent SIGKILLed: no worker lingers, its names are swept", test_parent_killed},
     {"info: OK, EFAILED with its message, ESTATE while running", test_info_ok_failed_running},
     {"info: ECRASHED by abort() and SIGSEGV, pid and exit code", test_info_crash_abort_segv},
     {"info: ECRASHED by SIGKILL mid-task, pid and exit code", test_info_crash_sigkill},
