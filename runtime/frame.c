@@ -9,9 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include <apr_thread_proc.h>
+#include <apr_time.h>
+
+#include "pool_internal.h"
 
 #define FRAME_HEADER 12u
+/* Frames up to this size go out in one write: a reader woken by the header
+ * alone would sleep again for the payload (two wake-ups per frame). */
+#define FRAME_ONE_WRITE 4096u
+/* Bound on a spin's polls, should the clock stand still or jump back. */
+#define SPIN_POLLS_MAX 100000
 
 static void put_u16(uint8_t *p, uint16_t v) {
   p[0] = (uint8_t)v;
@@ -22,7 +30,7 @@ static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8);
 
 mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
                                size_t len) {
-  uint8_t h[FRAME_HEADER];
+  uint8_t h[FRAME_ONE_WRITE];
   mproc_status st;
   if (len > MPROC__FRAME_MAX)
     return mproc__fail(MPROC_ERANGE, "frame of %zu bytes exceeds %u", len, MPROC__FRAME_MAX);
@@ -31,7 +39,12 @@ mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *
   put_u16(h + 6, type);
   put_u16(h + 8, (uint16_t)len);
   put_u16(h + 10, (uint16_t)(len >> 16));
-  st = mproc__chan_write(chan, h, sizeof h);
+  if (len <= FRAME_ONE_WRITE - FRAME_HEADER) {
+    if (len)
+      memcpy(h + FRAME_HEADER, payload, len);
+    return mproc__chan_write(chan, h, FRAME_HEADER + len);
+  }
+  st = mproc__chan_write(chan, h, FRAME_HEADER);
   if (st == MPROC_OK && len)
     st = mproc__chan_write(chan, payload, len);
   return st;
@@ -84,4 +97,33 @@ mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payl
   *payload = body;
   *len = n;
   return MPROC_OK;
+}
+
+int64_t mproc__spin_clock_us(void) { return (int64_t)apr_time_now(); }
+
+/* Polls @chan until it is readable or @budget_us has passed; non-zero if readable. */
+static int spin_until_readable(mproc__chan *chan, int64_t start, int64_t budget_us) {
+  int polls;
+  for (polls = 0; polls < SPIN_POLLS_MAX; polls++) {
+    if (mproc__chan_readable(chan))
+      return 1;
+    apr_thread_yield(); /* polite: a thread that has work on this CPU runs */
+    if (polls % 16 == 15) {
+      int64_t now = mproc__spin_clock_us();
+      if (now - start > budget_us || now < start)
+        return 0;
+    }
+  }
+  return 0;
+}
+
+mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
+                                    uint8_t **payload, size_t *len) {
+  int64_t start = mproc__spin_clock_us();
+  mproc_status st;
+  if (spin->last_us <= MPROC__SPIN_US)
+    spin_until_readable(chan, start, MPROC__SPIN_US);
+  st = mproc__frame_recv(chan, type, payload, len);
+  spin->last_us = mproc__spin_clock_us() - start;
+  return st;
 }

@@ -3,17 +3,23 @@
  *
  * Every future and map waits on one process-wide mutex and condition, so
  * that they stay valid after their pool is destroyed; a completion
- * broadcasts, and each waiter re-checks its own state.
+ * broadcasts, and each waiter re-checks its own state. A completion also
+ * bumps a counter that a waiter spins on (unlocked, MPROC__SPIN_US at most,
+ * and only while waits have been that short) before it sleeps: a short task's
+ * result then costs no wake-up of the waiting thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "object.h"
 #include "pool_internal.h"
 
 static apr_thread_mutex_t *flock;
 static apr_thread_cond_t *fcond;
+static volatile uint32_t completions;  /* bumped under flock by every broadcast */
+static volatile uint64_t last_wait_us; /* how long the latest wait took (any thread) */
 
 mproc_status mproc__futures_init(void) {
   mproc_status st = MPROC_OK;
@@ -27,16 +33,42 @@ mproc_status mproc__futures_init(void) {
 
 void mproc__futures_lock(void) { apr_thread_mutex_lock(flock); }
 void mproc__futures_unlock(void) { apr_thread_mutex_unlock(flock); }
-void mproc__futures_broadcast(void) { apr_thread_cond_broadcast(fcond); }
+void mproc__futures_broadcast(void) {
+  mproc__add32(&completions, 1);
+  apr_thread_cond_broadcast(fcond);
+}
+
+/* Futures' lock held, and held again on return. Spins unlocked until a
+ * completion; non-zero if one came. A completion after the spin cannot be
+ * missed: it bumps the counter under the lock, which is checked again. */
+static int spin_for_completion(uint32_t seen, int64_t start) {
+  unsigned i;
+  apr_thread_mutex_unlock(flock);
+  for (i = 0; mproc__load32(&completions) == seen; i++) {
+    apr_thread_yield(); /* polite: the thread bringing the result may need this CPU */
+    if (i % 16 == 15) {
+      int64_t now = mproc__spin_clock_us();
+      if (now - start > MPROC__SPIN_US || now < start || i > 1u << 20)
+        break;
+    }
+  }
+  apr_thread_mutex_lock(flock);
+  return mproc__load32(&completions) != seen;
+}
 
 mproc_status mproc__futures_wait(int64_t deadline) {
-  int64_t left = mproc__remaining(deadline);
+  int64_t left = mproc__remaining(deadline), start = mproc__spin_clock_us();
+  uint32_t seen = mproc__load32(&completions);
   if (left == 0)
     return MPROC_ETIMEDOUT;
-  if (left < 0)
-    apr_thread_cond_wait(fcond, flock);
-  else
-    apr_thread_cond_timedwait(fcond, flock, (apr_interval_time_t)left * 1000);
+  if (mproc__load64(&last_wait_us) > (uint64_t)MPROC__SPIN_US ||
+      !spin_for_completion(seen, start)) {
+    if (left < 0)
+      apr_thread_cond_wait(fcond, flock);
+    else
+      apr_thread_cond_timedwait(fcond, flock, (apr_interval_time_t)left * 1000);
+  }
+  mproc__store64(&last_wait_us, (uint64_t)(mproc__spin_clock_us() - start));
   return MPROC_OK;
 }
 
@@ -84,7 +116,7 @@ void mproc__future_settle(mproc_future *f, const mproc__outcome *o) {
   snprintf(f->message, sizeof f->message, "%s", c->message ? c->message : "");
   f->result = result;
   f->done = 1;
-  apr_thread_cond_broadcast(fcond);
+  mproc__futures_broadcast();
   apr_thread_mutex_unlock(flock);
   if (c->status == MPROC_OK && f->opts.callback)
     f->opts.callback(f, f->opts.user);

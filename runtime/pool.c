@@ -171,7 +171,8 @@ void mproc__pool_drop_map(mproc_pool *p, mproc_map *map) {
 
 /* ---- the per-worker thread ---- */
 
-/* Worker START args: [initializer, encoded initargs, cancel Event, depth]. */
+/* Worker START args: [initializer, encoded initargs, cancel Event, depth,
+ * report RSS] (the RSS costs the worker system calls on every task). */
 static mproc_status spawn_worker(mproc_pool *p, worker *w) {
   mproc__child_spec spec;
   mproc_args *a = NULL;
@@ -186,7 +187,8 @@ static mproc_status spawn_worker(mproc_pool *p, worker *w) {
   mproc_args_add_str(a, p->initializer ? p->initializer : "");
   mproc_args_add_bytes(a, p->initargs, p->initargs_len);
   if ((st = mproc_args_add_event(a, p->cancel)) == MPROC_OK &&
-      (st = mproc_args_add_i64(a, mproc__pool_depth() + 1)) == MPROC_OK)
+      (st = mproc_args_add_i64(a, mproc__pool_depth() + 1)) == MPROC_OK &&
+      (st = mproc_args_add_i64(a, p->opts.max_memory_kib != 0)) == MPROC_OK)
     st = mproc__args_encode(a, &buf, &len);
   mproc_args_destroy(a);
   if (st != MPROC_OK)
@@ -217,7 +219,7 @@ static mproc_status spawn_worker(mproc_pool *p, worker *w) {
  * Nothing from a worker is trusted: every count, index and status is checked. */
 static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *rss) {
   mproc__outcome *o = t->outcome;
-  int64_t id = -1, calls = -1, st64, n;
+  int64_t id = -1, calls = -1, h;
   size_t count = 0, at = 3, i;
   mproc_args_count(m, &count);
   if (mproc_args_get_i64(m, 0, &id) || mproc_args_get_i64(m, 1, &calls) ||
@@ -226,15 +228,17 @@ static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *r
                        (long long)pid);
   for (i = 0; i < t->calls; i++) {
     mproc__call *c = &o->call[i];
-    if (at > count || count - at < 3 || mproc_args_get_i64(m, at, &st64) ||
-        (st64 != MPROC_OK && st64 != MPROC_EFAILED) ||
-        mproc_args_get_str(m, at + 1, &c->message) || mproc_args_get_i64(m, at + 2, &n) ||
-        n < 0 || (uint64_t)n > count - at - 3)
+    c->status = MPROC_OK;
+    c->message = "";
+    if (at >= count || mproc_args_get_i64(m, at++, &h) || h < 0 ||
+        ((h & 1) && (at >= count || mproc_args_get_str(m, at++, &c->message))) ||
+        (uint64_t)(h >> 1) > count - at)
       return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
-    c->status = (mproc_status)st64;
-    c->at = at + 3;
-    c->n = (size_t)n;
-    at += 3 + (size_t)n;
+    if (h & 1)
+      c->status = MPROC_EFAILED;
+    c->at = at;
+    c->n = (size_t)(h >> 1);
+    at += c->n;
   }
   if (at != count)
     return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
@@ -243,25 +247,35 @@ static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *r
   return MPROC_OK;
 }
 
-/* RESULT (see runtime/worker.c): settles the worker's task, frees the worker. */
-static mproc_status take_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) {
+/* A RESULT for @t arrived: may the worker take its next task before @t's
+ * result is decoded, so that it works while this thread decodes (pool lock
+ * held)? Only when nothing in the result can change what happens next: no
+ * memory limit to check, no cancel-on-error, not its last task, not killed. */
+static int release_early(const mproc_pool *p, const worker *w) {
+  return w->current && w->state == W_BUSY && !w->kill_reason && !p->opts.max_memory_kib &&
+         !p->opts.cancel_on_error &&
+         !(p->opts.max_tasks_per_child && w->done + 1 >= p->opts.max_tasks_per_child);
+}
+
+/* Decodes and checks a RESULT for @t without the pool lock: only the worker's
+ * own thread (this one) settles its task, and @t stays alive until it does. */
+static mproc_status decode_result(const worker *w, task *t, const uint8_t *buf, size_t len,
+                                  int64_t *rss) {
   mproc_args *m = NULL;
-  task *t = w->current;
-  int64_t rss = 0;
-  mproc_status st = mproc__args_decode(buf, len, &m);
-  if (st == MPROC_OK && !t)
-    st = mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result with no task",
-                     (long long)w->proc.pid);
+  mproc_status st;
+  if (!t)
+    return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result with no task",
+                       (long long)w->proc.pid);
+  st = mproc__args_decode(buf, len, &m);
   if (st == MPROC_OK)
-    st = parse_result(t, m, w->proc.pid, &rss);
-  if (st != MPROC_OK) {
-    if (m && (!t || t->outcome->values != m))
-      mproc_args_destroy(m);
-    return st; /* the caller kills the worker; its task fails as crashed */
-  }
-  w->current = NULL;
-  task_settle(p, t);
-  w->done++;
+    st = parse_result(t, m, w->proc.pid, rss);
+  if (st != MPROC_OK && m && t->outcome->values != m)
+    mproc_args_destroy(m);
+  return st;
+}
+
+/* A worker finished a task: retire it, or make it idle (pool lock held). */
+static void after_task(mproc_pool *p, worker *w, int64_t rss) {
   if (w->kill_reason) {
     w->state = W_RETIRING; /* already killed: its end is on the way; never reuse it */
   } else if ((p->opts.max_tasks_per_child && w->done >= p->opts.max_tasks_per_child) ||
@@ -271,7 +285,53 @@ static mproc_status take_result(mproc_pool *p, worker *w, const uint8_t *buf, si
   } else {
     w->state = W_IDLE;
   }
-  return MPROC_OK;
+}
+
+/* Settles @t from its decoded result (pool lock held); @released: the worker
+ * already went on to its next task. */
+static void took_result(mproc_pool *p, worker *w, task *t, int released, mproc_status st,
+                        int64_t rss) {
+  char msg[128];
+  if (st != MPROC_OK) {
+    if (released) {
+      snprintf(msg, sizeof msg, "worker %lld sent a malformed result", (long long)w->proc.pid);
+      task_fail(p, t, MPROC_ECRASHED, msg, w->proc.pid, 0);
+    }
+    mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it; its task fails */
+    return;
+  }
+  if (!released) {
+    w->current = NULL;
+    w->done++;
+  }
+  task_settle(p, t);
+  if (!released)
+    after_task(p, w, rss);
+  mproc__pool_dispatch(p);
+}
+
+/* RESULT (see runtime/worker.c): decoded outside the pool lock, so that the
+ * workers' threads decode in parallel and dispatch does not wait for it. */
+static void on_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) {
+  task *t;
+  int released;
+  int64_t rss = 0;
+  mproc_status st;
+  apr_thread_mutex_lock(p->lock);
+  t = w->current;
+  released = release_early(p, w);
+  if (released) {
+    w->current = NULL;
+    w->done++;
+    w->state = W_IDLE;
+    mproc__pool_dispatch(p);
+  }
+  apr_thread_mutex_unlock(p->lock);
+  st = decode_result(w, t, buf, len, &rss);
+  apr_thread_mutex_lock(p->lock);
+  took_result(p, w, t, released, st, rss);
+  apr_thread_cond_broadcast(p->changed);
+  apr_thread_mutex_unlock(p->lock);
 }
 
 /* The channel ended (pool lock held): settle its task, say whether to respawn. */
@@ -301,9 +361,7 @@ static int worker_ended(mproc_pool *p, worker *w) {
 static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf, size_t len) {
   mproc_args *m = NULL;
   const char *msg = "initializer failed";
-  if (type == MPROC__FRAME_RESULT && take_result(p, w, buf, len) == MPROC_OK)
-    mproc__pool_dispatch(p);
-  else if (type == MPROC__FRAME_INITFAIL) {
+  if (type == MPROC__FRAME_INITFAIL) {
     if (mproc__args_decode(buf, len, &m) == MPROC_OK)
       mproc_args_get_str(m, 0, &msg);
     p->broken = 1; /* reported once: no respawn loop */
@@ -319,6 +377,7 @@ static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf
 static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
   worker *w = data;
   mproc_pool *p = w->pool;
+  mproc__spin spin = {0}; /* results that come back fast are spun for */
   (void)thread;
   for (;;) {
     uint16_t type;
@@ -339,7 +398,7 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
       if (!w->spawned)
         return NULL;
     }
-    st = mproc__frame_recv(&w->proc.chan, &type, &buf, &len);
+    st = mproc__frame_recv_spin(&w->proc.chan, &spin, &type, &buf, &len);
     if (st != MPROC_OK) {
       int again;
       apr_thread_mutex_lock(p->lock);
@@ -358,10 +417,14 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
         return NULL;
       continue;
     }
-    apr_thread_mutex_lock(p->lock);
-    on_frame(p, w, type, buf, len);
-    apr_thread_cond_broadcast(p->changed);
-    apr_thread_mutex_unlock(p->lock);
+    if (type == MPROC__FRAME_RESULT) {
+      on_result(p, w, buf, len);
+    } else {
+      apr_thread_mutex_lock(p->lock);
+      on_frame(p, w, type, buf, len);
+      apr_thread_cond_broadcast(p->changed);
+      apr_thread_mutex_unlock(p->lock);
+    }
     free(buf);
   }
 }

@@ -2,10 +2,14 @@
  * A pool worker: the child side of runtime/pool.c.
  *
  * START args: [initializer name ("" for none), encoded initargs, cancel Event,
- * nesting depth].
- * A reader thread receives frames and hands them to the main thread; it is
- * also the watchdog: when the channel ends (the parent died) the worker exits
- * at once, even in the middle of a task. The main thread runs the
+ * nesting depth, whether to report the RSS (absent: yes)].
+ * A watchdog thread exits the worker at once when the parent dies (its
+ * channel ends), even in the middle of a task. Where the OS can wait for the
+ * channel's hang-up alone (Linux), the main thread reads the frames itself
+ * and the watchdog only waits for the hang-up: a frame then costs one wake-up.
+ * Elsewhere the watchdog reads the frames and hands them to the main thread.
+ * Either way the main thread spins briefly (MPROC__SPIN_US) for the next frame
+ * when frames have been coming that fast. The main thread runs the
  * initializer, then loops: take a TASK, run each call, send one RESULT.
  *
  * TASK:   [id:i64, function:str, mode:i64, payload:bytes], payload an
@@ -13,9 +17,11 @@
  *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
  *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
  *         that many values, its arguments.
- * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call status:i64 (OK or
- *          EFAILED), message:str, n:i64, then its n result values]: flat, so
- *          that a chunk of a million calls is one list, not a million.
+ * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call h:i64 = n * 2 +
+ *          failed, its message:str only if it failed, then its n result
+ *          values]: flat, so that a chunk of a million calls is one list, not
+ *          a million, and a call that succeeded costs one value beside its
+ *          results.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +31,9 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
+#include "atomic.h"
 #include "object.h"
+#include "pool_internal.h"
 
 /* Exit code of a worker whose parent vanished. */
 #define EXIT_ORPHANED 1
@@ -43,6 +51,10 @@ static struct {
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
+  volatile uint32_t queued; /* frames handed over and not taken yet (spun on) */
+  int direct;               /* the main thread reads the channel itself */
+  int report_rss;
+  mproc__spin spin;
   char message[256];
   int depth;
 } w;
@@ -64,9 +76,14 @@ mproc_status mproc_task_fail(const char *message) {
   return MPROC_OK;
 }
 
+/* Reads frames and hands them to the main thread; exits when the parent is gone. */
 static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
   (void)thread;
   (void)data;
+  if (w.direct) {
+    mproc__chan_wait_hangup(w.chan); /* returns at the end (or on a broken channel) */
+    mproc__exit_now(EXIT_ORPHANED);
+  }
   for (;;) {
     frame *f = calloc(1, sizeof *f);
     if (!f || mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) != MPROC_OK)
@@ -77,14 +94,31 @@ static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
     else
       w.head = f;
     w.tail = f;
+    mproc__add32(&w.queued, 1);
     apr_thread_cond_signal(w.arrived);
     apr_thread_mutex_unlock(w.lock);
   }
   return NULL;
 }
 
-static frame *next_frame(void) {
+/* Spins until the reader has handed a frame over, for at most MPROC__SPIN_US. */
+static void spin_for_handover(int64_t start) {
+  unsigned i;
+  for (i = 0; mproc__load32(&w.queued) == 0; i++) {
+    apr_thread_yield(); /* polite: a thread that has work on this CPU runs */
+    if (i % 16 == 15) {
+      int64_t now = mproc__spin_clock_us();
+      if (now - start > MPROC__SPIN_US || now < start || i > 1u << 20)
+        return;
+    }
+  }
+}
+
+static frame *handed_frame(void) {
   frame *f;
+  int64_t start = mproc__spin_clock_us();
+  if (w.spin.last_us <= MPROC__SPIN_US)
+    spin_for_handover(start);
   apr_thread_mutex_lock(w.lock);
   while (!w.head)
     apr_thread_cond_wait(w.arrived, w.lock);
@@ -92,7 +126,19 @@ static frame *next_frame(void) {
   w.head = f->next;
   if (!w.head)
     w.tail = NULL;
+  mproc__add32(&w.queued, (uint32_t)-1);
   apr_thread_mutex_unlock(w.lock);
+  w.spin.last_us = mproc__spin_clock_us() - start;
+  return f;
+}
+
+static frame *next_frame(void) {
+  frame *f;
+  if (!w.direct)
+    return handed_frame();
+  f = calloc(1, sizeof *f);
+  if (!f || mproc__frame_recv_spin(w.chan, &w.spin, &f->type, &f->payload, &f->len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
   return f;
 }
 
@@ -105,7 +151,7 @@ static void send_or_die(uint16_t type, mproc_args *m) {
   free(buf);
 }
 
-/* Runs one call and appends [status, message, n, values...] to @out. */
+/* Runs one call and appends [n * 2 + failed, message if failed, values...] to @out. */
 static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
                      mproc_args *out) {
   size_t n = 0;
@@ -116,9 +162,8 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
   if (rc != 0 && !w.message[0])
     snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
   mproc_args_count(result, &n);
-  mproc_args_add_i64(out, rc == 0 ? MPROC_OK : MPROC_EFAILED);
-  mproc_args_add_str(out, rc == 0 ? "" : w.message);
-  if (mproc_args_add_i64(out, (int64_t)n) != MPROC_OK ||
+  if (mproc_args_add_i64(out, (int64_t)n * 2 + (rc != 0)) != MPROC_OK ||
+      (rc != 0 && mproc_args_add_str(out, w.message) != MPROC_OK) ||
       mproc__args_append(out, result, 0, n) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
 }
@@ -170,7 +215,7 @@ static void run_task(const frame *f) {
   mproc_args_add_i64(out, 0); /* rss, set below: after the calls, which may have grown it */
   calls = run_calls(fn, mode, payload, out);
   mproc__args_set_i64(out, 1, (int64_t)calls);
-  mproc__args_set_i64(out, 2, mproc__self_rss_kib());
+  mproc__args_set_i64(out, 2, w.report_rss ? mproc__self_rss_kib() : 0);
   send_or_die(MPROC__FRAME_RESULT, out);
   mproc_args_destroy(out);
   mproc_args_destroy(payload);
@@ -205,10 +250,13 @@ static void initialize(const mproc_args *args) {
 
 void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   apr_thread_t *thread;
-  int64_t depth = 1;
+  int64_t depth = 1, rss = 1;
   w.chan = chan;
   mproc_args_get_i64(args, 3, &depth);
   w.depth = (int)depth;
+  mproc_args_get_i64(args, 4, &rss); /* reading it costs 3 system calls per task */
+  w.report_rss = rss != 0;
+  w.direct = mproc__chan_can_wait_hangup();
   if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
       apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
       apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||

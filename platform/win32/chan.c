@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "../../runtime/pool_internal.h" /* the channel extras of the hot paths */
 
 /* The pipe's buffer: big enough that a START frame rarely waits for the child. */
 #define PIPE_BUFFER 65536u
@@ -64,6 +65,23 @@ mproc_status mproc__chan_write(mproc__chan *chan, const void *buf, size_t n) {
     n -= w;
   }
   return MPROC_OK;
+}
+
+int mproc__chan_readable(mproc__chan *chan) {
+  DWORD avail = 0;
+  /* A failed peek (the writer is gone) is readable: the read reports the end. */
+  if (!PeekNamedPipe(MPROC__WIN32_H(chan->rd), NULL, 0, NULL, &avail, NULL))
+    return 1;
+  return avail > 0;
+}
+
+int mproc__chan_can_wait_hangup(void) { return 0; }
+
+mproc_status mproc__chan_wait_hangup(mproc__chan *chan) {
+  /* An anonymous pipe's end is only seen by reading it: the caller keeps a
+   * thread that reads until end-of-stream. */
+  (void)chan;
+  return mproc__fail(MPROC_ENOTSUP, "waiting for a channel's hang-up alone");
 }
 
 void mproc__chan_close(mproc__chan *chan) {
