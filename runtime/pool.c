@@ -250,11 +250,17 @@ static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *r
 /* A RESULT for @t arrived: may the worker take its next task before @t's
  * result is decoded, so that it works while this thread decodes (pool lock
  * held)? Only when nothing in the result can change what happens next: no
- * memory limit to check, no cancel-on-error, not its last task, not killed. */
+ * memory limit to check, no cancel-on-error, not its last task, not killed;
+ * and no cancellation under way: a released task no longer counts as busy,
+ * so the monitor could end the cancellation (clear the Event) before the
+ * task's calls that failed because of it are settled as cancelled. A call
+ * that saw the Event set was sent after it was set, so checking here is
+ * enough. */
 static int release_early(const mproc_pool *p, const worker *w) {
   return w->current && w->state == W_BUSY && !w->kill_reason && !p->opts.max_memory_kib &&
          !p->opts.cancel_on_error &&
-         !(p->opts.max_tasks_per_child && w->done + 1 >= p->opts.max_tasks_per_child);
+         !(p->opts.max_tasks_per_child && w->done + 1 >= p->opts.max_tasks_per_child) &&
+         !p->cancelling && !mproc_event_is_set(p->cancel);
 }
 
 /* Decodes and checks a RESULT for @t without the pool lock: only the worker's
