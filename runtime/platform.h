@@ -41,6 +41,15 @@ mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *go
 mproc_status mproc__chan_write(mproc__chan *chan, const void *buf, size_t n);
 /* Closes both handles (once) and resets them to MPROC__NO_HANDLE. */
 void mproc__chan_close(mproc__chan *chan);
+/* Non-zero when a read of @chan would not sleep (data, end-of-stream or an
+ * error to report): the pool's adaptive spins poll it. */
+int mproc__chan_readable(mproc__chan *chan);
+/* Non-zero where mproc__chan_wait_hangup() works; elsewhere a thread must
+ * read until end-of-stream to see the peer's end. */
+int mproc__chan_can_wait_hangup(void);
+/* Sleeps until @chan's peer has closed its end, consuming nothing (so another
+ * thread may read the frames meanwhile); MPROC_ENOTSUP where it cannot. */
+mproc_status mproc__chan_wait_hangup(mproc__chan *chan);
 
 /*
  * The OS side of one child. The runtime owns the struct; the platform fills

@@ -154,15 +154,6 @@ typedef struct mproc__spin {
   int64_t last_us; /* how long the previous wait took; starts at 0: try spinning */
 } mproc__spin;
 
-/* platform/{posix,win32}/chan.c: non-zero when a read of @chan would not
- * sleep (data, end-of-stream or an error to report). */
-int mproc__chan_readable(mproc__chan *chan);
-/* platform/{posix,win32}/chan.c: non-zero where mproc__chan_wait_hangup()
- * works; elsewhere a thread must read until end-of-stream to see the end. */
-int mproc__chan_can_wait_hangup(void);
-/* platform/{posix,win32}/chan.c: sleeps until @chan's peer has closed its
- * end, consuming nothing (MPROC_ENOTSUP where it cannot). */
-mproc_status mproc__chan_wait_hangup(mproc__chan *chan);
 /* frame.c: mproc__frame_recv() after an adaptive spin on @chan (see above). */
 mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
                                     uint8_t **payload, size_t *len);

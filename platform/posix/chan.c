@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "../../runtime/pool_internal.h" /* the channel extras of the hot paths */
 
 #ifdef MSG_NOSIGNAL
 #define SEND_FLAGS MSG_NOSIGNAL

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 
 #include "internal.h"
-#include "../../runtime/pool_internal.h" /* the channel extras of the hot paths */
 
 /* The pipe's buffer: big enough that a START frame rarely waits for the child. */
 #define PIPE_BUFFER 65536u
