@@ -269,24 +269,30 @@ static void extra_items(bench_result *res, size_t items, size_t full, int quick)
                 (unsigned long long)items, (unsigned long long)full);
 }
 
-static mproc_status run_s3(int quick, bench_result *res) {
+/* S3 and S3b: @n trials of one map of @items (chunk 0: default) beside the
+ * one-way stream limit and the echo (request-reply) figure, @batch per write. */
+static mproc_status run_map(int n, size_t items, size_t full, int quick, size_t chunk, size_t batch,
+                            size_t echoes, const char *echo_key, bench_result *res) {
   double v[MAX_TRIALS], l[MAX_TRIALS], e[MAX_TRIALS];
-  int n = quick ? 3 : 5;
-  size_t full = 1000000, items = quick ? 200000 : full;
   bench_stats_t se;
-  mproc_status st = map_rate(n, items, 0, v);
+  mproc_status st = map_rate(n, items, chunk, v);
   if (st == MPROC_OK)
-    st = bench_limit_stream(n, items, 1024, l);
+    st = bench_limit_stream(n, items, batch, l);
   if (st == MPROC_OK)
-    st = bench_limit_echo(n, items, 1024, e);
+    st = bench_limit_echo(n, echoes, batch, e);
   if (st != MPROC_OK)
     return st;
   bench_stats(v, n, &res->value);
   bench_stats(l, n, &res->limit);
   bench_stats(e, n, &se);
   extra_items(res, items, full, quick);
-  bench_extra_stats(res, "echo_batch1024_per_s", &se);
+  bench_extra_stats(res, echo_key, &se);
   return MPROC_OK;
+}
+
+static mproc_status run_s3(int quick, bench_result *res) {
+  size_t items = quick ? 200000 : 1000000;
+  return run_map(quick ? 3 : 5, items, 1000000, quick, 0, 1024, items, "echo_batch1024_per_s", res);
 }
 
 static const mproc_function s3_functions[] = {MPROC_FUNCTION(bench_square), MPROC_FUNCTIONS_END};
@@ -301,23 +307,8 @@ const bench_scenario bench_s3_map = {
     s3_functions};
 
 static mproc_status run_s3b(int quick, bench_result *res) {
-  double v[MAX_TRIALS], l[MAX_TRIALS], e[MAX_TRIALS];
-  int n = 3;
-  size_t full = 100000, items = quick ? 10000 : full, echoes = quick ? 5000 : 20000;
-  bench_stats_t se;
-  mproc_status st = map_rate(n, items, 1, v);
-  if (st == MPROC_OK)
-    st = bench_limit_stream(n, items, 1, l);
-  if (st == MPROC_OK)
-    st = bench_limit_echo(n, echoes, 1, e);
-  if (st != MPROC_OK)
-    return st;
-  bench_stats(v, n, &res->value);
-  bench_stats(l, n, &res->limit);
-  bench_stats(e, n, &se);
-  extra_items(res, items, full, quick);
-  bench_extra_stats(res, "request_reply_per_s", &se);
-  return MPROC_OK;
+  return run_map(3, quick ? 10000 : 100000, 100000, quick, 1, 1, quick ? 5000 : 20000,
+                 "request_reply_per_s", res);
 }
 
 const bench_scenario bench_s3b_map_chunk1 = {
