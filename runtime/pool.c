@@ -230,14 +230,19 @@ static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *r
     mproc__call *c = &o->call[i];
     c->status = MPROC_OK;
     c->message = "";
-    if (at >= count || mproc_args_get_i64(m, at++, &h) || h < 0 ||
-        ((h & 1) && (at >= count || mproc_args_get_str(m, at++, &c->message))) ||
-        (uint64_t)(h >> 1) > count - at)
+    if (at >= count || mproc_args_get_i64(m, at++, &h) || h < 0 || (h & 3) == 3 ||
+        ((h & 3) == 2 && h != 2) ||
+        ((h & 3) == 1 && (at >= count || mproc_args_get_str(m, at++, &c->message))) ||
+        (uint64_t)(h >> 2) > count - at)
       return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
-    if (h & 1)
+    if ((h & 3) == 1)
       c->status = MPROC_EFAILED;
+    if ((h & 3) == 2) {
+      c->status = MPROC_ECANCELED;
+      c->message = "cancelled before it started";
+    }
     c->at = at;
-    c->n = (size_t)(h >> 1);
+    c->n = (size_t)(h >> 2);
     at += c->n;
   }
   if (at != count)

@@ -17,9 +17,9 @@
  *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
  *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
  *         that many values, its arguments.
- * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call h:i64 = n * 2 +
- *          failed, its message:str only if it failed, then its n result
- *          values]: flat, so that a chunk of a million calls is one list, not
+ * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call h:i64 = n * 4 +
+ *          code (0 succeeded, 1 failed, 2 not run: the pool was cancelled),
+ *          its message:str only if it failed, then its n result values]: flat, so that a chunk of a million calls is one list, not
  *          a million, and a call that succeeded costs one value beside its
  *          results.
  */
@@ -151,18 +151,25 @@ static void send_or_die(uint16_t type, mproc_args *m) {
   free(buf);
 }
 
-/* Runs one call and appends [n * 2 + failed, message if failed, values...] to @out. */
+/* Runs one call and appends [n * 4 + code, message if it failed, its n
+ * values...] to @out; code 0: it succeeded, 1: it failed, 2: it did not run
+ * because the pool was cancelled (a call not started yet is a queued one). */
 static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
                      mproc_args *out) {
   size_t n = 0;
   int rc;
+  if (mproc_cancelled()) {
+    if (mproc_args_add_i64(out, 2) != MPROC_OK)
+      mproc__exit_now(EXIT_ORPHANED);
+    return;
+  }
   w.message[0] = 0;
   mproc__args_clear(result);
   rc = fn->fn(args, result);
   if (rc != 0 && !w.message[0])
     snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
   mproc_args_count(result, &n);
-  if (mproc_args_add_i64(out, (int64_t)n * 2 + (rc != 0)) != MPROC_OK ||
+  if (mproc_args_add_i64(out, (int64_t)n * 4 + (rc != 0)) != MPROC_OK ||
       (rc != 0 && mproc_args_add_str(out, w.message) != MPROC_OK) ||
       mproc__args_append(out, result, 0, n) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
