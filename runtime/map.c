@@ -144,7 +144,11 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
   discard = m->gone; /* else @o belongs to the slots now: the taker frees it */
   if (!m->gone && m->opts.callback && !m->called_back && all_settled(m))
     call_back = m->called_back = m->in_callback = 1;
-  mproc__futures_broadcast();
+  /* Wake waiters only when what they wait for may have come: an iterator
+   * for any item, mproc_map_wait() for the last (a map of 100,000 items
+   * would otherwise wake its waiter 100,000 times). */
+  if (m->iterating || (all_settled(m) && !call_back))
+    mproc__futures_broadcast();
   mproc__futures_unlock();
   if (discard)
     mproc__outcome_free(o);

@@ -82,7 +82,44 @@ void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg) {
   p->tail = NULL;
 }
 
-/* Sends the next queued task to every idle worker (pool lock held). */
+/* Pops the pool queue's head (pool lock held). */
+static task *pop_head(mproc_pool *p) {
+  task *t = p->head;
+  p->head = t->next;
+  if (!p->head)
+    p->tail = NULL;
+  t->next = NULL;
+  return t;
+}
+
+static void send_task(worker *w, const task *t) {
+  if (mproc__frame_send(&w->proc.chan, MPROC__FRAME_TASK, t->payload, t->len) != MPROC_OK)
+    mproc__proc_signal(&w->proc, 1); /* its thread sees the end and fails its tasks */
+}
+
+/*
+ * Pipelining: a busy worker whose tasks are short gets the next task before
+ * it has finished its current one, so that it never waits a round trip for
+ * work (S3b: a map with chunksize 1). Only where nothing can go wrong with a
+ * task that is in the worker but not started: no timeout to time, no memory
+ * or task limit that could retire the worker, no cancel-on-error, no
+ * cancellation under way (the worker itself skips a call once the pool is
+ * cancelled). Only for short tasks, so long ones stay balanced across the
+ * workers: a task queued behind a long one could not be taken by an idle
+ * worker.
+ */
+#define PIPELINE_BELOW_US 1000
+#define PIPELINE_DEPTH 4 /* tasks queued in a worker behind the one it runs */
+
+static int can_pipeline(const mproc_pool *p, const worker *w) {
+  return w->state == W_BUSY && w->nqueued < PIPELINE_DEPTH && !w->kill_reason && w->deadline < 0 &&
+         p->head->timeout_ms <= 0 && w->last_us < PIPELINE_BELOW_US && !p->opts.max_memory_kib &&
+         !p->opts.cancel_on_error && !p->opts.max_tasks_per_child && !p->cancelling &&
+         !mproc_event_is_set(p->cancel);
+}
+
+/* Sends the next queued task to every idle worker, then one more to every
+ * busy worker that may pipeline (pool lock held). */
 void mproc__pool_dispatch(mproc_pool *p) {
   int i;
   if (!p->cancelling && mproc_event_is_set(p->cancel))
@@ -99,17 +136,24 @@ void mproc__pool_dispatch(mproc_pool *p) {
     }
     if (p->cancelling)
       return; /* nothing starts until the cancelled tasks are gone */
-    w->current = p->head;
-    p->head = w->current->next;
-    if (!p->head)
-      p->tail = NULL;
-    w->current->next = NULL;
+    w->current = pop_head(p);
     w->state = W_BUSY;
     w->kill_reason = MPROC_OK;
+    w->start_us = mproc__spin_clock_us();
     w->deadline = w->current->timeout_ms > 0 ? mproc__now_ms() + w->current->timeout_ms : -1;
-    if (mproc__frame_send(&w->proc.chan, MPROC__FRAME_TASK, w->current->payload, w->current->len) !=
-        MPROC_OK)
-      mproc__proc_signal(&w->proc, 1); /* its thread sees the end and fails the task */
+    send_task(w, w->current);
+  }
+  for (i = 0; i < p->nworkers && p->head; i++) {
+    worker *w = &p->workers[i];
+    task **end = &w->queued;
+    while (*end)
+      end = &(*end)->next;
+    while (p->head && can_pipeline(p, w)) { /* round-robin would be fairer; short tasks */
+      *end = pop_head(p);
+      send_task(w, *end);
+      end = &(*end)->next;
+      w->nqueued++;
+    }
   }
 }
 
@@ -151,6 +195,14 @@ static void enqueue(mproc_pool *p, task *t) {
     p->head = t;
   p->tail = t;
   mproc__pool_dispatch(p);
+}
+
+/* Puts a task that never started back at the head of the queue. */
+static void requeue(mproc_pool *p, task *t) {
+  t->next = p->head;
+  p->head = t;
+  if (!p->tail)
+    p->tail = t;
 }
 
 void mproc__pool_drop_map(mproc_pool *p, mproc_map *map) {
@@ -285,9 +337,37 @@ static mproc_status decode_result(const worker *w, task *t, const uint8_t *buf, 
   return st;
 }
 
-/* A worker finished a task: retire it, or make it idle (pool lock held). */
+/* Unlinks and returns the last of @w's queued tasks. */
+static task *last_queued(worker *w) {
+  task **tp = &w->queued, *t;
+  while ((*tp)->next)
+    tp = &(*tp)->next;
+  t = *tp;
+  *tp = NULL;
+  w->nqueued--;
+  return t;
+}
+
+/* The worker's current task is done: its first queued one (if any) runs now. */
+static void next_task(worker *w) {
+  int64_t now = mproc__spin_clock_us();
+  w->last_us = now - w->start_us;
+  w->start_us = now;
+  w->current = w->queued;
+  if (w->current) {
+    w->queued = w->current->next;
+    w->current->next = NULL;
+    w->nqueued--;
+  }
+  w->deadline = -1; /* a pipelined task has no timeout */
+  w->done++;
+}
+
+/* A worker finished a task: retire it, go on, or make it idle (pool lock held). */
 static void after_task(mproc_pool *p, worker *w, int64_t rss) {
-  if (w->kill_reason) {
+  if (w->current) {
+    w->state = w->kill_reason ? W_RETIRING : W_BUSY; /* it went on to its queued task */
+  } else if (w->kill_reason) {
     w->state = W_RETIRING; /* already killed: its end is on the way; never reuse it */
   } else if ((p->opts.max_tasks_per_child && w->done >= p->opts.max_tasks_per_child) ||
              (p->opts.max_memory_kib && rss > 0 && (uint64_t)rss > p->opts.max_memory_kib)) {
@@ -311,10 +391,8 @@ static void took_result(mproc_pool *p, worker *w, task *t, int released, mproc_s
     mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it; its task fails */
     return;
   }
-  if (!released) {
-    w->current = NULL;
-    w->done++;
-  }
+  if (!released)
+    next_task(w);
   task_settle(p, t);
   if (!released)
     after_task(p, w, rss);
@@ -332,9 +410,8 @@ static void on_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) 
   t = w->current;
   released = release_early(p, w);
   if (released) {
-    w->current = NULL;
-    w->done++;
-    w->state = W_IDLE;
+    next_task(w);
+    w->state = w->current ? W_BUSY : W_IDLE;
     mproc__pool_dispatch(p);
   }
   apr_thread_mutex_unlock(p->lock);
@@ -361,7 +438,17 @@ static int worker_ended(mproc_pool *p, worker *w) {
     task_fail(p, w->current, why, msg, w->proc.pid, w->proc.exitcode);
     w->current = NULL;
   }
+  while (w->queued) { /* sent, never started: back to the queue, in order */
+    task *t = last_queued(w);
+    if (p->broken)
+      task_fail(p, t, MPROC_EFAILED, p->broken_msg, 0, 0);
+    else if (p->cancelling || p->state == POOL_TERMINATED)
+      task_fail(p, t, MPROC_ECANCELED, "cancelled before it started", 0, 0);
+    else
+      requeue(p, t);
+  }
   mproc__proc_release(&w->proc);
+  w->last_us = INT64_MAX;
   w->spawned = 0;
   w->state = W_RETIRING; /* neither dispatchable nor killable until respawned */
   w->kill_reason = MPROC_OK;
@@ -625,6 +712,7 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
     w->pool = p;
     w->index = i;
     w->state = W_RETIRING; /* until its thread has spawned it */
+    w->last_us = INT64_MAX;   /* no pipelining before a short task was seen */
     if (apr_thread_create(&w->thread, NULL, worker_thread, w, p->apool) != APR_SUCCESS) {
       w->thread = NULL;
       w->state = W_DEAD;

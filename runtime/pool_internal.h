@@ -93,7 +93,11 @@ typedef struct worker {
   mproc__proc proc;
   int spawned;
   wstate state;
-  task *current;
+  task *current;            /* the task it runs */
+  task *queued;             /* sent behind it, not started, in order (pipelining, see pool.c) */
+  int nqueued;
+  int64_t start_us;         /* when the current task started (spin clock) */
+  int64_t last_us;          /* how long its previous task took; INT64_MAX: unknown */
   int64_t deadline;         /* of the current task; -1: none */
   mproc_status kill_reason; /* why the parent killed it: ETIMEDOUT, ECANCELED */
   uint32_t done;

@@ -47,6 +47,15 @@ static int map_bailout(const mproc_args *a, mproc_args *r) {
   return mproc_args_add_i64(r, x) ? 1 : 0;
 }
 
+/* Item 10 cancels the rest; the others return at once. */
+static int map_bailout_fast(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  mproc_args_get_i64(a, 0, &x);
+  if (x == 10)
+    mproc_task_cancel_pool();
+  return mproc_args_add_i64(r, x) ? 1 : 0;
+}
+
 static mproc_pool *new_pool(int workers) {
   mproc_pool *p = NULL;
   mproc_pool_options o;
@@ -330,6 +339,39 @@ static void test_bailout(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* Short tasks are pipelined (sent to a worker before it finished the one it
+ * runs): a crash fails only the call that crashed, the tasks queued behind it
+ * run elsewhere; a bail-out cancels them unrun. */
+static void test_pipelined(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL;
+  mproc_status st[300];
+  size_t i, crashed = 0, ok = 0, cancelled = 0;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 300; i++)
+    mproc_args_add_i64(items, i == 150 ? -999 : 0);
+  T_STATUS(mproc_pool_map(p, "map_sleep", items, 1, NULL, st), MPROC_ECRASHED);
+  for (i = 0; i < 300; i++) {
+    crashed += st[i] == MPROC_ECRASHED;
+    ok += st[i] == MPROC_OK;
+  }
+  CU_ASSERT_EQUAL(st[150], MPROC_ECRASHED);
+  CU_ASSERT_EQUAL(crashed, 1);
+  CU_ASSERT_EQUAL(ok, 299);
+  mproc_args_destroy(items);
+  items = range_args(300);
+  T_STATUS(mproc_pool_map(p, "map_bailout_fast", items, 1, NULL, st), MPROC_ECANCELED);
+  for (i = 0, ok = 0; i < 300; i++) {
+    ok += st[i] == MPROC_OK;
+    cancelled += st[i] == MPROC_ECANCELED;
+  }
+  CU_ASSERT_EQUAL(st[10], MPROC_OK);
+  CU_ASSERT_EQUAL(ok + cancelled, 300);
+  CU_ASSERT(cancelled > 0);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
 /* Destroying a map mid-way drops its queue; the pool goes on. */
 static void test_destroy_midway(void) {
   mproc_pool *p = new_pool(2);
@@ -419,13 +461,14 @@ static const CU_TestInfo tests[] = {
     {"map_async: wait, progress, callback, get once", test_map_async},
     {"failing item, crashing chunk, failing source", test_failures},
     {"bail-out ends an imap and a map", test_bailout},
+    {"pipelined short tasks: a crash, a bail-out", test_pipelined},
     {"destroy mid-way; the pool goes on", test_destroy_midway},
     {"a map outlives its pool", test_outlives_pool},
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(map_square), MPROC_FUNCTION(map_mul),
-                                           MPROC_FUNCTION(map_sleep), MPROC_FUNCTION(map_bailout),
-                                           MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(map_square),  MPROC_FUNCTION(map_mul),          MPROC_FUNCTION(map_sleep),
+    MPROC_FUNCTION(map_bailout), MPROC_FUNCTION(map_bailout_fast), MPROC_FUNCTIONS_END};
 
 const test_suite suite_map = {"map", tests, functions};

@@ -225,6 +225,13 @@ static int pool_wait_event(const mproc_args *a, mproc_args *r) {
   return st == MPROC_OK ? 0 : 1;
 }
 
+/* [event]: waits for it, then fails ("no luck"). */
+static int pool_fail_after(const mproc_args *a, mproc_args *r) {
+  int rc = pool_wait_event(a, r);
+  mproc_task_fail(rc == 0 ? "no luck" : "the gate never opened");
+  return 7;
+}
+
 static int pool_segv(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
@@ -765,11 +772,17 @@ static void test_cancel_on_error(void) {
   o.cancel_on_error = 1;
   o.cancel_grace_ms = -1;
   p = make_pool(2, &o);
+  mproc_event *gate = NULL;
+  mproc_args *ga = NULL;
+  T_OK(mproc_event_create(&gate));
+  T_OK(mproc_args_create(&ga));
+  T_OK(mproc_args_add_event(ga, gate));
   blocker = submit(p, "pool_block", with_counters(c, 0), NULL);
   CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
-  failing = submit(p, "pool_fail", NULL, NULL);
+  failing = submit(p, "pool_fail_after", ga, NULL); /* fails once all are queued */
   for (i = 0; i < 5; i++)
     queued[i] = submit(p, "pool_count", with_counters(c, i), NULL);
+  T_OK(mproc_event_set(gate));
   settle(failing, MPROC_EFAILED, "no luck");
   settle(blocker, MPROC_ECANCELED, "saw the cancel");
   for (i = 0; i < 5; i++)
@@ -779,6 +792,7 @@ static void test_cancel_on_error(void) {
   CU_ASSERT_EQUAL(counter(c, C_STARTED), 2);
   T_OK(mproc_pool_destroy(p));
   T_OK(mproc_array_destroy(c));
+  T_OK(mproc_event_destroy(gate));
 }
 
 /* The pids of the workers that ran a 64 MiB task (which keeps its memory)
@@ -1024,6 +1038,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_map_victim),
                                            MPROC_FUNCTION(pool_killer),
                                            MPROC_FUNCTION(pool_wait_event),
+                                           MPROC_FUNCTION(pool_fail_after),
                                            MPROC_FUNCTION(pool_segv),
                                            MPROC_FUNCTION(pool_hog),
                                            MPROC_FUNCTIONS_END};
