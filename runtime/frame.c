@@ -14,7 +14,7 @@
 
 #include "pool_internal.h"
 
-#define FRAME_HEADER 12u
+#define FRAME_HEADER MPROC__FRAME_HEADER
 /* Frames up to this size go out in one write: a reader woken by the header
  * alone would sleep again for the payload (two wake-ups per frame). */
 #define FRAME_ONE_WRITE 4096u

@@ -68,6 +68,8 @@ enum mproc__frame_type {
   MPROC__FRAME_EXIT       /* parent -> pool worker: retire now */
 };
 #define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
+/* Bytes a frame adds to its payload (magic, type, length). */
+#define MPROC__FRAME_HEADER 12u
 mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
                                size_t len);
 /* MPROC_ECLOSED when the stream ends cleanly before a frame; *payload is malloc'ed. */

@@ -110,12 +110,18 @@ static void send_task(worker *w, const task *t) {
  */
 #define PIPELINE_BELOW_US 1000
 #define PIPELINE_DEPTH 4 /* tasks queued in a worker behind the one it runs */
+/* A send to a busy worker must never block: it holds the pool lock, and the
+ * worker may itself be blocked writing a large result that the thread
+ * waiting for that lock would read (a deadlock). So the frames queued in a
+ * worker stay within the smallest channel buffer of any OS (macOS: 8 KiB). */
+#define PIPELINE_MAX_BYTES 4096
 
 static int can_pipeline(const mproc_pool *p, const worker *w) {
-  return w->state == W_BUSY && w->nqueued < PIPELINE_DEPTH && !w->kill_reason && w->deadline < 0 &&
-         p->head->timeout_ms <= 0 && w->last_us < PIPELINE_BELOW_US && !p->opts.max_memory_kib &&
-         !p->opts.cancel_on_error && !p->opts.max_tasks_per_child && !p->cancelling &&
-         !mproc_event_is_set(p->cancel);
+  return w->state == W_BUSY && w->nqueued < PIPELINE_DEPTH &&
+         w->queued_bytes + p->head->len + MPROC__FRAME_HEADER <= PIPELINE_MAX_BYTES &&
+         !w->kill_reason && w->deadline < 0 && p->head->timeout_ms <= 0 &&
+         w->last_us < PIPELINE_BELOW_US && !p->opts.max_memory_kib && !p->opts.cancel_on_error &&
+         !p->opts.max_tasks_per_child && !p->cancelling && !mproc_event_is_set(p->cancel);
 }
 
 /* Sends the next queued task to every idle worker, then one more to every
@@ -151,6 +157,7 @@ void mproc__pool_dispatch(mproc_pool *p) {
     while (p->head && can_pipeline(p, w)) { /* round-robin would be fairer; short tasks */
       *end = pop_head(p);
       send_task(w, *end);
+      w->queued_bytes += (*end)->len + MPROC__FRAME_HEADER;
       end = &(*end)->next;
       w->nqueued++;
     }
@@ -345,6 +352,7 @@ static task *last_queued(worker *w) {
   t = *tp;
   *tp = NULL;
   w->nqueued--;
+  w->queued_bytes -= t->len + MPROC__FRAME_HEADER;
   return t;
 }
 
@@ -358,6 +366,7 @@ static void next_task(worker *w) {
     w->queued = w->current->next;
     w->current->next = NULL;
     w->nqueued--;
+    w->queued_bytes -= w->current->len + MPROC__FRAME_HEADER;
   }
   w->deadline = -1; /* a pipelined task has no timeout */
   w->done++;
@@ -711,8 +720,8 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
     worker *w = &p->workers[i];
     w->pool = p;
     w->index = i;
-    w->state = W_RETIRING; /* until its thread has spawned it */
-    w->last_us = INT64_MAX;   /* no pipelining before a short task was seen */
+    w->state = W_RETIRING;  /* until its thread has spawned it */
+    w->last_us = INT64_MAX; /* no pipelining before a short task was seen */
     if (apr_thread_create(&w->thread, NULL, worker_thread, w, p->apool) != APR_SUCCESS) {
       w->thread = NULL;
       w->state = W_DEAD;

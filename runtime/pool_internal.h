@@ -93,9 +93,10 @@ typedef struct worker {
   mproc__proc proc;
   int spawned;
   wstate state;
-  task *current;            /* the task it runs */
-  task *queued;             /* sent behind it, not started, in order (pipelining, see pool.c) */
+  task *current; /* the task it runs */
+  task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
   int nqueued;
+  size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
   int64_t start_us;         /* when the current task started (spin clock) */
   int64_t last_us;          /* how long its previous task took; INT64_MAX: unknown */
   int64_t deadline;         /* of the current task; -1: none */

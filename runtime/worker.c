@@ -19,8 +19,9 @@
  *         that many values, its arguments.
  * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call h:i64 = n * 4 +
  *          code (0 succeeded, 1 failed, 2 not run: the pool was cancelled),
- *          its message:str only if it failed, then its n result values]: flat, so that a chunk of a million calls is one list, not
- *          a million, and a call that succeeded costs one value beside its
+ *          its message:str only if it failed, then its n result values]:
+ *          flat, so that a chunk of a million calls is one list, not a
+ *          million, and a call that succeeded costs one value beside its
  *          results.
  */
 #include <stdio.h>

@@ -369,6 +369,12 @@ static void test_pipelined(void) {
   CU_ASSERT_EQUAL(ok + cancelled, 300);
   CU_ASSERT(cancelled > 0);
   mproc_args_destroy(items);
+  /* fast chunks with large frames both ways: a task must never be pushed at a
+   * worker that is busy writing its result (the pool's lock would be held in
+   * a send that waits for a reader that waits for that lock) */
+  items = range_args(400000);
+  T_OK(mproc_pool_map(p, "map_square", items, 25000, NULL, NULL));
+  mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
 }
 
