@@ -1,8 +1,8 @@
 /*
- * POSIX channels: one AF_UNIX stream socket per end. A socket (not a pipe)
- * because it is bidirectional and can be written with MSG_NOSIGNAL (or
- * SO_NOSIGPIPE on macOS): a vanished peer must be a status, never a SIGPIPE
- * that kills a user's program.
+ * POSIX channels: AF_UNIX stream sockets, one pair per direction (see
+ * proc.c). Sockets (not pipes) because they can be written with MSG_NOSIGNAL
+ * (or SO_NOSIGPIPE on macOS): a vanished peer must be a status, never a
+ * SIGPIPE that kills a user's program.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,14 +135,22 @@ void mproc__chan_close(mproc__chan *chan) {
   chan->rd = chan->wr = MPROC__NO_HANDLE;
 }
 
+/* The child's side: @spec is "<read fd>,<write fd>" (see proc.c). */
 mproc_status mproc__chan_attach(mproc__chan *chan, const char *spec) {
-  char *end;
-  long fd = strtol(spec, &end, 10);
-  if (end == spec || *end || fd < 3 || fd > 1 << 20)
+  char *end = NULL, *end2 = NULL;
+  long rd = strtol(spec, &end, 10), wr = -1;
+  if (*end == ',')
+    wr = strtol(end + 1, &end2, 10);
+  if (end == spec || !end2 || end2 == end + 1 || *end2 || rd < 3 || wr < 3 || rd == wr ||
+      rd > 1 << 20 || wr > 1 << 20)
     return mproc__fail(MPROC_EPROTO, "bad channel spec \"%s\"", spec);
-  if (fcntl((int)fd, F_GETFD) < 0)
-    return mproc__fail_os(errno, "fcntl", "channel fd %ld", fd);
-  chan->rd = chan->wr = (mproc__handle)fd;
-  mproc__posix_close_inherited((int)fd);
-  return mproc__posix_set_cloexec((int)fd);
+  if (fcntl((int)rd, F_GETFD) < 0 || fcntl((int)wr, F_GETFD) < 0)
+    return mproc__fail_os(errno, "fcntl", "channel fds %ld, %ld", rd, wr);
+  chan->rd = (mproc__handle)rd;
+  chan->wr = (mproc__handle)wr;
+  mproc__posix_close_inherited((int)rd, (int)wr);
+  {
+    mproc_status st = mproc__posix_set_cloexec((int)rd);
+    return st != MPROC_OK ? st : mproc__posix_set_cloexec((int)wr);
+  }
 }

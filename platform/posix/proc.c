@@ -42,25 +42,27 @@ extern char **environ;
 #define SPAWN_CLOSES_FDS 1
 #endif
 
-void mproc__posix_close_inherited(int keep) {
+void mproc__posix_close_inherited(int rd, int wr) {
 #ifndef SPAWN_CLOSES_FDS
   long fd, max = sysconf(_SC_OPEN_MAX);
   if (max < 0 || max > 65536)
     max = 65536;
   for (fd = 3; fd < max; fd++)
-    if (fd != keep)
+    if (fd != rd && fd != wr)
       close((int)fd);
 #else
-  (void)keep;
+  (void)rd;
+  (void)wr;
 #endif
 }
 
-/* Moves the child's end off fd 3: dup2(3, 3) would not clear close-on-exec. */
+/* Moves a child's end off fds 3 and 4, its places in the child: dup2(3, 3)
+ * would not clear close-on-exec, and the other dup2 could overwrite it. */
 static mproc_status child_end_above(int *fd) {
   int moved;
-  if (*fd != MPROC__CHILD_CHAN_FD)
+  if (*fd != MPROC__CHILD_CHAN_FD && *fd != MPROC__CHILD_CHAN_FD + 1)
     return MPROC_OK;
-  moved = fcntl(*fd, F_DUPFD_CLOEXEC, MPROC__CHILD_CHAN_FD + 1);
+  moved = fcntl(*fd, F_DUPFD_CLOEXEC, MPROC__CHILD_CHAN_FD + 2);
   if (moved < 0)
     return mproc__fail_os(errno, "fcntl", "F_DUPFD_CLOEXEC of fd %d", *fd);
   close(*fd);
@@ -68,14 +70,16 @@ static mproc_status child_end_above(int *fd) {
   return MPROC_OK;
 }
 
-static int setup_spawn(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, int child_fd,
+static int setup_spawn(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, const int child[2],
                        int new_group) {
   sigset_t none;
   short flags = POSIX_SPAWN_SETSIGMASK;
-  int err = posix_spawn_file_actions_adddup2(fa, child_fd, MPROC__CHILD_CHAN_FD);
+  int err = posix_spawn_file_actions_adddup2(fa, child[0], MPROC__CHILD_CHAN_FD);
+  if (!err)
+    err = posix_spawn_file_actions_adddup2(fa, child[1], MPROC__CHILD_CHAN_FD + 1);
 #if defined(MPROC_HAVE_ADDCLOSEFROM) && !defined(MPROC_PORTABLE_POSIX)
   if (!err)
-    err = posix_spawn_file_actions_addclosefrom_np(fa, MPROC__CHILD_CHAN_FD + 1);
+    err = posix_spawn_file_actions_addclosefrom_np(fa, MPROC__CHILD_CHAN_FD + 2);
 #elif defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
   int fd;
   flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
@@ -95,43 +99,63 @@ static int setup_spawn(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, 
   return err;
 }
 
+/* Two socket pairs, one per direction: a reader then never shares its socket
+ * with the writes going the other way (on Linux, consuming a frame wakes
+ * whoever sleeps on the sender's socket: with one pair per channel, that was
+ * the other side's blocked reader, a needless wake-up per frame). @down:
+ * parent -> child, @up: child -> parent; [0] the parent's, [1] the child's. */
+static mproc_status channel_pairs(int down[2], int up[2]) {
+  mproc_status st = mproc__posix_socketpair(down);
+  if (st == MPROC_OK && (st = mproc__posix_socketpair(up)) != MPROC_OK) {
+    close(down[0]);
+    close(down[1]);
+  }
+  if (st == MPROC_OK && ((st = child_end_above(&down[1])) != MPROC_OK ||
+                         (st = child_end_above(&up[1])) != MPROC_OK)) {
+    close(down[0]);
+    close(down[1]);
+    close(up[0]);
+    close(up[1]);
+  }
+  return st;
+}
+
 mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *marker,
                                int new_group) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   char arg[96];
   char *argv[3];
-  int sv[2], err;
+  int down[2], up[2], child[2], err;
   pid_t pid;
-  mproc_status st = mproc__posix_socketpair(sv);
+  mproc_status st = channel_pairs(down, up);
   if (st != MPROC_OK)
     return st;
-  st = child_end_above(&sv[1]);
-  if (st != MPROC_OK) {
-    close(sv[0]);
-    close(sv[1]);
-    return st;
-  }
-  snprintf(arg, sizeof arg, "%s%d", marker, MPROC__CHILD_CHAN_FD);
+  snprintf(arg, sizeof arg, "%s%d,%d", marker, MPROC__CHILD_CHAN_FD, MPROC__CHILD_CHAN_FD + 1);
   argv[0] = (char *)exe;
   argv[1] = arg;
   argv[2] = NULL;
+  child[0] = down[1];
+  child[1] = up[1];
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
-  err = setup_spawn(&fa, &attr, sv[1], new_group);
+  err = setup_spawn(&fa, &attr, child, new_group);
   if (!err)
     err = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  close(sv[1]);
+  close(down[1]);
+  close(up[1]);
   if (err) {
-    close(sv[0]);
+    close(down[0]);
+    close(up[0]);
     return mproc__fail_os(err, "posix_spawn", "%s", exe);
   }
   proc->pid = pid;
   proc->exited = 0;
   proc->exitcode = 0;
-  proc->chan.rd = proc->chan.wr = sv[0];
+  proc->chan.rd = up[0];
+  proc->chan.wr = down[0];
   proc->handle = MPROC__NO_HANDLE;
 #ifdef MPROC__HAVE_PIDFD
   {
