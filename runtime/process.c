@@ -133,9 +133,10 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *c) {
   /* Output the parent wrote before the child existed must come out first. */
   fflush(stdout);
   fflush(stderr);
-  mproc__lock();
+  /* No lock: a spawn passes only the handles it names (an explicit list on
+   * Windows, dup2 + close-from or close-on-exec on POSIX), so the workers of a
+   * pool start in parallel. */
   st = mproc__proc_spawn(os, mproc__executable(), marker, c->new_group);
-  mproc__unlock();
   if (st == MPROC_OK) {
     st = mproc__frame_send(&os->chan, MPROC__FRAME_START, start, len);
     if (st != MPROC_OK) {
