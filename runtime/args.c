@@ -159,31 +159,30 @@ mproc_status mproc__args_get_object(const mproc_args *args, size_t index, mproc_
   return MPROC_OK;
 }
 
+/* The scalar adds: one NULL check, one push. */
+static mproc_status push_scalar(mproc_args *a, item *it, mproc_type type, const char *fn) {
+  if (!a)
+    return mproc__fail(MPROC_EINVAL, "%s: args is NULL", fn);
+  it->type = type;
+  return push(a, it, fn);
+}
+
 mproc_status mproc_args_add_i64(mproc_args *args, int64_t value) {
   item it;
-  if (!args)
-    return mproc__fail(MPROC_EINVAL, "mproc_args_add_i64: args is NULL");
-  it.type = MPROC_TYPE_I64;
   it.v.i64 = value;
-  return push(args, &it, "mproc_args_add_i64");
+  return push_scalar(args, &it, MPROC_TYPE_I64, "mproc_args_add_i64");
 }
 
 mproc_status mproc_args_add_f64(mproc_args *args, double value) {
   item it;
-  if (!args)
-    return mproc__fail(MPROC_EINVAL, "mproc_args_add_f64: args is NULL");
-  it.type = MPROC_TYPE_F64;
   it.v.f64 = value;
-  return push(args, &it, "mproc_args_add_f64");
+  return push_scalar(args, &it, MPROC_TYPE_F64, "mproc_args_add_f64");
 }
 
 mproc_status mproc_args_add_bool(mproc_args *args, int value) {
   item it;
-  if (!args)
-    return mproc__fail(MPROC_EINVAL, "mproc_args_add_bool: args is NULL");
-  it.type = MPROC_TYPE_BOOL;
   it.v.b = value != 0;
-  return push(args, &it, "mproc_args_add_bool");
+  return push_scalar(args, &it, MPROC_TYPE_BOOL, "mproc_args_add_bool");
 }
 
 mproc_status mproc_args_add_str(mproc_args *args, const char *value) {
@@ -200,11 +199,8 @@ mproc_status mproc_args_add_bytes(mproc_args *args, const void *data, size_t siz
 
 mproc_status mproc_args_add_none(mproc_args *args) {
   item it;
-  if (!args)
-    return mproc__fail(MPROC_EINVAL, "mproc_args_add_none: args is NULL");
   memset(&it, 0, sizeof it);
-  it.type = MPROC_TYPE_NONE;
-  return push(args, &it, "mproc_args_add_none");
+  return push_scalar(args, &it, MPROC_TYPE_NONE, "mproc_args_add_none");
 }
 
 static void drop_last(mproc_args *a) {
