@@ -427,7 +427,8 @@ static void on_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) 
   st = decode_result(w, t, buf, len, &rss);
   apr_thread_mutex_lock(p->lock);
   took_result(p, w, t, released, st, rss);
-  apr_thread_cond_broadcast(p->changed);
+  if (p->cancelling) /* the monitor ends a cancellation once all is settled; */
+    apr_thread_cond_broadcast(p->changed); /* otherwise a result concerns nobody waiting */
   apr_thread_mutex_unlock(p->lock);
 }
 
