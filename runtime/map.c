@@ -15,9 +15,10 @@
  *    items in the same array.
  *  - Every task in the pool holds a reference, so destroying a map whose
  *    chunks still run is safe: their outcomes are discarded on arrival.
- *  - Once an item comes back cancelled (bail-out, mproc_pool_cancel), the map
- *    queues nothing more: the rest of a known input completes as cancelled,
- *    and a callback source is not called again.
+ *  - Once an item comes back cancelled, or the pool is cancelled (bail-out,
+ *    mproc_pool_cancel) while the map is being fed, the map queues nothing
+ *    more: the rest of a known input completes as cancelled, and a callback
+ *    source is not called again.
  * Slots, the FIFO, settled, refs and the flags live under the futures' lock.
  */
 #include <stdint.h>
@@ -61,6 +62,7 @@ struct mproc_map {
   size_t ready_head, ready_count; /* unordered FIFO in slots */
   size_t handed, settled;
   int refs, iterating, gathered, gone, cancelled_seen, called_back, in_callback;
+  uint64_t cancels;            /* the pool's cancellations when the map began */
   struct mproc_map *next_live; /* every map not yet destroyed, for mproc__maps_detach() */
 };
 
@@ -260,6 +262,10 @@ static mproc_status feed(mproc_map *m) {
       m->stop = mproc__fail(MPROC_ESTATE, "map: its pool was destroyed");
       continue;
     }
+    if (mproc__pool_cancels(m->pool) != m->cancels) {
+      m->stop = MPROC_ECANCELED; /* a bail-out while this map was being fed */
+      continue;
+    }
     st = chunk_body(m, &k, &mode, &body);
     if (st == MPROC_OK && k) {
       mproc__futures_lock();
@@ -326,6 +332,7 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
 static mproc_status start(mproc_map *m, int all, const char *fn) {
   mproc_status st =
       mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, NULL, NULL, 0, fn);
+  m->cancels = mproc__pool_cancels(m->pool);
   if (all) {
     m->is_async = 1;
     m->opts.unordered = 0;

@@ -204,6 +204,14 @@ static void enqueue(mproc_pool *p, task *t) {
   mproc__pool_dispatch(p);
 }
 
+uint64_t mproc__pool_cancels(mproc_pool *p) {
+  uint64_t n;
+  apr_thread_mutex_lock(p->lock);
+  n = p->cancels;
+  apr_thread_mutex_unlock(p->lock);
+  return n;
+}
+
 /* Puts a task that never started back at the head of the queue. */
 static void requeue(mproc_pool *p, task *t) {
   t->next = p->head;
@@ -544,6 +552,7 @@ void mproc__pool_cancel_locked(mproc_pool *p) {
   if (p->cancelling)
     return;
   p->cancelling = 1;
+  p->cancels++;
   p->cancel_deadline =
       p->opts.cancel_grace_ms < 0
           ? -1

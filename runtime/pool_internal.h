@@ -117,6 +117,7 @@ struct mproc_pool {
   size_t initargs_len;
   mproc_event *cancel;
   int cancelling;
+  uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
   int64_t cancel_deadline; /* -1: no grace limit */
   pstate state;
   int broken; /* the initializer failed */
@@ -138,6 +139,8 @@ mproc_status mproc__pool_bad(const char *fn, const char *what);
 mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
                                const mproc_args *body, size_t calls, int64_t timeout_ms,
                                mproc_future *future, mproc_map *map, size_t first, const char *fn);
+/* How many cancellations of @p began so far (maps started before one stop). */
+uint64_t mproc__pool_cancels(mproc_pool *p);
 /* Removes @map's queued tasks, settling them as cancelled. */
 void mproc__pool_drop_map(mproc_pool *p, mproc_map *map);
 void mproc__pool_dispatch(mproc_pool *p);

@@ -167,7 +167,9 @@ MPROC_API mproc_status mproc_pool_map_async(mproc_pool *pool, mproc_map **map, c
 /**
  * An iterator over @p function applied to each value of @p items (copied):
  * imap (in order) or imap_unordered (options->unordered). Chunks are queued
- * lazily, within the window, as mproc_map_next() takes results.
+ * lazily, within the window, as mproc_map_next() takes results. A
+ * cancellation of the pool (a task's bail-out too) ends every map it meets:
+ * what was not queued yet completes as MPROC_ECANCELED.
  */
 MPROC_API mproc_status mproc_pool_imap(mproc_pool *pool, mproc_map **map, const char *function,
                                        const mproc_args *items, const mproc_map_options *options);
