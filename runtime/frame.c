@@ -50,12 +50,37 @@ mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *
   return st;
 }
 
+/* Up to @n bytes: first what was read ahead, then one read, into @buf
+ * directly when @n is at least the read-ahead, else into the read-ahead. */
+static mproc_status read_some(mproc__chan *chan, uint8_t *buf, size_t n, size_t *got) {
+  mproc_status st;
+  if (chan->ahead_pos >= chan->ahead_len) {
+    chan->ahead_pos = chan->ahead_len = 0;
+    if (n >= sizeof chan->ahead)
+      return mproc__chan_read(chan, buf, n, got);
+    st = mproc__chan_read(chan, chan->ahead, sizeof chan->ahead, &chan->ahead_len);
+    if (st != MPROC_OK || chan->ahead_len == 0) {
+      chan->ahead_len = 0;
+      *got = 0;
+      return st;
+    }
+  }
+  *got = chan->ahead_len - chan->ahead_pos < n ? chan->ahead_len - chan->ahead_pos : n;
+  memcpy(buf, chan->ahead + chan->ahead_pos, *got);
+  chan->ahead_pos += *got;
+  return MPROC_OK;
+}
+
+static int mproc__frame_pending(const mproc__chan *chan) {
+  return chan->ahead_pos < chan->ahead_len;
+}
+
 /* Reads exactly @n bytes; *eof is set when the stream ended before the first one. */
 static mproc_status read_exact(mproc__chan *chan, uint8_t *buf, size_t n, int *eof) {
   size_t done = 0, got;
   *eof = 0;
   while (done < n) {
-    mproc_status st = mproc__chan_read(chan, buf + done, n - done, &got);
+    mproc_status st = read_some(chan, buf + done, n - done, &got);
     if (st != MPROC_OK)
       return st;
     if (got == 0) {
@@ -105,7 +130,7 @@ int64_t mproc__spin_clock_us(void) { return (int64_t)apr_time_now(); }
 static int spin_until_readable(mproc__chan *chan, int64_t start, int64_t budget_us) {
   int polls;
   for (polls = 0; polls < SPIN_POLLS_MAX; polls++) {
-    if (mproc__chan_readable(chan))
+    if (mproc__frame_pending(chan) || mproc__chan_readable(chan))
       return 1;
     apr_thread_yield(); /* polite: a thread that has work on this CPU runs */
     if (polls % 16 == 15) {

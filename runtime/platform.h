@@ -27,13 +27,21 @@ typedef intptr_t mproc__handle;
  * its end on purpose); this is how parents see child deaths and children see
  * parent deaths.
  */
+/* Bytes a channel reads ahead (frame.c), so that a frame's header and a
+ * small payload, or several small frames, cost one read. */
+#define MPROC__CHAN_READ_AHEAD 4096
+
 typedef struct mproc__chan {
   mproc__handle rd;
   mproc__handle wr;
+  size_t ahead_pos, ahead_len; /* ahead[pos, len): read from rd, not consumed yet */
+  unsigned char ahead[MPROC__CHAN_READ_AHEAD];
 } mproc__chan;
 
 #define MPROC__CHAN_INIT                                                                           \
-  { MPROC__NO_HANDLE, MPROC__NO_HANDLE }
+  {                                                                                                \
+    MPROC__NO_HANDLE, MPROC__NO_HANDLE, 0, 0, { 0 }                                                \
+  }
 
 /* Reads up to n bytes; *got == 0 means end-of-stream. Retries EINTR. */
 mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *got);
