@@ -9,17 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_thread_proc.h>
-#include <apr_time.h>
-
-#include "pool_internal.h"
+#include "internal.h"
 
 #define FRAME_HEADER MPROC__FRAME_HEADER
 /* Frames up to this size go out in one write: a reader woken by the header
  * alone would sleep again for the payload (two wake-ups per frame). */
 #define FRAME_ONE_WRITE 4096u
-/* Bound on a spin's polls, should the clock stand still or jump back. */
-#define SPIN_POLLS_MAX 100000
 
 static void put_u16(uint8_t *p, uint16_t v) {
   p[0] = (uint8_t)v;
@@ -71,10 +66,6 @@ static mproc_status read_some(mproc__chan *chan, uint8_t *buf, size_t n, size_t 
   return MPROC_OK;
 }
 
-static int mproc__frame_pending(const mproc__chan *chan) {
-  return chan->ahead_pos < chan->ahead_len;
-}
-
 /* Reads exactly @n bytes; *eof is set when the stream ended before the first one. */
 static mproc_status read_exact(mproc__chan *chan, uint8_t *buf, size_t n, int *eof) {
   size_t done = 0, got;
@@ -124,22 +115,10 @@ mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payl
   return MPROC_OK;
 }
 
-int64_t mproc__spin_clock_us(void) { return (int64_t)apr_time_now(); }
-
-/* Polls @chan until it is readable or @budget_us has passed; non-zero if readable. */
-static int spin_until_readable(mproc__chan *chan, int64_t start, int64_t budget_us) {
-  int polls;
-  for (polls = 0; polls < SPIN_POLLS_MAX; polls++) {
-    if (mproc__frame_pending(chan) || mproc__chan_readable(chan))
-      return 1;
-    apr_thread_yield(); /* polite: a thread that has work on this CPU runs */
-    if (polls % 16 == 15) {
-      int64_t now = mproc__spin_clock_us();
-      if (now - start > budget_us || now < start)
-        return 0;
-    }
-  }
-  return 0;
+/* A frame (or part of one) is read ahead, or the channel has bytes (or its end). */
+static int readable(const void *arg) {
+  mproc__chan *chan = (mproc__chan *)arg;
+  return chan->ahead_pos < chan->ahead_len || mproc__chan_readable(chan);
 }
 
 mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
@@ -147,7 +126,7 @@ mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16
   int64_t start = mproc__spin_clock_us();
   mproc_status st;
   if (spin->last_us <= MPROC__SPIN_US)
-    spin_until_readable(chan, start, MPROC__SPIN_US);
+    mproc__spin_until(readable, chan, start);
   st = mproc__frame_recv(chan, type, payload, len);
   spin->last_us = mproc__spin_clock_us() - start;
   return st;

@@ -38,22 +38,18 @@ void mproc__futures_broadcast(void) {
   apr_thread_cond_broadcast(fcond);
 }
 
+static int completed_since(const void *seen) {
+  return mproc__load32(&completions) != *(const uint32_t *)seen;
+}
+
 /* Futures' lock held, and held again on return. Spins unlocked until a
  * completion; non-zero if one came. A completion after the spin cannot be
  * missed: it bumps the counter under the lock, which is checked again. */
 static int spin_for_completion(uint32_t seen, int64_t start) {
-  unsigned i;
   apr_thread_mutex_unlock(flock);
-  for (i = 0; mproc__load32(&completions) == seen; i++) {
-    apr_thread_yield(); /* polite: the thread bringing the result may need this CPU */
-    if (i % 16 == 15) {
-      int64_t now = mproc__spin_clock_us();
-      if (now - start > MPROC__SPIN_US || now < start || i > 1u << 20)
-        break;
-    }
-  }
+  mproc__spin_until(completed_since, &seen, start);
   apr_thread_mutex_lock(flock);
-  return mproc__load32(&completions) != seen;
+  return completed_since(&seen);
 }
 
 mproc_status mproc__futures_wait(int64_t deadline) {

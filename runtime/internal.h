@@ -75,6 +75,25 @@ mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *
 /* MPROC_ECLOSED when the stream ends cleanly before a frame; *payload is malloc'ed. */
 mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len);
 
+/*
+ * Hand-offs on the hot paths (runtime/spin.c). A wake-up from sleep costs
+ * 10-50 us on small VMs, a spin on a channel or a shared word well under 1 us;
+ * but a spin burns a CPU that tasks need. So a waiter spins at most
+ * MPROC__SPIN_US, only when its previous wait was that short (long tasks and
+ * idle pools never spin), and yields the CPU on every turn.
+ */
+#define MPROC__SPIN_US 50
+typedef struct mproc__spin {
+  int64_t last_us; /* how long the previous wait took; starts at 0: try spinning */
+} mproc__spin;
+/* Microseconds on a clock that is cheap to read (spin budgets only). */
+int64_t mproc__spin_clock_us(void);
+/* Spins, yielding, until ready(arg) or MPROC__SPIN_US after @start; ready's last answer. */
+int mproc__spin_until(int (*ready)(const void *arg), const void *arg, int64_t start);
+/* mproc__frame_recv() after an adaptive spin on @chan (runtime/frame.c). */
+mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
+                                    uint8_t **payload, size_t *len);
+
 /* The bootstrap marker a child finds in argv[1]: "--mproc-child=<version>:<spec>". */
 #define MPROC__MARKER_PREFIX "--mproc-child="
 

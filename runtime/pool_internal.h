@@ -147,25 +147,4 @@ void mproc__pool_dispatch(mproc_pool *p);
 void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg);
 void mproc__pool_cancel_locked(mproc_pool *p);
 
-/* ---- hand-offs on the hot paths ---- */
-
-/*
- * A wake-up from sleep costs 10-50 us on small VMs, a spin on a channel or a
- * shared word well under 1 us; but a spin burns a CPU that tasks need. So a
- * waiter spins at most MPROC__SPIN_US, only when its previous wait was that
- * short (long tasks and idle pools never spin), and yields the CPU on every
- * turn, so that a thread with work on that CPU (often the very one bringing
- * the frame) runs first.
- */
-#define MPROC__SPIN_US 50
-typedef struct mproc__spin {
-  int64_t last_us; /* how long the previous wait took; starts at 0: try spinning */
-} mproc__spin;
-
-/* frame.c: mproc__frame_recv() after an adaptive spin on @chan (see above). */
-mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
-                                    uint8_t **payload, size_t *len);
-/* frame.c: microseconds on a clock that is cheap to read (spin budgets only). */
-int64_t mproc__spin_clock_us(void);
-
 #endif

@@ -102,24 +102,16 @@ static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
   return NULL;
 }
 
-/* Spins until the reader has handed a frame over, for at most MPROC__SPIN_US. */
-static void spin_for_handover(int64_t start) {
-  unsigned i;
-  for (i = 0; mproc__load32(&w.queued) == 0; i++) {
-    apr_thread_yield(); /* polite: a thread that has work on this CPU runs */
-    if (i % 16 == 15) {
-      int64_t now = mproc__spin_clock_us();
-      if (now - start > MPROC__SPIN_US || now < start || i > 1u << 20)
-        return;
-    }
-  }
+static int handed_over(const void *arg) {
+  (void)arg;
+  return mproc__load32(&w.queued) != 0;
 }
 
 static frame *handed_frame(void) {
   frame *f;
   int64_t start = mproc__spin_clock_us();
   if (w.spin.last_us <= MPROC__SPIN_US)
-    spin_for_handover(start);
+    mproc__spin_until(handed_over, NULL, start);
   apr_thread_mutex_lock(w.lock);
   while (!w.head)
     apr_thread_cond_wait(w.arrived, w.lock);
