@@ -116,12 +116,23 @@ static void send_task(worker *w, const task *t) {
  * worker stay within the smallest channel buffer of any OS (macOS: 8 KiB). */
 #define PIPELINE_MAX_BYTES 4096
 
+/*
+ * May a busy worker run ahead of the parent's bookkeeping (be given work
+ * before its current task is settled)? Only when nothing a result can say
+ * changes what happens next: no memory limit to check, no cancel-on-error,
+ * not killed, and no cancellation under way (a task that runs ahead no longer
+ * counts as busy for the monitor, which could end the cancellation before the
+ * calls that failed because of it are settled as cancelled).
+ */
+static int may_run_ahead(const mproc_pool *p, const worker *w) {
+  return w->state == W_BUSY && !w->kill_reason && !p->opts.max_memory_kib &&
+         !p->opts.cancel_on_error && !p->cancelling && !mproc_event_is_set(p->cancel);
+}
+
 static int can_pipeline(const mproc_pool *p, const worker *w) {
-  return w->state == W_BUSY && w->nqueued < PIPELINE_DEPTH &&
+  return may_run_ahead(p, w) && !p->opts.max_tasks_per_child && w->nqueued < PIPELINE_DEPTH &&
          w->queued_bytes + p->head->len + MPROC__FRAME_HEADER <= PIPELINE_MAX_BYTES &&
-         !w->kill_reason && w->deadline < 0 && p->head->timeout_ms <= 0 &&
-         w->last_us < PIPELINE_BELOW_US && !p->opts.max_memory_kib && !p->opts.cancel_on_error &&
-         !p->opts.max_tasks_per_child && !p->cancelling && !mproc_event_is_set(p->cancel);
+         w->deadline < 0 && p->head->timeout_ms <= 0 && w->last_us < PIPELINE_BELOW_US;
 }
 
 /* Sends the next queued task to every idle worker, then one more to every
@@ -321,18 +332,10 @@ static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *r
 
 /* A RESULT for @t arrived: may the worker take its next task before @t's
  * result is decoded, so that it works while this thread decodes (pool lock
- * held)? Only when nothing in the result can change what happens next: no
- * memory limit to check, no cancel-on-error, not its last task, not killed;
- * and no cancellation under way: a released task no longer counts as busy,
- * so the monitor could end the cancellation (clear the Event) before the
- * task's calls that failed because of it are settled as cancelled. A call
- * that saw the Event set was sent after it was set, so checking here is
- * enough. */
+ * held)? As for pipelining, and not its last task. */
 static int release_early(const mproc_pool *p, const worker *w) {
-  return w->current && w->state == W_BUSY && !w->kill_reason && !p->opts.max_memory_kib &&
-         !p->opts.cancel_on_error &&
-         !(p->opts.max_tasks_per_child && w->done + 1 >= p->opts.max_tasks_per_child) &&
-         !p->cancelling && !mproc_event_is_set(p->cancel);
+  return w->current && may_run_ahead(p, w) &&
+         !(p->opts.max_tasks_per_child && w->done + 1 >= p->opts.max_tasks_per_child);
 }
 
 /* Decodes and checks a RESULT for @t without the pool lock: only the worker's
