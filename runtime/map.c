@@ -15,10 +15,11 @@
  *    items in the same array.
  *  - Every task in the pool holds a reference, so destroying a map whose
  *    chunks still run is safe: their outcomes are discarded on arrival.
- *  - Once an item comes back cancelled, or the pool is cancelled (bail-out,
- *    mproc_pool_cancel) while the map is being fed, the map queues nothing
- *    more: the rest of a known input completes as cancelled, and a callback
- *    source is not called again.
+ *  - Once the pool is cancelled or terminated while the map is being fed (a
+ *    bail-out, mproc_pool_cancel, cancel-on-error; every item that comes back
+ *    cancelled comes from one), the map queues nothing more: the rest of a
+ *    known input completes as cancelled, and a callback source is not called
+ *    again.
  * Slots, the FIFO, settled, refs and the flags live under the futures' lock.
  */
 #include <stdint.h>
@@ -61,7 +62,7 @@ struct mproc_map {
   slot *slots;
   size_t ready_head, ready_count; /* unordered FIFO in slots */
   size_t handed, settled;
-  int refs, iterating, gathered, gone, cancelled_seen, called_back, in_callback;
+  int refs, iterating, gathered, gone, called_back, in_callback;
   uint64_t cancels;            /* the pool's cancellations when the map began */
   struct mproc_map *next_live; /* every map not yet destroyed, for mproc__maps_detach() */
 };
@@ -140,7 +141,6 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
     s.o = o;
     s.call = i;
     m->slots[at] = s;
-    m->cancelled_seen |= o->call[i].status == MPROC_ECANCELED;
   }
   m->settled += o->calls;
   discard = m->gone; /* else @o belongs to the slots now: the taker frees it */
@@ -238,8 +238,6 @@ static mproc_status feed(mproc_map *m) {
     mproc_status st;
     mproc__futures_lock();
     room = m->cap - (m->fed - m->handed);
-    if (m->cancelled_seen && !m->stop)
-      m->stop = MPROC_ECANCELED;
     mproc__futures_unlock();
     if (m->source_ended && m->fed == m->total)
       return MPROC_OK;

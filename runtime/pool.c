@@ -823,6 +823,7 @@ mproc_status mproc_pool_terminate(mproc_pool *p) {
     return mproc__pool_bad("mproc_pool_terminate", "pool");
   apr_thread_mutex_lock(p->lock);
   p->state = POOL_TERMINATED;
+  p->cancels++; /* its maps stop feeding: their rest completes as cancelled */
   mproc_event_set(p->cancel);
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "the pool was terminated");
   for (i = 0; i < p->nworkers; i++) {
