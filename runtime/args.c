@@ -364,18 +364,15 @@ static void put_u64(uint8_t *p, uint64_t v) {
 
 static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
 
-mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len) {
-  uint8_t *out, *p;
+/* Writes @args's encoding at @p, its count raised by @extra values that the
+ * caller writes after it; returns the end. */
+static uint8_t *write_list(uint8_t *p, const mproc_args *args, size_t extra) {
   size_t i;
-  out = malloc(args->encoded_size);
-  if (!out)
-    return mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
-  p = out;
   *p++ = ARGS_MAGIC0;
   *p++ = ARGS_MAGIC1;
   *p++ = ARGS_VERSION;
   *p++ = 0;
-  put_u32(p, (uint32_t)args->count);
+  put_u32(p, (uint32_t)(args->count + extra));
   p += 4;
   for (i = 0; i < args->count; i++) {
     const item *it = &args->items[i];
@@ -413,9 +410,38 @@ mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *l
       p += it->v.buf.size;
     }
   }
-  MPROC_ASSERT((size_t)(p - out) == args->encoded_size);
+  return p;
+}
+
+mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len) {
+  uint8_t *out = malloc(args->encoded_size), *end;
+  if (!out)
+    return mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
+  end = write_list(out, args, 0);
+  MPROC_ASSERT(end == out + args->encoded_size);
+  (void)end;
   *buf = out;
   *len = args->encoded_size;
+  return MPROC_OK;
+}
+
+mproc_status mproc__args_encode_nested(const mproc_args *head, const mproc_args *tail,
+                                       uint8_t **buf, size_t *len) {
+  size_t size = head->encoded_size + 1 + 4 + tail->encoded_size;
+  uint8_t *out, *p;
+  if (head->count >= MPROC_ARGS_MAX_COUNT || tail->encoded_size > MPROC_ARGS_MAX_SIZE ||
+      size > MPROC_ARGS_MAX_SIZE)
+    return mproc__fail(MPROC_ERANGE, "encoding arguments: over %u bytes", MPROC_ARGS_MAX_SIZE);
+  if (!(out = malloc(size)))
+    return mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
+  p = write_list(out, head, 1);
+  *p++ = (uint8_t)MPROC_TYPE_BYTES;
+  put_u32(p, (uint32_t)tail->encoded_size);
+  p = write_list(p + 4, tail, 0);
+  MPROC_ASSERT(p == out + size);
+  (void)p;
+  *buf = out;
+  *len = size;
   return MPROC_OK;
 }
 

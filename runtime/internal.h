@@ -43,6 +43,10 @@ mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...
 
 /* The args codec (runtime/args.c). Encoding: see the comment there. */
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
+/* Encodes @head's values followed by one BYTES value holding @tail's
+ * encoding, without encoding @tail twice (a pool TASK: header, then body). */
+mproc_status mproc__args_encode_nested(const mproc_args *head, const mproc_args *tail,
+                                       uint8_t **buf, size_t *len);
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
 /* NULL encodes as an empty list. */
 mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len);

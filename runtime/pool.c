@@ -179,21 +179,17 @@ void mproc__pool_dispatch(mproc_pool *p) {
 static mproc_status task_new(task **out, const char *function, int mode, const mproc_args *body,
                              size_t calls, int64_t timeout_ms, uint64_t id) {
   mproc_args *m = NULL;
-  uint8_t *buf = NULL;
-  size_t len = 0;
   task *t = calloc(1, sizeof *t);
   mproc_status st = MPROC_ENOMEM;
   if (t && (t->outcome = mproc__outcome_new(calls)) != NULL)
-    st = mproc__args_encode(body, &buf, &len);
-  if (st == MPROC_OK && (st = mproc_args_create(&m)) == MPROC_OK) {
+    st = mproc_args_create(&m);
+  if (st == MPROC_OK) {
     mproc_args_add_i64(m, (int64_t)id);
     mproc_args_add_str(m, function);
     mproc_args_add_i64(m, mode);
-    if ((st = mproc_args_add_bytes(m, buf, len)) == MPROC_OK)
-      st = mproc__args_encode(m, &t->payload, &t->len);
+    st = mproc__args_encode_nested(m, body, &t->payload, &t->len);
     mproc_args_destroy(m);
   }
-  free(buf);
   if (st != MPROC_OK) {
     task_free(t);
     return st == MPROC_ENOMEM ? mproc__fail(st, "pool: out of memory") : st;

@@ -171,11 +171,48 @@ static void test_decoder_survives_bit_flips(void) {
   mproc_args_destroy(a);
 }
 
+/* A nested encoding equals encoding the tail, then adding it as bytes. */
+static void test_encode_nested(void) {
+  mproc_args *head = NULL, *tail = sample(), *back = NULL, *inner = NULL;
+  uint8_t *nested, *flat, *tail_buf;
+  size_t nested_len, flat_len, tail_len, n = 0;
+  const void *bytes;
+  size_t bytes_len;
+  int64_t v = 0;
+  T_OK(mproc_args_create(&head));
+  T_OK(mproc_args_add_i64(head, 42));
+  T_OK(mproc_args_add_str(head, "f"));
+  T_OK(mproc__args_encode_nested(head, tail, &nested, &nested_len));
+  T_OK(mproc__args_encode(tail, &tail_buf, &tail_len));
+  T_OK(mproc_args_add_bytes(head, tail_buf, tail_len));
+  T_OK(mproc__args_encode(head, &flat, &flat_len));
+  CU_ASSERT_EQUAL(nested_len, flat_len);
+  CU_ASSERT(nested_len == flat_len && memcmp(nested, flat, flat_len) == 0);
+  T_OK(mproc__args_decode(nested, nested_len, &back));
+  T_OK(mproc_args_count(back, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  T_OK(mproc_args_get_i64(back, 0, &v));
+  CU_ASSERT_EQUAL(v, 42);
+  T_OK(mproc_args_get_bytes(back, 2, &bytes, &bytes_len));
+  T_OK(mproc__args_decode(bytes, bytes_len, &inner));
+  T_OK(mproc_args_count(inner, &n));
+  T_OK(mproc_args_count(tail, &bytes_len));
+  CU_ASSERT_EQUAL(n, bytes_len);
+  free(nested);
+  free(flat);
+  free(tail_buf);
+  mproc_args_destroy(inner);
+  mproc_args_destroy(back);
+  mproc_args_destroy(head);
+  mproc_args_destroy(tail);
+}
+
 static const CU_TestInfo tests[] = {
     {"round trip of every type", test_round_trip},
     {"getters check index and type", test_getters_check_index_and_type},
     {"bad input to adders", test_bad_input_to_adders},
     {"count limit", test_count_limit},
+    {"nested encoding (a pool task's frame)", test_encode_nested},
     {"decoder rejects every truncation", test_decoder_rejects_truncation},
     {"decoder rejects garbage", test_decoder_rejects_garbage},
     {"decoder survives bit flips", test_decoder_survives_bit_flips},
