@@ -128,6 +128,8 @@ static mproc_status wait_done(const volatile int *done, int64_t timeout_ms) {
   while (!*done && st == MPROC_OK)
     st = mproc__futures_wait(deadline);
   apr_thread_mutex_unlock(flock);
+  if (st == MPROC_ETIMEDOUT)
+    mproc__fail(st, "mproc_future_wait: the task is not done after %lld ms", (long long)timeout_ms);
   return st;
 }
 

@@ -56,6 +56,7 @@ struct mproc_map {
   mproc_status stop; /* nothing more is queued; known items settle with it */
   int source_ended;
   mproc_status end_status;
+  char end_msg[256]; /* why: the detail when end_status was set */
   mproc_args *current;
   mproc__outcome *cur_o;
   /* under the futures' lock */
@@ -184,6 +185,13 @@ static mproc_status settle_unrun(mproc_map *m, size_t k, mproc_status st) {
   return MPROC_OK;
 }
 
+/* Records why a callback source's map ends early, for mproc_map_next() to
+ * report after the items before it (the detail would be stale by then). */
+static void end_with(mproc_map *m, mproc_status st) {
+  m->end_status = st;
+  snprintf(m->end_msg, sizeof m->end_msg, "%s", mproc_last_error());
+}
+
 /* Adds up to @k items of a callback source to @body (count, values); ends
  * the source at MPROC_EEND or an error. @return how many. */
 static size_t pull(mproc_map *m, size_t k, mproc_args *body) {
@@ -193,6 +201,8 @@ static size_t pull(mproc_map *m, size_t k, mproc_args *body) {
   while (st == MPROC_OK && got < k) {
     mproc__args_clear(item);
     st = m->source(m->user, m->fed + got, item);
+    if (st != MPROC_OK && st != MPROC_EEND)
+      mproc__fail(st, "the source returned %s for item %zu", mproc_strerror(st), m->fed + got);
     if (st == MPROC_OK) {
       mproc_args_count(item, &n);
       if ((st = mproc_args_add_i64(body, (int64_t)n)) == MPROC_OK &&
@@ -206,7 +216,7 @@ static size_t pull(mproc_map *m, size_t k, mproc_args *body) {
     m->source_ended = 1;
     m->total = m->fed + got;
     if (st != MPROC_EEND)
-      m->end_status = st;
+      end_with(m, st);
   }
   return got;
 }
@@ -248,7 +258,7 @@ static mproc_status feed(mproc_map *m) {
       m->source_ended = 1;
       m->total = m->fed;
       if (m->stop != MPROC_ECANCELED)
-        m->end_status = m->stop;
+        end_with(m, m->stop);
       continue;
     }
     if (m->stop) {
@@ -539,6 +549,10 @@ mproc_status mproc_map_next(mproc_map *m, int64_t timeout_ms, mproc_map_item *it
   mproc__futures_unlock();
   if (st == MPROC_EEND)
     return mproc__fail(st, "mproc_map_next: no more items");
+  if (st == MPROC_ETIMEDOUT)
+    return mproc__fail(st, "mproc_map_next: no result within %lld ms", (long long)timeout_ms);
+  if (st != MPROC_OK && st == m->end_status)
+    return mproc__fail(st, "mproc_map_next: the input ended early: %s", m->end_msg);
   return st;
 }
 
@@ -553,6 +567,8 @@ static mproc_status wait_all(mproc_map *m, int64_t timeout_ms, const char *fn) {
   while (st == MPROC_OK && (!all_settled(m) || m->in_callback))
     st = mproc__futures_wait(deadline);
   mproc__futures_unlock();
+  if (st == MPROC_ETIMEDOUT)
+    mproc__fail(st, "%s: not every item is done after %lld ms", fn, (long long)timeout_ms);
   return st;
 }
 

@@ -846,7 +846,8 @@ mproc_status mproc_pool_join(mproc_pool *p, int64_t timeout_ms) {
   while (st == MPROC_OK && !all_dead(p)) {
     int64_t left = mproc__remaining(deadline);
     if (left == 0)
-      st = MPROC_ETIMEDOUT;
+      st = mproc__fail(MPROC_ETIMEDOUT, "mproc_pool_join: workers still running after %lld ms",
+                       (long long)timeout_ms);
     else
       apr_thread_cond_timedwait(p->changed, p->lock,
                                 (apr_interval_time_t)(left < 0 || left > 100 ? 100 : left) * 1000);

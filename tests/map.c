@@ -304,6 +304,8 @@ static void test_failures(void) {
     CU_ASSERT_EQUAL(it.status, MPROC_OK);
   CU_ASSERT_EQUAL(i, 5); /* the items before the failure */
   T_STATUS(mproc_map_next(m, 30000, &it), MPROC_ERANGE);
+  CU_ASSERT(strstr(mproc_last_error(), "the source returned") != NULL);
+  CU_ASSERT(strstr(mproc_last_error(), "item 5") != NULL);
   mproc_map_destroy(m);
   T_OK(mproc_pool_destroy(p));
 }

@@ -577,6 +577,7 @@ static void test_info_ok_failed_running(void) {
   T_STATUS(mproc_future_info(f, &info), MPROC_ESTATE);
   CU_ASSERT(!mproc_future_done(f));
   T_STATUS(mproc_future_get(f, 0, NULL), MPROC_ETIMEDOUT);
+  CU_ASSERT(strstr(mproc_last_error(), "not done") != NULL);
   T_OK(mproc_event_set(e));
   info = settle(f, MPROC_OK, "");
   CU_ASSERT_EQUAL(info.pid, ok.pid);
