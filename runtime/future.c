@@ -136,7 +136,7 @@ static mproc_status wait_done(const volatile int *done, int64_t timeout_ms) {
 mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char *function,
                                const mproc_args *args, const mproc_task_options *options) {
   mproc_future *f;
-  mproc_args *empty = NULL;
+  size_t n = 0;
   mproc_status st;
   if (!future || !p)
     return mproc__pool_bad("mproc_pool_submit", future ? "pool" : "future");
@@ -147,12 +147,10 @@ mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char 
   f->refs = 2;
   if (options)
     f->opts = *options;
-  st = args ? MPROC_OK : mproc_args_create(&empty);
-  if (st == MPROC_OK)
-    st = mproc__pool_queue(p, function, MPROC__TASK_CALL, args ? args : empty, 1,
-                           options ? options->timeout_ms : 0, f, NULL, 0, "mproc_pool_submit");
-  if (empty)
-    mproc_args_destroy(empty);
+  if (args)
+    mproc_args_count(args, &n);
+  st = mproc__pool_queue(p, function, MPROC__TASK_CALL, args, 0, n, 1,
+                         options ? options->timeout_ms : 0, f, NULL, 0, "mproc_pool_submit");
   if (st != MPROC_OK) {
     free(f);
     return st;

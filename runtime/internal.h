@@ -41,24 +41,58 @@ mproc_status mproc__fail(mproc_status status, const char *fmt, ...) MPROC__PRINT
 mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...)
     MPROC__PRINTF(3, 4);
 
-/* The args codec (runtime/args.c). Encoding: see the comment there. */
+/* The args codec (runtime/args_wire.c). Encoding: see the comment there. */
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
-/* Encodes @head's values followed by one BYTES value holding @tail's
- * encoding, without encoding @tail twice (a pool TASK: header, then body). */
-mproc_status mproc__args_encode_nested(const mproc_args *head, const mproc_args *tail,
-                                       uint8_t **buf, size_t *len);
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
 /* NULL encodes as an empty list. */
 mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len);
+
+/* Writes an encoding value by value. Errors are sticky (the calls after one
+ * do nothing) and reported once, by mproc__writer_finish(), which frees the
+ * buffer then; @hint: the size expected. */
+typedef struct mproc__writer {
+  uint8_t *buf;
+  size_t len, cap;
+  uint32_t count;
+  mproc_status st;
+} mproc__writer;
+void mproc__writer_init(mproc__writer *w, size_t hint);
+/* @return where the value's 8 bytes are, for mproc__args_patch_i64(). */
+size_t mproc__writer_i64(mproc__writer *w, int64_t v);
+/* Overwrites the i64 at @at (see mproc__writer_i64) of a finished encoding. */
+void mproc__args_patch_i64(uint8_t *encoding, size_t at, int64_t v);
+void mproc__writer_str(mproc__writer *w, const char *s);
+/* Values [at, at + n) of @a (NULL: none). */
+void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t n);
+/* One BYTES value holding the encoding of values [at, at + n) of @a. */
+void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n);
+mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len);
+
+/* Reads an encoding value by value, checking everything a decoder checks;
+ * mproc__reader_end() checks that nothing is left over. */
+typedef struct mproc__reader {
+  const uint8_t *p;
+  size_t left;     /* bytes */
+  uint32_t values; /* values not read yet */
+} mproc__reader;
+mproc_status mproc__reader_open(mproc__reader *r, const uint8_t *buf, size_t len);
+mproc_status mproc__reader_i64(mproc__reader *r, int64_t *v);
+/* A BYTES value, as a view into the encoding. */
+mproc_status mproc__reader_bytes(mproc__reader *r, const uint8_t **data, size_t *len);
+/* Appends the next @n values to @dst (all or nothing). */
+mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst);
+mproc_status mproc__reader_end(const mproc__reader *r);
+
 /* New lists copying values [at, at + n) / all of @src. */
 mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out);
 mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out);
 /* Appends copies of values [at, at + n) of @src to @dst (all or nothing). */
 mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t at, size_t n);
+/* Room for @n more values (a hint: fewer if the limits say so). */
+mproc_status mproc__args_reserve(mproc_args *a, size_t n);
+void mproc__args_drop_last(mproc_args *a);
 /* Empties @a (keeps its storage). */
 void mproc__args_clear(mproc_args *a);
-/* Overwrites value @i if it is an i64. */
-void mproc__args_set_i64(mproc_args *a, size_t i, int64_t v);
 
 /* Pool nesting: 0 in a process that is not a pool worker (runtime/worker.c). */
 int mproc__pool_depth(void);

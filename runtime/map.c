@@ -221,13 +221,11 @@ static size_t pull(mproc_map *m, size_t k, mproc_args *body) {
   return got;
 }
 
-/* Builds the next chunk's body: @k items from fed (callback: up to @k). */
-static mproc_status chunk_body(mproc_map *m, size_t *k, int *mode, mproc_args **body) {
+/* Builds the next chunk's body of argument lists: @k items from fed
+ * (callback: up to @k). Plain items need none: they go from the list. */
+static mproc_status chunk_body(mproc_map *m, size_t *k, mproc_args **body) {
   size_t i;
   mproc_status st = mproc_args_create(body);
-  *mode = m->kind == SRC_ITEMS ? MPROC__TASK_ITEMS : MPROC__TASK_GROUPS;
-  if (st == MPROC_OK && m->kind == SRC_ITEMS)
-    st = mproc__args_append(*body, m->items, m->fed, *k);
   for (i = 0; st == MPROC_OK && m->kind == SRC_LISTS && i < *k; i++) {
     size_t n = 0;
     mproc_args_count(m->lists[m->fed + i], &n);
@@ -239,12 +237,36 @@ static mproc_status chunk_body(mproc_map *m, size_t *k, int *mode, mproc_args **
   return st;
 }
 
+/* Queues the next chunk of @k items (callback: up to @k); @k: how many. */
+static mproc_status queue_chunk(mproc_map *m, size_t *k) {
+  mproc_args *body = NULL;
+  size_t n = 0;
+  mproc_status st = MPROC_OK;
+  if (m->kind != SRC_ITEMS && (st = chunk_body(m, k, &body)) == MPROC_OK)
+    mproc_args_count(body, &n);
+  if (st == MPROC_OK && *k) {
+    mproc__futures_lock();
+    m->refs++;
+    mproc__futures_unlock();
+    st = m->kind == SRC_ITEMS
+             ? mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, m->items, m->fed, *k, *k,
+                                 m->opts.timeout_ms, NULL, m, m->fed, "map")
+             : mproc__pool_queue(m->pool, m->function, MPROC__TASK_GROUPS, body, 0, n, *k,
+                                 m->opts.timeout_ms, NULL, m, m->fed, "map");
+    if (st == MPROC_OK)
+      m->fed += *k;
+    else
+      map_release(m);
+  }
+  if (body)
+    mproc_args_destroy(body);
+  return st;
+}
+
 /* Queues chunks while the window has room (the iterating thread only). */
 static mproc_status feed(mproc_map *m) {
   for (;;) {
     size_t room, k;
-    int mode;
-    mproc_args *body = NULL;
     mproc_status st;
     mproc__futures_lock();
     room = m->cap - (m->fed - m->handed);
@@ -274,21 +296,7 @@ static mproc_status feed(mproc_map *m) {
       m->stop = MPROC_ECANCELED; /* a bail-out while this map was being fed */
       continue;
     }
-    st = chunk_body(m, &k, &mode, &body);
-    if (st == MPROC_OK && k) {
-      mproc__futures_lock();
-      m->refs++;
-      mproc__futures_unlock();
-      st = mproc__pool_queue(m->pool, m->function, mode, body, k, m->opts.timeout_ms, NULL, m,
-                             m->fed, "map");
-      if (st == MPROC_OK)
-        m->fed += k;
-      else
-        map_release(m);
-    }
-    if (body)
-      mproc_args_destroy(body);
-    if (st != MPROC_OK) {
+    if ((st = queue_chunk(m, &k)) != MPROC_OK) {
       m->stop = st; /* the rest (and these k, pulled already) settle with it */
       if (m->kind == SRC_CALLBACK && k && (st = settle_unrun(m, k, m->stop)) != MPROC_OK)
         return st;
@@ -338,8 +346,8 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
 /* Checks the pool before anything is queued, then feeds the first window:
  * every item for map, starmap and map_async. On failure nothing is queued. */
 static mproc_status start(mproc_map *m, int all, const char *fn) {
-  mproc_status st =
-      mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, NULL, NULL, 0, fn);
+  mproc_status st = mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, 0, 0,
+                                      NULL, NULL, 0, fn);
   m->cancels = mproc__pool_cancels(m->pool);
   if (all) {
     m->is_async = 1;

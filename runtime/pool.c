@@ -175,30 +175,34 @@ void mproc__pool_dispatch(mproc_pool *p) {
   }
 }
 
-/* TASK: [id, function, mode, body] (see runtime/worker.c). */
+/* TASK: [id, function, mode, body] (see runtime/worker.c), the body values
+ * [at, at + calls's values) of @body written straight from it; the id is
+ * set by set_id() once the task is queued. */
 static mproc_status task_new(task **out, const char *function, int mode, const mproc_args *body,
-                             size_t calls, int64_t timeout_ms, uint64_t id) {
-  mproc_args *m = NULL;
+                             size_t at, size_t n, size_t calls) {
+  mproc__writer wr;
   task *t = calloc(1, sizeof *t);
   mproc_status st = MPROC_ENOMEM;
-  if (t && (t->outcome = mproc__outcome_new(calls)) != NULL)
-    st = mproc_args_create(&m);
-  if (st == MPROC_OK) {
-    mproc_args_add_i64(m, (int64_t)id);
-    mproc_args_add_str(m, function);
-    mproc_args_add_i64(m, mode);
-    st = mproc__args_encode_nested(m, body, &t->payload, &t->len);
-    mproc_args_destroy(m);
+  if (t && (t->outcome = mproc__outcome_new(calls)) != NULL) {
+    mproc__writer_init(&wr, 64 + (n > 0 ? n * 10 : 0));
+    t->id_at = mproc__writer_i64(&wr, 0);
+    mproc__writer_str(&wr, function);
+    mproc__writer_i64(&wr, mode);
+    mproc__writer_nested(&wr, body, at, n);
+    st = mproc__writer_finish(&wr, &t->payload, &t->len);
   }
   if (st != MPROC_OK) {
     task_free(t);
     return st == MPROC_ENOMEM ? mproc__fail(st, "pool: out of memory") : st;
   }
-  t->id = id;
   t->calls = calls;
-  t->timeout_ms = timeout_ms;
   *out = t;
   return MPROC_OK;
+}
+
+static void set_id(task *t, uint64_t id) {
+  mproc__args_patch_i64(t->payload, t->id_at, (int64_t)id);
+  t->id = id;
 }
 
 /* Queues @t (pool lock held). */
@@ -289,41 +293,54 @@ static mproc_status spawn_worker(mproc_pool *p, worker *w) {
   return st;
 }
 
-/* Checks a RESULT against @t and fills t->outcome from it; @m is kept there.
- * Nothing from a worker is trusted: every count, index and status is checked. */
-static mproc_status parse_result(task *t, mproc_args *m, int64_t pid, int64_t *rss) {
+/* Reads one call's [h, message if it failed, values] into @c, its values
+ * (and message) appended to @values. */
+static mproc_status read_call(mproc__reader *r, mproc_args *values, mproc__call *c) {
+  int64_t h = -1;
+  size_t at = 0;
+  if (mproc__reader_i64(r, &h) || h < 0 || (h & 3) == 3 || ((h & 3) == 2 && h != 2) ||
+      (uint64_t)(h >> 2) > r->values)
+    return MPROC_EPROTO;
+  c->status = (h & 3) == 1 ? MPROC_EFAILED : (h & 3) == 2 ? MPROC_ECANCELED : MPROC_OK;
+  c->message = (h & 3) == 2 ? "cancelled before it started" : "";
+  mproc_args_count(values, &at);
+  if ((h & 3) == 1 &&
+      (mproc__reader_take(r, 1, values) || mproc_args_get_str(values, at++, &c->message)))
+    return MPROC_EPROTO;
+  c->at = at;
+  c->n = (size_t)(h >> 2);
+  return mproc__reader_take(r, c->n, values) ? MPROC_EPROTO : MPROC_OK;
+}
+
+/* Reads a RESULT for @t into t->outcome. Nothing from a worker is trusted:
+ * every count, index and status is checked. */
+static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_t pid,
+                                 int64_t *rss) {
   mproc__outcome *o = t->outcome;
-  int64_t id = -1, calls = -1, h;
-  size_t count = 0, at = 3, i;
-  mproc_args_count(m, &count);
-  if (mproc_args_get_i64(m, 0, &id) || mproc_args_get_i64(m, 1, &calls) ||
-      mproc_args_get_i64(m, 2, rss) || (uint64_t)id != t->id || (uint64_t)calls != t->calls)
+  mproc__reader r;
+  int64_t id = -1, calls = -1;
+  mproc_status st = MPROC_OK;
+  size_t i;
+  if (mproc__reader_open(&r, buf, len) || mproc__reader_i64(&r, &id) ||
+      mproc__reader_i64(&r, &calls) || mproc__reader_i64(&r, rss) || (uint64_t)id != t->id ||
+      (uint64_t)calls != t->calls)
     return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
                        (long long)pid);
-  for (i = 0; i < t->calls; i++) {
-    mproc__call *c = &o->call[i];
-    c->status = MPROC_OK;
-    c->message = "";
-    if (at >= count || mproc_args_get_i64(m, at++, &h) || h < 0 || (h & 3) == 3 ||
-        ((h & 3) == 2 && h != 2) ||
-        ((h & 3) == 1 && (at >= count || mproc_args_get_str(m, at++, &c->message))) ||
-        (uint64_t)(h >> 2) > count - at)
-      return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
-    if ((h & 3) == 1)
-      c->status = MPROC_EFAILED;
-    if ((h & 3) == 2) {
-      c->status = MPROC_ECANCELED;
-      c->message = "cancelled before it started";
-    }
-    c->at = at;
-    c->n = (size_t)(h >> 2);
-    at += c->n;
+  if (mproc_args_create(&o->values) ||
+      mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0))
+    st = mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
+  for (i = 0; i < t->calls && st == MPROC_OK; i++)
+    st = read_call(&r, o->values, &o->call[i]);
+  if (st == MPROC_OK)
+    st = mproc__reader_end(&r);
+  if (st != MPROC_OK && st != MPROC_ENOMEM)
+    st = mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
+  if (st != MPROC_OK && o->values) {
+    mproc_args_destroy(o->values);
+    o->values = NULL;
   }
-  if (at != count)
-    return mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
-  o->values = m;
   o->pid = pid;
-  return MPROC_OK;
+  return st;
 }
 
 /* A RESULT for @t arrived: may the worker take its next task before @t's
@@ -338,17 +355,10 @@ static int release_early(const mproc_pool *p, const worker *w) {
  * own thread (this one) settles its task, and @t stays alive until it does. */
 static mproc_status decode_result(const worker *w, task *t, const uint8_t *buf, size_t len,
                                   int64_t *rss) {
-  mproc_args *m = NULL;
-  mproc_status st;
   if (!t)
     return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result with no task",
                        (long long)w->proc.pid);
-  st = mproc__args_decode(buf, len, &m);
-  if (st == MPROC_OK)
-    st = parse_result(t, m, w->proc.pid, rss);
-  if (st != MPROC_OK && m && t->outcome->values != m)
-    mproc_args_destroy(m);
-  return st;
+  return parse_result(t, buf, len, w->proc.pid, rss);
 }
 
 /* Unlinks and returns the last of @w's queued tasks. */
@@ -774,22 +784,27 @@ static mproc_status check_submit(mproc_pool *p, const char *function, const char
 }
 
 mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
-                               const mproc_args *body, size_t calls, int64_t timeout_ms,
-                               mproc_future *future, mproc_map *map, size_t first, const char *fn) {
+                               const mproc_args *body, size_t at, size_t n, size_t calls,
+                               int64_t timeout_ms, mproc_future *future, mproc_map *map,
+                               size_t first, const char *fn) {
   task *t = NULL;
-  mproc_status st;
+  mproc_status st = MPROC_OK;
+  if (calls > 0 && function) /* outside the lock: a chunk may hold a million values */
+    st = task_new(&t, function, mode, body, at, n, calls);
   apr_thread_mutex_lock(p->lock);
-  st = check_submit(p, function, fn);
-  if (st == MPROC_OK && calls > 0) /* calls == 0: only the check */
-    st = task_new(&t, function, mode, body, calls,
-                  timeout_ms > 0 ? timeout_ms : p->opts.task_timeout_ms, ++p->next_id);
+  if (st == MPROC_OK)
+    st = check_submit(p, function, fn); /* calls == 0: only this check */
   if (st == MPROC_OK && t) {
+    set_id(t, ++p->next_id);
+    t->timeout_ms = timeout_ms > 0 ? timeout_ms : p->opts.task_timeout_ms;
     t->future = future;
     t->map = map;
     t->first = first;
     enqueue(p, t);
+    t = NULL;
   }
   apr_thread_mutex_unlock(p->lock);
+  task_free(t);
   return st;
 }
 

@@ -74,6 +74,7 @@ typedef struct task {
   uint64_t id;
   uint8_t *payload; /* the TASK frame */
   size_t len;
+  size_t id_at; /* where in it the id goes */
   size_t calls;
   int64_t timeout_ms;
   mproc__outcome *outcome;
@@ -133,12 +134,14 @@ struct mproc_pool {
 };
 
 mproc_status mproc__pool_bad(const char *fn, const char *what);
-/* Queues calls of @function for @map (items [first, first + calls)) or for a
- * future: @body holds them as @mode (MPROC__TASK_*) says. Checks the pool's
- * state first. @timeout_ms 0: the pool's. */
+/* Queues @calls calls of @function for @map (items [first, first + calls))
+ * or for a future: values [at, at + n) of @body (NULL: none) hold them as
+ * @mode (MPROC__TASK_*) says. Checks the pool's state first; @calls 0: only
+ * that. @timeout_ms 0: the pool's. */
 mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
-                               const mproc_args *body, size_t calls, int64_t timeout_ms,
-                               mproc_future *future, mproc_map *map, size_t first, const char *fn);
+                               const mproc_args *body, size_t at, size_t n, size_t calls,
+                               int64_t timeout_ms, mproc_future *future, mproc_map *map,
+                               size_t first, const char *fn);
 /* How many cancellations of @p began so far (maps started before one stop). */
 uint64_t mproc__pool_cancels(mproc_pool *p);
 /* Removes @map's queued tasks, settling them as cancelled. */

@@ -144,16 +144,15 @@ static void send_or_die(uint16_t type, mproc_args *m) {
   free(buf);
 }
 
-/* Runs one call and appends [n * 4 + code, message if it failed, its n
+/* Runs one call and writes [n * 4 + code, message if it failed, its n
  * values...] to @out; code 0: it succeeded, 1: it failed, 2: it did not run
  * because the pool was cancelled (a call not started yet is a queued one). */
 static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
-                     mproc_args *out) {
+                     mproc__writer *out) {
   size_t n = 0;
   int rc;
   if (mproc_cancelled()) {
-    if (mproc_args_add_i64(out, 2) != MPROC_OK)
-      mproc__exit_now(EXIT_ORPHANED);
+    mproc__writer_i64(out, 2);
     return;
   }
   w.message[0] = 0;
@@ -162,64 +161,68 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
   if (rc != 0 && !w.message[0])
     snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
   mproc_args_count(result, &n);
-  if (mproc_args_add_i64(out, (int64_t)n * 4 + (rc != 0)) != MPROC_OK ||
-      (rc != 0 && mproc_args_add_str(out, w.message) != MPROC_OK) ||
-      mproc__args_append(out, result, 0, n) != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
+  mproc__writer_i64(out, (int64_t)n * 4 + (rc != 0));
+  if (rc != 0)
+    mproc__writer_str(out, w.message);
+  mproc__writer_list(out, result, 0, n);
 }
 
-/* Runs the calls of @payload (see TASK above); returns how many. */
-static size_t run_calls(const mproc_function *fn, int64_t mode, const mproc_args *payload,
-                        mproc_args *out) {
+/* Runs the calls of the TASK body @in (see TASK above); returns how many.
+ * Each call's arguments are read straight into one reused list. */
+static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
+                        mproc__writer *out) {
   mproc_args *args = NULL, *result = NULL;
-  size_t count = 0, at = 0, calls = 0;
-  int64_t n;
+  size_t calls = 0;
+  int64_t n = (int64_t)in->values;
   if (mproc_args_create(&args) || mproc_args_create(&result))
     mproc__exit_now(EXIT_ORPHANED);
-  mproc_args_count(payload, &count);
-  if (mode == MPROC__TASK_CALL) {
-    run_call(fn, payload, result, out);
-    calls = 1;
-  }
-  while (mode != MPROC__TASK_CALL && at < count) {
-    n = 1;
-    if (mode == MPROC__TASK_GROUPS && mproc_args_get_i64(payload, at++, &n))
+  do {
+    if (mode == MPROC__TASK_ITEMS)
+      n = 1;
+    else if (mode == MPROC__TASK_GROUPS && mproc__reader_i64(in, &n))
       mproc__exit_now(EXIT_ORPHANED);
     mproc__args_clear(args);
-    if (n < 0 || (size_t)n > count - at || mproc__args_append(args, payload, at, (size_t)n))
-      mproc__exit_now(EXIT_ORPHANED);
-    at += (size_t)n;
+    if (n < 0 || mproc__reader_take(in, (size_t)n, args))
+      mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
     run_call(fn, args, result, out);
     calls++;
-  }
+  } while (in->values > 0 && mode != MPROC__TASK_CALL);
   mproc_args_destroy(args);
   mproc_args_destroy(result);
   return calls;
 }
 
+/* Sends the RESULT of TASK @f: [id, calls, rss, per call...]. */
 static void run_task(const frame *f) {
-  mproc_args *t = NULL, *payload = NULL, *out = NULL;
+  mproc_args *head = NULL;
+  mproc__reader in, body;
+  mproc__writer out;
+  const uint8_t *bytes;
   const char *name;
-  const void *body;
-  size_t body_len, calls;
+  uint8_t *buf;
+  size_t len, calls_at, rss_at, calls;
   int64_t id, mode;
   const mproc_function *fn;
-  if (mproc__args_decode(f->payload, f->len, &t) || mproc_args_get_i64(t, 0, &id) ||
-      mproc_args_get_str(t, 1, &name) || mproc_args_get_i64(t, 2, &mode) ||
-      mproc_args_get_bytes(t, 3, &body, &body_len) ||
-      mproc__args_decode(body, body_len, &payload) || !(fn = mproc__registry_find(name)) ||
-      mproc_args_create(&out))
+  if (mproc_args_create(&head) || mproc__reader_open(&in, f->payload, f->len) ||
+      mproc__reader_take(&in, 3, head) || mproc_args_get_i64(head, 0, &id) ||
+      mproc_args_get_str(head, 1, &name) || mproc_args_get_i64(head, 2, &mode) ||
+      mproc__reader_bytes(&in, &bytes, &len) || mproc__reader_end(&in) ||
+      mproc__reader_open(&body, bytes, len) || !(fn = mproc__registry_find(name)) ||
+      (mode == MPROC__TASK_ITEMS && body.values == 0))
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-  mproc_args_add_i64(out, id);
-  mproc_args_add_i64(out, 0); /* calls, set below */
-  mproc_args_add_i64(out, 0); /* rss, set below: after the calls, which may have grown it */
-  calls = run_calls(fn, mode, payload, out);
-  mproc__args_set_i64(out, 1, (int64_t)calls);
-  mproc__args_set_i64(out, 2, w.report_rss ? mproc__self_rss_kib() : 0);
-  send_or_die(MPROC__FRAME_RESULT, out);
-  mproc_args_destroy(out);
-  mproc_args_destroy(payload);
-  mproc_args_destroy(t);
+  mproc__writer_init(&out, len + 64);
+  mproc__writer_i64(&out, id);
+  calls_at = mproc__writer_i64(&out, 0);
+  rss_at = mproc__writer_i64(&out, 0); /* after the calls, which may have grown it */
+  calls = run_calls(fn, mode, &body, &out);
+  if (mproc__reader_end(&body) || mproc__writer_finish(&out, &buf, &len))
+    mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
+  mproc__args_patch_i64(buf, calls_at, (int64_t)calls);
+  mproc__args_patch_i64(buf, rss_at, w.report_rss ? mproc__self_rss_kib() : 0);
+  if (mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+  free(buf);
+  mproc_args_destroy(head);
 }
 
 /* Runs the initializer; on failure reports it once and exits. */

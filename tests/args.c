@@ -171,40 +171,76 @@ static void test_decoder_survives_bit_flips(void) {
   mproc_args_destroy(a);
 }
 
-/* A nested encoding equals encoding the tail, then adding it as bytes. */
-static void test_encode_nested(void) {
-  mproc_args *head = NULL, *tail = sample(), *back = NULL, *inner = NULL;
-  uint8_t *nested, *flat, *tail_buf;
-  size_t nested_len, flat_len, tail_len, n = 0;
-  const void *bytes;
-  size_t bytes_len;
-  int64_t v = 0;
+/* A writer's encoding (a pool TASK: numbers, a name, then a range of a list
+ * nested as bytes) equals the list built and encoded whole. */
+static void test_writer(void) {
+  mproc_args *head = NULL, *tail = sample(), *range = NULL;
+  uint8_t *written, *flat, *range_buf;
+  size_t written_len, flat_len, range_len, at;
+  mproc__writer w;
+  mproc__writer_init(&w, 0); /* grows as it goes */
+  at = mproc__writer_i64(&w, 41);
+  mproc__writer_str(&w, "f");
+  mproc__writer_nested(&w, tail, 1, 5);
+  mproc__writer_list(&w, tail, 3, 2);
+  T_OK(mproc__writer_finish(&w, &written, &written_len));
+  mproc__args_patch_i64(written, at, 42);
+  T_OK(mproc__args_slice(tail, 1, 5, &range));
+  T_OK(mproc__args_encode(range, &range_buf, &range_len));
   T_OK(mproc_args_create(&head));
   T_OK(mproc_args_add_i64(head, 42));
   T_OK(mproc_args_add_str(head, "f"));
-  T_OK(mproc__args_encode_nested(head, tail, &nested, &nested_len));
-  T_OK(mproc__args_encode(tail, &tail_buf, &tail_len));
-  T_OK(mproc_args_add_bytes(head, tail_buf, tail_len));
+  T_OK(mproc_args_add_bytes(head, range_buf, range_len));
+  T_OK(mproc__args_append(head, tail, 3, 2));
   T_OK(mproc__args_encode(head, &flat, &flat_len));
-  CU_ASSERT_EQUAL(nested_len, flat_len);
-  CU_ASSERT(nested_len == flat_len && memcmp(nested, flat, flat_len) == 0);
-  T_OK(mproc__args_decode(nested, nested_len, &back));
-  T_OK(mproc_args_count(back, &n));
-  CU_ASSERT_EQUAL(n, 3);
-  T_OK(mproc_args_get_i64(back, 0, &v));
-  CU_ASSERT_EQUAL(v, 42);
-  T_OK(mproc_args_get_bytes(back, 2, &bytes, &bytes_len));
-  T_OK(mproc__args_decode(bytes, bytes_len, &inner));
-  T_OK(mproc_args_count(inner, &n));
-  T_OK(mproc_args_count(tail, &bytes_len));
-  CU_ASSERT_EQUAL(n, bytes_len);
-  free(nested);
+  CU_ASSERT(written_len == flat_len && memcmp(written, flat, flat_len) == 0);
+  free(written);
   free(flat);
-  free(tail_buf);
-  mproc_args_destroy(inner);
-  mproc_args_destroy(back);
+  free(range_buf);
+  mproc_args_destroy(range);
   mproc_args_destroy(head);
   mproc_args_destroy(tail);
+}
+
+/* A reader takes values one by one and refuses what is not there. */
+static void test_reader(void) {
+  mproc_args *a = NULL, *got = NULL;
+  uint8_t *buf;
+  size_t len, n = 0;
+  const uint8_t *view;
+  size_t view_len;
+  int64_t v = 0;
+  mproc__reader r;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_i64(a, 7));
+  T_OK(mproc_args_add_str(a, "x"));
+  T_OK(mproc_args_add_bytes(a, "ab", 2));
+  T_OK(mproc__args_encode(a, &buf, &len));
+  T_OK(mproc_args_create(&got));
+  T_OK(mproc__reader_open(&r, buf, len));
+  CU_ASSERT_EQUAL(mproc__reader_bytes(&r, &view, &view_len), MPROC_EPROTO); /* an i64 is next */
+  T_OK(mproc__reader_i64(&r, &v));
+  CU_ASSERT_EQUAL(v, 7);
+  CU_ASSERT_EQUAL(mproc__reader_i64(&r, &v), MPROC_EPROTO); /* a string is next */
+  CU_ASSERT_EQUAL(mproc__reader_end(&r), MPROC_EPROTO);     /* two values left */
+  CU_ASSERT_EQUAL(mproc__reader_take(&r, 3, got), MPROC_EPROTO);
+  T_OK(mproc_args_count(got, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  T_OK(mproc__reader_open(&r, buf, len)); /* (a failed take broke the reader) */
+  T_OK(mproc__reader_i64(&r, &v));
+  T_OK(mproc__reader_take(&r, 1, got));
+  T_OK(mproc__reader_bytes(&r, &view, &view_len));
+  CU_ASSERT(view_len == 2 && memcmp(view, "ab", 2) == 0);
+  T_OK(mproc__reader_end(&r));
+  T_OK(mproc__reader_open(&r, buf, len - 1)); /* the header's count fits, the bytes do not */
+  T_OK(mproc__reader_i64(&r, &v));
+  T_OK(mproc__reader_take(&r, 1, got));
+  CU_ASSERT_EQUAL(mproc__reader_bytes(&r, &view, &view_len), MPROC_EPROTO);
+  T_OK(mproc_args_count(got, &n));
+  CU_ASSERT_EQUAL(n, 2);
+  free(buf);
+  mproc_args_destroy(got);
+  mproc_args_destroy(a);
 }
 
 static const CU_TestInfo tests[] = {
@@ -212,7 +248,8 @@ static const CU_TestInfo tests[] = {
     {"getters check index and type", test_getters_check_index_and_type},
     {"bad input to adders", test_bad_input_to_adders},
     {"count limit", test_count_limit},
-    {"nested encoding (a pool task's frame)", test_encode_nested},
+    {"writer: a pool task's frame, value by value", test_writer},
+    {"reader: value by value, checked", test_reader},
     {"decoder rejects every truncation", test_decoder_rejects_truncation},
     {"decoder rejects garbage", test_decoder_rejects_garbage},
     {"decoder survives bit flips", test_decoder_survives_bit_flips},

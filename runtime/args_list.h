@@ -1,0 +1,45 @@
+/*
+ * The representation of an mproc_args, private to runtime/args.c (the list)
+ * and runtime/args_wire.c (its encoding, whole or value by value).
+ */
+#ifndef MPROC_ARGS_LIST_H
+#define MPROC_ARGS_LIST_H
+
+#include "internal.h"
+
+typedef struct mproc__item {
+  mproc_type type;
+  uint8_t kind;  /* OBJECT: the mproc__kind */
+  uint64_t size; /* OBJECT: the segment size */
+  union {
+    int64_t i64;
+    double f64;
+    int b;
+    struct {
+      uint8_t *data; /* NUL-terminated; NULL when empty */
+      size_t size;   /* without the terminator */
+    } buf;
+  } v;
+} mproc__item;
+
+struct mproc_args {
+  mproc__item *items;
+  size_t count;
+  size_t capacity;
+  size_t encoded_size; /* the size its encoding takes */
+  size_t buffers;      /* values that own a buffer: destroy walks the list only if any */
+};
+
+/* The header of an encoding: "MA" version flags count:u32. */
+#define MPROC__ARGS_HEADER 8u
+
+/* What value @it takes encoded, its tag included. */
+size_t mproc__item_size(const mproc__item *it);
+/* Appends a copy of @it (a buffer it holds is taken over, not copied),
+ * enforcing the limits; on failure the list is unchanged. */
+mproc_status mproc__args_push(mproc_args *a, const mproc__item *it, const char *fn);
+/* Appends a copy of @size bytes as @type (objects: with @kind and segment @objsize). */
+mproc_status mproc__args_push_copy(mproc_args *a, mproc_type type, uint8_t kind, uint64_t objsize,
+                                   const void *data, size_t size, const char *fn);
+
+#endif
