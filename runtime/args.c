@@ -21,9 +21,9 @@ size_t mproc__item_size(const item *it) {
   case MPROC_TYPE_NONE:
     return 1;
   case MPROC_TYPE_OBJECT:
-    return 1 + 1 + 8 + 4 + it->v.buf.size;
+    return 1 + 1 + 8 + 4 + it->len;
   default:
-    return 1 + 4 + it->v.buf.size;
+    return 1 + 4 + it->len;
   }
 }
 
@@ -45,7 +45,7 @@ mproc_status mproc_args_destroy(mproc_args *args) {
     return mproc__fail(MPROC_EINVAL, "mproc_args_destroy: args is NULL");
   for (i = 0; args->buffers && i < args->count; i++)
     if (owns_buffer(args->items[i].type))
-      free(args->items[i].v.buf.data);
+      free(args->items[i].v.data);
   free(args->items);
   free(args);
   return MPROC_OK;
@@ -91,26 +91,35 @@ mproc_status mproc__args_push(mproc_args *a, const item *it, const char *fn) {
  * @type; objects also carry their kind and segment size. */
 mproc_status mproc__args_push_copy(mproc_args *a, mproc_type type, uint8_t kind, uint64_t objsize,
                                    const void *data, size_t size, const char *fn) {
+  size_t extra = type == MPROC_TYPE_OBJECT ? sizeof objsize : 0;
   item it;
   mproc_status st;
-  it.type = type;
+  memset(&it, 0, sizeof it);
+  it.type = (uint8_t)type;
   it.kind = kind;
-  it.size = objsize;
-  it.v.buf.size = size;
-  it.v.buf.data = NULL;
   if (size > MPROC_ARGS_MAX_SIZE)
     return mproc__fail(MPROC_ERANGE, "%s: %zu bytes exceed %u", fn, size, MPROC_ARGS_MAX_SIZE);
-  if (size) { /* an empty string or bytes allocates nothing: data stays NULL */
-    it.v.buf.data = malloc(size + 1);
-    if (!it.v.buf.data)
+  it.len = (uint32_t)size;
+  if (size || extra) { /* an empty string or bytes allocates nothing: data stays NULL */
+    it.v.data = malloc(size + 1 + extra);
+    if (!it.v.data)
       return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
-    memcpy(it.v.buf.data, data, size);
-    it.v.buf.data[size] = 0;
+    if (size)
+      memcpy(it.v.data, data, size);
+    it.v.data[size] = 0;
+    if (extra) /* after the name's NUL */
+      memcpy(it.v.data + size + 1, &objsize, sizeof objsize);
   }
   st = mproc__args_push(a, &it, fn);
   if (st != MPROC_OK)
-    free(it.v.buf.data);
+    free(it.v.data);
   return st;
+}
+
+uint64_t mproc__item_objsize(const item *it) {
+  uint64_t size;
+  memcpy(&size, it->v.data + it->len + 1, sizeof size);
+  return size;
 }
 
 static mproc_status push_buf(mproc_args *a, mproc_type type, const void *data, size_t size,
@@ -136,8 +145,8 @@ mproc_status mproc__args_get_object(const mproc_args *args, size_t index, mproc_
   it = &args->items[index];
   if (it->type != MPROC_TYPE_OBJECT || it->kind != kind)
     return mproc__fail(MPROC_ETYPE, "%s: value %zu is not an object of that kind", fn, index);
-  *name = (const char *)it->v.buf.data;
-  *size = it->size;
+  *name = (const char *)it->v.data;
+  *size = mproc__item_objsize(it);
   return MPROC_OK;
 }
 
@@ -190,7 +199,7 @@ void mproc__args_drop_last(mproc_args *a) {
   a->encoded_size -= mproc__item_size(it);
   if (owns_buffer(it->type)) {
     a->buffers--;
-    free(it->v.buf.data);
+    free(it->v.data);
   }
 }
 
@@ -200,19 +209,44 @@ static mproc_status append_item(mproc_args *dst, const item *it) {
   case MPROC_TYPE_STR:
   case MPROC_TYPE_BYTES:
   case MPROC_TYPE_OBJECT:
-    return mproc__args_push_copy(dst, it->type, it->kind, it->size, it->v.buf.data, it->v.buf.size,
-                                 "copying arguments");
+    return mproc__args_push_copy(dst, (mproc_type)it->type, it->kind,
+                                 it->type == MPROC_TYPE_OBJECT ? mproc__item_objsize(it) : 0,
+                                 it->v.data, it->len, "copying arguments");
   default:
     return mproc__args_push(dst, it, "copying arguments");
   }
 }
 
+/* Values that own no buffer copy as they are, in one go. */
+static mproc_status append_plain(mproc_args *dst, const mproc_args *src, size_t at, size_t n) {
+  const item *from = src->items + at;
+  size_t size = 0, i;
+  mproc_status st;
+  if (at == 0 && n == src->count) /* (a map's chunk of results: all of it) */
+    size = src->encoded_size - MPROC__ARGS_HEADER;
+  else
+    for (i = 0; i < n; i++)
+      size += mproc__item_size(&from[i]);
+  if (n > MPROC_ARGS_MAX_COUNT - dst->count || size > MPROC_ARGS_MAX_SIZE - dst->encoded_size)
+    return mproc__fail(MPROC_ERANGE, "copying arguments: over %u values or %u bytes",
+                       MPROC_ARGS_MAX_COUNT, MPROC_ARGS_MAX_SIZE);
+  if ((st = reserve(dst, n, "copying arguments")) != MPROC_OK)
+    return st;
+  if (n)
+    memcpy(dst->items + dst->count, from, n * sizeof *from);
+  dst->count += n;
+  dst->encoded_size += size;
+  return MPROC_OK;
+}
+
 mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t at, size_t n) {
   size_t i, before = dst->count;
-  mproc_status st = at < src->count
-                        ? mproc__args_reserve(dst, n < src->count - at ? n : src->count - at)
-                        : MPROC_OK;
-  for (i = at; st == MPROC_OK && i < at + n && i < src->count; i++)
+  mproc_status st;
+  n = at < src->count ? (n < src->count - at ? n : src->count - at) : 0;
+  if (!src->buffers)
+    return append_plain(dst, src, at, n);
+  st = reserve(dst, n, "copying arguments");
+  for (i = at; st == MPROC_OK && i < at + n; i++)
     st = append_item(dst, &src->items[i]);
   while (st != MPROC_OK && dst->count > before) /* all or nothing */
     mproc__args_drop_last(dst);
@@ -297,7 +331,7 @@ mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char
   const item *it = NULL;
   mproc_status st = lookup(args, index, MPROC_TYPE_STR, value, &it, "mproc_args_get_str");
   if (st == MPROC_OK)
-    *value = it->v.buf.data ? (const char *)it->v.buf.data : "";
+    *value = it->v.data ? (const char *)it->v.data : "";
   return st;
 }
 
@@ -308,8 +342,8 @@ mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index, const vo
   if (st == MPROC_OK && !size)
     st = mproc__fail(MPROC_EINVAL, "mproc_args_get_bytes: size is NULL");
   if (st == MPROC_OK) {
-    *data = it->v.buf.data;
-    *size = it->v.buf.size;
+    *data = it->v.data;
+    *size = it->len;
   }
   return st;
 }

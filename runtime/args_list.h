@@ -7,18 +7,17 @@
 
 #include "internal.h"
 
+/* 16 bytes: a list of a million numbers is 16 MB. An object's segment size
+ * is kept after its name's NUL (see mproc__item_objsize()). */
 typedef struct mproc__item {
-  mproc_type type;
-  uint8_t kind;  /* OBJECT: the mproc__kind */
-  uint64_t size; /* OBJECT: the segment size */
+  uint8_t type; /* mproc_type */
+  uint8_t kind; /* OBJECT: the mproc__kind */
+  uint32_t len; /* STR, BYTES, OBJECT: the buffer's size, without the terminator */
   union {
     int64_t i64;
     double f64;
     int b;
-    struct {
-      uint8_t *data; /* NUL-terminated; NULL when empty */
-      size_t size;   /* without the terminator */
-    } buf;
+    uint8_t *data; /* NUL-terminated; NULL when empty */
   } v;
 } mproc__item;
 
@@ -33,6 +32,8 @@ struct mproc_args {
 /* The header of an encoding: "MA" version flags count:u32. */
 #define MPROC__ARGS_HEADER 8u
 
+/* An OBJECT's segment size. */
+uint64_t mproc__item_objsize(const mproc__item *it);
 /* What value @it takes encoded, its tag included. */
 size_t mproc__item_size(const mproc__item *it);
 /* Appends a copy of @it (a buffer it holds is taken over, not copied),

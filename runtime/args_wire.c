@@ -76,17 +76,17 @@ static uint8_t *put_item(uint8_t *p, const item *it) {
     return p;
   case MPROC_TYPE_OBJECT:
     *p++ = it->kind;
-    put_u64(p, it->size);
+    put_u64(p, mproc__item_objsize(it));
     p += 8;
     break;
   default:
     break;
   }
-  put_u32(p, (uint32_t)it->v.buf.size);
+  put_u32(p, (uint32_t)it->len);
   p += 4;
-  if (it->v.buf.size)
-    memcpy(p, it->v.buf.data, it->v.buf.size);
-  return p + it->v.buf.size;
+  if (it->len)
+    memcpy(p, it->v.data, it->len);
+  return p + it->len;
 }
 
 /* ---- writer ---- */
@@ -147,8 +147,8 @@ void mproc__args_patch_i64(uint8_t *encoding, size_t at, int64_t v) {
 void mproc__writer_str(mproc__writer *w, const char *s) {
   item it;
   it.type = MPROC_TYPE_STR;
-  it.v.buf.data = (uint8_t *)(uintptr_t)s;
-  it.v.buf.size = strlen(s);
+  it.v.data = (uint8_t *)(uintptr_t)s;
+  it.len = strlen(s);
   write_item(w, &it);
 }
 
@@ -288,7 +288,7 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   uint64_t bits;
   if (!q)
     return mproc__fail(MPROC_EPROTO, "arguments: truncated before a value tag");
-  it.type = (mproc_type)q[0];
+  it.type = q[0];
   switch (q[0]) {
   case MPROC_TYPE_I64:
   case MPROC_TYPE_F64:

@@ -10,9 +10,13 @@
  *  - Only the iterating thread queues ("feeds") and hands out: fed and handed
  *    change there alone, and a user source is only ever called there.
  *  - fed - handed <= cap: at most a window of items is queued, running, or
- *    done and waiting. Ordered maps keep item i in slots[i % cap], which the
- *    invariant makes collision-free; unordered ones keep a FIFO of finished
- *    items in the same array.
+ *    done and waiting. Every chunk but a map's last holds m->chunk items, so
+ *    chunk j holds items [j * chunk, ...). Finished chunks are kept whole,
+ *    one entry per chunk (a map of a million items keeps a few, not a
+ *    million): an ordered map keeps chunk j in ring[j % nring], which the
+ *    invariant makes collision-free (nring = cap / chunk rounded up, + 1);
+ *    an unordered one keeps a FIFO of finished chunks in the same ring and
+ *    hands its head out call by call.
  *  - Every task in the pool holds a reference, so destroying a map whose
  *    chunks still run is safe: their outcomes are discarded on arrival.
  *  - Once the pool is cancelled or terminated while the map is being fed (a
@@ -32,9 +36,16 @@
 
 typedef enum source_kind { SRC_ITEMS, SRC_LISTS, SRC_CALLBACK } source_kind;
 
+/* A finished chunk: items [first, first + o->calls). */
+typedef struct piece {
+  size_t first;
+  mproc__outcome *o; /* NULL: not done yet */
+} piece;
+
+/* One item being handed out: call @call of @o. */
 typedef struct slot {
   size_t index;
-  mproc__outcome *o; /* NULL: not done yet */
+  mproc__outcome *o;
   size_t call;
 } slot;
 
@@ -60,8 +71,10 @@ struct mproc_map {
   mproc_args *current;
   mproc__outcome *cur_o;
   /* under the futures' lock */
-  slot *slots;
-  size_t ready_head, ready_count; /* unordered FIFO in slots */
+  piece *ring;
+  size_t nring;
+  size_t ready_head, ready_count; /* unordered: a FIFO of chunks in ring */
+  size_t head_call;               /* unordered: the next call of the head chunk */
   size_t handed, settled;
   int refs, iterating, gathered, gone, called_back, in_callback;
   uint64_t cancels;            /* the pool's cancellations when the map began */
@@ -100,20 +113,29 @@ static mproc_pool *pool_of(mproc_map *m) {
 /* Drops one unread call of @o; frees it after the last (futures' lock held). */
 static mproc__outcome *unread_drop(mproc__outcome *o) { return o && --o->unread == 0 ? o : NULL; }
 
+/* Drops the calls of @p not handed out yet: its outcome, if that was the
+ * last reference to it (an unordered map's head chunk is partly handed). */
+static mproc__outcome *unread_left(const mproc_map *m, const piece *p) {
+  size_t from = m->opts.unordered && p == &m->ring[m->ready_head] ? m->head_call : 0;
+  size_t left = p->o->calls - from;
+  p->o->unread -= left;
+  return p->o->unread == 0 ? p->o : NULL;
+}
+
 static void map_free(mproc_map *m) {
   size_t i;
   mproc__futures_lock();
   live_remove(m);
   mproc__futures_unlock();
-  for (i = 0; m->slots && i < m->cap; i++)
-    if (m->slots[i].o)
-      mproc__outcome_free(unread_drop(m->slots[i].o));
+  for (i = 0; m->ring && i < m->nring; i++)
+    if (m->ring[i].o)
+      mproc__outcome_free(unread_left(m, &m->ring[i]));
   if (m->owned_items)
     mproc_args_destroy(m->owned_items);
   if (m->current)
     mproc_args_destroy(m->current);
   free(m->function);
-  free(m->slots);
+  free(m->ring);
   free(m);
 }
 
@@ -130,18 +152,14 @@ static void map_release(mproc_map *m) {
 static int all_settled(const mproc_map *m) { return m->source_ended && m->settled == m->total; }
 
 void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
-  size_t i;
   int call_back = 0, discard;
   mproc__futures_lock();
   o->unread = o->calls;
-  for (i = 0; i < o->calls && !m->gone; i++) {
-    size_t at =
-        m->opts.unordered ? (m->ready_head + m->ready_count++) % m->cap : (first + i) % m->cap;
-    slot s;
-    s.index = first + i;
-    s.o = o;
-    s.call = i;
-    m->slots[at] = s;
+  if (!m->gone) {
+    piece *p = &m->ring[m->opts.unordered ? (m->ready_head + m->ready_count++) % m->nring
+                                          : (first / m->chunk) % m->nring];
+    p->first = first;
+    p->o = o;
   }
   m->settled += o->calls;
   discard = m->gone; /* else @o belongs to the slots now: the taker frees it */
@@ -354,8 +372,9 @@ static mproc_status start(mproc_map *m, int all, const char *fn) {
     m->opts.unordered = 0;
     m->cap = m->total ? m->total : 1;
   }
-  if (st == MPROC_OK && !(m->slots = calloc(m->cap, sizeof *m->slots)))
-    st = mproc__fail(MPROC_ENOMEM, "%s: out of memory for %zu items", fn, m->cap);
+  m->nring = (m->cap + m->chunk - 1) / m->chunk + 1;
+  if (st == MPROC_OK && !(m->ring = calloc(m->nring, sizeof *m->ring)))
+    st = mproc__fail(MPROC_ENOMEM, "%s: out of memory for %zu chunks", fn, m->nring);
   if (st == MPROC_OK && m->kind != SRC_CALLBACK)
     st = feed(m); /* a callback source is pulled by the iterating thread only */
   if (st != MPROC_OK && m->fed == 0) {
@@ -480,20 +499,28 @@ static mproc_status claim(mproc_map *m, const char *fn) {
 
 /* Takes the next finished item into @s, if there is one (futures' lock held). */
 static int take(mproc_map *m, slot *s) {
-  slot *at;
+  piece *p;
   if (m->opts.unordered) {
     if (!m->ready_count)
       return 0;
-    at = &m->slots[m->ready_head];
-    m->ready_head = (m->ready_head + 1) % m->cap;
-    m->ready_count--;
+    p = &m->ring[m->ready_head];
+    s->call = m->head_call++;
   } else {
-    at = &m->slots[m->handed % m->cap];
-    if (!at->o)
+    p = &m->ring[(m->handed / m->chunk) % m->nring];
+    if (!p->o)
       return 0;
+    s->call = m->handed - p->first;
   }
-  *s = *at;
-  at->o = NULL;
+  s->o = p->o;
+  s->index = p->first + s->call;
+  if (s->call + 1 == p->o->calls) { /* its last item: the entry is free */
+    p->o = NULL;
+    if (m->opts.unordered) {
+      m->ready_head = (m->ready_head + 1) % m->nring;
+      m->ready_count--;
+      m->head_call = 0;
+    }
+  }
   m->handed++;
   return 1;
 }
@@ -584,33 +611,44 @@ mproc_status mproc_map_wait(mproc_map *m, int64_t timeout_ms) {
   return wait_all(m, timeout_ms, "mproc_map_wait");
 }
 
-/* Gathers a settled map: the first value of each item, in order. */
+/* Gathers a settled map: the first value of each item, in order. A chunk
+ * whose calls each returned values, and nothing else, is copied whole. */
 static mproc_status gather(mproc_map *m, mproc_args **results, mproc_status *statuses) {
-  mproc_status st = MPROC_OK, first_bad = MPROC_OK;
-  size_t i;
-  if (results && (st = mproc_args_create(results)) != MPROC_OK)
+  mproc_status st = MPROC_OK;
+  const mproc__call *bad = NULL;
+  size_t j, i, bad_at = 0;
+  if (results && (st = mproc_args_create(results)) == MPROC_OK)
+    st = mproc__args_reserve(*results, m->total);
+  if (st != MPROC_OK)
     results = NULL;
-  for (i = 0; i < m->total; i++) {
-    slot *s = &m->slots[i];
-    const mproc__call *c = &s->o->call[s->call];
-    if (statuses)
-      statuses[i] = c->status;
-    if (first_bad == MPROC_OK && c->status != MPROC_OK)
-      first_bad = c->status;
-    if (results && st == MPROC_OK)
-      st = c->n ? mproc__args_append(*results, s->o->values, c->at, 1)
-                : mproc_args_add_none(*results);
+  for (j = 0; j * m->chunk < m->total; j++) {
+    const mproc__outcome *o = m->ring[j % m->nring].o;
+    if (o->plain) {
+      if (results && st == MPROC_OK)
+        st = mproc__args_append(*results, o->values, 0, o->calls);
+      for (i = 0; statuses && i < o->calls; i++)
+        statuses[j * m->chunk + i] = MPROC_OK;
+      continue;
+    }
+    for (i = 0; i < o->calls; i++) {
+      const mproc__call *c = &o->call[i];
+      if (statuses)
+        statuses[j * m->chunk + i] = c->status;
+      if (!bad && c->status != MPROC_OK) {
+        bad = c;
+        bad_at = j * m->chunk + i;
+      }
+      if (results && st == MPROC_OK)
+        st = c->n ? mproc__args_append(*results, o->values, c->at, 1)
+                  : mproc_args_add_none(*results);
+    }
   }
   if (st != MPROC_OK && results) {
     mproc_args_destroy(*results);
     *results = NULL;
   }
-  if (st == MPROC_OK && first_bad != MPROC_OK)
-    for (i = 0; i < m->total; i++)
-      if (m->slots[i].o->call[m->slots[i].call].status != MPROC_OK) {
-        const mproc__call *c = &m->slots[i].o->call[m->slots[i].call];
-        return mproc__fail(first_bad, "map: item %zu: %s", i, c->message);
-      }
+  if (st == MPROC_OK && bad)
+    return mproc__fail(bad->status, "map: item %zu: %s", bad_at, bad->message);
   return st;
 }
 

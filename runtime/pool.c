@@ -329,8 +329,11 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
   if (mproc_args_create(&o->values) ||
       mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0))
     st = mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
-  for (i = 0; i < t->calls && st == MPROC_OK; i++)
+  o->plain = 1;
+  for (i = 0; i < t->calls && st == MPROC_OK; i++) {
     st = read_call(&r, o->values, &o->call[i]);
+    o->plain &= o->call[i].status == MPROC_OK && o->call[i].n == 1 && o->call[i].at == i;
+  }
   if (st == MPROC_OK)
     st = mproc__reader_end(&r);
   if (st != MPROC_OK && st != MPROC_ENOMEM)
@@ -339,6 +342,7 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
     mproc_args_destroy(o->values);
     o->values = NULL;
   }
+  o->plain &= st == MPROC_OK;
   o->pid = pid;
   return st;
 }

@@ -37,6 +37,7 @@ typedef struct mproc__outcome {
   int64_t pid;
   int exitcode;
   size_t unread; /* maps: calls not handed out yet */
+  int plain;     /* every call succeeded with one value, call i's at values[i] */
   char text[256];
 } mproc__outcome;
 
