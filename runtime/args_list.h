@@ -34,8 +34,23 @@ struct mproc_args {
 
 /* An OBJECT's segment size. */
 uint64_t mproc__item_objsize(const mproc__item *it);
-/* What value @it takes encoded, its tag included. */
-size_t mproc__item_size(const mproc__item *it);
+/* What value @it takes encoded, its tag included (inline: it is on every
+ * value's path, encoding and decoding). */
+static inline size_t mproc__item_size(const mproc__item *it) {
+  switch (it->type) {
+  case MPROC_TYPE_I64:
+  case MPROC_TYPE_F64:
+    return 1 + 8;
+  case MPROC_TYPE_BOOL:
+    return 1 + 1;
+  case MPROC_TYPE_NONE:
+    return 1;
+  case MPROC_TYPE_OBJECT:
+    return 1 + 1 + 8 + 4 + (size_t)it->len;
+  default:
+    return 1 + 4 + (size_t)it->len;
+  }
+}
 /* Appends a copy of @it (a buffer it holds is taken over, not copied),
  * enforcing the limits; on failure the list is unchanged. */
 mproc_status mproc__args_push(mproc_args *a, const mproc__item *it, const char *fn);

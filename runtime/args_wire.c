@@ -99,8 +99,8 @@ void mproc__writer_init(mproc__writer *w, size_t hint) {
   w->len = MPROC__ARGS_HEADER;
 }
 
-/* Room for one more value of @size bytes, within the limits; sticky errors. */
-static uint8_t *room(mproc__writer *w, size_t size) {
+/* room() when the buffer must grow, or a limit is hit; errors are sticky. */
+static uint8_t *grow(mproc__writer *w, size_t size) {
   size_t cap = w->cap;
   uint8_t *grown;
   if (w->st != MPROC_OK)
@@ -112,16 +112,24 @@ static uint8_t *room(mproc__writer *w, size_t size) {
   }
   while (cap < w->len + size)
     cap *= 2;
-  if (cap != w->cap) {
-    if (!(grown = realloc(w->buf, cap))) {
-      w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
-      return NULL;
-    }
-    w->buf = grown;
-    w->cap = cap;
+  if (!(grown = realloc(w->buf, cap))) {
+    w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
+    return NULL;
   }
+  w->buf = grown;
+  w->cap = cap;
   w->count++;
   return w->buf + w->len;
+}
+
+/* Room for one more value of @size bytes, within the limits. */
+static uint8_t *room(mproc__writer *w, size_t size) {
+  if (w->st == MPROC_OK && w->count < MPROC_ARGS_MAX_COUNT && size <= w->cap - w->len &&
+      size <= MPROC_ARGS_MAX_SIZE - w->len) {
+    w->count++;
+    return w->buf + w->len;
+  }
+  return grow(w, size);
 }
 
 static void write_item(mproc__writer *w, const item *it) {

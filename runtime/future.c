@@ -70,14 +70,34 @@ mproc_status mproc__futures_wait(int64_t deadline) {
 
 mproc__outcome *mproc__outcome_new(size_t calls) {
   mproc__outcome *o = calloc(1, sizeof *o);
-  if (o && !(o->call = calloc(calls ? calls : 1, sizeof *o->call))) {
-    free(o);
-    return NULL;
-  }
   if (o)
     o->calls = calls;
   return o;
 }
+
+void mproc__outcome_fail(mproc__outcome *o, mproc_status st, const char *msg) {
+  if (msg)
+    snprintf(o->text, sizeof o->text, "%s", msg);
+  o->whole = st;
+  if (o->values)
+    mproc_args_destroy(o->values);
+  o->values = NULL;
+  free(o->call);
+  o->call = NULL;
+}
+
+mproc__call mproc__outcome_call(const mproc__outcome *o, size_t i) {
+  mproc__call c;
+  if (o->call)
+    return o->call[i];
+  c.status = o->whole;
+  c.at = o->whole ? 0 : i;
+  c.n = o->whole ? 0 : 1;
+  c.message = o->whole ? o->text : "";
+  return c;
+}
+
+int mproc__outcome_plain(const mproc__outcome *o) { return !o->whole && !o->call && o->values; }
 
 void mproc__outcome_free(mproc__outcome *o) {
   if (!o)
@@ -101,7 +121,8 @@ static void future_release(mproc_future *f) {
 }
 
 void mproc__future_settle(mproc_future *f, const mproc__outcome *o) {
-  const mproc__call *c = &o->call[0];
+  mproc__call call = mproc__outcome_call(o, 0);
+  const mproc__call *c = &call;
   mproc_args *result = NULL;
   if (o->values && mproc__args_slice(o->values, c->at, c->n, &result) != MPROC_OK)
     result = NULL; /* out of memory: the status stands, the values are lost */

@@ -186,15 +186,10 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
 /* Settles items [fed, fed + k) with @st without running them. */
 static mproc_status settle_unrun(mproc_map *m, size_t k, mproc_status st) {
   mproc__outcome *o = mproc__outcome_new(k);
-  size_t i;
   if (!o)
     return mproc__fail(MPROC_ENOMEM, "map: out of memory");
-  snprintf(o->text, sizeof o->text, "%s",
-           st == MPROC_ECANCELED ? "cancelled before it started" : mproc_strerror(st));
-  for (i = 0; i < k; i++) {
-    o->call[i].status = st;
-    o->call[i].message = o->text;
-  }
+  mproc__outcome_fail(o, st,
+                      st == MPROC_ECANCELED ? "cancelled before it started" : mproc_strerror(st));
   mproc__futures_lock();
   m->refs++;
   mproc__futures_unlock();
@@ -536,7 +531,8 @@ static void release_current(mproc_map *m) {
 }
 
 static mproc_status fill(mproc_map *m, const slot *s, mproc_map_item *item) {
-  const mproc__call *c = &s->o->call[s->call];
+  mproc__call call = mproc__outcome_call(s->o, s->call);
+  const mproc__call *c = &call;
   mproc_status st = m->current ? MPROC_OK : mproc_args_create(&m->current);
   m->cur_o = s->o;
   if (st != MPROC_OK)
@@ -615,15 +611,15 @@ mproc_status mproc_map_wait(mproc_map *m, int64_t timeout_ms) {
  * whose calls each returned values, and nothing else, is copied whole. */
 static mproc_status gather(mproc_map *m, mproc_args **results, mproc_status *statuses) {
   mproc_status st = MPROC_OK;
-  const mproc__call *bad = NULL;
-  size_t j, i, bad_at = 0;
+  mproc__call bad = {MPROC_OK, 0, 0, ""};
+  size_t j, i, bad_at = SIZE_MAX;
   if (results && (st = mproc_args_create(results)) == MPROC_OK)
     st = mproc__args_reserve(*results, m->total);
   if (st != MPROC_OK)
     results = NULL;
   for (j = 0; j * m->chunk < m->total; j++) {
     const mproc__outcome *o = m->ring[j % m->nring].o;
-    if (o->plain) {
+    if (mproc__outcome_plain(o)) {
       if (results && st == MPROC_OK)
         st = mproc__args_append(*results, o->values, 0, o->calls);
       for (i = 0; statuses && i < o->calls; i++)
@@ -631,24 +627,23 @@ static mproc_status gather(mproc_map *m, mproc_args **results, mproc_status *sta
       continue;
     }
     for (i = 0; i < o->calls; i++) {
-      const mproc__call *c = &o->call[i];
+      mproc__call c = mproc__outcome_call(o, i);
       if (statuses)
-        statuses[j * m->chunk + i] = c->status;
-      if (!bad && c->status != MPROC_OK) {
+        statuses[j * m->chunk + i] = c.status;
+      if (bad_at == SIZE_MAX && c.status != MPROC_OK) {
         bad = c;
         bad_at = j * m->chunk + i;
       }
       if (results && st == MPROC_OK)
-        st = c->n ? mproc__args_append(*results, o->values, c->at, 1)
-                  : mproc_args_add_none(*results);
+        st = c.n ? mproc__args_append(*results, o->values, c.at, 1) : mproc_args_add_none(*results);
     }
   }
   if (st != MPROC_OK && results) {
     mproc_args_destroy(*results);
     *results = NULL;
   }
-  if (st == MPROC_OK && bad)
-    return mproc__fail(bad->status, "map: item %zu: %s", bad_at, bad->message);
+  if (st == MPROC_OK && bad_at != SIZE_MAX)
+    return mproc__fail(bad.status, "map: item %zu: %s", bad_at, bad.message);
   return st;
 }
 

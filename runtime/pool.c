@@ -35,17 +35,21 @@ static void task_free(task *t) {
   free(t);
 }
 
+/* A call that failed because it was told to stop counts as cancelled;
+ * @return whether it failed otherwise. */
+static int settle_status(mproc_pool *p, mproc_status *st) {
+  if (*st != MPROC_OK && *st != MPROC_ECANCELED && mproc_event_is_set(p->cancel))
+    *st = MPROC_ECANCELED;
+  return *st != MPROC_OK && *st != MPROC_ECANCELED;
+}
+
 /* Settles every call of @t from t->outcome (pool lock held) and frees @t. */
 static void task_settle(mproc_pool *p, task *t) {
   mproc__outcome *o = t->outcome;
   size_t i;
-  int failed = 0;
-  for (i = 0; i < o->calls; i++) {
-    mproc__call *c = &o->call[i];
-    if (c->status != MPROC_OK && c->status != MPROC_ECANCELED && mproc_event_is_set(p->cancel))
-      c->status = MPROC_ECANCELED; /* it failed because it was told to stop */
-    failed |= c->status != MPROC_OK && c->status != MPROC_ECANCELED;
-  }
+  int failed = o->whole ? settle_status(p, &o->whole) : 0;
+  for (i = 0; o->call && i < o->calls; i++)
+    failed |= settle_status(p, &o->call[i].status);
   if (failed && p->opts.cancel_on_error)
     mproc__pool_cancel_locked(p);
   t->outcome = NULL;
@@ -62,14 +66,9 @@ static void task_settle(mproc_pool *p, task *t) {
 static void task_fail(mproc_pool *p, task *t, mproc_status st, const char *msg, int64_t pid,
                       int exitcode) {
   mproc__outcome *o = t->outcome;
-  size_t i;
-  snprintf(o->text, sizeof o->text, "%s", msg ? msg : "");
+  mproc__outcome_fail(o, st, msg ? msg : "");
   o->pid = pid;
   o->exitcode = exitcode;
-  for (i = 0; i < o->calls; i++) {
-    o->call[i].status = st;
-    o->call[i].message = o->text;
-  }
   task_settle(p, t);
 }
 
@@ -312,12 +311,26 @@ static mproc_status read_call(mproc__reader *r, mproc_args *values, mproc__call 
   return mproc__reader_take(r, c->n, values) ? MPROC_EPROTO : MPROC_OK;
 }
 
+/* Gives @o per-call records once call @i is not plain (calls before it were). */
+static mproc_status records_from(mproc__outcome *o, size_t i) {
+  size_t j;
+  if (o->call)
+    return MPROC_OK;
+  if (!(o->call = malloc(o->calls * sizeof *o->call)))
+    return mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
+  for (j = 0; j < i; j++)
+    o->call[j] = mproc__outcome_call(o, j);
+  return MPROC_OK;
+}
+
 /* Reads a RESULT for @t into t->outcome. Nothing from a worker is trusted:
- * every count, index and status is checked. */
+ * every count, index and status is checked. Per-call records are made only
+ * once a call is not plain (see mproc__outcome). */
 static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_t pid,
                                  int64_t *rss) {
   mproc__outcome *o = t->outcome;
   mproc__reader r;
+  mproc__call c;
   int64_t id = -1, calls = -1;
   mproc_status st = MPROC_OK;
   size_t i;
@@ -326,24 +339,24 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
       (uint64_t)calls != t->calls)
     return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
                        (long long)pid);
+  o->pid = pid;
   if (mproc_args_create(&o->values) ||
       mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0))
     st = mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
-  o->plain = 1;
   for (i = 0; i < t->calls && st == MPROC_OK; i++) {
-    st = read_call(&r, o->values, &o->call[i]);
-    o->plain &= o->call[i].status == MPROC_OK && o->call[i].n == 1 && o->call[i].at == i;
+    if ((st = read_call(&r, o->values, &c)) != MPROC_OK)
+      break;
+    if ((c.status != MPROC_OK || c.n != 1 || c.at != i) && (st = records_from(o, i)) != MPROC_OK)
+      break;
+    if (o->call)
+      o->call[i] = c;
   }
   if (st == MPROC_OK)
     st = mproc__reader_end(&r);
   if (st != MPROC_OK && st != MPROC_ENOMEM)
     st = mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
-  if (st != MPROC_OK && o->values) {
-    mproc_args_destroy(o->values);
-    o->values = NULL;
-  }
-  o->plain &= st == MPROC_OK;
-  o->pid = pid;
+  if (st != MPROC_OK)
+    mproc__outcome_fail(o, MPROC_OK, NULL); /* drops what was read; the caller fails it */
   return st;
 }
 

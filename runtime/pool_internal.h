@@ -29,20 +29,31 @@ typedef struct mproc__call {
 } mproc__call;
 
 /* How the calls of one task ended. Allocated with the task, so that settling
- * a task (even after a crash, under memory pressure) never allocates. */
+ * a task (even after a crash, under memory pressure) never allocates.
+ * Three shapes, so that a chunk of a million calls that each returned one
+ * value keeps no per-call record at all:
+ *  - whole != MPROC_OK: every call ended so, text says why (no values);
+ *  - call == NULL ("plain"): call i succeeded with the one value values[i];
+ *  - otherwise call[i] says. */
 typedef struct mproc__outcome {
   mproc_args *values; /* the decoded RESULT; NULL when the task failed whole */
   size_t calls;
+  mproc_status whole;
   mproc__call *call;
   int64_t pid;
   int exitcode;
   size_t unread; /* maps: calls not handed out yet */
-  int plain;     /* every call succeeded with one value, call i's at values[i] */
   char text[256];
 } mproc__outcome;
 
 mproc__outcome *mproc__outcome_new(size_t calls);
 void mproc__outcome_free(mproc__outcome *o);
+/* Every call of @o ended with @st, @msg (NULL: keep the text) saying why. */
+void mproc__outcome_fail(mproc__outcome *o, mproc_status st, const char *msg);
+/* Call @i of @o. */
+mproc__call mproc__outcome_call(const mproc__outcome *o, size_t i);
+/* Whether every call succeeded with one value, call i's at values[i]. */
+int mproc__outcome_plain(const mproc__outcome *o);
 
 /* ---- futures (future.c) ---- */
 struct mproc_future {
