@@ -59,7 +59,21 @@ const mproc_function *mproc__registry_find(const char *name) {
   return NULL;
 }
 
-const char *mproc__executable(void) { return g.executable; }
+mproc_status mproc__executable_get(const char **exe) {
+  mproc_status st = MPROC_OK;
+  mproc__lock();
+  if (!g.executable)
+    st = mproc__exe_path(&g.executable);
+  *exe = g.executable;
+  mproc__unlock();
+  return st;
+}
+
+const char *mproc__executable(void) {
+  const char *exe;
+  return mproc__executable_get(&exe) == MPROC_OK ? exe : NULL;
+}
+
 const char *mproc__self_identity(void) { return g.identity ? g.identity : ""; }
 int64_t mproc_self_pid(void) { return mproc__self_pid(); }
 int64_t mproc_self_parent_pid(void) { return g.parent_pid; }
@@ -206,6 +220,7 @@ void mproc__self_set(const char *name, const char *identity, int daemon, int64_t
 mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry) {
   apr_status_t ast;
   mproc_status st;
+  int child;
   if (!argc || !argv || !*argv || !registry)
     return mproc__fail(MPROC_EINVAL, "mproc_init: NULL argument");
   st = check_registry(registry);
@@ -220,8 +235,12 @@ mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry)
     ast = apr_thread_mutex_create(&g.lock, APR_THREAD_MUTEX_DEFAULT, g.pool);
   if (ast != APR_SUCCESS)
     return mproc__fail(ast, "mproc_init: APR failed to start");
-  st = mproc__exe_path(&g.executable);
-  if (st != MPROC_OK)
+  child =
+      *argc >= 2 && strncmp((*argv)[1], MPROC__MARKER_PREFIX, strlen(MPROC__MARKER_PREFIX)) == 0;
+  /* A child looks its executable up only if it starts processes itself
+   * (mproc__executable): in a new process, resolving /proc/self/exe costs
+   * ~40 us of its start-up. */
+  if (!child && (st = mproc__exe_path(&g.executable)) != MPROC_OK)
     return st;
   g.registry = registry;
   g.initialized = 1;
@@ -230,7 +249,7 @@ mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry)
    * Python does; APR is deliberately not terminated at exit because user
    * threads may still be running. */
   atexit(at_exit);
-  if (*argc >= 2 && strncmp((*argv)[1], MPROC__MARKER_PREFIX, strlen(MPROC__MARKER_PREFIX)) == 0)
+  if (child)
     child_main((*argv)[1] + strlen(MPROC__MARKER_PREFIX));
   /* A main process cleans up after earlier runs that were killed. */
   mproc__sweep(0);

@@ -138,7 +138,10 @@ mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16
 /* Process-wide state (runtime/init.c). */
 int mproc__is_initialized(void);
 const mproc_function *mproc__registry_find(const char *name);
-/* The executable children are spawned from; owned by the runtime. */
+/* The executable children are spawned from; owned by the runtime. A child
+ * process looks it up on first use: *exe, or the lookup's failure. */
+mproc_status mproc__executable_get(const char **exe);
+/* The same, NULL if the lookup failed. */
 const char *mproc__executable(void);
 /* This process's identity ("" in the main process, "1:2" in a grandchild). */
 const char *mproc__self_identity(void);

@@ -126,8 +126,9 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *c) {
   uint8_t *start;
   size_t len;
   char marker[64];
-  mproc_status st = encode_start(c, &start, &len);
-  if (st != MPROC_OK)
+  const char *exe;
+  mproc_status st = mproc__executable_get(&exe);
+  if (st != MPROC_OK || (st = encode_start(c, &start, &len)) != MPROC_OK)
     return st;
   snprintf(marker, sizeof marker, "%s%d:", MPROC__MARKER_PREFIX, MPROC_PROTOCOL_VERSION);
   /* Output the parent wrote before the child existed must come out first. */
@@ -136,7 +137,7 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__child_spec *c) {
   /* No lock: a spawn passes only the handles it names (an explicit list on
    * Windows, dup2 + close-from or close-on-exec on POSIX), so the workers of a
    * pool start in parallel. */
-  st = mproc__proc_spawn(os, mproc__executable(), marker, c->new_group);
+  st = mproc__proc_spawn(os, exe, marker, c->new_group);
   if (st == MPROC_OK) {
     st = mproc__frame_send(&os->chan, MPROC__FRAME_START, start, len);
     if (st != MPROC_OK) {
