@@ -539,6 +539,9 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
       apr_thread_mutex_unlock(p->lock);
       if (!w->spawned)
         return NULL;
+      /* A new worker takes a millisecond to start: spinning for its first
+       * frame would only take a CPU from it (and from its siblings). */
+      spin.last_us = INT64_MAX;
     }
     st = mproc__frame_recv_spin(&w->proc.chan, &spin, &type, &buf, &len);
     if (st != MPROC_OK) {
