@@ -93,13 +93,14 @@ static uint8_t *put_item(uint8_t *p, const item *it) {
 
 void mproc__writer_init(mproc__writer *w, size_t hint) {
   memset(w, 0, sizeof *w);
-  w->cap = hint > MPROC__ARGS_HEADER ? hint : 64;
+  w->cap = hint < 64 ? 64 : hint < MPROC_ARGS_MAX_SIZE ? hint : MPROC_ARGS_MAX_SIZE;
   if (!(w->buf = malloc(w->cap)))
     w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
   w->len = MPROC__ARGS_HEADER;
 }
 
-/* room() when the buffer must grow, or a limit is hit; errors are sticky. */
+/* Room for one more value of @size bytes, growing the buffer if need be,
+ * within the limits; errors are sticky. */
 static uint8_t *grow(mproc__writer *w, size_t size) {
   size_t cap = w->cap;
   uint8_t *grown;
@@ -112,6 +113,9 @@ static uint8_t *grow(mproc__writer *w, size_t size) {
   }
   while (cap < w->len + size)
     cap *= 2;
+  if (cap >
+      MPROC_ARGS_MAX_SIZE) /* the buffer never outgrows the limit (write_item() relies on it) */
+    cap = MPROC_ARGS_MAX_SIZE;
   if (!(grown = realloc(w->buf, cap))) {
     w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
     return NULL;
@@ -122,21 +126,18 @@ static uint8_t *grow(mproc__writer *w, size_t size) {
   return w->buf + w->len;
 }
 
-/* Room for one more value of @size bytes, within the limits. */
-static uint8_t *room(mproc__writer *w, size_t size) {
-  if (w->st == MPROC_OK && w->count < MPROC_ARGS_MAX_COUNT && size <= w->cap - w->len &&
-      size <= MPROC_ARGS_MAX_SIZE - w->len) {
-    w->count++;
-    return w->buf + w->len;
-  }
-  return grow(w, size);
-}
-
+/* Writes @it. The common case is one check: the buffer never outgrows the
+ * size limit, so room in it is within that limit. */
 static void write_item(mproc__writer *w, const item *it) {
   size_t size = mproc__item_size(it);
-  uint8_t *p = room(w, size);
-  if (p)
-    w->len += (size_t)(put_item(p, it) - p);
+  uint8_t *p;
+  if (w->st == MPROC_OK && w->count < MPROC_ARGS_MAX_COUNT && size <= w->cap - w->len) {
+    w->count++;
+    p = w->buf + w->len;
+  } else if (!(p = grow(w, size))) {
+    return;
+  }
+  w->len += (size_t)(put_item(p, it) - p);
 }
 
 size_t mproc__writer_i64(mproc__writer *w, int64_t v) {
@@ -168,7 +169,7 @@ void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t
 
 void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
   size_t start, inner;
-  uint8_t *p = room(w, 1 + 4 + MPROC__ARGS_HEADER);
+  uint8_t *p = grow(w, 1 + 4 + MPROC__ARGS_HEADER);
   uint32_t outer = w->count;
   if (!p)
     return;

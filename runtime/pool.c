@@ -331,19 +331,22 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
   mproc__outcome *o = t->outcome;
   mproc__reader r;
   mproc__call c;
-  int64_t id = -1, calls = -1;
+  int64_t id = -1, calls = -1, plain = -1;
   mproc_status st = MPROC_OK;
   size_t i;
   if (mproc__reader_open(&r, buf, len) || mproc__reader_i64(&r, &id) ||
-      mproc__reader_i64(&r, &calls) || mproc__reader_i64(&r, rss) || (uint64_t)id != t->id ||
-      (uint64_t)calls != t->calls)
+      mproc__reader_i64(&r, &calls) || mproc__reader_i64(&r, rss) ||
+      mproc__reader_i64(&r, &plain) || (uint64_t)id != t->id || (uint64_t)calls != t->calls ||
+      plain < 0 || plain > calls)
     return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
                        (long long)pid);
   o->pid = pid;
   if (mproc_args_create(&o->values) ||
       mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0))
     st = mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
-  for (i = 0; i < t->calls && st == MPROC_OK; i++) {
+  if (st == MPROC_OK) /* the first calls, one value each: call i's is values[i] */
+    st = mproc__reader_take(&r, (size_t)plain, o->values) ? MPROC_EPROTO : MPROC_OK;
+  for (i = (size_t)plain; i < t->calls && st == MPROC_OK; i++) {
     if ((st = read_call(&r, o->values, &c)) != MPROC_OK)
       break;
     if ((c.status != MPROC_OK || c.n != 1 || c.at != i) && (st = records_from(o, i)) != MPROC_OK)

@@ -17,12 +17,14 @@
  *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
  *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
  *         that many values, its arguments.
- * RESULT: [id:i64, calls:i64, rss_kib:i64, then per call h:i64 = n * 4 +
- *          code (0 succeeded, 1 failed, 2 not run: the pool was cancelled),
- *          its message:str only if it failed, then its n result values]:
- *          flat, so that a chunk of a million calls is one list, not a
- *          million, and a call that succeeded costs one value beside its
- *          results.
+ * RESULT: [id:i64, calls:i64, rss_kib:i64, plain:i64, then the one value
+ *          each of the first `plain` calls returned (they succeeded), then
+ *          for each call after them h:i64 = n * 4 + code (0 succeeded,
+ *          1 failed, 2 not run: the pool was cancelled), its message:str
+ *          only if it failed, then its n result values]: flat, so that a
+ *          chunk of a million calls is one list, not a million, and a chunk
+ *          whose calls each return one value (a map's usual case) is just
+ *          those values.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,11 +146,12 @@ static void send_or_die(uint16_t type, mproc_args *m) {
   free(buf);
 }
 
-/* Runs one call and writes [n * 4 + code, message if it failed, its n
+/* Runs one call and writes its one value while all calls so far were plain
+ * (*plain: how many), else [n * 4 + code, message if it failed, its n
  * values...] to @out; code 0: it succeeded, 1: it failed, 2: it did not run
  * because the pool was cancelled (a call not started yet is a queued one). */
 static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
-                     mproc__writer *out) {
+                     mproc__writer *out, size_t calls, size_t *plain) {
   size_t n = 0;
   int rc;
   if (mproc_cancelled()) {
@@ -161,6 +164,11 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
   if (rc != 0 && !w.message[0])
     snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
   mproc_args_count(result, &n);
+  if (*plain == calls && rc == 0 && n == 1) {
+    mproc__writer_list(out, result, 0, 1);
+    ++*plain;
+    return;
+  }
   mproc__writer_i64(out, (int64_t)n * 4 + (rc != 0));
   if (rc != 0)
     mproc__writer_str(out, w.message);
@@ -170,7 +178,7 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
 /* Runs the calls of the TASK body @in (see TASK above); returns how many.
  * Each call's arguments are read straight into one reused list. */
 static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
-                        mproc__writer *out) {
+                        mproc__writer *out, size_t *plain) {
   mproc_args *args = NULL, *result = NULL;
   size_t calls = 0;
   int64_t n = (int64_t)in->values;
@@ -184,7 +192,7 @@ static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *i
     mproc__args_clear(args);
     if (n < 0 || mproc__reader_take(in, (size_t)n, args))
       mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-    run_call(fn, args, result, out);
+    run_call(fn, args, result, out, calls, plain);
     calls++;
   } while (in->values > 0 && mode != MPROC__TASK_CALL);
   mproc_args_destroy(args);
@@ -192,7 +200,7 @@ static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *i
   return calls;
 }
 
-/* Sends the RESULT of TASK @f: [id, calls, rss, per call...]. */
+/* Sends the RESULT of TASK @f: [id, calls, rss, plain, the calls...]. */
 static void run_task(const frame *f) {
   mproc_args *head = NULL;
   mproc__reader in, body;
@@ -200,7 +208,7 @@ static void run_task(const frame *f) {
   const uint8_t *bytes;
   const char *name;
   uint8_t *buf;
-  size_t len, calls_at, rss_at, calls;
+  size_t len, calls_at, rss_at, plain_at, calls, plain = 0;
   int64_t id, mode;
   const mproc_function *fn;
   if (mproc_args_create(&head) || mproc__reader_open(&in, f->payload, f->len) ||
@@ -214,11 +222,13 @@ static void run_task(const frame *f) {
   mproc__writer_i64(&out, id);
   calls_at = mproc__writer_i64(&out, 0);
   rss_at = mproc__writer_i64(&out, 0); /* after the calls, which may have grown it */
-  calls = run_calls(fn, mode, &body, &out);
+  plain_at = mproc__writer_i64(&out, 0);
+  calls = run_calls(fn, mode, &body, &out, &plain);
   if (mproc__reader_end(&body) || mproc__writer_finish(&out, &buf, &len))
     mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
   mproc__args_patch_i64(buf, calls_at, (int64_t)calls);
   mproc__args_patch_i64(buf, rss_at, w.report_rss ? mproc__self_rss_kib() : 0);
+  mproc__args_patch_i64(buf, plain_at, (int64_t)plain);
   if (mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED);
   free(buf);
