@@ -161,10 +161,25 @@ void mproc__writer_str(mproc__writer *w, const char *s) {
   write_item(w, &it);
 }
 
+/* Numbers are most of what a map moves: they are written without the
+ * general path while the buffer has room (the union's 8 bytes are the
+ * number's bits, whichever its type). */
+static int is_number(uint8_t type) { return type == MPROC_TYPE_I64 || type == MPROC_TYPE_F64; }
+
 void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
   size_t i;
-  for (i = at; a && i < at + n && i < a->count && w->st == MPROC_OK; i++)
-    write_item(w, &a->items[i]);
+  for (i = at; a && i < at + n && i < a->count && w->st == MPROC_OK; i++) {
+    const item *it = &a->items[i];
+    if (is_number(it->type) && w->count < MPROC_ARGS_MAX_COUNT && 9 <= w->cap - w->len) {
+      uint8_t *p = w->buf + w->len;
+      p[0] = it->type;
+      put_u64(p + 1, (uint64_t)it->v.i64);
+      w->len += 9;
+      w->count++;
+    } else {
+      write_item(w, it);
+    }
+  }
 }
 
 void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
@@ -332,8 +347,22 @@ mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst) {
   mproc_status st = MPROC_OK;
   if (n > r->values)
     return mproc__fail(MPROC_EPROTO, "arguments: %zu values wanted, %u left", n, r->values);
-  for (i = 0; i < n && st == MPROC_OK; i++)
-    st = read_item(r, dst);
+  for (i = 0; i < n && st == MPROC_OK; i++) {
+    const uint8_t *q = r->p;
+    if (r->left >= 9 && is_number(q[0]) && dst->count < dst->capacity &&
+        dst->count < MPROC_ARGS_MAX_COUNT && 9 <= MPROC_ARGS_MAX_SIZE - dst->encoded_size) {
+      item *it = &dst->items[dst->count++]; /* a number, where there is room: as push would */
+      it->type = q[0];
+      it->kind = 0;
+      it->len = 0;
+      it->v.i64 = (int64_t)get_u64(q + 1);
+      dst->encoded_size += 9;
+      r->p += 9;
+      r->left -= 9;
+    } else {
+      st = read_item(r, dst);
+    }
+  }
   r->values -= (uint32_t)i;
   if (st == MPROC_ERANGE)
     st = mproc__fail(MPROC_EPROTO, "arguments: over the size limits");
