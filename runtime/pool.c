@@ -445,8 +445,11 @@ static void took_result(mproc_pool *p, worker *w, task *t, int released, mproc_s
   mproc__pool_dispatch(p);
 }
 
-/* RESULT (see runtime/worker.c): decoded outside the pool lock, so that the
- * workers' threads decode in parallel and dispatch does not wait for it. */
+/* RESULT (see runtime/worker.c): a large one is decoded outside the pool
+ * lock, so that the workers' threads decode in parallel and dispatch does not
+ * wait for it; a small one decodes faster than the lock would change hands
+ * twice (S3b: a map with chunksize 1), so it is decoded under it. */
+#define DECODE_UNLOCKED_FROM 1024
 static void on_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) {
   task *t;
   int released;
@@ -454,15 +457,16 @@ static void on_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) 
   mproc_status st;
   apr_thread_mutex_lock(p->lock);
   t = w->current;
-  released = release_early(p, w);
+  released = len >= DECODE_UNLOCKED_FROM && release_early(p, w);
   if (released) {
     next_task(w);
     w->state = w->current ? W_BUSY : W_IDLE;
     mproc__pool_dispatch(p);
+    apr_thread_mutex_unlock(p->lock);
   }
-  apr_thread_mutex_unlock(p->lock);
   st = decode_result(w, t, buf, len, &rss);
-  apr_thread_mutex_lock(p->lock);
+  if (released)
+    apr_thread_mutex_lock(p->lock);
   took_result(p, w, t, released, st, rss);
   if (p->cancelling) /* the monitor ends a cancellation once all is settled; */
     apr_thread_cond_broadcast(p->changed); /* otherwise a result concerns nobody waiting */
