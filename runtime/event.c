@@ -45,6 +45,8 @@ mproc_status mproc_event_clear(mproc_event *e) {
   return st;
 }
 
+const volatile uint32_t *mproc__event_flag(const mproc_event *e) { return &state(e)->flag; }
+
 int mproc_event_is_set(const mproc_event *e) {
   return e && e->obj.live == MPROC__OBJ_LIVE && mproc__load32(&state(e)->flag) != 0;
 }

@@ -102,6 +102,10 @@ int64_t mproc__deadline(int64_t timeout_ms);
 /* The milliseconds left until @deadline (MPROC_WAIT_FOREVER for none), 0 when past. */
 int64_t mproc__remaining(int64_t deadline);
 
+/* An Event's flag word, for a check inlined where it is made per call
+ * (a pool worker checks for cancellation before each call of a chunk). */
+const volatile uint32_t *mproc__event_flag(const mproc_event *e);
+
 /* Crossing (runtime/args.c stores kind, name and size). */
 mproc_status mproc__args_add_object(mproc_args *args, const mproc__obj *o, const char *fn);
 mproc_status mproc__args_get_object(const mproc_args *args, size_t index, mproc__kind kind,

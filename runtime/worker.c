@@ -51,6 +51,7 @@ typedef struct frame {
 static struct {
   mproc__chan *chan;
   mproc_event *cancel;
+  const volatile uint32_t *cancelled; /* its flag */
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
@@ -64,7 +65,7 @@ static struct {
 
 int mproc__pool_depth(void) { return w.depth; }
 
-int mproc_cancelled(void) { return w.cancel != NULL && mproc_event_is_set(w.cancel); }
+int mproc_cancelled(void) { return w.cancelled != NULL && mproc__load32(w.cancelled) != 0; }
 
 mproc_status mproc_task_cancel_pool(void) {
   if (!w.cancel)
@@ -271,6 +272,7 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   w.report_rss = rss != 0;
   w.direct = mproc__chan_can_wait_hangup();
   if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
+      !(w.cancelled = mproc__event_flag(w.cancel)) ||
       apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
       apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||
       apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))
