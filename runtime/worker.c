@@ -265,6 +265,7 @@ static void initialize(const mproc_args *args) {
 void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   apr_thread_t *thread;
   int64_t depth = 1, rss = 1;
+  int first;
   w.chan = chan;
   mproc_args_get_i64(args, 3, &depth);
   w.depth = (int)depth;
@@ -278,8 +279,15 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
       apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))
     mproc__exit_now(EXIT_ORPHANED);
   initialize(args);
-  for (;;) {
+  /* The first frame was sent before this worker started, so how long it took
+   * to come says nothing about how fast frames follow each other: neither
+   * that wait nor the next one spins (a spin after the first result would
+   * only take a CPU from the parent, which often destroys the pool then). */
+  w.spin.last_us = INT64_MAX;
+  for (first = 1;; first = 0) {
     frame *f = next_frame();
+    if (first)
+      w.spin.last_us = INT64_MAX;
     if (f->type == MPROC__FRAME_EXIT)
       exit(0);
     if (f->type == MPROC__FRAME_TASK)
