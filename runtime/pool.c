@@ -907,14 +907,25 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   mproc__maps_detach(p); /* its maps may live on; they queue nothing more */
   if (p->state == POOL_OPEN)
     mproc_pool_terminate(p);
-  mproc_pool_join(p, MPROC_WAIT_FOREVER);
+  apr_thread_mutex_lock(p->lock);
+  if (p->state == POOL_TERMINATED) {
+    /* Every worker was killed: nothing is left to time or cancel, so the
+     * monitor ends now, beside the workers (a closed pool still times its
+     * last tasks: its monitor ends last). */
+    p->stopping = 1;
+    apr_thread_cond_broadcast(p->changed);
+  }
+  apr_thread_mutex_unlock(p->lock);
+  /* A worker's thread returns once its worker is dead for good (W_DEAD), so
+   * joining them is mproc_pool_join(MPROC_WAIT_FOREVER), without a wake-up
+   * through the pool's condition after each worker's end. */
+  for (i = 0; i < p->nworkers; i++)
+    if (p->workers[i].thread)
+      apr_thread_join(&ignored, p->workers[i].thread);
   apr_thread_mutex_lock(p->lock);
   p->stopping = 1;
   apr_thread_cond_broadcast(p->changed);
   apr_thread_mutex_unlock(p->lock);
-  for (i = 0; i < p->nworkers; i++)
-    if (p->workers[i].thread)
-      apr_thread_join(&ignored, p->workers[i].thread);
   if (p->monitor)
     apr_thread_join(&ignored, p->monitor);
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "the pool was destroyed");
