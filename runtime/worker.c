@@ -272,10 +272,12 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   mproc_args_get_i64(args, 4, &rss); /* reading it costs 3 system calls per task */
   w.report_rss = rss != 0;
   w.direct = mproc__chan_can_wait_hangup();
+  /* The hand-over's lock and condition serve only a reader that reads the frames. */
   if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
       !(w.cancelled = mproc__event_flag(w.cancel)) ||
-      apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
-      apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||
+      (!w.direct &&
+       (apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
+        apr_thread_cond_create(&w.arrived, mproc__apr_pool()))) ||
       apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))
     mproc__exit_now(EXIT_ORPHANED);
   initialize(args);
