@@ -587,79 +587,112 @@ mproc_status mproc_map_next(mproc_map *m, int64_t timeout_ms, mproc_map_item *it
   return st;
 }
 
-static mproc_status wait_all(mproc_map *m, int64_t timeout_ms, const char *fn) {
-  int64_t deadline = mproc__deadline(timeout_ms);
+/* Waits until every item is settled and the callback has run (as Python:
+ * waiters are released after it). */
+static mproc_status all_done(mproc_map *m, int64_t deadline) {
   mproc_status st = MPROC_OK;
-  if (!m)
-    return mproc__pool_bad(fn, "map");
-  if (!m->is_async)
-    return mproc__fail(MPROC_ESTATE, "%s: an imap is iterated with mproc_map_next()", fn);
   mproc__futures_lock();
   while (st == MPROC_OK && (!all_settled(m) || m->in_callback))
     st = mproc__futures_wait(deadline);
   mproc__futures_unlock();
-  if (st == MPROC_ETIMEDOUT)
-    mproc__fail(st, "%s: not every item is done after %lld ms", fn, (long long)timeout_ms);
   return st;
 }
 
 mproc_status mproc_map_wait(mproc_map *m, int64_t timeout_ms) {
-  return wait_all(m, timeout_ms, "mproc_map_wait");
+  mproc_status st;
+  if (!m)
+    return mproc__pool_bad("mproc_map_wait", "map");
+  if (!m->is_async)
+    return mproc__fail(MPROC_ESTATE, "mproc_map_wait: an imap is iterated with mproc_map_next()");
+  if ((st = all_done(m, mproc__deadline(timeout_ms))) == MPROC_ETIMEDOUT)
+    mproc__fail(st, "mproc_map_wait: not every item is done after %lld ms", (long long)timeout_ms);
+  return st;
 }
 
-/* Gathers a settled map: the first value of each item, in order. A chunk
- * whose calls each returned values, and nothing else, is copied whole. */
-static mproc_status gather(mproc_map *m, mproc_args **results, mproc_status *statuses) {
+/* The outcome of chunk @j once it is settled (the claim is held, so it stays). */
+static mproc_status settled_chunk(mproc_map *m, size_t j, int64_t deadline,
+                                  const mproc__outcome **o) {
   mproc_status st = MPROC_OK;
-  mproc__call bad = {MPROC_OK, 0, 0, ""};
-  size_t j, i, bad_at = SIZE_MAX;
+  mproc__futures_lock();
+  while (st == MPROC_OK && !m->ring[j % m->nring].o)
+    st = mproc__futures_wait(deadline);
+  *o = m->ring[j % m->nring].o;
+  mproc__futures_unlock();
+  return st;
+}
+
+/* Gathers the first value of each item, in order, a chunk as soon as it and
+ * those before it are settled: the copying overlaps the workers' work
+ * instead of following it. A chunk whose calls each returned one value is
+ * copied whole. The first failed item goes to @bad, @bad_at. */
+static mproc_status gather(mproc_map *m, int64_t deadline, mproc_args **results,
+                           mproc_status *statuses, mproc__call *bad, size_t *bad_at) {
+  mproc_status st = MPROC_OK;
+  size_t j, i;
+  const mproc__outcome *o = NULL;
   if (results && (st = mproc_args_create(results)) == MPROC_OK)
     st = mproc__args_reserve(*results, m->total);
-  if (st != MPROC_OK)
-    results = NULL;
-  for (j = 0; j * m->chunk < m->total; j++) {
-    const mproc__outcome *o = m->ring[j % m->nring].o;
+  for (j = 0; st == MPROC_OK && j * m->chunk < m->total; j++) {
+    if ((st = settled_chunk(m, j, deadline, &o)) != MPROC_OK)
+      break;
     if (mproc__outcome_plain(o)) {
-      if (results && st == MPROC_OK)
+      if (results)
         st = mproc__args_append(*results, o->values, 0, o->calls);
       for (i = 0; statuses && i < o->calls; i++)
         statuses[j * m->chunk + i] = MPROC_OK;
       continue;
     }
-    for (i = 0; i < o->calls; i++) {
+    for (i = 0; i < o->calls && st == MPROC_OK; i++) {
       mproc__call c = mproc__outcome_call(o, i);
       if (statuses)
         statuses[j * m->chunk + i] = c.status;
-      if (bad_at == SIZE_MAX && c.status != MPROC_OK) {
-        bad = c;
-        bad_at = j * m->chunk + i;
+      if (*bad_at == SIZE_MAX && c.status != MPROC_OK) {
+        *bad = c;
+        *bad_at = j * m->chunk + i;
       }
-      if (results && st == MPROC_OK)
+      if (results)
         st = c.n ? mproc__args_append(*results, o->values, c.at, 1) : mproc_args_add_none(*results);
     }
   }
-  if (st != MPROC_OK && results) {
-    mproc_args_destroy(*results);
-    *results = NULL;
-  }
-  if (st == MPROC_OK && bad_at != SIZE_MAX)
-    return mproc__fail(bad.status, "map: item %zu: %s", bad_at, bad.message);
   return st;
 }
 
 mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **results,
                            mproc_status *statuses) {
-  mproc_status st = wait_all(m, timeout_ms, "mproc_map_get");
+  int64_t deadline = mproc__deadline(timeout_ms);
+  mproc__call bad = {MPROC_OK, 0, 0, ""};
+  size_t bad_at = SIZE_MAX;
+  mproc_status st;
+  if (!m)
+    return mproc__pool_bad("mproc_map_get", "map");
+  if (!m->is_async)
+    return mproc__fail(MPROC_ESTATE, "mproc_map_get: an imap is iterated with mproc_map_next()");
+  mproc__futures_lock();
+  if ((st = claim(m, "mproc_map_get")) == MPROC_OK && m->handed) {
+    st = mproc__fail(MPROC_ESTATE, "mproc_map_get: mproc_map_next() took results already");
+    m->iterating = 0;
+  }
+  mproc__futures_unlock();
   if (st != MPROC_OK)
     return st;
+  if (results)
+    *results = NULL;
+  if ((st = gather(m, deadline, results, statuses, &bad, &bad_at)) == MPROC_OK)
+    st = all_done(m, deadline);
   mproc__futures_lock();
-  if ((st = claim(m, "mproc_map_get")) == MPROC_OK && m->handed)
-    st = mproc__fail(MPROC_ESTATE, "mproc_map_get: mproc_map_next() took results already");
-  if (st == MPROC_OK)
-    m->gathered = 1;
   m->iterating = 0;
+  m->gathered = st == MPROC_OK; /* a timed-out get may be tried again */
   mproc__futures_unlock();
-  return st == MPROC_OK ? gather(m, results, statuses) : st;
+  if (st != MPROC_OK && results && *results) {
+    mproc_args_destroy(*results);
+    *results = NULL;
+  }
+  if (st == MPROC_ETIMEDOUT)
+    return mproc__fail(st, "mproc_map_get: not every item is done after %lld ms",
+                       (long long)timeout_ms);
+  if (st == MPROC_OK && bad_at != SIZE_MAX)
+    return mproc__fail(bad.status, "map: item %zu: %s", bad_at, bad.message);
+  return st;
 }
 
 mproc_status mproc_map_progress(const mproc_map *m, size_t *done, size_t *total) {
