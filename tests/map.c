@@ -273,6 +273,39 @@ static void test_map_async(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* A get that times out while chunks still run gives nothing and keeps the
+ * map gatherable: a later get returns every result, in order. */
+static void test_map_get_timeout(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL, *res = NULL;
+  mproc_status st[6];
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  int64_t v = 0, ms[6] = {0, 0, 0, 300, 0, 0};
+  size_t i, n = 0;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 6; i++)
+    mproc_args_add_i64(items, ms[i]);
+  memset(&o, 0, sizeof o);
+  o.chunksize = 2; /* the first chunk settles at once, the second after 300 ms */
+  T_OK(mproc_pool_map_async(p, &m, "map_sleep", items, &o));
+  mproc_args_destroy(items);
+  T_STATUS(mproc_map_get(m, 50, &res, st), MPROC_ETIMEDOUT);
+  CU_ASSERT_PTR_NULL(res);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "not every item is done"));
+  T_OK(mproc_map_get(m, 30000, &res, st));
+  T_OK(mproc_args_count(res, &n));
+  CU_ASSERT_EQUAL(n, 6);
+  for (i = 0; i < 6; i++) {
+    CU_ASSERT_EQUAL(st[i], MPROC_OK);
+    T_OK(mproc_args_get_i64(res, i, &v));
+    CU_ASSERT_EQUAL(v, ms[i]);
+  }
+  mproc_args_destroy(res);
+  mproc_map_destroy(m);
+  T_OK(mproc_pool_destroy(p));
+}
+
 /* A failing item, a crashing chunk and a failing source: each reported where it belongs. */
 static void test_failures(void) {
   mproc_pool *p = new_pool(2);
@@ -474,6 +507,7 @@ static const CU_TestInfo tests[] = {
     {"imap over a source is lazy", test_imap_source_is_lazy},
     {"starmap, lazy starmap", test_starmap},
     {"map_async: wait, progress, callback, get once", test_map_async},
+    {"map_async: a get that times out keeps the map; the next gets all", test_map_get_timeout},
     {"failing item, crashing chunk, failing source", test_failures},
     {"bail-out ends an imap and a map", test_bailout},
     {"pipelined short tasks: a crash, a bail-out", test_pipelined},
