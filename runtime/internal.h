@@ -103,7 +103,8 @@ enum mproc__frame_type {
   MPROC__FRAME_TASK,      /* parent -> pool worker: one call or a chunk */
   MPROC__FRAME_RESULT,    /* pool worker -> parent: the statuses and results */
   MPROC__FRAME_INITFAIL,  /* pool worker -> parent: the initializer failed */
-  MPROC__FRAME_EXIT       /* parent -> pool worker: retire now */
+  MPROC__FRAME_EXIT,      /* parent -> pool worker: retire now */
+  MPROC__FRAME_CLAIMS     /* parent -> pool worker: the pool's claim words (pool.c) */
 };
 #define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
 /* Bytes a frame adds to its payload (magic, type, length). */

@@ -91,7 +91,8 @@ static task *pop_head(mproc_pool *p) {
   return t;
 }
 
-static void send_task(worker *w, const task *t) {
+static void send_task(worker *w, task *t) {
+  mproc__args_patch_i64(t->payload, t->slot_at, t->slot);
   if (mproc__frame_send(&w->proc.chan, MPROC__FRAME_TASK, t->payload, t->len) != MPROC_OK)
     mproc__proc_signal(&w->proc, 1); /* its thread sees the end and fails its tasks */
 }
@@ -116,6 +117,132 @@ static void send_task(worker *w, const task *t) {
 #define PIPELINE_MAX_BYTES 4096
 
 /*
+ * Taking back: a pipelined task has not started, so an idle worker must
+ * still be able to run it; otherwise it would wait behind a long task while
+ * a worker idles, forever if that task waits for it (tasks that wait for one
+ * another run on a Python Pool as long as there are workers for them). Each
+ * pipelined task owns a claim word in shared memory that holds its id: the
+ * worker swaps it to 0 before it starts the task, the pool swaps it to 0 to
+ * take the task back, and whoever swaps first has it. A worker skips a task
+ * taken back and sends nothing for it; the pool leaves a "ghost" (the
+ * frame's size) in that worker's queue until the worker is past it, so that
+ * what a channel holds is still counted exactly. The claim words are made
+ * at the first pipelined task and sent to each worker once, in a CLAIMS
+ * frame (counted as a ghost too).
+ */
+#define CLAIM_SLOTS 8 /* per worker: its queued tasks and the one it may be starting */
+
+static volatile uint64_t *claim_word(const mproc_pool *p, int slot) {
+  return (volatile uint64_t *)mproc_array_data(p->claims) + slot;
+}
+
+static void append_queued(worker *w, task *t) {
+  task **end = &w->queued;
+  while (*end)
+    end = &(*end)->next;
+  *end = t;
+  w->nqueued++;
+  w->queued_bytes += t->len + MPROC__FRAME_HEADER;
+}
+
+static task *pop_queued(worker *w) {
+  task *t = w->queued;
+  w->queued = t->next;
+  t->next = NULL;
+  w->nqueued--;
+  w->queued_bytes -= t->len + MPROC__FRAME_HEADER;
+  return t;
+}
+
+static task *ghost_of(size_t len) {
+  task *g = calloc(1, sizeof *g);
+  if (g) {
+    g->ghost = 1;
+    g->len = len;
+    g->slot = -1;
+  }
+  return g;
+}
+
+/* The claim words exist and @w was sent them (pool lock held); 0: it cannot
+ * be given pipelined tasks. */
+static int claims_ready(mproc_pool *p, worker *w) {
+  mproc_args *a = NULL;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  task *g = NULL;
+  int ok;
+  if (!p->claims && mproc_array_create(&p->claims, MPROC_TYPE_I64,
+                                       (size_t)p->nworkers * CLAIM_SLOTS, NULL) != MPROC_OK) {
+    p->claims = NULL;
+    return 0;
+  }
+  if (w->has_claims)
+    return 1;
+  ok = mproc_args_create(&a) == MPROC_OK && mproc_args_add_array(a, p->claims) == MPROC_OK &&
+       mproc__args_encode(a, &buf, &len) == MPROC_OK &&
+       w->queued_bytes + len + MPROC__FRAME_HEADER <= PIPELINE_MAX_BYTES && (g = ghost_of(len));
+  if (ok && mproc__frame_send(&w->proc.chan, MPROC__FRAME_CLAIMS, buf, len) == MPROC_OK) {
+    append_queued(w, g);
+    w->has_claims = 1;
+    g = NULL;
+  }
+  free(g);
+  free(buf);
+  if (a)
+    mproc_args_destroy(a);
+  return w->has_claims;
+}
+
+/* A free claim word of @w, or -1. */
+static int take_slot(worker *w) {
+  int b;
+  for (b = 0; b < CLAIM_SLOTS; b++)
+    if (!(w->slots & 1u << b)) {
+      w->slots |= 1u << b;
+      return w->index * CLAIM_SLOTS + b;
+    }
+  return -1;
+}
+
+static void drop_slot(worker *w, task *t) {
+  if (t->slot >= 0)
+    w->slots &= ~(1u << (t->slot % CLAIM_SLOTS));
+  t->slot = -1;
+}
+
+/* Takes back the last task queued behind a busy worker's current one, if
+ * that worker has not started it (pool lock held). */
+static task *take_back(mproc_pool *p) {
+  worker *v = NULL;
+  task **tp, **last = NULL, *t, *g;
+  int i;
+  for (i = 0; i < p->nworkers; i++) { /* the busy worker with the most queued */
+    worker *x = &p->workers[i];
+    task **xl = NULL;
+    for (tp = &x->queued; x->state == W_BUSY && *tp; tp = &(*tp)->next)
+      if (!(*tp)->ghost)
+        xl = tp;
+    if (xl && (!v || x->nqueued > v->nqueued)) {
+      v = x;
+      last = xl;
+    }
+  }
+  if (!v || !(g = ghost_of((*last)->len)))
+    return NULL;
+  t = *last;
+  if (!mproc__cas64(claim_word(p, t->slot), t->id, 0)) { /* it started: all before it too */
+    free(g);
+    return NULL;
+  }
+  g->next = t->next; /* the ghost takes its place: same bytes in the channel */
+  *last = g;
+  t->next = NULL;
+  drop_slot(v, t);
+  return t;
+}
+
+/*
  * May a busy worker run ahead of the parent's bookkeeping (be given work
  * before its current task is settled)? Only when nothing a result can say
  * changes what happens next: no memory limit to check, no cancel-on-error,
@@ -129,22 +256,37 @@ static int may_run_ahead(const mproc_pool *p, const worker *w) {
 }
 
 static int can_pipeline(const mproc_pool *p, const worker *w) {
+  if (!p->head)
+    return 0;
   return may_run_ahead(p, w) && !p->opts.max_tasks_per_child && w->nqueued < PIPELINE_DEPTH &&
          w->queued_bytes + p->head->len + MPROC__FRAME_HEADER <= PIPELINE_MAX_BYTES &&
          w->deadline < 0 && p->head->timeout_ms <= 0 && w->last_us < PIPELINE_BELOW_US;
 }
 
-/* Sends the next queued task to every idle worker, then one more to every
- * busy worker that may pipeline (pool lock held). */
+/* Starts @t on idle worker @w (pool lock held). */
+static void start_on(worker *w, task *t) {
+  w->current = t;
+  w->state = W_BUSY;
+  w->kill_reason = MPROC_OK;
+  w->start_us = mproc__spin_clock_us();
+  w->deadline = t->timeout_ms > 0 ? mproc__now_ms() + t->timeout_ms : -1;
+  send_task(w, t);
+}
+
+/* Sends the next queued task to every idle worker (or one taken back from a
+ * busy worker's queue), then more to every busy worker that may pipeline
+ * (pool lock held). */
 void mproc__pool_dispatch(mproc_pool *p) {
-  int i;
+  int i, slot;
   if (!p->cancelling && mproc_event_is_set(p->cancel))
     mproc__pool_cancel_locked(p); /* a task cancelled the pool: nothing queued may start */
   for (i = 0; i < p->nworkers; i++) {
     worker *w = &p->workers[i];
+    task *t;
     if (w->state != W_IDLE)
       continue;
-    if (!p->head) {
+    t = p->head || p->cancelling ? NULL : take_back(p);
+    if (!p->head && !t) {
       if (p->state != POOL_OPEN &&
           mproc__frame_send(&w->proc.chan, MPROC__FRAME_EXIT, NULL, 0) == MPROC_OK)
         w->state = W_RETIRING; /* closed and drained: let it go */
@@ -152,29 +294,22 @@ void mproc__pool_dispatch(mproc_pool *p) {
     }
     if (p->cancelling)
       return; /* nothing starts until the cancelled tasks are gone */
-    w->current = pop_head(p);
-    w->state = W_BUSY;
-    w->kill_reason = MPROC_OK;
-    w->start_us = mproc__spin_clock_us();
-    w->deadline = w->current->timeout_ms > 0 ? mproc__now_ms() + w->current->timeout_ms : -1;
-    send_task(w, w->current);
+    start_on(w, t ? t : pop_head(p));
   }
   for (i = 0; i < p->nworkers && p->head; i++) {
-    worker *w = &p->workers[i];
-    task **end = &w->queued;
-    while (*end)
-      end = &(*end)->next;
-    while (p->head && can_pipeline(p, w)) { /* round-robin would be fairer; short tasks */
-      *end = pop_head(p);
-      send_task(w, *end);
-      w->queued_bytes += (*end)->len + MPROC__FRAME_HEADER;
-      end = &(*end)->next;
-      w->nqueued++;
+    worker *w = &p->workers[i]; /* round-robin would be fairer; short tasks */
+    while (can_pipeline(p, w) && claims_ready(p, w) && can_pipeline(p, w) &&
+           (slot = take_slot(w)) >= 0) {
+      task *t = pop_head(p);
+      t->slot = slot;
+      mproc__store64(claim_word(p, slot), t->id);
+      append_queued(w, t);
+      send_task(w, t);
     }
   }
 }
 
-/* TASK: [id, function, mode, body] (see runtime/worker.c), the body values
+/* TASK: [id, function, mode, claim slot, body] (see runtime/worker.c), the body values
  * [at, at + calls's values) of @body written straight from it; the id is
  * set by set_id() once the task is queued. */
 static mproc_status task_new(task **out, const char *function, int mode, const mproc_args *body,
@@ -187,6 +322,7 @@ static mproc_status task_new(task **out, const char *function, int mode, const m
     t->id_at = mproc__writer_i64(&wr, 0);
     mproc__writer_str(&wr, function);
     mproc__writer_i64(&wr, mode);
+    t->slot_at = mproc__writer_i64(&wr, -1); /* set by send_task() */
     mproc__writer_nested(&wr, body, at, n);
     st = mproc__writer_finish(&wr, &t->payload, &t->len);
   }
@@ -195,6 +331,7 @@ static mproc_status task_new(task **out, const char *function, int mode, const m
     return st == MPROC_ENOMEM ? mproc__fail(st, "pool: out of memory") : st;
   }
   t->calls = calls;
+  t->slot = -1;
   *out = t;
   return MPROC_OK;
 }
@@ -390,6 +527,7 @@ static task *last_queued(worker *w) {
   *tp = NULL;
   w->nqueued--;
   w->queued_bytes -= t->len + MPROC__FRAME_HEADER;
+  t->slot = -1;
   return t;
 }
 
@@ -398,13 +536,9 @@ static void next_task(worker *w) {
   int64_t now = mproc__spin_clock_us();
   w->last_us = now - w->start_us;
   w->start_us = now;
-  w->current = w->queued;
-  if (w->current) {
-    w->queued = w->current->next;
-    w->current->next = NULL;
-    w->nqueued--;
-    w->queued_bytes -= w->current->len + MPROC__FRAME_HEADER;
-  }
+  while (w->queued && w->queued->ghost) /* the worker skips those (see take_back()) */
+    free(pop_queued(w));
+  w->current = w->queued ? pop_queued(w) : NULL;
   w->deadline = -1; /* a pipelined task has no timeout */
   w->done++;
 }
@@ -439,6 +573,7 @@ static void took_result(mproc_pool *p, worker *w, task *t, int released, mproc_s
   }
   if (!released)
     next_task(w);
+  drop_slot(w, t); /* it ran: the worker swapped its claim word already */
   task_settle(p, t);
   if (!released)
     after_task(p, w, rss);
@@ -491,7 +626,9 @@ static int worker_ended(mproc_pool *p, worker *w) {
   }
   while (w->queued) { /* sent, never started: back to the queue, in order */
     task *t = last_queued(w);
-    if (p->broken)
+    if (t->ghost)
+      free(t);
+    else if (p->broken)
       task_fail(p, t, MPROC_EFAILED, p->broken_msg, 0, 0);
     else if (p->cancelling || p->state == POOL_TERMINATED)
       task_fail(p, t, MPROC_ECANCELED, "cancelled before it started", 0, 0);
@@ -499,6 +636,8 @@ static int worker_ended(mproc_pool *p, worker *w) {
       requeue(p, t);
   }
   mproc__proc_release(&w->proc);
+  w->slots = 0; /* its claim words: stale ids in them match no task to come */
+  w->has_claims = 0;
   w->last_us = INT64_MAX;
   w->spawned = 0;
   w->state = W_RETIRING; /* neither dispatchable nor killable until respawned */
@@ -930,6 +1069,8 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
     apr_thread_join(&ignored, p->monitor);
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "the pool was destroyed");
   mproc_event_destroy(p->cancel);
+  if (p->claims)
+    mproc_array_destroy(p->claims);
   apr_pool_destroy(p->apool);
   free(p->workers);
   free(p->initializer);

@@ -86,7 +86,9 @@ typedef struct task {
   uint64_t id;
   uint8_t *payload; /* the TASK frame */
   size_t len;
-  size_t id_at; /* where in it the id goes */
+  size_t id_at, slot_at; /* where in it the id and the claim slot go */
+  int slot;              /* its claim word while pipelined (see pool.c); -1: none */
+  int ghost;             /* only a frame's bytes left in a worker's channel (see pool.c) */
   size_t calls;
   int64_t timeout_ms;
   mproc__outcome *outcome;
@@ -109,6 +111,8 @@ typedef struct worker {
   task *current; /* the task it runs */
   task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
   int nqueued;
+  unsigned slots;           /* its claim words in use (a bit each) */
+  int has_claims;           /* it was sent the claim words */
   size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
   int64_t start_us;         /* when the current task started (spin clock) */
   int64_t last_us;          /* how long its previous task took; INT64_MAX: unknown */
@@ -129,6 +133,7 @@ struct mproc_pool {
   uint8_t *initargs;
   size_t initargs_len;
   mproc_event *cancel;
+  mproc_array *claims; /* claim words for pipelined tasks, made at the first one */
   int cancelling;
   uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
   int64_t cancel_deadline; /* -1: no grace limit */

@@ -12,11 +12,14 @@
  * when frames have been coming that fast. The main thread runs the
  * initializer, then loops: take a TASK, run each call, send one RESULT.
  *
- * TASK:   [id:i64, function:str, mode:i64, payload:bytes], payload an
+ * TASK:   [id:i64, function:str, mode:i64, slot:i64, payload:bytes], payload an
  *         encoded list: mode 0 (MPROC__TASK_CALL) the arguments of one call;
  *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
  *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
- *         that many values, its arguments.
+ *         that many values, its arguments. slot >= 0: a pipelined task,
+ *         which the worker runs only if it swaps claim word `slot` from the
+ *         id to 0 first (the pool may have taken it back: see pool.c).
+ * CLAIMS: [the pool's claim words: an array].
  * RESULT: [id:i64, calls:i64, rss_kib:i64, plain:i64, then the one value
  *          each of the first `plain` calls returned (they succeeded), then
  *          for each call after them h:i64 = n * 4 + code (0 succeeded,
@@ -52,6 +55,7 @@ static struct {
   mproc__chan *chan;
   mproc_event *cancel;
   const volatile uint32_t *cancelled; /* its flag */
+  mproc_array *claims;
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
@@ -201,6 +205,27 @@ static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *i
   return calls;
 }
 
+/* Whether this worker may start task @id of claim word @slot (-1: not
+ * pipelined), rather than the pool that took it back (see TASK above). */
+static int claimed(int64_t slot, int64_t id) {
+  if (slot < 0)
+    return 1;
+  if (!w.claims || (uint64_t)slot >= mproc_array_length(w.claims))
+    mproc__exit_now(EXIT_ORPHANED); /* the parent sent no claim words: a broken parent */
+  return mproc__cas64((volatile uint64_t *)mproc_array_data(w.claims) + slot, (uint64_t)id, 0);
+}
+
+static void take_claims(const frame *f) {
+  mproc_args *a = NULL;
+  mproc_array *claims = NULL;
+  if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_array(a, 0, &claims))
+    mproc__exit_now(EXIT_ORPHANED);
+  if (w.claims)
+    mproc_array_close(w.claims);
+  w.claims = claims;
+  mproc_args_destroy(a);
+}
+
 /* Sends the RESULT of TASK @f: [id, calls, rss, plain, the calls...]. */
 static void run_task(const frame *f) {
   mproc_args *head = NULL;
@@ -210,15 +235,19 @@ static void run_task(const frame *f) {
   const char *name;
   uint8_t *buf;
   size_t len, calls_at, rss_at, plain_at, calls, plain = 0;
-  int64_t id, mode;
+  int64_t id, mode, slot;
   const mproc_function *fn;
   if (mproc_args_create(&head) || mproc__reader_open(&in, f->payload, f->len) ||
-      mproc__reader_take(&in, 3, head) || mproc_args_get_i64(head, 0, &id) ||
+      mproc__reader_take(&in, 4, head) || mproc_args_get_i64(head, 0, &id) ||
       mproc_args_get_str(head, 1, &name) || mproc_args_get_i64(head, 2, &mode) ||
-      mproc__reader_bytes(&in, &bytes, &len) || mproc__reader_end(&in) ||
-      mproc__reader_open(&body, bytes, len) || !(fn = mproc__registry_find(name)) ||
-      (mode == MPROC__TASK_ITEMS && body.values == 0))
+      mproc_args_get_i64(head, 3, &slot) || mproc__reader_bytes(&in, &bytes, &len) ||
+      mproc__reader_end(&in) || mproc__reader_open(&body, bytes, len) ||
+      !(fn = mproc__registry_find(name)) || (mode == MPROC__TASK_ITEMS && body.values == 0))
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+  if (!claimed(slot, id)) {         /* taken back: it runs elsewhere, and nothing is sent for it */
+    mproc_args_destroy(head);
+    return;
+  }
   mproc__writer_init(&out, len + 64);
   mproc__writer_i64(&out, id);
   calls_at = mproc__writer_i64(&out, 0);
@@ -294,6 +323,8 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
       exit(0);
     if (f->type == MPROC__FRAME_TASK)
       run_task(f);
+    else if (f->type == MPROC__FRAME_CLAIMS)
+      take_claims(f);
     free(f->payload);
     free(f);
   }

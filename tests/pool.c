@@ -225,6 +225,17 @@ static int pool_wait_event(const mproc_args *a, mproc_args *r) {
   return st == MPROC_OK ? 0 : 1;
 }
 
+/* [event]: sets it. -> this worker's pid */
+static int pool_set_event(const mproc_args *a, mproc_args *r) {
+  mproc_event *e = NULL;
+  mproc_status st;
+  if (mproc_args_open_event(a, 0, &e))
+    return 2;
+  st = mproc_event_set(e);
+  mproc_event_close(e);
+  return st != MPROC_OK || mproc_args_add_i64(r, mproc_self_pid());
+}
+
 /* [event]: waits for it, then fails ("no luck"). */
 static int pool_fail_after(const mproc_args *a, mproc_args *r) {
   int rc = pool_wait_event(a, r);
@@ -994,6 +1005,42 @@ static void test_parent_killed(void) {
   free(prefix);
 }
 
+/* A task pipelined behind a running one is taken back when another worker
+ * idles: here the running task waits for the one behind it, which (with two
+ * workers) must run on the other worker, as on a Python Pool. */
+static void test_pipelined_task_taken_back(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *two = ints(50, 2), *res = NULL, *a = NULL;
+  const mproc_args *got = NULL;
+  mproc_event *e = NULL;
+  mproc_future *waits, *sleeps, *sets;
+  int64_t t0, pid = 0, first = 0;
+  int i;
+  T_OK(mproc_event_create(&e));
+  T_OK(mproc_pool_map(p, "pool_sleep_or_die", two, 1, &res, NULL)); /* both workers up */
+  mproc_args_destroy(res);
+  mproc_args_destroy(two);
+  for (i = 0; i < 5; i++) /* the first worker's tasks were short: it may pipeline */
+    first = worker_pid(p);
+  t0 = t_now_ms();
+  mproc_args_create(&a);
+  T_OK(mproc_args_add_event(a, e));
+  waits = submit(p, "pool_wait_event", a, NULL);               /* on the first worker */
+  sleeps = submit(p, "pool_sleep_or_die", ints(300, 1), NULL); /* on the second */
+  mproc_args_create(&a);
+  T_OK(mproc_args_add_event(a, e));
+  sets = submit(p, "pool_set_event", a, NULL); /* pipelined behind the waiting one */
+  T_OK(mproc_future_get(sets, 30000, &got));
+  mproc_args_get_i64(got, 0, &pid);
+  CU_ASSERT(pid != 0 && pid != first); /* it ran on the other worker */
+  mproc_future_destroy(sets);
+  settle(waits, MPROC_OK, NULL);
+  settle(sleeps, MPROC_OK, NULL);
+  CU_ASSERT(t_now_ms() - t0 < 10000); /* not after the waiting task's 30 s */
+  T_OK(mproc_pool_destroy(p));
+  mproc_event_destroy(e);
+}
+
 static const CU_TestInfo tests[] = {
     {"apply and submit", test_apply_and_submit},
     {"map: order, chunks", test_map_order_and_chunks},
@@ -1019,6 +1066,7 @@ static const CU_TestInfo tests[] = {
     {"max_tasks_per_child = 2: each worker runs two tasks", test_max_tasks_two},
     {"SIGKILL mid-map: only that chunk ECRASHED, pool usable", test_map_worker_killed},
     {"more bad input: worker counts, NULLs, after terminate", test_bad_input_more},
+    {"a pipelined task is taken back when another worker idles", test_pipelined_task_taken_back},
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
@@ -1037,6 +1085,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_block),
                                            MPROC_FUNCTION(pool_open_counters),
                                            MPROC_FUNCTION(pool_map_victim),
+                                           MPROC_FUNCTION(pool_set_event),
                                            MPROC_FUNCTION(pool_killer),
                                            MPROC_FUNCTION(pool_wait_event),
                                            MPROC_FUNCTION(pool_fail_after),
