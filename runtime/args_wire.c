@@ -215,22 +215,9 @@ mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len) 
 
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len) {
   mproc__writer w;
-  mproc__writer_init(&w, args->encoded_size);
-  mproc__writer_list(&w, args, 0, args->count);
+  mproc__writer_init(&w, args ? args->encoded_size : 0);
+  mproc__writer_list(&w, args, 0, args ? args->count : 0);
   return mproc__writer_finish(&w, buf, len);
-}
-
-mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len) {
-  mproc_args *empty = NULL;
-  mproc_status st;
-  if (args)
-    return mproc__args_encode(args, buf, len);
-  st = mproc_args_create(&empty);
-  if (st == MPROC_OK)
-    st = mproc__args_encode(empty, buf, len);
-  if (empty)
-    mproc_args_destroy(empty);
-  return st;
 }
 
 /* ---- reader ---- */

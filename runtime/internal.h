@@ -41,11 +41,10 @@ mproc_status mproc__fail(mproc_status status, const char *fmt, ...) MPROC__PRINT
 mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...)
     MPROC__PRINTF(3, 4);
 
-/* The args codec (runtime/args_wire.c). Encoding: see the comment there. */
+/* The args codec (runtime/args_wire.c). Encoding: see the comment there.
+ * NULL @args encodes as an empty list. */
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
-/* NULL encodes as an empty list. */
-mproc_status mproc__args_encode_or_empty(const mproc_args *args, uint8_t **buf, size_t *len);
 
 /* Writes an encoding value by value. Errors are sticky (the calls after one
  * do nothing) and reported once, by mproc__writer_finish(), which frees the

@@ -857,7 +857,7 @@ static mproc_status pool_alloc(mproc_pool **out, const mproc_pool_options *o, in
       st = mproc__fail(MPROC_ENOMEM, "mproc_pool_create: out of memory");
   }
   if (st == MPROC_OK)
-    st = mproc__args_encode_or_empty(o ? o->initargs : NULL, &p->initargs, &p->initargs_len);
+    st = mproc__args_encode(o ? o->initargs : NULL, &p->initargs, &p->initargs_len);
   if (st == MPROC_OK)
     st = mproc_event_create(&p->cancel);
   if (st != MPROC_OK && p) {

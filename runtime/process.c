@@ -69,7 +69,6 @@ static void process_free(mproc_process *p) {
 mproc_status mproc_process_create(mproc_process **process, const char *function,
                                   const mproc_args *args, const mproc_process_options *options) {
   mproc_process *p;
-  mproc_args *empty = NULL;
   mproc_status st;
   if (!process || !function)
     return mproc__fail(MPROC_EINVAL, "mproc_process_create: %s is NULL",
@@ -91,12 +90,8 @@ mproc_status mproc_process_create(mproc_process **process, const char *function,
     st = MPROC_ENOMEM;
   if (st != MPROC_OK)
     st = mproc__fail(st, "mproc_process_create: out of memory");
-  if (st == MPROC_OK && !args)
-    st = mproc_args_create(&empty);
   if (st == MPROC_OK)
-    st = mproc__args_encode(args ? args : empty, &p->args, &p->args_len);
-  if (empty)
-    mproc_args_destroy(empty);
+    st = mproc__args_encode(args, &p->args, &p->args_len);
   if (st != MPROC_OK) {
     process_free(p);
     return st;
