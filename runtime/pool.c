@@ -194,21 +194,20 @@ static int claims_ready(mproc_pool *p, worker *w) {
   return w->has_claims;
 }
 
-/* A free claim word of @w, or -1. */
-static int take_slot(worker *w) {
-  int b;
-  for (b = 0; b < CLAIM_SLOTS; b++)
-    if (!(w->slots & 1u << b)) {
-      w->slots |= 1u << b;
-      return w->index * CLAIM_SLOTS + b;
-    }
+/* A claim word of @w that none of its tasks holds (the current one holds
+ * its word until its result comes: the worker may not have swapped it yet),
+ * or -1. */
+static int free_slot(const worker *w) {
+  int slot;
+  for (slot = w->index * CLAIM_SLOTS; slot < (w->index + 1) * CLAIM_SLOTS; slot++) {
+    const task *t = w->current;
+    int used = t && t->slot == slot;
+    for (t = w->queued; t && !used; t = t->next)
+      used = t->slot == slot;
+    if (!used)
+      return slot;
+  }
   return -1;
-}
-
-static void drop_slot(worker *w, task *t) {
-  if (t->slot >= 0)
-    w->slots &= ~(1u << (t->slot % CLAIM_SLOTS));
-  t->slot = -1;
 }
 
 /* Takes back the last task queued behind a busy worker's current one, if
@@ -238,7 +237,7 @@ static task *take_back(mproc_pool *p) {
   g->next = t->next; /* the ghost takes its place: same bytes in the channel */
   *last = g;
   t->next = NULL;
-  drop_slot(v, t);
+  t->slot = -1;
   return t;
 }
 
@@ -299,7 +298,7 @@ void mproc__pool_dispatch(mproc_pool *p) {
   for (i = 0; i < p->nworkers && p->head; i++) {
     worker *w = &p->workers[i]; /* round-robin would be fairer; short tasks */
     while (can_pipeline(p, w) && claims_ready(p, w) && can_pipeline(p, w) &&
-           (slot = take_slot(w)) >= 0) {
+           (slot = free_slot(w)) >= 0) {
       task *t = pop_head(p);
       t->slot = slot;
       mproc__store64(claim_word(p, slot), t->id);
@@ -573,7 +572,6 @@ static void took_result(mproc_pool *p, worker *w, task *t, int released, mproc_s
   }
   if (!released)
     next_task(w);
-  drop_slot(w, t); /* it ran: the worker swapped its claim word already */
   task_settle(p, t);
   if (!released)
     after_task(p, w, rss);
@@ -636,7 +634,6 @@ static int worker_ended(mproc_pool *p, worker *w) {
       requeue(p, t);
   }
   mproc__proc_release(&w->proc);
-  w->slots = 0; /* its claim words: stale ids in them match no task to come */
   w->has_claims = 0;
   w->last_us = INT64_MAX;
   w->spawned = 0;

@@ -111,7 +111,6 @@ typedef struct worker {
   task *current; /* the task it runs */
   task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
   int nqueued;
-  unsigned slots;           /* its claim words in use (a bit each) */
   int has_claims;           /* it was sent the claim words */
   size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
   int64_t start_us;         /* when the current task started (spin clock) */
