@@ -91,10 +91,18 @@ static task *pop_head(mproc_pool *p) {
   return t;
 }
 
+/* Sends a frame to @w; a send that fails ends the worker (its channel may
+ * hold part of the frame), whose thread then fails its tasks. */
+static int send_frame(worker *w, uint16_t type, const uint8_t *buf, size_t len) {
+  if (mproc__frame_send(&w->proc.chan, type, buf, len) == MPROC_OK)
+    return 1;
+  mproc__proc_signal(&w->proc, 1);
+  return 0;
+}
+
 static void send_task(worker *w, task *t) {
   mproc__args_patch_i64(t->payload, t->slot_at, t->slot);
-  if (mproc__frame_send(&w->proc.chan, MPROC__FRAME_TASK, t->payload, t->len) != MPROC_OK)
-    mproc__proc_signal(&w->proc, 1); /* its thread sees the end and fails its tasks */
+  send_frame(w, MPROC__FRAME_TASK, t->payload, t->len);
 }
 
 /*
@@ -164,34 +172,40 @@ static task *ghost_of(size_t len) {
   return g;
 }
 
+/* Makes the claim words and the CLAIMS frame every worker is sent. */
+static int make_claims(mproc_pool *p) {
+  mproc_args *a = NULL;
+  int ok = mproc_array_create(&p->claims, MPROC_TYPE_I64, (size_t)p->nworkers * CLAIM_SLOTS,
+                              NULL) == MPROC_OK &&
+           mproc_args_create(&a) == MPROC_OK && mproc_args_add_array(a, p->claims) == MPROC_OK &&
+           mproc__args_encode(a, &p->claims_frame, &p->claims_len) == MPROC_OK;
+  if (a)
+    mproc_args_destroy(a);
+  if (!ok && p->claims) {
+    mproc_array_destroy(p->claims);
+    p->claims = NULL;
+  }
+  return ok;
+}
+
 /* The claim words exist and @w was sent them (pool lock held); 0: it cannot
  * be given pipelined tasks. */
 static int claims_ready(mproc_pool *p, worker *w) {
-  mproc_args *a = NULL;
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  task *g = NULL;
-  int ok;
-  if (!p->claims && mproc_array_create(&p->claims, MPROC_TYPE_I64,
-                                       (size_t)p->nworkers * CLAIM_SLOTS, NULL) != MPROC_OK) {
-    p->claims = NULL;
+  task *g;
+  if (!p->claims && !make_claims(p))
     return 0;
-  }
   if (w->has_claims)
     return 1;
-  ok = mproc_args_create(&a) == MPROC_OK && mproc_args_add_array(a, p->claims) == MPROC_OK &&
-       mproc__args_encode(a, &buf, &len) == MPROC_OK &&
-       w->queued_bytes + len + MPROC__FRAME_HEADER <= PIPELINE_MAX_BYTES && (g = ghost_of(len));
-  if (ok && mproc__frame_send(&w->proc.chan, MPROC__FRAME_CLAIMS, buf, len) == MPROC_OK) {
-    append_queued(w, g);
-    w->has_claims = 1;
-    g = NULL;
+  if (w->queued_bytes + p->claims_len + MPROC__FRAME_HEADER > PIPELINE_MAX_BYTES ||
+      !(g = ghost_of(p->claims_len)))
+    return 0;
+  if (!send_frame(w, MPROC__FRAME_CLAIMS, p->claims_frame, p->claims_len)) {
+    free(g);
+    return 0;
   }
-  free(g);
-  free(buf);
-  if (a)
-    mproc_args_destroy(a);
-  return w->has_claims;
+  append_queued(w, g);
+  w->has_claims = 1;
+  return 1;
 }
 
 /* A claim word of @w that none of its tasks holds (the current one holds
@@ -1068,6 +1082,7 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   mproc_event_destroy(p->cancel);
   if (p->claims)
     mproc_array_destroy(p->claims);
+  free(p->claims_frame);
   apr_pool_destroy(p->apool);
   free(p->workers);
   free(p->initializer);

@@ -132,7 +132,9 @@ struct mproc_pool {
   uint8_t *initargs;
   size_t initargs_len;
   mproc_event *cancel;
-  mproc_array *claims; /* claim words for pipelined tasks, made at the first one */
+  mproc_array *claims;   /* claim words for pipelined tasks, made at the first one */
+  uint8_t *claims_frame; /* the CLAIMS frame that passes them to a worker */
+  size_t claims_len;
   int cancelling;
   uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
   int64_t cancel_deadline; /* -1: no grace limit */
