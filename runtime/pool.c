@@ -509,7 +509,7 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
   if (st != MPROC_OK && st != MPROC_ENOMEM)
     st = mproc__fail(MPROC_EPROTO, "pool: malformed result from worker %lld", (long long)pid);
   if (st != MPROC_OK)
-    mproc__outcome_fail(o, MPROC_OK, NULL); /* drops what was read; the caller fails it */
+    mproc__outcome_fail(o, st, NULL); /* drops what was read; the caller says why the task failed */
   return st;
 }
 
