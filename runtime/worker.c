@@ -56,6 +56,7 @@ static struct {
   mproc_event *cancel;
   const volatile uint32_t *cancelled; /* its flag */
   mproc_array *claims;
+  mproc_args *header, *args, *result; /* a TASK's header, a call's arguments and results: reused */
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
@@ -184,24 +185,19 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
  * Each call's arguments are read straight into one reused list. */
 static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
                         mproc__writer *out, size_t *plain) {
-  mproc_args *args = NULL, *result = NULL;
   size_t calls = 0;
   int64_t n = (int64_t)in->values;
-  if (mproc_args_create(&args) || mproc_args_create(&result))
-    mproc__exit_now(EXIT_ORPHANED);
   do {
     if (mode == MPROC__TASK_ITEMS)
       n = 1;
     else if (mode == MPROC__TASK_GROUPS && mproc__reader_i64(in, &n))
       mproc__exit_now(EXIT_ORPHANED);
-    mproc__args_clear(args);
-    if (n < 0 || mproc__reader_take(in, (size_t)n, args))
+    mproc__args_clear(w.args);
+    if (n < 0 || mproc__reader_take(in, (size_t)n, w.args))
       mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-    run_call(fn, args, result, out, calls, plain);
+    run_call(fn, w.args, w.result, out, calls, plain);
     calls++;
   } while (in->values > 0 && mode != MPROC__TASK_CALL);
-  mproc_args_destroy(args);
-  mproc_args_destroy(result);
   return calls;
 }
 
@@ -228,7 +224,7 @@ static void take_claims(const frame *f) {
 
 /* Sends the RESULT of TASK @f: [id, calls, rss, plain, the calls...]. */
 static void run_task(const frame *f) {
-  mproc_args *head = NULL;
+  mproc_args *head = w.header;
   mproc__reader in, body;
   mproc__writer out;
   const uint8_t *bytes;
@@ -237,17 +233,16 @@ static void run_task(const frame *f) {
   size_t len, calls_at, rss_at, plain_at, calls, plain = 0;
   int64_t id, mode, slot;
   const mproc_function *fn;
-  if (mproc_args_create(&head) || mproc__reader_open(&in, f->payload, f->len) ||
-      mproc__reader_take(&in, 4, head) || mproc_args_get_i64(head, 0, &id) ||
-      mproc_args_get_str(head, 1, &name) || mproc_args_get_i64(head, 2, &mode) ||
-      mproc_args_get_i64(head, 3, &slot) || mproc__reader_bytes(&in, &bytes, &len) ||
-      mproc__reader_end(&in) || mproc__reader_open(&body, bytes, len) ||
-      !(fn = mproc__registry_find(name)) || (mode == MPROC__TASK_ITEMS && body.values == 0))
+  mproc__args_clear(head);
+  if (mproc__reader_open(&in, f->payload, f->len) || mproc__reader_take(&in, 4, head) ||
+      mproc_args_get_i64(head, 0, &id) || mproc_args_get_str(head, 1, &name) ||
+      mproc_args_get_i64(head, 2, &mode) || mproc_args_get_i64(head, 3, &slot) ||
+      mproc__reader_bytes(&in, &bytes, &len) || mproc__reader_end(&in) ||
+      mproc__reader_open(&body, bytes, len) || !(fn = mproc__registry_find(name)) ||
+      (mode == MPROC__TASK_ITEMS && body.values == 0))
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-  if (!claimed(slot, id)) {         /* taken back: it runs elsewhere, and nothing is sent for it */
-    mproc_args_destroy(head);
+  if (!claimed(slot, id))           /* taken back: it runs elsewhere, and nothing is sent for it */
     return;
-  }
   mproc__writer_init(&out, len + 64);
   mproc__writer_i64(&out, id);
   calls_at = mproc__writer_i64(&out, 0);
@@ -262,7 +257,6 @@ static void run_task(const frame *f) {
   if (mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED);
   free(buf);
-  mproc_args_destroy(head);
 }
 
 /* Runs the initializer; on failure reports it once and exits. */
@@ -303,7 +297,8 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   w.direct = mproc__chan_can_wait_hangup();
   /* The hand-over's lock and condition serve only a reader that reads the frames. */
   if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
-      !(w.cancelled = mproc__event_flag(w.cancel)) ||
+      !(w.cancelled = mproc__event_flag(w.cancel)) || mproc_args_create(&w.header) ||
+      mproc_args_create(&w.args) || mproc_args_create(&w.result) ||
       (!w.direct &&
        (apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
         apr_thread_cond_create(&w.arrived, mproc__apr_pool()))) ||
