@@ -91,12 +91,26 @@ static uint8_t *put_item(uint8_t *p, const item *it) {
 
 /* ---- writer ---- */
 
-void mproc__writer_init(mproc__writer *w, size_t hint) {
+void mproc__writer_init_buf(mproc__writer *w, mproc__buf *from, size_t hint) {
+  size_t want = hint < 64 ? 64 : hint < MPROC_ARGS_MAX_SIZE ? hint : MPROC_ARGS_MAX_SIZE;
   memset(w, 0, sizeof *w);
-  w->cap = hint < 64 ? 64 : hint < MPROC_ARGS_MAX_SIZE ? hint : MPROC_ARGS_MAX_SIZE;
-  if (!(w->buf = malloc(w->cap)))
-    w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
+  /* (never more than the limit: see grow()) */
+  mproc__buf_trim(from, from->cap < want || from->cap > MPROC_ARGS_MAX_SIZE);
+  w->buf = from->data;
+  w->cap = from->cap;
+  from->data = NULL;
+  from->cap = 0;
+  if (!w->buf) {
+    w->cap = want;
+    if (!(w->buf = malloc(want)))
+      w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
+  }
   w->len = MPROC__ARGS_HEADER;
+}
+
+void mproc__writer_init(mproc__writer *w, size_t hint) {
+  mproc__buf none = {NULL, 0};
+  mproc__writer_init_buf(w, &none, hint);
 }
 
 /* Room for one more value of @size bytes, growing the buffer if need be,

@@ -83,9 +83,17 @@ static mproc_status read_exact(mproc__chan *chan, uint8_t *buf, size_t n, int *e
   return MPROC_OK;
 }
 
-mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len) {
+void mproc__buf_trim(mproc__buf *b, int all) {
+  if (all || b->cap > MPROC__BUF_KEEP) {
+    free(b->data);
+    b->data = NULL;
+    b->cap = 0;
+  }
+}
+
+/* A frame into @buf, grown (not copied) to fit it. */
+static mproc_status recv_into(mproc__chan *chan, uint16_t *type, mproc__buf *buf, size_t *len) {
   uint8_t h[FRAME_HEADER];
-  uint8_t *body = NULL;
   uint32_t n;
   int eof;
   mproc_status st = read_exact(chan, h, sizeof h, &eof);
@@ -99,20 +107,26 @@ mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payl
   n = (uint32_t)get_u16(h + 8) | (uint32_t)get_u16(h + 10) << 16;
   if (n > MPROC__FRAME_MAX)
     return mproc__fail(MPROC_EPROTO, "frame: length %u exceeds %u", n, MPROC__FRAME_MAX);
-  if (n) {
-    body = malloc(n);
-    if (!body)
+  if (n > buf->cap) {
+    mproc__buf_trim(buf, 1);
+    if (!(buf->data = malloc(n)))
       return mproc__fail(MPROC_ENOMEM, "frame: out of memory for %u bytes", n);
-    st = read_exact(chan, body, n, &eof);
-    if (st != MPROC_OK) {
-      free(body);
-      return st;
-    }
+    buf->cap = n;
   }
+  if (n && (st = read_exact(chan, buf->data, n, &eof)) != MPROC_OK)
+    return st;
   *type = get_u16(h + 6);
-  *payload = body;
   *len = n;
   return MPROC_OK;
+}
+
+mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len) {
+  mproc__buf b = {NULL, 0};
+  mproc_status st = recv_into(chan, type, &b, len);
+  if (st != MPROC_OK)
+    free(b.data);
+  *payload = st == MPROC_OK ? b.data : NULL;
+  return st;
 }
 
 /* A frame (or part of one) is read ahead, or the channel has bytes (or its end). */
@@ -122,12 +136,12 @@ static int readable(const void *arg) {
 }
 
 mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
-                                    uint8_t **payload, size_t *len) {
+                                    mproc__buf *buf, size_t *len) {
   int64_t start = mproc__spin_clock_us();
   mproc_status st;
   if (spin->last_us <= MPROC__SPIN_US)
     mproc__spin_until(readable, chan, start);
-  st = mproc__frame_recv(chan, type, payload, len);
+  st = recv_into(chan, type, buf, len);
   spin->last_us = mproc__spin_clock_us() - start;
   return st;
 }

@@ -46,6 +46,19 @@ mproc_status mproc__fail_os(int os_error, const char *call, const char *fmt, ...
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
 
+/* A buffer kept from frame to frame by a reader or writer that handles one frame
+ * at a time: the frames of a map are each as large as the last, and a fresh
+ * buffer for each one costs its page faults every time (an allocator gives
+ * a freed megabyte back to the OS). Up to MPROC__BUF_KEEP bytes are kept. */
+typedef struct mproc__buf {
+  uint8_t *data;
+  size_t cap;
+} mproc__buf;
+#define MPROC__BUF_KEEP (4u << 20)
+/* Frees @b's memory if it holds more than MPROC__BUF_KEEP bytes (after a
+ * frame larger than that), or @all. */
+void mproc__buf_trim(mproc__buf *b, int all);
+
 /* Writes an encoding value by value. Errors are sticky (the calls after one
  * do nothing) and reported once, by mproc__writer_finish(), which frees the
  * buffer then; @hint: the size expected. */
@@ -56,6 +69,9 @@ typedef struct mproc__writer {
   mproc_status st;
 } mproc__writer;
 void mproc__writer_init(mproc__writer *w, size_t hint);
+/* mproc__writer_init() into @from's memory, which the writer takes (and
+ * grows if @hint needs it): @from is left empty. */
+void mproc__writer_init_buf(mproc__writer *w, mproc__buf *from, size_t hint);
 /* @return where the value's 8 bytes are, for mproc__args_patch_i64(). */
 size_t mproc__writer_i64(mproc__writer *w, int64_t v);
 /* Overwrites the i64 at @at (see mproc__writer_i64) of a finished encoding. */
@@ -128,9 +144,10 @@ typedef struct mproc__spin {
 int64_t mproc__spin_clock_us(void);
 /* Spins, yielding, until ready(arg) or MPROC__SPIN_US after @start; ready's last answer. */
 int mproc__spin_until(int (*ready)(const void *arg), const void *arg, int64_t start);
-/* mproc__frame_recv() after an adaptive spin on @chan (runtime/frame.c). */
+/* mproc__frame_recv() after an adaptive spin on @chan (runtime/frame.c),
+ * into @buf: the payload is buf->data, valid until the next receive. */
 mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
-                                    uint8_t **payload, size_t *len);
+                                    mproc__buf *buf, size_t *len);
 
 /* The bootstrap marker a child finds in argv[1]: "--mproc-child=<version>:<spec>". */
 #define MPROC__MARKER_PREFIX "--mproc-child="

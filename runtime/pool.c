@@ -677,10 +677,10 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
   worker *w = data;
   mproc_pool *p = w->pool;
   mproc__spin spin = {0}; /* results that come back fast are spun for */
+  mproc__buf buf = {NULL, 0}; /* a worker's RESULTs: see mproc__buf */
   (void)thread;
   for (;;) {
     uint16_t type;
-    uint8_t *buf = NULL;
     size_t len = 0;
     mproc_status st;
     if (!w->spawned) {
@@ -695,7 +695,7 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
       apr_thread_cond_broadcast(p->changed);
       apr_thread_mutex_unlock(p->lock);
       if (!w->spawned)
-        return NULL;
+        break;
       /* A new worker takes a millisecond to start: spinning for its first
        * frame would only take a CPU from it (and from its siblings). */
       spin.last_us = INT64_MAX;
@@ -716,19 +716,21 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
       apr_thread_cond_broadcast(p->changed);
       apr_thread_mutex_unlock(p->lock);
       if (!again)
-        return NULL;
+        break;
       continue;
     }
     if (type == MPROC__FRAME_RESULT) {
-      on_result(p, w, buf, len);
+      on_result(p, w, buf.data, len);
     } else {
       apr_thread_mutex_lock(p->lock);
-      on_frame(p, w, type, buf, len);
+      on_frame(p, w, type, buf.data, len);
       apr_thread_cond_broadcast(p->changed);
       apr_thread_mutex_unlock(p->lock);
     }
-    free(buf);
+    mproc__buf_trim(&buf, 0);
   }
+  mproc__buf_trim(&buf, 1);
+  return NULL;
 }
 
 /* ---- the monitor: timeouts, cancellation, grace ---- */

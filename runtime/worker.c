@@ -57,6 +57,8 @@ static struct {
   const volatile uint32_t *cancelled; /* its flag */
   mproc_array *claims;
   mproc_args *header, *args, *result; /* a TASK's header, a call's arguments and results: reused */
+  mproc__buf in, out;                  /* the frame read directly, the RESULT: reused */
+  frame read;                          /* the frame read directly (in w.in) */
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
@@ -134,13 +136,22 @@ static frame *handed_frame(void) {
 }
 
 static frame *next_frame(void) {
-  frame *f;
+  frame *f = &w.read;
   if (!w.direct)
     return handed_frame();
-  f = calloc(1, sizeof *f);
-  if (!f || mproc__frame_recv_spin(w.chan, &w.spin, &f->type, &f->payload, &f->len) != MPROC_OK)
+  if (mproc__frame_recv_spin(w.chan, &w.spin, &f->type, &w.in, &f->len) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+  f->payload = w.in.data;
   return f;
+}
+
+static void release_frame(frame *f) {
+  if (f == &w.read) {
+    mproc__buf_trim(&w.in, 0);
+    return;
+  }
+  free(f->payload);
+  free(f);
 }
 
 static void send_or_die(uint16_t type, mproc_args *m) {
@@ -243,7 +254,7 @@ static void run_task(const frame *f) {
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
   if (!claimed(slot, id))           /* taken back: it runs elsewhere, and nothing is sent for it */
     return;
-  mproc__writer_init(&out, len + 64);
+  mproc__writer_init_buf(&out, &w.out, len + 64);
   mproc__writer_i64(&out, id);
   calls_at = mproc__writer_i64(&out, 0);
   rss_at = mproc__writer_i64(&out, 0); /* after the calls, which may have grown it */
@@ -256,7 +267,9 @@ static void run_task(const frame *f) {
   mproc__args_patch_i64(buf, plain_at, (int64_t)plain);
   if (mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED);
-  free(buf);
+  w.out.data = buf; /* kept for the next RESULT */
+  w.out.cap = out.cap;
+  mproc__buf_trim(&w.out, 0);
 }
 
 /* Runs the initializer; on failure reports it once and exits. */
@@ -320,7 +333,6 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
       run_task(f);
     else if (f->type == MPROC__FRAME_CLAIMS)
       take_claims(f);
-    free(f->payload);
-    free(f);
+    release_frame(f);
   }
 }
