@@ -180,20 +180,32 @@ void mproc__writer_str(mproc__writer *w, const char *s) {
  * number's bits, whichever its type). */
 static int is_number(uint8_t type) { return type == MPROC_TYPE_I64 || type == MPROC_TYPE_F64; }
 
+/* @it written here if it is a number and the buffer has room; else 0. */
+static int write_number(mproc__writer *w, const item *it) {
+  uint8_t *p;
+  if (!is_number(it->type) || w->count >= MPROC_ARGS_MAX_COUNT || 9 > w->cap - w->len)
+    return 0;
+  p = w->buf + w->len;
+  p[0] = it->type;
+  put_u64(p + 1, (uint64_t)it->v.i64);
+  w->len += 9;
+  w->count++;
+  return 1;
+}
+
 void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
   size_t i;
-  for (i = at; a && i < at + n && i < a->count && w->st == MPROC_OK; i++) {
-    const item *it = &a->items[i];
-    if (is_number(it->type) && w->count < MPROC_ARGS_MAX_COUNT && 9 <= w->cap - w->len) {
-      uint8_t *p = w->buf + w->len;
-      p[0] = it->type;
-      put_u64(p + 1, (uint64_t)it->v.i64);
-      w->len += 9;
-      w->count++;
-    } else {
-      write_item(w, it);
-    }
-  }
+  for (i = at; a && i < at + n && i < a->count && w->st == MPROC_OK; i++)
+    if (!write_number(w, &a->items[i]))
+      write_item(w, &a->items[i]);
+}
+
+int mproc__writer_one(mproc__writer *w, const mproc_args *a) {
+  if (a->count != 1)
+    return 0;
+  if (w->st == MPROC_OK && !write_number(w, &a->items[0]))
+    write_item(w, &a->items[0]);
+  return 1;
 }
 
 void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
@@ -343,27 +355,33 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   }
 }
 
+/* The next value appended to @dst here if it is a number and @dst has room
+ * (as push would); else 0. */
+static int take_number(mproc__reader *r, mproc_args *dst) {
+  const uint8_t *q = r->p;
+  item *it;
+  if (r->left < 9 || !is_number(q[0]) || dst->count >= dst->capacity ||
+      dst->count >= MPROC_ARGS_MAX_COUNT || 9 > MPROC_ARGS_MAX_SIZE - dst->encoded_size)
+    return 0;
+  it = &dst->items[dst->count++];
+  it->type = q[0];
+  it->kind = 0;
+  it->len = 0;
+  it->v.i64 = (int64_t)get_u64(q + 1);
+  dst->encoded_size += 9;
+  r->p += 9;
+  r->left -= 9;
+  return 1;
+}
+
 mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst) {
   size_t before = dst->count, i;
   mproc_status st = MPROC_OK;
   if (n > r->values)
     return mproc__fail(MPROC_EPROTO, "arguments: %zu values wanted, %u left", n, r->values);
-  for (i = 0; i < n && st == MPROC_OK; i++) {
-    const uint8_t *q = r->p;
-    if (r->left >= 9 && is_number(q[0]) && dst->count < dst->capacity &&
-        dst->count < MPROC_ARGS_MAX_COUNT && 9 <= MPROC_ARGS_MAX_SIZE - dst->encoded_size) {
-      item *it = &dst->items[dst->count++]; /* a number, where there is room: as push would */
-      it->type = q[0];
-      it->kind = 0;
-      it->len = 0;
-      it->v.i64 = (int64_t)get_u64(q + 1);
-      dst->encoded_size += 9;
-      r->p += 9;
-      r->left -= 9;
-    } else {
+  for (i = 0; i < n && st == MPROC_OK; i++)
+    if (!take_number(r, dst))
       st = read_item(r, dst);
-    }
-  }
   r->values -= (uint32_t)i;
   if (st == MPROC_ERANGE)
     st = mproc__fail(MPROC_EPROTO, "arguments: over the size limits");
@@ -374,6 +392,19 @@ mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst) {
       mproc__args_drop_last(dst);
   }
   return st;
+}
+
+mproc_status mproc__reader_next(mproc__reader *r, mproc_args *dst) {
+  if (r->values && !dst->buffers) {
+    dst->count = 0; /* cleared: plain values only */
+    dst->encoded_size = MPROC__ARGS_HEADER;
+    if (take_number(r, dst)) {
+      r->values--;
+      return MPROC_OK;
+    }
+  }
+  mproc__args_clear(dst);
+  return mproc__reader_take(r, 1, dst);
 }
 
 mproc_status mproc__reader_i64(mproc__reader *r, int64_t *v) {

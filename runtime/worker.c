@@ -178,14 +178,13 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
   w.message[0] = 0;
   mproc__args_clear(result);
   rc = fn->fn(args, result);
-  if (rc != 0 && !w.message[0])
-    snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
-  mproc_args_count(result, &n);
-  if (*plain == calls && rc == 0 && n == 1) {
-    mproc__writer_list(out, result, 0, 1);
+  if (rc == 0 && *plain == calls && mproc__writer_one(out, result)) {
     ++*plain;
     return;
   }
+  if (rc != 0 && !w.message[0])
+    snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
+  mproc_args_count(result, &n);
   mproc__writer_i64(out, (int64_t)n * 4 + (rc != 0));
   if (rc != 0)
     mproc__writer_str(out, w.message);
@@ -199,12 +198,16 @@ static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *i
   size_t calls = 0;
   int64_t n = (int64_t)in->values;
   do {
-    if (mode == MPROC__TASK_ITEMS)
-      n = 1;
-    else if (mode == MPROC__TASK_GROUPS && mproc__reader_i64(in, &n))
-      mproc__exit_now(EXIT_ORPHANED);
-    mproc__args_clear(w.args);
-    if (n < 0 || mproc__reader_take(in, (size_t)n, w.args))
+    mproc_status st;
+    if (mode == MPROC__TASK_ITEMS) {
+      st = mproc__reader_next(in, w.args);
+    } else if (mode == MPROC__TASK_GROUPS && mproc__reader_i64(in, &n)) {
+      st = MPROC_EPROTO;
+    } else {
+      mproc__args_clear(w.args);
+      st = n < 0 ? MPROC_EPROTO : mproc__reader_take(in, (size_t)n, w.args);
+    }
+    if (st != MPROC_OK)
       mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
     run_call(fn, w.args, w.result, out, calls, plain);
     calls++;
