@@ -243,6 +243,56 @@ static void test_reader(void) {
   mproc_args_destroy(a);
 }
 
+/* reader_next() makes a list of each value alone, whatever its type and
+ * whatever the list held; writer_one() writes a list of one value and
+ * nothing else: the two copy a list value by value. */
+static void test_one_value_at_a_time(void) {
+  mproc_args *a = NULL, *one = NULL, *two = NULL;
+  uint8_t *buf, *copy;
+  size_t len, copy_len, n = 0;
+  int64_t v = 0;
+  const char *s = NULL;
+  mproc__reader r;
+  mproc__writer w;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_i64(a, 7));
+  T_OK(mproc_args_add_str(a, "x"));
+  T_OK(mproc_args_add_i64(a, -8)); /* a number after a buffer */
+  T_OK(mproc_args_add_f64(a, 2.5));
+  T_OK(mproc_args_add_bytes(a, "ab", 2));
+  T_OK(mproc__args_encode(a, &buf, &len));
+  T_OK(mproc_args_create(&one));
+  T_OK(mproc_args_create(&two));
+  T_OK(mproc_args_add_i64(two, 1));
+  T_OK(mproc_args_add_i64(two, 2));
+  T_OK(mproc__reader_open(&r, buf, len));
+  mproc__writer_init(&w, 0);
+  CU_ASSERT_EQUAL(mproc__writer_one(&w, one), 0); /* empty: nothing written */
+  CU_ASSERT_EQUAL(mproc__writer_one(&w, two), 0); /* two values: nothing written */
+  while (r.values > 0) {
+    T_OK(mproc__reader_next(&r, one));
+    T_OK(mproc_args_count(one, &n));
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_EQUAL(mproc__writer_one(&w, one), 1);
+    if (r.values == 3) {
+      T_OK(mproc_args_get_str(one, 0, &s));
+      CU_ASSERT_STRING_EQUAL(s, "x");
+    } else if (r.values == 2) {
+      T_OK(mproc_args_get_i64(one, 0, &v));
+      CU_ASSERT_EQUAL(v, -8);
+    }
+  }
+  CU_ASSERT_EQUAL(mproc__reader_next(&r, one), MPROC_EPROTO); /* none left */
+  T_OK(mproc__reader_end(&r));
+  T_OK(mproc__writer_finish(&w, &copy, &copy_len));
+  CU_ASSERT(copy_len == len && memcmp(copy, buf, len) == 0);
+  free(copy);
+  free(buf);
+  mproc_args_destroy(two);
+  mproc_args_destroy(one);
+  mproc_args_destroy(a);
+}
+
 static const CU_TestInfo tests[] = {
     {"round trip of every type", test_round_trip},
     {"getters check index and type", test_getters_check_index_and_type},
@@ -250,6 +300,7 @@ static const CU_TestInfo tests[] = {
     {"count limit", test_count_limit},
     {"writer: a pool task's frame, value by value", test_writer},
     {"reader: value by value, checked", test_reader},
+    {"reader_next and writer_one: one value at a time", test_one_value_at_a_time},
     {"decoder rejects every truncation", test_decoder_rejects_truncation},
     {"decoder rejects garbage", test_decoder_rejects_garbage},
     {"decoder survives bit flips", test_decoder_survives_bit_flips},
