@@ -193,9 +193,33 @@ static int write_number(mproc__writer *w, const item *it) {
   return 1;
 }
 
+/* Numbers [*i, end) of @a while they are numbers, where the buffer is known
+ * to have room for all of them: one check per value (a map's chunk). */
+static void write_numbers(mproc__writer *w, const mproc_args *a, size_t *i, size_t end) {
+  const item *it, *stop;
+  uint8_t *p;
+  if (end <= *i || w->st != MPROC_OK || end - *i > (w->cap - w->len) / 9 ||
+      end - *i > MPROC_ARGS_MAX_COUNT - w->count)
+    return;
+  it = a->items + *i;
+  stop = a->items + end;
+  p = w->buf + w->len;
+  for (; it < stop && is_number(it->type); it++, p += 9) {
+    p[0] = it->type;
+    put_u64(p + 1, (uint64_t)it->v.i64);
+  }
+  w->count += (uint32_t)(it - (a->items + *i));
+  w->len = (size_t)(p - w->buf);
+  *i = (size_t)(it - a->items);
+}
+
 void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
-  size_t i;
-  for (i = at; a && i < at + n && i < a->count && w->st == MPROC_OK; i++)
+  size_t i = at, end;
+  if (!a)
+    return;
+  end = at + n < a->count ? at + n : a->count;
+  write_numbers(w, a, &i, end);
+  for (; i < end && w->st == MPROC_OK; i++)
     if (!write_number(w, &a->items[i]))
       write_item(w, &a->items[i]);
 }
@@ -374,12 +398,38 @@ static int take_number(mproc__reader *r, mproc_args *dst) {
   return 1;
 }
 
+/* Up to @n numbers appended to @dst while they are numbers, where @dst and
+ * the bytes left are known to have room for all of them: one check per
+ * value (a map's RESULT). @return how many. */
+static size_t take_numbers(mproc__reader *r, size_t n, mproc_args *dst) {
+  const uint8_t *q = r->p;
+  item *it, *stop;
+  if (n == 0 || n > r->left / 9 || n > dst->capacity - dst->count || n > MPROC_ARGS_MAX_COUNT - dst->count ||
+      n > (MPROC_ARGS_MAX_SIZE - dst->encoded_size) / 9)
+    return 0;
+  it = dst->items + dst->count;
+  stop = it + n;
+  for (; it < stop && is_number(q[0]); it++, q += 9) {
+    it->type = q[0];
+    it->kind = 0;
+    it->len = 0;
+    it->v.i64 = (int64_t)get_u64(q + 1);
+  }
+  n = (size_t)(it - (dst->items + dst->count));
+  dst->count += n;
+  dst->encoded_size += 9 * n;
+  r->left -= 9 * n;
+  r->p = q;
+  return n;
+}
+
 mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst) {
   size_t before = dst->count, i;
   mproc_status st = MPROC_OK;
   if (n > r->values)
     return mproc__fail(MPROC_EPROTO, "arguments: %zu values wanted, %u left", n, r->values);
-  for (i = 0; i < n && st == MPROC_OK; i++)
+  i = take_numbers(r, n, dst);
+  for (; i < n && st == MPROC_OK; i++)
     if (!take_number(r, dst))
       st = read_item(r, dst);
   r->values -= (uint32_t)i;
