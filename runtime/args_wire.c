@@ -31,30 +31,12 @@
 
 typedef mproc__item item;
 
-static void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u64(uint8_t *p, uint64_t v) {
-  put_u32(p, (uint32_t)v);
-  put_u32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
-
 static void put_header(uint8_t *p, uint32_t count) {
   p[0] = ARGS_MAGIC0;
   p[1] = ARGS_MAGIC1;
   p[2] = ARGS_VERSION;
   p[3] = 0;
-  put_u32(p + 4, count);
+  mproc__put_u32(p + 4, count);
 }
 
 /* Writes @it at @p (mproc__item_size(it) bytes); returns the end. */
@@ -63,11 +45,11 @@ static uint8_t *put_item(uint8_t *p, const item *it) {
   *p++ = (uint8_t)it->type;
   switch (it->type) {
   case MPROC_TYPE_I64:
-    put_u64(p, (uint64_t)it->v.i64);
+    mproc__put_u64(p, (uint64_t)it->v.i64);
     return p + 8;
   case MPROC_TYPE_F64:
     memcpy(&bits, &it->v.f64, 8);
-    put_u64(p, bits);
+    mproc__put_u64(p, bits);
     return p + 8;
   case MPROC_TYPE_BOOL:
     *p++ = (uint8_t)it->v.b;
@@ -76,13 +58,13 @@ static uint8_t *put_item(uint8_t *p, const item *it) {
     return p;
   case MPROC_TYPE_OBJECT:
     *p++ = it->kind;
-    put_u64(p, mproc__item_objsize(it));
+    mproc__put_u64(p, mproc__item_objsize(it));
     p += 8;
     break;
   default:
     break;
   }
-  put_u32(p, (uint32_t)it->len);
+  mproc__put_u32(p, (uint32_t)it->len);
   p += 4;
   if (it->len)
     memcpy(p, it->v.data, it->len);
@@ -164,7 +146,7 @@ size_t mproc__writer_i64(mproc__writer *w, int64_t v) {
 }
 
 void mproc__args_patch_i64(uint8_t *encoding, size_t at, int64_t v) {
-  put_u64(encoding + at, (uint64_t)v);
+  mproc__put_u64(encoding + at, (uint64_t)v);
 }
 
 void mproc__writer_str(mproc__writer *w, const char *s) {
@@ -173,24 +155,6 @@ void mproc__writer_str(mproc__writer *w, const char *s) {
   it.v.data = (uint8_t *)(uintptr_t)s;
   it.len = strlen(s);
   write_item(w, &it);
-}
-
-/* Numbers are most of what a map moves: they are written without the
- * general path while the buffer has room (the union's 8 bytes are the
- * number's bits, whichever its type). */
-static int is_number(uint8_t type) { return type == MPROC_TYPE_I64 || type == MPROC_TYPE_F64; }
-
-/* @it written here if it is a number and the buffer has room; else 0. */
-static int write_number(mproc__writer *w, const item *it) {
-  uint8_t *p;
-  if (!is_number(it->type) || w->count >= MPROC_ARGS_MAX_COUNT || 9 > w->cap - w->len)
-    return 0;
-  p = w->buf + w->len;
-  p[0] = it->type;
-  put_u64(p + 1, (uint64_t)it->v.i64);
-  w->len += 9;
-  w->count++;
-  return 1;
 }
 
 /* Numbers [*i, end) of @a while they are numbers, where the buffer is known
@@ -204,9 +168,9 @@ static void write_numbers(mproc__writer *w, const mproc_args *a, size_t *i, size
   it = a->items + *i;
   stop = a->items + end;
   p = w->buf + w->len;
-  for (; it < stop && is_number(it->type); it++, p += 9) {
+  for (; it < stop && mproc__is_number(it->type); it++, p += 9) {
     p[0] = it->type;
-    put_u64(p + 1, (uint64_t)it->v.i64);
+    mproc__put_u64(p + 1, (uint64_t)it->v.i64);
   }
   w->count += (uint32_t)(it - (a->items + *i));
   w->len = (size_t)(p - w->buf);
@@ -220,16 +184,8 @@ void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t
   end = at + n < a->count ? at + n : a->count;
   write_numbers(w, a, &i, end);
   for (; i < end && w->st == MPROC_OK; i++)
-    if (!write_number(w, &a->items[i]))
+    if (!mproc__write_number(w, &a->items[i]))
       write_item(w, &a->items[i]);
-}
-
-int mproc__writer_one(mproc__writer *w, const mproc_args *a) {
-  if (a->count != 1)
-    return 0;
-  if (w->st == MPROC_OK && !write_number(w, &a->items[0]))
-    write_item(w, &a->items[0]);
-  return 1;
 }
 
 void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
@@ -248,7 +204,7 @@ void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size
     return;
   p = w->buf + start - 5; /* (the buffer may have moved) */
   *p = (uint8_t)MPROC_TYPE_BYTES;
-  put_u32(p + 1, (uint32_t)(w->len - start));
+  mproc__put_u32(p + 1, (uint32_t)(w->len - start));
   put_header(p + 5, (uint32_t)inner);
 }
 
@@ -281,7 +237,7 @@ mproc_status mproc__reader_open(mproc__reader *r, const uint8_t *buf, size_t len
   if (buf[2] != ARGS_VERSION)
     return mproc__fail(MPROC_EPROTO, "arguments: encoding version %u, expected %u", buf[2],
                        ARGS_VERSION);
-  count = get_u32(buf + 4);
+  count = mproc__get_u32(buf + 4);
   /* Every value takes at least one byte: a count that cannot fit is rejected
    * before anything is allocated. */
   if (count > MPROC_ARGS_MAX_COUNT || count > len - MPROC__ARGS_HEADER)
@@ -312,8 +268,8 @@ static mproc_status read_object(mproc__reader *r, mproc_args *a) {
   if (!q)
     return mproc__fail(MPROC_EPROTO, "arguments: truncated object reference");
   kind = q[0];
-  size = get_u64(q + 1);
-  n = get_u32(q + 9);
+  size = mproc__get_u64(q + 1);
+  n = mproc__get_u32(q + 9);
   if (kind < MPROC__KIND_SHM || kind >= MPROC__KIND_END || size < MPROC__SEG_HEADER ||
       size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE)
     return mproc__fail(MPROC_EPROTO, "arguments: object of kind %u and size %llu is not valid",
@@ -334,7 +290,7 @@ static mproc_status read_buffer(mproc__reader *r, mproc_type type, mproc_args *a
   uint32_t n;
   if (!q)
     return mproc__fail(MPROC_EPROTO, "arguments: truncated length");
-  n = get_u32(q);
+  n = mproc__get_u32(q);
   if (!(q = take_bytes(r, n)))
     return mproc__fail(MPROC_EPROTO, "arguments: length %u exceeds the %zu bytes left", n, r->left);
   if (type == MPROC_TYPE_STR && n && memchr(q, 0, n))
@@ -355,7 +311,7 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   case MPROC_TYPE_F64:
     if (!(q = take_bytes(r, 8)))
       return mproc__fail(MPROC_EPROTO, "arguments: truncated number");
-    bits = get_u64(q);
+    bits = mproc__get_u64(q);
     if (it.type == MPROC_TYPE_I64)
       it.v.i64 = (int64_t)bits;
     else
@@ -379,25 +335,6 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   }
 }
 
-/* The next value appended to @dst here if it is a number and @dst has room
- * (as push would); else 0. */
-static int take_number(mproc__reader *r, mproc_args *dst) {
-  const uint8_t *q = r->p;
-  item *it;
-  if (r->left < 9 || !is_number(q[0]) || dst->count >= dst->capacity ||
-      dst->count >= MPROC_ARGS_MAX_COUNT || 9 > MPROC_ARGS_MAX_SIZE - dst->encoded_size)
-    return 0;
-  it = &dst->items[dst->count++];
-  it->type = q[0];
-  it->kind = 0;
-  it->len = 0;
-  it->v.i64 = (int64_t)get_u64(q + 1);
-  dst->encoded_size += 9;
-  r->p += 9;
-  r->left -= 9;
-  return 1;
-}
-
 /* Up to @n numbers appended to @dst while they are numbers, where @dst and
  * the bytes left are known to have room for all of them: one check per
  * value (a map's RESULT). @return how many. */
@@ -409,11 +346,11 @@ static size_t take_numbers(mproc__reader *r, size_t n, mproc_args *dst) {
     return 0;
   it = dst->items + dst->count;
   stop = it + n;
-  for (; it < stop && is_number(q[0]); it++, q += 9) {
+  for (; it < stop && mproc__is_number(q[0]); it++, q += 9) {
     it->type = q[0];
     it->kind = 0;
     it->len = 0;
-    it->v.i64 = (int64_t)get_u64(q + 1);
+    it->v.i64 = (int64_t)mproc__get_u64(q + 1);
   }
   n = (size_t)(it - (dst->items + dst->count));
   dst->count += n;
@@ -430,7 +367,7 @@ mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst) {
     return mproc__fail(MPROC_EPROTO, "arguments: %zu values wanted, %u left", n, r->values);
   i = take_numbers(r, n, dst);
   for (; i < n && st == MPROC_OK; i++)
-    if (!take_number(r, dst))
+    if (!mproc__take_number(r, dst))
       st = read_item(r, dst);
   r->values -= (uint32_t)i;
   if (st == MPROC_ERANGE)
@@ -444,33 +381,20 @@ mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst) {
   return st;
 }
 
-mproc_status mproc__reader_next(mproc__reader *r, mproc_args *dst) {
-  if (r->values && !dst->buffers) {
-    dst->count = 0; /* cleared: plain values only */
-    dst->encoded_size = MPROC__ARGS_HEADER;
-    if (take_number(r, dst)) {
-      r->values--;
-      return MPROC_OK;
-    }
-  }
-  mproc__args_clear(dst);
-  return mproc__reader_take(r, 1, dst);
-}
-
 mproc_status mproc__reader_i64(mproc__reader *r, int64_t *v) {
   const uint8_t *q;
   if (!r->values || r->left < 9 || r->p[0] != MPROC_TYPE_I64)
     return mproc__fail(MPROC_EPROTO, "arguments: expected a number");
   q = take_bytes(r, 9);
   r->values--;
-  *v = (int64_t)get_u64(q + 1);
+  *v = (int64_t)mproc__get_u64(q + 1);
   return MPROC_OK;
 }
 
 mproc_status mproc__reader_bytes(mproc__reader *r, const uint8_t **data, size_t *len) {
   uint32_t n;
   if (!r->values || r->left < 5 || r->p[0] != MPROC_TYPE_BYTES ||
-      (n = get_u32(r->p + 1)) > r->left - 5)
+      (n = mproc__get_u32(r->p + 1)) > r->left - 5)
     return mproc__fail(MPROC_EPROTO, "arguments: expected bytes");
   take_bytes(r, 5);
   *data = take_bytes(r, n);

@@ -79,9 +79,6 @@ void mproc__args_patch_i64(uint8_t *encoding, size_t at, int64_t v);
 void mproc__writer_str(mproc__writer *w, const char *s);
 /* Values [at, at + n) of @a (NULL: none). */
 void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t n);
-/* @a's value if it holds exactly one (a map's usual result): 1; else 0,
- * writing nothing. */
-int mproc__writer_one(mproc__writer *w, const mproc_args *a);
 /* One BYTES value holding the encoding of values [at, at + n) of @a. */
 void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n);
 mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len);
@@ -99,9 +96,6 @@ mproc_status mproc__reader_i64(mproc__reader *r, int64_t *v);
 mproc_status mproc__reader_bytes(mproc__reader *r, const uint8_t **data, size_t *len);
 /* Appends the next @n values to @dst (all or nothing). */
 mproc_status mproc__reader_take(mproc__reader *r, size_t n, mproc_args *dst);
-/* Makes @dst the list of the next value alone: a map's item per call, which
- * a number takes in a few instructions. */
-mproc_status mproc__reader_next(mproc__reader *r, mproc_args *dst);
 mproc_status mproc__reader_end(const mproc__reader *r);
 
 /* New lists copying values [at, at + n) / all of @src. */

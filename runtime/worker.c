@@ -37,6 +37,7 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
+#include "args_list.h" /* the per-call path: see there */
 #include "atomic.h"
 #include "object.h"
 #include "pool_internal.h"
@@ -176,7 +177,7 @@ static void run_call(const mproc_function *fn, const mproc_args *args, mproc_arg
     return;
   }
   w.message[0] = 0;
-  mproc__args_clear(result);
+  mproc__args_reset(result);
   rc = fn->fn(args, result);
   if (rc == 0 && *plain == calls && mproc__writer_one(out, result)) {
     ++*plain;
@@ -204,7 +205,7 @@ static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *i
     } else if (mode == MPROC__TASK_GROUPS && mproc__reader_i64(in, &n)) {
       st = MPROC_EPROTO;
     } else {
-      mproc__args_clear(w.args);
+      mproc__args_reset(w.args);
       st = n < 0 ? MPROC_EPROTO : mproc__reader_take(in, (size_t)n, w.args);
     }
     if (st != MPROC_OK)

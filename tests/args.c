@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args_list.h" /* reader_next, writer_one */
 #include "internal.h"
 #include "tests.h"
 
