@@ -56,7 +56,9 @@ mproc_status mproc__args_reserve(mproc_args *a, size_t n) {
   return reserve(a, n, "reserving values");
 }
 
-mproc_status mproc__args_push(mproc_args *a, const item *it, const char *fn) {
+/* mproc__args_push(), inline here: a scalar's adder (a task's result, often)
+ * then pushes a value whose type it knows, with nothing read back. */
+static inline mproc_status push_item(mproc_args *a, const item *it, const char *fn) {
   size_t size = mproc__item_size(it);
   item *dst;
   mproc_status st;
@@ -76,6 +78,10 @@ mproc_status mproc__args_push(mproc_args *a, const item *it, const char *fn) {
   a->encoded_size += size;
   a->buffers += owns_buffer(it->type);
   return MPROC_OK;
+}
+
+mproc_status mproc__args_push(mproc_args *a, const item *it, const char *fn) {
+  return push_item(a, it, fn);
 }
 
 /* Copies @size bytes into a new NUL-terminated buffer and appends it as
@@ -145,8 +151,10 @@ mproc_status mproc__args_get_object(const mproc_args *args, size_t index, mproc_
 static mproc_status push_scalar(mproc_args *a, item *it, mproc_type type, const char *fn) {
   if (!a)
     return mproc__fail(MPROC_EINVAL, "%s: args is NULL", fn);
-  it->type = type;
-  return mproc__args_push(a, it, fn);
+  it->type = (uint8_t)type;
+  it->kind = 0;
+  it->len = 0;
+  return push_item(a, it, fn);
 }
 
 mproc_status mproc_args_add_i64(mproc_args *args, int64_t value) {
