@@ -464,12 +464,14 @@ static mproc_status read_call(mproc__reader *r, mproc_args *values, mproc__call 
 /* Gives @o per-call records once call @i is not plain (calls before it were). */
 static mproc_status records_from(mproc__outcome *o, size_t i) {
   size_t j;
+  mproc__call *call;
   if (o->call)
     return MPROC_OK;
-  if (!(o->call = malloc(o->calls * sizeof *o->call)))
+  if (!(call = malloc(o->calls * sizeof *call)))
     return mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
-  for (j = 0; j < i; j++)
-    o->call[j] = mproc__outcome_call(o, j);
+  for (j = 0; j < i; j++) /* (read while o->call is NULL: the plain layout) */
+    call[j] = mproc__outcome_call(o, j);
+  o->call = call;
   return MPROC_OK;
 }
 
