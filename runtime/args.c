@@ -30,7 +30,8 @@ mproc_status mproc_args_destroy(mproc_args *args) {
   for (i = 0; args->buffers && i < args->count; i++)
     if (owns_buffer(args->items[i].type))
       free(args->items[i].v.data);
-  free(args->items);
+  if (!args->view)
+    free(args->items);
   free(args);
   return MPROC_OK;
 }
@@ -41,12 +42,48 @@ static mproc_status reserve(mproc_args *a, size_t n, const char *fn) {
   item *grown;
   if (a->count + n <= a->capacity)
     return MPROC_OK;
+  if (a->view)
+    return mproc__fail(MPROC_ERANGE, "%s: a view of %zu values is full", fn, a->capacity);
   while (cap < a->count + n)
     cap *= 2;
   if (!(grown = realloc(a->items, cap * sizeof *grown)))
     return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
   a->items = grown;
   a->capacity = cap;
+  return MPROC_OK;
+}
+
+mproc_status mproc__args_view(mproc_args *of, size_t at, size_t n, mproc_args **view) {
+  mproc_status st;
+  if (n == 0 || at > of->capacity || n > of->capacity - at || of->view)
+    return mproc__fail(MPROC_ERANGE, "a view of %zu values at %zu: the list has room for %zu", n,
+                       at, of->capacity);
+  if ((st = mproc_args_create(view)) != MPROC_OK)
+    return st;
+  (*view)->items = of->items + at;
+  (*view)->capacity = n;
+  (*view)->view = 1;
+  return MPROC_OK;
+}
+
+int mproc__args_view_next(const mproc_args *a, const mproc_args *view) {
+  return view->view && view->items == a->items + a->count;
+}
+
+mproc_status mproc__args_adopt(mproc_args *a, mproc_args *view) {
+  size_t size = view->encoded_size - MPROC__ARGS_HEADER;
+  if (!mproc__args_view_next(a, view) || view->count > a->capacity - a->count)
+    return mproc__fail(MPROC_EINVAL, "adopting values: not a view of the list's next values");
+  if (size > MPROC_ARGS_MAX_SIZE - a->encoded_size)
+    return mproc__fail(MPROC_ERANGE, "results: encoding would exceed %u bytes",
+                       MPROC_ARGS_MAX_SIZE);
+  a->count += view->count;
+  a->encoded_size += size;
+  a->buffers += view->buffers;
+  view->count = 0; /* they are @a's now */
+  view->buffers = 0;
+  view->encoded_size = MPROC__ARGS_HEADER;
+  view->capacity = 0;
   return MPROC_OK;
 }
 

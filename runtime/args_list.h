@@ -30,6 +30,7 @@ struct mproc_args {
   size_t capacity;
   size_t encoded_size; /* the size its encoding takes */
   size_t buffers;      /* values that own a buffer: destroy walks the list only if any */
+  int view;            /* items is a range of another list's array (mproc__args_view()) */
 };
 
 /* The header of an encoding: "MA" version flags count:u32. */

@@ -341,8 +341,8 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
 static size_t take_numbers(mproc__reader *r, size_t n, mproc_args *dst) {
   const uint8_t *q = r->p;
   item *it, *stop;
-  if (n == 0 || n > r->left / 9 || n > dst->capacity - dst->count || n > MPROC_ARGS_MAX_COUNT - dst->count ||
-      n > (MPROC_ARGS_MAX_SIZE - dst->encoded_size) / 9)
+  if (n == 0 || n > r->left / 9 || n > dst->capacity - dst->count ||
+      n > MPROC_ARGS_MAX_COUNT - dst->count || n > (MPROC_ARGS_MAX_SIZE - dst->encoded_size) / 9)
     return 0;
   it = dst->items + dst->count;
   stop = it + n;

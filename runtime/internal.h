@@ -105,6 +105,16 @@ mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out);
 mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t at, size_t n);
 /* Room for @n more values (a hint: fewer if the limits say so). */
 mproc_status mproc__args_reserve(mproc_args *a, size_t n);
+/* A view: a list whose values are written straight into @of's array, at
+ * [at, at + n) of its room, so that a decoder fills @of without a copy
+ * (a map's chunks, decoded into the map's results). It never grows, and
+ * destroying it frees only the values it still holds. */
+mproc_status mproc__args_view(mproc_args *of, size_t at, size_t n, mproc_args **view);
+/* Whether @view is a view of @a's next values (at a's count). */
+int mproc__args_view_next(const mproc_args *a, const mproc_args *view);
+/* Makes the values of @view (see mproc__args_view_next()) @a's, within @a's
+ * limits; @view is left empty. */
+mproc_status mproc__args_adopt(mproc_args *a, mproc_args *view);
 void mproc__args_drop_last(mproc_args *a);
 /* Empties @a (keeps its storage). */
 void mproc__args_clear(mproc_args *a);

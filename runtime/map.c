@@ -77,6 +77,12 @@ struct mproc_map {
   size_t head_call;               /* unordered: the next call of the head chunk */
   size_t handed, settled;
   int refs, iterating, gathered, gone, called_back, in_callback;
+  /* map_async: the results, made at the start with room for every item so
+   * that chunks decode straight into them (direct: see mproc__map_view());
+   * out_chunks: the chunks whose values are in them (mproc_map_get). */
+  mproc_args *out;
+  int direct;
+  size_t out_chunks;
   uint64_t cancels;            /* the pool's cancellations when the map began */
   struct mproc_map *next_live; /* every map not yet destroyed, for mproc__maps_detach() */
 };
@@ -134,6 +140,8 @@ static void map_free(mproc_map *m) {
     mproc_args_destroy(m->owned_items);
   if (m->current)
     mproc_args_destroy(m->current);
+  if (m->out) /* after the outcomes: their views point into it */
+    mproc_args_destroy(m->out);
   free(m->function);
   free(m->ring);
   free(m);
@@ -356,6 +364,33 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
   return MPROC_OK;
 }
 
+/* map_async's results, with room for every item before any is queued, so
+ * that its array never moves while chunks decode into it. Without room for
+ * them (more than a list holds, or no memory), mproc_map_get copies each
+ * chunk's values instead, and reports what is wrong. */
+static void make_out(mproc_map *m) {
+  if (m->kind == SRC_CALLBACK || !m->total || m->total > MPROC_ARGS_MAX_COUNT ||
+      mproc_args_create(&m->out) != MPROC_OK)
+    return;
+  if (mproc__args_reserve(m->out, m->total) != MPROC_OK) {
+    mproc_args_destroy(m->out);
+    m->out = NULL;
+    return;
+  }
+  m->direct = 1;
+}
+
+mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls) {
+  mproc_args *v = NULL;
+  int direct;
+  mproc__futures_lock();
+  direct = m->direct && !m->gone;
+  mproc__futures_unlock();
+  if (direct && mproc__args_view(m->out, first, calls, &v) != MPROC_OK)
+    v = NULL; /* its own list, then */
+  return v;
+}
+
 /* Checks the pool before anything is queued, then feeds the first window:
  * every item for map, starmap and map_async. On failure nothing is queued. */
 static mproc_status start(mproc_map *m, int all, const char *fn) {
@@ -370,6 +405,8 @@ static mproc_status start(mproc_map *m, int all, const char *fn) {
   m->nring = (m->cap + m->chunk - 1) / m->chunk + 1;
   if (st == MPROC_OK && !(m->ring = calloc(m->nring, sizeof *m->ring)))
     st = mproc__fail(MPROC_ENOMEM, "%s: out of memory for %zu chunks", fn, m->nring);
+  if (st == MPROC_OK && all)
+    make_out(m);
   if (st == MPROC_OK && m->kind != SRC_CALLBACK)
     st = feed(m); /* a callback source is pulled by the iterating thread only */
   if (st != MPROC_OK && m->fed == 0) {
@@ -555,6 +592,10 @@ mproc_status mproc_map_next(mproc_map *m, int64_t timeout_ms, mproc_map_item *it
     return mproc__pool_bad("mproc_map_next", m ? "item" : "map");
   mproc__futures_lock();
   st = claim(m, "mproc_map_next");
+  if (st == MPROC_OK && m->out_chunks) {
+    st = mproc__fail(MPROC_ESTATE, "mproc_map_next: mproc_map_get took results already");
+    m->iterating = 0;
+  }
   mproc__futures_unlock();
   if (st != MPROC_OK)
     return st;
@@ -621,28 +662,43 @@ static mproc_status settled_chunk(mproc_map *m, size_t j, int64_t deadline,
   return st;
 }
 
-/* Gathers the first value of each item, in order, a chunk as soon as it and
- * those before it are settled: the copying overlaps the workers' work
- * instead of following it. A chunk whose calls each returned one value is
- * copied whole. The first failed item goes to @bad, @bad_at. */
-static mproc_status gather(mproc_map *m, int64_t deadline, mproc_args **results,
-                           mproc_status *statuses, mproc__call *bad, size_t *bad_at) {
+/* Puts chunk @o's values (one per item) into m->out, after those of the
+ * chunks before it: a chunk decoded into m->out is adopted, not copied. */
+static mproc_status put_chunk(mproc_map *m, const mproc__outcome *o) {
+  size_t i, before;
+  mproc_status st = MPROC_OK;
+  if (mproc__outcome_plain(o))
+    return mproc__args_view_next(m->out, o->values)
+               ? mproc__args_adopt(m->out, o->values)
+               : mproc__args_append(m->out, o->values, 0, o->calls);
+  mproc_args_count(m->out, &before);
+  for (i = 0; i < o->calls && st == MPROC_OK; i++) {
+    mproc__call c = mproc__outcome_call(o, i);
+    st = c.n ? mproc__args_append(m->out, o->values, c.at, 1) : mproc_args_add_none(m->out);
+  }
+  if (st != MPROC_OK) /* all or nothing: a get tried again puts the chunk again */
+    for (mproc_args_count(m->out, &i); i-- > before;)
+      mproc__args_drop_last(m->out);
+  return st;
+}
+
+/* Fills @statuses and the first failed item (@bad, @bad_at) and, with
+ * @results, puts the values into m->out, in order, a chunk as soon as it
+ * and those before it are settled: that overlaps the workers' work instead
+ * of following it. A get that times out keeps what it put for the next. */
+static mproc_status gather(mproc_map *m, int64_t deadline, int results, mproc_status *statuses,
+                           mproc__call *bad, size_t *bad_at) {
   mproc_status st = MPROC_OK;
   size_t j, i;
   const mproc__outcome *o = NULL;
-  if (results && (st = mproc_args_create(results)) == MPROC_OK)
-    st = mproc__args_reserve(*results, m->total);
+  if (results && !m->out && (st = mproc_args_create(&m->out)) == MPROC_OK)
+    st = mproc__args_reserve(m->out, m->total);
   for (j = 0; st == MPROC_OK && j * m->chunk < m->total; j++) {
     if ((st = settled_chunk(m, j, deadline, &o)) != MPROC_OK)
       break;
-    if (mproc__outcome_plain(o)) {
-      if (results)
-        st = mproc__args_append(*results, o->values, 0, o->calls);
-      for (i = 0; statuses && i < o->calls; i++)
-        statuses[j * m->chunk + i] = MPROC_OK;
-      continue;
-    }
-    for (i = 0; i < o->calls && st == MPROC_OK; i++) {
+    for (i = 0; statuses && mproc__outcome_plain(o) && i < o->calls; i++)
+      statuses[j * m->chunk + i] = MPROC_OK;
+    for (i = 0; !mproc__outcome_plain(o) && i < o->calls; i++) {
       mproc__call c = mproc__outcome_call(o, i);
       if (statuses)
         statuses[j * m->chunk + i] = c.status;
@@ -650,9 +706,9 @@ static mproc_status gather(mproc_map *m, int64_t deadline, mproc_args **results,
         *bad = c;
         *bad_at = j * m->chunk + i;
       }
-      if (results)
-        st = c.n ? mproc__args_append(*results, o->values, c.at, 1) : mproc_args_add_none(*results);
     }
+    if (results && j == m->out_chunks && (st = put_chunk(m, o)) == MPROC_OK)
+      m->out_chunks++;
   }
   return st;
 }
@@ -677,16 +733,17 @@ mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **result
     return st;
   if (results)
     *results = NULL;
-  if ((st = gather(m, deadline, results, statuses, &bad, &bad_at)) == MPROC_OK)
+  if ((st = gather(m, deadline, results != NULL, statuses, &bad, &bad_at)) == MPROC_OK)
     st = all_done(m, deadline);
   mproc__futures_lock();
   m->iterating = 0;
   m->gathered = st == MPROC_OK; /* a timed-out get may be tried again */
-  mproc__futures_unlock();
-  if (st != MPROC_OK && results && *results) {
-    mproc_args_destroy(*results);
-    *results = NULL;
+  if (st == MPROC_OK && results) {
+    *results = m->out; /* every chunk is settled: no view is made any more */
+    m->out = NULL;
+    m->direct = 0;
   }
+  mproc__futures_unlock();
   if (st == MPROC_ETIMEDOUT)
     return mproc__fail(st, "mproc_map_get: not every item is done after %lld ms",
                        (long long)timeout_ms);

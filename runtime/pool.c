@@ -493,8 +493,10 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
     return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
                        (long long)pid);
   o->pid = pid;
-  if (mproc_args_create(&o->values) ||
-      mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0))
+  if (t->map && plain == calls) /* a map's chunk of plain calls: into the map's results */
+    o->values = mproc__map_view(t->map, t->first, t->calls);
+  if (!o->values && (mproc_args_create(&o->values) ||
+                     mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0)))
     st = mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
   if (st == MPROC_OK) /* the first calls, one value each: call i's is values[i] */
     st = mproc__reader_take(&r, (size_t)plain, o->values) ? MPROC_EPROTO : MPROC_OK;
@@ -678,7 +680,7 @@ static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf
 static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
   worker *w = data;
   mproc_pool *p = w->pool;
-  mproc__spin spin = {0}; /* results that come back fast are spun for */
+  mproc__spin spin = {0};     /* results that come back fast are spun for */
   mproc__buf buf = {NULL, 0}; /* a worker's RESULTs: see mproc__buf */
   (void)thread;
   for (;;) {

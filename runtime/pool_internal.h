@@ -80,6 +80,9 @@ void mproc__future_settle(mproc_future *f, const mproc__outcome *o);
 void mproc__maps_detach(mproc_pool *p);
 /* Takes @o, the outcome of items [first, first + o->calls) of @m; any thread. */
 void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
+/* A view (mproc__args_view()) of @m's results for items [first, first +
+ * calls), to decode them into; NULL: decode them into a list of their own. */
+mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls);
 
 /* ---- the pool (pool.c) ---- */
 typedef struct task {

@@ -58,8 +58,8 @@ static struct {
   const volatile uint32_t *cancelled; /* its flag */
   mproc_array *claims;
   mproc_args *header, *args, *result; /* a TASK's header, a call's arguments and results: reused */
-  mproc__buf in, out;                  /* the frame read directly, the RESULT: reused */
-  frame read;                          /* the frame read directly (in w.in) */
+  mproc__buf in, out;                 /* the frame read directly, the RESULT: reused */
+  frame read;                         /* the frame read directly (in w.in) */
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
