@@ -49,7 +49,8 @@ mproc_status bench_limit_spawn2(double *ms);
 /* One bare echo child: us per 1-byte round trip over its channel, @rounds per trial. */
 mproc_status bench_limit_chan_pingpong(int trials, int rounds, double *us);
 /* 16-byte messages/s one way through a channel: @batch messages per write
- * (the reader reads at most @batch messages per read); the reader acks the end. */
+ * (the reader reads at most @batch messages per read); the reader acks the
+ * end. This one and the next run one untimed trial first (a warm child). */
 mproc_status bench_limit_stream(int trials, size_t msgs, size_t batch, double *per_s);
 /* 16-byte messages/s echoed back, @batch messages per request (request-reply). */
 mproc_status bench_limit_echo(int trials, size_t msgs, size_t batch, double *per_s);

@@ -225,66 +225,85 @@ const bench_scenario bench_s2_roundtrip = {
 
 /* ---- S3 / S3b ---- */
 
-/* Maps x*x over @n items in one map (@chunk 0: default chunking), @trials
- * times after one untimed map, checking every result. The untimed map is
- * the first touch of the memory a map of this size needs (results, chunk
- * frames, decoded values): it costs the first map thousands of page faults
- * that a program mapping repeatedly pays once. */
-static mproc_status map_rate(int trials, size_t n, size_t chunk, double *per_s) {
-  mproc_args *items = NULL, *r = NULL;
-  mproc_pool *p = NULL;
-  size_t i;
-  int t;
-  mproc_status st = mproc_args_create(&items);
-  for (i = 0; i < n && st == MPROC_OK; i++)
-    st = mproc_args_add_i64(items, (int64_t)i);
-  if (st == MPROC_OK && (st = new_pool(&p, 2)) == MPROC_OK)
-    st = apply_inc(p, 10); /* warm */
-  for (t = -1; t < trials && st == MPROC_OK; t++) {
-    double t0 = bench_now();
-    size_t got = 0;
-    st = mproc_pool_map(p, "bench_square", items, chunk, &r, NULL);
-    if (t >= 0)
-      per_s[t] = (double)n / (bench_now() - t0);
-    if (st == MPROC_OK && (mproc_args_count(r, &got) || got != n))
+/* S3 and S3b's map: x*x over @n items in one map (@chunk 0: default
+ * chunking), every result checked. */
+typedef struct map_bench {
+  mproc_pool *pool;
+  mproc_args *items;
+  size_t n, chunk;
+} map_bench;
+
+static mproc_status map_once(map_bench *b, double *per_s) {
+  mproc_args *r = NULL;
+  size_t i, got = 0;
+  double t0 = bench_now();
+  mproc_status st = mproc_pool_map(b->pool, "bench_square", b->items, b->chunk, &r, NULL);
+  *per_s = (double)b->n / (bench_now() - t0);
+  if (st == MPROC_OK && (mproc_args_count(r, &got) || got != b->n))
+    st = MPROC_EPROTO;
+  for (i = 0; i < b->n && st == MPROC_OK; i++) {
+    int64_t y = -1;
+    if (mproc_args_get_i64(r, i, &y) || y != (int64_t)i * (int64_t)i)
       st = MPROC_EPROTO;
-    for (i = 0; i < n && st == MPROC_OK; i++) {
-      int64_t y = -1;
-      if (mproc_args_get_i64(r, i, &y) || y != (int64_t)i * (int64_t)i)
-        st = MPROC_EPROTO;
-    }
-    if (r)
-      mproc_args_destroy(r);
-    r = NULL;
   }
-  if (p)
-    mproc_pool_destroy(p);
-  if (items)
-    mproc_args_destroy(items);
+  if (r)
+    mproc_args_destroy(r);
   return st;
+}
+
+/* The pool and the items, then one untimed map: the first touch of the
+ * memory a map of this size needs (results, chunk frames, decoded values)
+ * costs the first map thousands of page faults that a program mapping
+ * repeatedly pays once. */
+static mproc_status map_setup(map_bench *b, size_t n, size_t chunk) {
+  double ignored;
+  size_t i;
+  mproc_status st = mproc_args_create(&b->items);
+  b->pool = NULL;
+  b->n = n;
+  b->chunk = chunk;
+  for (i = 0; i < n && st == MPROC_OK; i++)
+    st = mproc_args_add_i64(b->items, (int64_t)i);
+  if (st == MPROC_OK && (st = new_pool(&b->pool, 2)) == MPROC_OK)
+    st = apply_inc(b->pool, 10); /* warm */
+  return st == MPROC_OK ? map_once(b, &ignored) : st;
+}
+
+static void map_teardown(map_bench *b) {
+  if (b->pool)
+    mproc_pool_destroy(b->pool);
+  if (b->items)
+    mproc_args_destroy(b->items);
 }
 
 /* (%llu: mingw's default printf has no %zu) */
 static void extra_items(bench_result *res, size_t items, size_t full, int quick) {
   bench_extra(res, "items", "%llu", (unsigned long long)items);
-  bench_extra(res, "maps", "\"one map of %llu items per trial, after one untimed map\"",
+  bench_extra(res, "maps",
+              "\"one map of %llu items per trial, after one untimed map; trials interleaved "
+              "with the limit's\"",
               (unsigned long long)items);
   if (quick && items != full)
     bench_extra(res, "quick_note", "\"--quick maps %llu items, the scenario %llu\"",
                 (unsigned long long)items, (unsigned long long)full);
 }
 
-/* S3 and S3b: @n trials of one map of @items (chunk 0: default) beside the
- * one-way stream limit and the echo (request-reply) figure, @batch per write. */
+/* S3 and S3b: @n trials of one map of @items (chunk 0: default), each
+ * beside a trial of the one-way stream limit and of the echo (request-reply)
+ * figure, @batch per write: interleaved, so that a host whose speed drifts
+ * (a shared VM) moves both sides of the ratio alike. */
 static mproc_status run_map(int n, size_t items, size_t full, int quick, size_t chunk, size_t batch,
                             size_t echoes, const char *echo_key, bench_result *res) {
   double v[MAX_TRIALS], l[MAX_TRIALS], e[MAX_TRIALS];
   bench_stats_t se;
-  mproc_status st = map_rate(n, items, chunk, v);
-  if (st == MPROC_OK)
-    st = bench_limit_stream(n, items, batch, l);
-  if (st == MPROC_OK)
-    st = bench_limit_echo(n, echoes, batch, e);
+  map_bench b;
+  int t;
+  mproc_status st = map_setup(&b, items, chunk);
+  for (t = 0; t < n && st == MPROC_OK; t++)
+    if ((st = map_once(&b, &v[t])) == MPROC_OK &&
+        (st = bench_limit_stream(1, items, batch, &l[t])) == MPROC_OK)
+      st = bench_limit_echo(1, echoes, batch, &e[t]);
+  map_teardown(&b);
   if (st != MPROC_OK)
     return st;
   bench_stats(v, n, &res->value);
