@@ -76,7 +76,7 @@ struct mproc_map {
   size_t ready_head, ready_count; /* unordered: a FIFO of chunks in ring */
   size_t head_call;               /* unordered: the next call of the head chunk */
   size_t handed, settled;
-  int refs, iterating, gathered, gone, called_back, in_callback;
+  int refs, iterating, getting, gathered, gone, called_back, in_callback;
   /* map_async: the results, made at the start with room for every item so
    * that chunks decode straight into them (direct: see mproc__map_view());
    * out_chunks: the chunks whose values are in them (mproc_map_get). */
@@ -174,9 +174,9 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
   if (!m->gone && m->opts.callback && !m->called_back && all_settled(m))
     call_back = m->called_back = m->in_callback = 1;
   /* Wake waiters only when what they wait for may have come: an iterator
-   * for any item, mproc_map_wait() for the last (a map of 100,000 items
-   * would otherwise wake its waiter 100,000 times). */
-  if (m->iterating || (all_settled(m) && !call_back))
+   * for any item, mproc_map_wait() and mproc_map_get() for the last (a map
+   * of 100,000 items would otherwise wake its waiter 100,000 times). */
+  if ((m->iterating && !m->getting) || (all_settled(m) && !call_back))
     mproc__futures_broadcast();
   mproc__futures_unlock();
   if (discard)
@@ -682,10 +682,10 @@ static mproc_status put_chunk(mproc_map *m, const mproc__outcome *o) {
   return st;
 }
 
-/* Fills @statuses and the first failed item (@bad, @bad_at) and, with
- * @results, puts the values into m->out, in order, a chunk as soon as it
- * and those before it are settled: that overlaps the workers' work instead
- * of following it. A get that times out keeps what it put for the next. */
+/* Once every item is settled: fills @statuses and the first failed item
+ * (@bad, @bad_at) and, with @results, puts the values into m->out, in
+ * order. Chunks decoded into m->out cost nothing here, so nothing is gained
+ * by gathering as they come, which would wake the getter once per chunk. */
 static mproc_status gather(mproc_map *m, int64_t deadline, int results, mproc_status *statuses,
                            mproc__call *bad, size_t *bad_at) {
   mproc_status st = MPROC_OK;
@@ -728,16 +728,18 @@ mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **result
     st = mproc__fail(MPROC_ESTATE, "mproc_map_get: mproc_map_next() took results already");
     m->iterating = 0;
   }
+  m->getting = st == MPROC_OK;
   mproc__futures_unlock();
   if (st != MPROC_OK)
     return st;
   if (results)
     *results = NULL;
-  if ((st = gather(m, deadline, results != NULL, statuses, &bad, &bad_at)) == MPROC_OK)
-    st = all_done(m, deadline);
+  if ((st = all_done(m, deadline)) == MPROC_OK)
+    st = gather(m, deadline, results != NULL, statuses, &bad, &bad_at);
   mproc__futures_lock();
   m->iterating = 0;
-  m->gathered = st == MPROC_OK; /* a timed-out get may be tried again */
+  m->getting = 0;
+  m->gathered = st == MPROC_OK; /* a get that timed out (took nothing) may be tried again */
   if (st == MPROC_OK && results) {
     *results = m->out; /* every chunk is settled: no view is made any more */
     m->out = NULL;
