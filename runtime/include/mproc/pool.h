@@ -104,8 +104,9 @@ MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
 
 /**
  * Calls @p function once per value of @p items (each call gets a list with
- * that one value), in chunks of @p chunksize (0: Python's default,
- * ceil(n / (4 * workers))), and waits for all (map). At most
+ * that one value), in chunks of @p chunksize (0: the default,
+ * ceil(n / (8 * workers)): Python's rule, with twice its chunks per worker
+ * since a chunk costs mproc less), and waits for all (map). At most
  * MPROC_ARGS_MAX_COUNT items: a longer input goes through
  * mproc_pool_imap_source(), which never holds it whole.
  * @param[out] results one value per item, in order: the first value each
@@ -137,8 +138,8 @@ typedef mproc_status (*mproc_map_source)(void *user, size_t index, mproc_args *i
 
 /** Options of the map functions that return an ::mproc_map. Zero-initialise. */
 typedef struct mproc_map_options {
-  /** Items per task; 0: Python's default for a known count
-   *  (ceil(n / (4 * workers))), 1 for a source. */
+  /** Items per task; 0: the default for a known count
+   *  (ceil(n / (8 * workers)), see mproc_pool_map()), 1 for a source. */
   size_t chunksize;
   /** imap: at most this many items are queued, running, or done but not yet
    *  taken by mproc_map_next() (back-pressure on the source and on memory);
