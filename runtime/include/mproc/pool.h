@@ -79,8 +79,9 @@ MPROC_API mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_opt
 typedef struct mproc_task_options {
   /** Overrides the pool's task timeout (ms); 0: the pool's. */
   int64_t timeout_ms;
-  /** Called on a pool thread when the task succeeds / fails (any other
-   *  status); they must not block for long. */
+  /** Called when the task succeeds / fails (any other status), on a pool
+   *  thread, or on the thread that cancels, terminates or destroys the pool
+   *  for a task it settles without running; they must not block for long. */
   void (*callback)(mproc_future *future, void *user);
   void (*error_callback)(mproc_future *future, void *user);
   void *user;
