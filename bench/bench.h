@@ -46,7 +46,8 @@ int bench_limit_child_main(const char *arg);
 
 /* S1: ms to spawn two bare children that each write one byte, read both, reap both. */
 mproc_status bench_limit_spawn2(double *ms);
-/* One bare echo child: us per 1-byte round trip over its channel, @rounds per trial. */
+/* One bare echo child: us per 1-byte round trip over its channel, @rounds per
+ * trial, after an untimed trial (this and the futex ping-pong). */
 mproc_status bench_limit_chan_pingpong(int trials, int rounds, double *us);
 /* 16-byte messages/s one way through a channel: @batch messages per write
  * (the reader reads at most @batch messages per read); the reader acks the

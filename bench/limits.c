@@ -196,12 +196,14 @@ mproc_status bench_limit_chan_pingpong(int trials, int rounds, double *us) {
   char b = 'p';
   int t, i;
   mproc_status st = spawn_bare(&k, "echo");
-  for (t = 0; t < trials && st == MPROC_OK; t++) {
-    double t0 = bench_now();
+  for (t = -1; t < trials && st == MPROC_OK; t++) { /* t -1: a warm-up */
+    double t0 = bench_now(), per;
     for (i = 0; i < rounds && st == MPROC_OK; i++)
       if ((st = mproc__chan_write(&k.chan, &b, 1)) == MPROC_OK)
         st = read_full(&k.chan, &b, 1);
-    us[t] = (bench_now() - t0) * 1e6 / rounds;
+    per = (bench_now() - t0) * 1e6 / rounds;
+    if (t >= 0)
+      us[t] = per;
   }
   if (k.pid > 0)
     reap_bare(&k);

@@ -180,23 +180,23 @@ const bench_scenario bench_s1_pool_start = {
 
 static mproc_status run_s2(int quick, bench_result *res) {
   double v[MAX_TRIALS], pipe_us[MAX_TRIALS], futex_us[MAX_TRIALS];
-  int n = quick ? 3 : 5, calls = quick ? 1000 : 10000, t;
+  int n = quick ? 3 : 9, calls = quick ? 1000 : 10000, t;
   bench_stats_t sp, sf;
   mproc_pool *p = NULL;
   mproc_status st = new_pool(&p, 1);
   if (st == MPROC_OK)
-    st = apply_inc(p, 100); /* warm */
-  for (t = 0; t < n && st == MPROC_OK; t++) {
+    st = apply_inc(p, 100);                   /* warm */
+  for (t = 0; t < n && st == MPROC_OK; t++) { /* interleaved, as S3's */
     double t0 = bench_now();
     st = apply_inc(p, calls);
     v[t] = (bench_now() - t0) * 1e6 / calls;
+    if (st == MPROC_OK)
+      st = bench_limit_chan_pingpong(1, calls, &pipe_us[t]);
+    if (st == MPROC_OK)
+      st = bench_limit_futex_pingpong(1, calls, &futex_us[t]);
   }
   if (p)
     mproc_pool_destroy(p);
-  if (st == MPROC_OK)
-    st = bench_limit_chan_pingpong(n, calls, pipe_us);
-  if (st == MPROC_OK)
-    st = bench_limit_futex_pingpong(n, calls, futex_us);
   if (st != MPROC_OK)
     return st;
   bench_stats(v, n, &res->value);
