@@ -100,9 +100,37 @@ static int send_frame(worker *w, uint16_t type, const uint8_t *buf, size_t len) 
   return 0;
 }
 
+/* The worker's lanes exist and it was sent them; 0: a large frame takes the
+ * channel. Called only for a worker that is idle (large tasks are never
+ * pipelined), so the LANES frame joins no queue. */
+static int lanes_ready(worker *w) {
+  mproc_args *a = NULL;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int i;
+  if (w->lanes)
+    return w->lanes > 0;
+  w->lanes = -1;
+  for (i = 0; i < 2; i++)
+    if (!w->lane[i].shm && mproc__lane_create(&w->lane[i]) != MPROC_OK)
+      return 0;
+  if (mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, w->lane[0].shm) == MPROC_OK &&
+      mproc_args_add_shm(a, w->lane[1].shm) == MPROC_OK &&
+      mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, MPROC__FRAME_LANES, buf, len))
+    w->lanes = 1;
+  free(buf);
+  if (a)
+    mproc_args_destroy(a);
+  return w->lanes > 0;
+}
+
 static void send_task(worker *w, task *t) {
   mproc__args_patch_i64(t->payload, t->slot_at, t->slot);
-  send_frame(w, MPROC__FRAME_TASK, t->payload, t->len);
+  if (t->len >= MPROC__LANE_MIN && lanes_ready(w) &&
+      mproc__lane_put(&w->lane[0], t->payload, t->len))
+    send_frame(w, MPROC__FRAME_TASK_LANE, NULL, 0);
+  else
+    send_frame(w, MPROC__FRAME_TASK, t->payload, t->len);
 }
 
 /*
@@ -653,6 +681,9 @@ static int worker_ended(mproc_pool *p, worker *w) {
   }
   mproc__proc_release(&w->proc);
   w->has_claims = 0;
+  w->lanes = w->lanes > 0 ? 0 : w->lanes; /* sent again to the next one, free */
+  mproc__lane_release(&w->lane[0]);
+  mproc__lane_release(&w->lane[1]);
   w->last_us = INT64_MAX;
   w->spawned = 0;
   w->state = W_RETIRING; /* neither dispatchable nor killable until respawned */
@@ -675,6 +706,15 @@ static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf
   } else {
     mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it */
   }
+}
+
+/* A RESULT in @w's up lane, copied into @buf (see lane.c). */
+static mproc_status lane_result(mproc_pool *p, worker *w, mproc__buf *buf, size_t *len) {
+  mproc__lane up;
+  apr_thread_mutex_lock(p->lock);
+  up = w->lane[1];
+  apr_thread_mutex_unlock(p->lock);
+  return *len != 0 ? MPROC_EPROTO : mproc__lane_take(&up, buf, len);
 }
 
 static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
@@ -723,7 +763,11 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
         break;
       continue;
     }
-    if (type == MPROC__FRAME_RESULT) {
+    if (type == MPROC__FRAME_RESULT_LANE && (st = lane_result(p, w, &buf, &len)) != MPROC_OK) {
+      apr_thread_mutex_lock(p->lock);
+      mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it */
+      apr_thread_mutex_unlock(p->lock);
+    } else if (type == MPROC__FRAME_RESULT || type == MPROC__FRAME_RESULT_LANE) {
       on_result(p, w, buf.data, len);
     } else {
       apr_thread_mutex_lock(p->lock);
@@ -1085,6 +1129,10 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   if (p->monitor)
     apr_thread_join(&ignored, p->monitor);
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "the pool was destroyed");
+  for (i = 0; i < p->nworkers; i++) {
+    mproc__lane_drop(&p->workers[i].lane[0]);
+    mproc__lane_drop(&p->workers[i].lane[1]);
+  }
   mproc_event_destroy(p->cancel);
   if (p->claims)
     mproc_array_destroy(p->claims);

@@ -55,6 +55,31 @@ mproc__call mproc__outcome_call(const mproc__outcome *o, size_t i);
 /* Whether every call succeeded with one value, call i's at values[i]. */
 int mproc__outcome_plain(const mproc__outcome *o);
 
+/* ---- lanes (lane.c): a worker's large frames through shared memory ---- */
+/* Frames from MPROC__LANE_MIN to MPROC__LANE_MAX bytes take a lane: below,
+ * the channel costs less than the copy; above, it holds more. */
+#define MPROC__LANE_MIN (64u << 10)
+#define MPROC__LANE_MAX MPROC__BUF_KEEP
+typedef struct mproc__lane {
+  mproc_shm *shm; /* NULL: none */
+  int owner;      /* made here (the parent) */
+} mproc__lane;
+mproc_status mproc__lane_create(mproc__lane *l);
+/* Opens the lane passed as value @index of @a (a worker). */
+mproc_status mproc__lane_open(mproc__lane *l, const mproc_args *a, size_t index);
+/* Destroys (the parent) or closes (a worker) the lane, if any. */
+void mproc__lane_drop(mproc__lane *l);
+/* Copies @len bytes into a free lane and marks it full; 0: it was not free
+ * (or is too small, or there is none): send the frame through the channel. */
+int mproc__lane_put(mproc__lane *l, const uint8_t *buf, size_t len);
+/* A worker: the full lane's payload, in place (the parent is trusted); NULL: none. */
+const uint8_t *mproc__lane_view(const mproc__lane *l, size_t *len);
+/* The parent: copies the full lane's payload into @into (checked: a worker
+ * is not trusted), then frees the lane. */
+mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len);
+/* Marks the lane free (done with its payload; or a worker replaced). */
+void mproc__lane_release(const mproc__lane *l);
+
 /* ---- futures (future.c) ---- */
 struct mproc_future {
   volatile int done;
@@ -115,6 +140,8 @@ typedef struct worker {
   task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
   int nqueued;
   int has_claims;           /* it was sent the claim words */
+  mproc__lane lane[2];      /* tasks to it, results from it: made at its first large task */
+  int lanes;                /* 1: it was sent them; -1: they cannot be made */
   size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
   int64_t start_us;         /* when the current task started (spin clock) */
   int64_t last_us;          /* how long its previous task took; INT64_MAX: unknown */

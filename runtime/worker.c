@@ -60,6 +60,7 @@ static struct {
   mproc_args *header, *args, *result; /* a TASK's header, a call's arguments and results: reused */
   mproc__buf in, out;                 /* the frame read directly, the RESULT: reused */
   frame read;                         /* the frame read directly (in w.in) */
+  mproc__lane lane[2];                /* large TASKs in, large RESULTs out (lane.c) */
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
@@ -237,8 +238,31 @@ static void take_claims(const frame *f) {
   mproc_args_destroy(a);
 }
 
-/* Sends the RESULT of TASK @f: [id, calls, rss, plain, the calls...]. */
-static void run_task(const frame *f) {
+/* Sends @buf as a RESULT: through the up lane when it is large and the lane free. */
+static void send_result(const uint8_t *buf, size_t len) {
+  mproc_status st = len >= MPROC__LANE_MIN && mproc__lane_put(&w.lane[1], buf, len)
+                        ? mproc__frame_send(w.chan, MPROC__FRAME_RESULT_LANE, NULL, 0)
+                        : mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len);
+  if (st != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+}
+
+static void take_lanes(const frame *f) {
+  mproc_args *a = NULL;
+  int i;
+  if (mproc__args_decode(f->payload, f->len, &a))
+    mproc__exit_now(EXIT_ORPHANED);
+  for (i = 0; i < 2; i++) {
+    mproc__lane_drop(&w.lane[i]);
+    if (mproc__lane_open(&w.lane[i], a, (size_t)i))
+      mproc__exit_now(EXIT_ORPHANED); /* the parent sent no lanes: a broken parent */
+  }
+  mproc_args_destroy(a);
+}
+
+/* Sends the RESULT of the TASK in @payload: [id, calls, rss, plain, the
+ * calls...]; @from: the lane it is in, freed once the calls have read it. */
+static void run_task(const uint8_t *payload, size_t payload_len, const mproc__lane *from) {
   mproc_args *head = w.header;
   mproc__reader in, body;
   mproc__writer out;
@@ -249,7 +273,7 @@ static void run_task(const frame *f) {
   int64_t id, mode, slot;
   const mproc_function *fn;
   mproc__args_clear(head);
-  if (mproc__reader_open(&in, f->payload, f->len) || mproc__reader_take(&in, 4, head) ||
+  if (mproc__reader_open(&in, payload, payload_len) || mproc__reader_take(&in, 4, head) ||
       mproc_args_get_i64(head, 0, &id) || mproc_args_get_str(head, 1, &name) ||
       mproc_args_get_i64(head, 2, &mode) || mproc_args_get_i64(head, 3, &slot) ||
       mproc__reader_bytes(&in, &bytes, &len) || mproc__reader_end(&in) ||
@@ -266,14 +290,23 @@ static void run_task(const frame *f) {
   calls = run_calls(fn, mode, &body, &out, &plain);
   if (mproc__reader_end(&body) || mproc__writer_finish(&out, &buf, &len))
     mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
+  if (from)
+    mproc__lane_release(from); /* the calls are done with it: free before the RESULT */
   mproc__args_patch_i64(buf, calls_at, (int64_t)calls);
   mproc__args_patch_i64(buf, rss_at, w.report_rss ? mproc__self_rss_kib() : 0);
   mproc__args_patch_i64(buf, plain_at, (int64_t)plain);
-  if (mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len) != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED);
+  send_result(buf, len);
   w.out.data = buf; /* kept for the next RESULT */
   w.out.cap = out.cap;
   mproc__buf_trim(&w.out, 0);
+}
+
+static void run_lane_task(void) {
+  size_t len = 0;
+  const uint8_t *payload = mproc__lane_view(&w.lane[0], &len);
+  if (!payload)
+    mproc__exit_now(EXIT_ORPHANED); /* announced, not there: a broken parent */
+  run_task(payload, len, &w.lane[0]);
 }
 
 /* Runs the initializer; on failure reports it once and exits. */
@@ -334,9 +367,13 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
     if (f->type == MPROC__FRAME_EXIT)
       exit(0);
     if (f->type == MPROC__FRAME_TASK)
-      run_task(f);
+      run_task(f->payload, f->len, NULL);
+    else if (f->type == MPROC__FRAME_TASK_LANE)
+      run_lane_task();
     else if (f->type == MPROC__FRAME_CLAIMS)
       take_claims(f);
+    else if (f->type == MPROC__FRAME_LANES)
+      take_lanes(f);
     release_frame(f);
   }
 }

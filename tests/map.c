@@ -36,6 +36,15 @@ static int map_sleep(const mproc_args *a, mproc_args *r) {
   return mproc_args_add_i64(r, ms) ? 1 : 0;
 }
 
+/* [x] -> x * x; -999 aborts the worker. */
+static int map_square_or_abort(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  mproc_args_get_i64(a, 0, &x);
+  if (x == -999)
+    abort();
+  return mproc_args_add_i64(r, x * x) ? 1 : 0;
+}
+
 /* [x] -> "item <x>" (a value with a buffer); a negative x fails. */
 static int map_text(const mproc_args *a, mproc_args *r) {
   char text[32];
@@ -381,6 +390,47 @@ static void test_map_async_into_results(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* Chunks of 180 KB each way go through the workers' lanes (shared memory,
+ * see lane.c): a worker that dies in one fails that chunk alone, its
+ * replacement is sent the lanes again, and the next maps are whole. */
+static void test_large_chunks(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL, *res = NULL;
+  mproc_status *st = calloc(100000, sizeof *st);
+  size_t i, crashed = 0, ok = 0, n = 0;
+  int64_t v = 0;
+  int round;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 100000; i++) /* chunk 1 of 5 aborts */
+    T_OK(mproc_args_add_i64(items, i == 30000 ? -999 : (int64_t)i));
+  T_STATUS(mproc_pool_map(p, "map_square_or_abort", items, 20000, &res, st), MPROC_ECRASHED);
+  for (i = 0; i < 100000; i++) {
+    crashed += st[i] == MPROC_ECRASHED;
+    ok += st[i] == MPROC_OK;
+  }
+  CU_ASSERT_EQUAL(crashed, 20000);
+  CU_ASSERT_EQUAL(ok, 80000);
+  CU_ASSERT(st[20000] == MPROC_ECRASHED && st[39999] == MPROC_ECRASHED && st[40000] == MPROC_OK);
+  T_OK(mproc_args_get_i64(res, 99999, &v));
+  CU_ASSERT_EQUAL(v, (int64_t)99999 * 99999);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+  items = range_args(100000);
+  for (round = 0; round < 3; round++) { /* both workers, the new one too */
+    T_OK(mproc_pool_map(p, "map_square_or_abort", items, 20000, &res, NULL));
+    T_OK(mproc_args_count(res, &n));
+    CU_ASSERT_EQUAL(n, 100000);
+    for (i = 0; i < n; i += 997) {
+      T_OK(mproc_args_get_i64(res, i, &v));
+      CU_ASSERT_EQUAL(v, (int64_t)i * (int64_t)i);
+    }
+    mproc_args_destroy(res);
+  }
+  mproc_args_destroy(items);
+  free(st);
+  T_OK(mproc_pool_destroy(p));
+}
+
 /* A failing item, a crashing chunk and a failing source: each reported where it belongs. */
 static void test_failures(void) {
   mproc_pool *p = new_pool(2);
@@ -584,6 +634,7 @@ static const CU_TestInfo tests[] = {
     {"map_async: wait, progress, callback, get once", test_map_async},
     {"map_async: a get that times out keeps the map; the next gets all", test_map_get_timeout},
     {"map_async decodes into its results: get, next, or neither", test_map_async_into_results},
+    {"large chunks through lanes; a worker dies in one", test_large_chunks},
     {"failing item, crashing chunk, failing source", test_failures},
     {"bail-out ends an imap and a map", test_bailout},
     {"pipelined short tasks: a crash, a bail-out", test_pipelined},
@@ -593,8 +644,9 @@ static const CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {
-    MPROC_FUNCTION(map_square),  MPROC_FUNCTION(map_mul),          MPROC_FUNCTION(map_sleep),
-    MPROC_FUNCTION(map_bailout), MPROC_FUNCTION(map_bailout_fast), MPROC_FUNCTION(map_text),
-    MPROC_FUNCTIONS_END};
+    MPROC_FUNCTION(map_square),          MPROC_FUNCTION(map_mul),
+    MPROC_FUNCTION(map_sleep),           MPROC_FUNCTION(map_bailout),
+    MPROC_FUNCTION(map_bailout_fast),    MPROC_FUNCTION(map_text),
+    MPROC_FUNCTION(map_square_or_abort), MPROC_FUNCTIONS_END};
 
 const test_suite suite_map = {"map", tests, functions};
