@@ -247,7 +247,8 @@ static mproc_status run_s7(int quick, bench_result *res) {
       mproc_args_destroy(small);
     }
   }
-  /* The same with default chunking: the whole chunk of the killed worker fails. */
+  /* The same with default chunking (ceil(n / (8 * 2 workers)): see mproc_pool_map()):
+   * the whole chunk of the killed worker fails. */
   if (st == MPROC_OK)
     st = killed_map(p, slots, items, n, 0, &rd);
 out:
@@ -273,7 +274,7 @@ out:
   bench_extra(res, "usable_after", "%s", usable ? "true" : "false");
   bench_extra(res, "default_chunking",
               "{\"chunksize\": %llu, \"ms\": %.1f, \"ok\": %d, \"crashed\": %d, \"other\": %d}",
-              (unsigned long long)((n + 7) / 8), rd.ms, rd.ok, rd.crashed, rd.other);
+              (unsigned long long)((n + 15) / 16), rd.ms, rd.ok, rd.crashed, rd.other);
   return MPROC_OK;
 }
 
