@@ -5,7 +5,10 @@
  * costs two kernel copies, the socket's buffers and a dozen wake-ups, a
  * quarter of S3's CPU. A lane is a named segment (made by the parent, so it
  * is swept like any of its objects) holding one frame's payload: the sender
- * copies it in and sends a frame of no payload; the receiver takes it.
+ * copies it in and sends a frame of no payload; the receiver takes it. A
+ * lane is as large as the frames it has carried (rounded up), and its memory
+ * is reserved when it is made (mproc__shm_commit()): a /dev/shm too small
+ * for it means no lane, never a SIGBUS at a page's first touch.
  *
  * Layout: state:u32 (FREE / FULL), 4 bytes unused, len:u64, then the
  * payload, LANE_DATA bytes in. The sender writes only into a FREE lane and
@@ -35,9 +38,14 @@ static uint8_t *data_of(const mproc__lane *l) {
   return (uint8_t *)mproc_shm_base(l->shm) + LANE_DATA;
 }
 
-mproc_status mproc__lane_create(mproc__lane *l) {
+mproc_status mproc__lane_create(mproc__lane *l, size_t cap) {
+  mproc_status st;
   l->owner = 1;
-  return mproc_shm_create(&l->shm, LANE_DATA + MPROC__LANE_MAX);
+  l->cap = cap;
+  if ((st = mproc_shm_create(&l->shm, LANE_DATA + cap)) == MPROC_OK &&
+      (st = mproc__shm_commit(mproc_shm_name(l->shm))) != MPROC_OK)
+    mproc__lane_drop(l);
+  return st;
 }
 
 mproc_status mproc__lane_open(mproc__lane *l, const mproc_args *a, size_t index) {
@@ -45,12 +53,13 @@ mproc_status mproc__lane_open(mproc__lane *l, const mproc_args *a, size_t index)
   l->owner = 0;
   if ((st = mproc_args_open_shm(a, index, &l->shm)) != MPROC_OK)
     return st;
-  if (mproc_shm_size(l->shm) < LANE_DATA + MPROC__LANE_MAX) {
+  if (mproc_shm_size(l->shm) <= LANE_DATA) {
     size_t size = mproc_shm_size(l->shm);
     mproc_shm_close(l->shm);
     l->shm = NULL;
     return mproc__fail(MPROC_EPROTO, "lane: a segment of %zu bytes", size);
   }
+  l->cap = mproc_shm_size(l->shm) - LANE_DATA;
   return MPROC_OK;
 }
 
@@ -65,7 +74,7 @@ void mproc__lane_drop(mproc__lane *l) {
 }
 
 int mproc__lane_put(mproc__lane *l, const uint8_t *buf, size_t len) {
-  if (!l->shm || len > MPROC__LANE_MAX || mproc__load32(state_of(l)) != FREE)
+  if (!l->shm || len > l->cap || mproc__load32(state_of(l)) != FREE)
     return 0;
   memcpy(data_of(l), buf, len);
   mproc__store64(len_of(l), len);
@@ -74,7 +83,7 @@ int mproc__lane_put(mproc__lane *l, const uint8_t *buf, size_t len) {
 }
 
 const uint8_t *mproc__lane_view(const mproc__lane *l, size_t *len) {
-  if (!l->shm || mproc__load32(state_of(l)) != FULL || mproc__load64(len_of(l)) > MPROC__LANE_MAX)
+  if (!l->shm || mproc__load32(state_of(l)) != FULL || mproc__load64(len_of(l)) > l->cap)
     return NULL;
   *len = (size_t)mproc__load64(len_of(l));
   return data_of(l);
@@ -85,7 +94,7 @@ mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len) {
   if (!l->shm || mproc__load32(state_of(l)) != FULL)
     return mproc__fail(MPROC_EPROTO, "lane: a frame announced, none there");
   n = mproc__load64(len_of(l)); /* read once: the worker may change it */
-  if (n > MPROC__LANE_MAX)
+  if (n > l->cap)
     return mproc__fail(MPROC_EPROTO, "lane: a frame of %llu bytes", (unsigned long long)n);
   if (n > into->cap) {
     mproc__buf_trim(into, 1);

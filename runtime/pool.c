@@ -100,20 +100,30 @@ static int send_frame(worker *w, uint16_t type, const uint8_t *buf, size_t len) 
   return 0;
 }
 
-/* The worker's lanes exist and it was sent them; 0: a large frame takes the
- * channel. Called only for a worker that is idle (large tasks are never
- * pipelined), so the LANES frame joins no queue. */
-static int lanes_ready(worker *w) {
+/* The worker has lanes for a payload of @need bytes and was sent them; 0:
+ * a large frame takes the channel. Lanes are as large as the largest task
+ * sent so far, rounded up (the results are sized as the tasks), made again
+ * larger when a task needs it. Called only for a worker that is idle (large
+ * tasks are never pipelined): the LANES frame joins no queue, and neither
+ * the worker nor its reader thread is using a lane. */
+#define LANE_ROUND (256u << 10)
+static int lanes_ready(worker *w, size_t need) {
   mproc_args *a = NULL;
   uint8_t *buf = NULL;
-  size_t len = 0;
+  size_t len = 0, cap = (need + LANE_ROUND - 1) / LANE_ROUND * LANE_ROUND;
   int i;
-  if (w->lanes)
+  if (w->lanes < 0 || (w->lanes > 0 && w->lane[0].cap >= need))
     return w->lanes > 0;
-  w->lanes = -1;
-  for (i = 0; i < 2; i++)
-    if (!w->lane[i].shm && mproc__lane_create(&w->lane[i]) != MPROC_OK)
-      return 0;
+  if (cap > MPROC__LANE_MAX)
+    return 0;
+  w->lanes = -1; /* until they are made and sent */
+  for (i = 0; i < 2; i++) {
+    if (w->lane[i].shm && w->lane[i].cap >= cap)
+      continue;
+    mproc__lane_drop(&w->lane[i]);
+    if (mproc__lane_create(&w->lane[i], cap) != MPROC_OK)
+      return 0; /* no room for them: this worker's frames take its channel */
+  }
   if (mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, w->lane[0].shm) == MPROC_OK &&
       mproc_args_add_shm(a, w->lane[1].shm) == MPROC_OK &&
       mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, MPROC__FRAME_LANES, buf, len))
@@ -126,7 +136,7 @@ static int lanes_ready(worker *w) {
 
 static void send_task(worker *w, task *t) {
   mproc__args_patch_i64(t->payload, t->slot_at, t->slot);
-  if (t->len >= MPROC__LANE_MIN && lanes_ready(w) &&
+  if (t->len >= MPROC__LANE_MIN && lanes_ready(w, t->len) &&
       mproc__lane_put(&w->lane[0], t->payload, t->len))
     send_frame(w, MPROC__FRAME_TASK_LANE, NULL, 0);
   else

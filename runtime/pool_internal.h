@@ -62,9 +62,11 @@ int mproc__outcome_plain(const mproc__outcome *o);
 #define MPROC__LANE_MAX MPROC__BUF_KEEP
 typedef struct mproc__lane {
   mproc_shm *shm; /* NULL: none */
+  size_t cap;     /* the largest payload it holds */
   int owner;      /* made here (the parent) */
 } mproc__lane;
-mproc_status mproc__lane_create(mproc__lane *l);
+/* A lane for payloads up to @cap bytes, its memory reserved now. */
+mproc_status mproc__lane_create(mproc__lane *l, size_t cap);
 /* Opens the lane passed as value @index of @a (a worker). */
 mproc_status mproc__lane_open(mproc__lane *l, const mproc_args *a, size_t index);
 /* Destroys (the parent) or closes (a worker) the lane, if any. */

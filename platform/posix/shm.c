@@ -42,6 +42,27 @@ mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   return st;
 }
 
+mproc_status mproc__shm_commit(const char *name) {
+#if defined(__linux__)
+  char os[96];
+  struct stat sb;
+  mproc_status st = MPROC_OK;
+  int fd, err;
+  os_name(os, sizeof os, name);
+  if ((fd = shm_open(os, O_RDWR, 0)) < 0)
+    return mproc__fail_os(errno, "shm_open", "%s", os);
+  if (fstat(fd, &sb) < 0)
+    st = mproc__fail_os(errno, "fstat", "%s", os);
+  else if ((err = posix_fallocate(fd, 0, sb.st_size)) != 0)
+    st = mproc__fail_os(err, "posix_fallocate", "%s, %lld bytes", os, (long long)sb.st_size);
+  close(fd);
+  return st;
+#else
+  (void)name;
+  return MPROC_OK;
+#endif
+}
+
 mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size) {
   char os[96];
   struct stat sb;
