@@ -91,6 +91,16 @@ void mproc__buf_trim(mproc__buf *b, int all) {
   }
 }
 
+mproc_status mproc__buf_reserve(mproc__buf *b, size_t n) {
+  if (n <= b->cap)
+    return MPROC_OK;
+  mproc__buf_trim(b, 1);
+  if (!(b->data = malloc(n)))
+    return mproc__fail(MPROC_ENOMEM, "out of memory for a frame of %zu bytes", n);
+  b->cap = n;
+  return MPROC_OK;
+}
+
 /* A frame into @buf, grown (not copied) to fit it. */
 static mproc_status recv_into(mproc__chan *chan, uint16_t *type, mproc__buf *buf, size_t *len) {
   uint8_t h[FRAME_HEADER];
@@ -107,12 +117,8 @@ static mproc_status recv_into(mproc__chan *chan, uint16_t *type, mproc__buf *buf
   n = (uint32_t)get_u16(h + 8) | (uint32_t)get_u16(h + 10) << 16;
   if (n > MPROC__FRAME_MAX)
     return mproc__fail(MPROC_EPROTO, "frame: length %u exceeds %u", n, MPROC__FRAME_MAX);
-  if (n > buf->cap) {
-    mproc__buf_trim(buf, 1);
-    if (!(buf->data = malloc(n)))
-      return mproc__fail(MPROC_ENOMEM, "frame: out of memory for %u bytes", n);
-    buf->cap = n;
-  }
+  if ((st = mproc__buf_reserve(buf, n)) != MPROC_OK)
+    return st;
   if (n && (st = read_exact(chan, buf->data, n, &eof)) != MPROC_OK)
     return st;
   *type = get_u16(h + 6);

@@ -58,6 +58,8 @@ typedef struct mproc__buf {
 /* Frees @b's memory if it holds more than MPROC__BUF_KEEP bytes (after a
  * frame larger than that), or @all. */
 void mproc__buf_trim(mproc__buf *b, int all);
+/* Room for @n bytes in @b: a larger buffer replaces it (nothing is copied). */
+mproc_status mproc__buf_reserve(mproc__buf *b, size_t n);
 
 /* Writes an encoding value by value. Errors are sticky (the calls after one
  * do nothing) and reported once, by mproc__writer_finish(), which frees the

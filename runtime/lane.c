@@ -17,7 +17,6 @@
  * place: it copies it out first (a worker could change bytes under a
  * decoder), then frees the lane, and checks it as any frame.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "atomic.h"
@@ -83,25 +82,22 @@ int mproc__lane_put(mproc__lane *l, const uint8_t *buf, size_t len) {
 }
 
 const uint8_t *mproc__lane_view(const mproc__lane *l, size_t *len) {
-  if (!l->shm || mproc__load32(state_of(l)) != FULL || mproc__load64(len_of(l)) > l->cap)
+  if (!l->shm || mproc__load32(state_of(l)) != FULL)
     return NULL;
   *len = (size_t)mproc__load64(len_of(l));
-  return data_of(l);
+  return *len <= l->cap ? data_of(l) : NULL;
 }
 
 mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len) {
+  mproc_status st;
   uint64_t n;
   if (!l->shm || mproc__load32(state_of(l)) != FULL)
     return mproc__fail(MPROC_EPROTO, "lane: a frame announced, none there");
   n = mproc__load64(len_of(l)); /* read once: the worker may change it */
   if (n > l->cap)
     return mproc__fail(MPROC_EPROTO, "lane: a frame of %llu bytes", (unsigned long long)n);
-  if (n > into->cap) {
-    mproc__buf_trim(into, 1);
-    if (!(into->data = malloc((size_t)n)))
-      return mproc__fail(MPROC_ENOMEM, "lane: out of memory for %llu bytes", (unsigned long long)n);
-    into->cap = (size_t)n;
-  }
+  if ((st = mproc__buf_reserve(into, (size_t)n)) != MPROC_OK)
+    return st;
   memcpy(into->data, data_of(l), (size_t)n);
   mproc__store32(state_of(l), FREE);
   *len = (size_t)n;
