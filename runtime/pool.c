@@ -116,18 +116,22 @@ static int lanes_ready(worker *w, size_t need) {
     return w->lanes > 0;
   if (cap > MPROC__LANE_MAX)
     return 0;
-  w->lanes = -1; /* until they are made and sent */
+  w->lanes = 0; /* until they are made and sent */
   for (i = 0; i < 2; i++) {
     if (w->lane[i].shm && w->lane[i].cap >= cap)
       continue;
     mproc__lane_drop(&w->lane[i]);
-    if (mproc__lane_create(&w->lane[i], cap) != MPROC_OK)
-      return 0; /* no room for them: this worker's frames take its channel */
+    if (mproc__lane_create(&w->lane[i], cap) != MPROC_OK) {
+      mproc__lane_drop(&w->lane[0]); /* no room for them: this worker's frames take */
+      mproc__lane_drop(&w->lane[1]); /* its channel, and nothing is held for them */
+      w->lanes = -1;
+      return 0;
+    }
   }
   if (mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, w->lane[0].shm) == MPROC_OK &&
       mproc_args_add_shm(a, w->lane[1].shm) == MPROC_OK &&
       mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, MPROC__FRAME_LANES, buf, len))
-    w->lanes = 1;
+    w->lanes = 1; /* else: tried again (the worker is ended if the send failed) */
   free(buf);
   if (a)
     mproc_args_destroy(a);
