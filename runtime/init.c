@@ -198,7 +198,7 @@ static void child_main(const char *marker) {
   free(payload);
   mproc_args_destroy(start);
   if (!fn)
-    mproc__worker_main(&g.parent_chan, args); /* its reader thread is the watchdog */
+    mproc__worker_main(&g.parent_chan, args); /* it watches for the parent's end itself */
   if (apr_thread_create(&thread, NULL, watchdog, NULL, g.pool) != APR_SUCCESS) {
     mproc__fail(MPROC_ENOMEM, "cannot start the watchdog thread");
     die("bootstrap");

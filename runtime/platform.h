@@ -52,12 +52,6 @@ void mproc__chan_close(mproc__chan *chan);
 /* Non-zero when a read of @chan would not sleep (data, end-of-stream or an
  * error to report): the pool's adaptive spins poll it. */
 int mproc__chan_readable(mproc__chan *chan);
-/* Non-zero where mproc__chan_wait_hangup() works; elsewhere a thread must
- * read until end-of-stream to see the peer's end. */
-int mproc__chan_can_wait_hangup(void);
-/* Sleeps until @chan's peer has closed its end, consuming nothing (so another
- * thread may read the frames meanwhile); MPROC_ENOTSUP where it cannot. */
-mproc_status mproc__chan_wait_hangup(mproc__chan *chan);
 
 /*
  * The OS side of one child. The runtime owns the struct; the platform fills
@@ -113,6 +107,14 @@ mproc_status mproc__chan_attach(mproc__chan *chan, const char *spec);
 /* Ends this process at once with @code, running no atexit handler. Used when
  * the parent has died: there is nobody left to report to. */
 MPROC__NORETURN void mproc__exit_now(int code);
+
+/* Has the OS end this process the moment the thread that spawned it ends
+ * (with its process or alone), so that nothing need watch the channel for
+ * the parent's end: MPROC_OK once armed, MPROC_ENOTSUP where the OS cannot
+ * (a thread must then read the channel to its end), MPROC_ECLOSED when
+ * @parent_pid is gone already. Only for a child whose spawning thread
+ * outlives it, as a pool's worker thread does its worker. */
+mproc_status mproc__exit_with_parent(int64_t parent_pid);
 
 /* Makes stdout line-buffered (unbuffered where the C runtime has no line
  * buffering) so that the output of parents and children interleaves as lines. */

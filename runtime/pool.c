@@ -731,6 +731,9 @@ static mproc_status lane_result(mproc_pool *p, worker *w, mproc__buf *buf, size_
   return *len != 0 ? MPROC_EPROTO : mproc__lane_take(&up, buf, len);
 }
 
+/* Spawns its worker, reads its frames, reaps it and spawns the next. It
+ * outlives every worker it spawns, as it must: a worker may end with the
+ * thread that spawned it (mproc__exit_with_parent). */
 static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
   worker *w = data;
   mproc_pool *p = w->pool;

@@ -3,13 +3,14 @@
  *
  * START args: [initializer name ("" for none), encoded initargs, cancel Event,
  * nesting depth, whether to report the RSS (absent: yes)].
- * A watchdog thread exits the worker at once when the parent dies (its
- * channel ends), even in the middle of a task. Where the OS can wait for the
- * channel's hang-up alone (Linux), the main thread reads the frames itself
- * and the watchdog only waits for the hang-up: a frame then costs one wake-up.
- * Elsewhere the watchdog reads the frames and hands them to the main thread.
- * Either way the main thread spins briefly (MPROC__SPIN_US) for the next frame
- * when frames have been coming that fast. The main thread runs the
+ * A worker ends at once when its parent dies, even in the middle of a task.
+ * Where the OS can end it with the pool's thread that spawned it (Linux's
+ * parent-death signal), the worker has one thread, which reads the frames
+ * itself: a frame costs one wake-up, and starting or killing a worker wakes
+ * no second thread. Elsewhere a reader thread reads the frames, hands them to
+ * the main thread, and exits the worker when the channel ends (the parent is
+ * gone). Either way the main thread spins briefly (MPROC__SPIN_US) for the
+ * next frame when frames have been coming that fast. The main thread runs the
  * initializer, then loops: take a TASK, run each call, send one RESULT.
  *
  * TASK:   [id:i64, function:str, mode:i64, slot:i64, payload:bytes], payload an
@@ -93,10 +94,6 @@ mproc_status mproc_task_fail(const char *message) {
 static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
   (void)thread;
   (void)data;
-  if (w.direct) {
-    mproc__chan_wait_hangup(w.chan); /* returns at the end (or on a broken channel) */
-    mproc__exit_now(EXIT_ORPHANED);
-  }
   for (;;) {
     frame *f = calloc(1, sizeof *f);
     if (!f || mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) != MPROC_OK)
@@ -339,20 +336,22 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   apr_thread_t *thread;
   int64_t depth = 1, rss = 1;
   int first;
+  mproc_status st = mproc__exit_with_parent(mproc_self_parent_pid());
+  if (st != MPROC_OK && st != MPROC_ENOTSUP)
+    mproc__exit_now(EXIT_ORPHANED);
+  w.direct = st == MPROC_OK;
   w.chan = chan;
   mproc_args_get_i64(args, 3, &depth);
   w.depth = (int)depth;
   mproc_args_get_i64(args, 4, &rss); /* reading it costs 3 system calls per task */
   w.report_rss = rss != 0;
-  w.direct = mproc__chan_can_wait_hangup();
-  /* The hand-over's lock and condition serve only a reader that reads the frames. */
   if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
       !(w.cancelled = mproc__event_flag(w.cancel)) || mproc_args_create(&w.header) ||
       mproc_args_create(&w.args) || mproc_args_create(&w.result) ||
       (!w.direct &&
        (apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
-        apr_thread_cond_create(&w.arrived, mproc__apr_pool()))) ||
-      apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))
+        apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||
+        apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))))
     mproc__exit_now(EXIT_ORPHANED);
   initialize(args);
   /* The first frame was sent before this worker started, so how long it took

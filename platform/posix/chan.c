@@ -93,40 +93,6 @@ int mproc__chan_readable(mproc__chan *chan) {
   return poll(&p, 1, 0) != 0; /* an error too: the read that follows reports it */
 }
 
-#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
-#define HANGUP_BY_POLL 1
-#else
-#define HANGUP_BY_POLL 0
-#endif
-
-int mproc__chan_can_wait_hangup(void) { return HANGUP_BY_POLL; }
-
-mproc_status mproc__chan_wait_hangup(mproc__chan *chan) {
-#if HANGUP_BY_POLL
-  /* With no events asked for, poll() reports only POLLHUP, POLLERR and
-   * POLLNVAL. Linux sets POLLHUP on an AF_UNIX stream socket once its peer's
-   * end is closed (it shuts both directions), never for data: this sleeps
-   * through the frames another thread reads from the same socket. */
-  struct pollfd p;
-  for (;;) {
-    int r;
-    p.fd = (int)chan->rd;
-    p.events = 0;
-    p.revents = 0;
-    r = poll(&p, 1, -1);
-    if (r > 0)
-      return MPROC_OK;
-    if (r < 0 && errno != EINTR)
-      return mproc__fail_os(errno, "poll", "channel fd %d", (int)chan->rd);
-  }
-#else
-  /* Elsewhere (macOS, the portable path) POLLHUP for a closed peer is not
-   * promised: the caller keeps a thread that reads until end-of-stream. */
-  (void)chan;
-  return mproc__fail(MPROC_ENOTSUP, "waiting for a channel's hang-up alone");
-#endif
-}
-
 void mproc__chan_close(mproc__chan *chan) {
   if (chan->rd != MPROC__NO_HANDLE)
     close((int)chan->rd);

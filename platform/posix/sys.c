@@ -15,6 +15,7 @@
 #include <unistd.h>
 #if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
 #include <sched.h>
+#include <sys/prctl.h>
 #endif
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
@@ -23,6 +24,20 @@
 #include "internal.h"
 
 MPROC__NORETURN void mproc__exit_now(int code) { _exit(code); }
+
+mproc_status mproc__exit_with_parent(int64_t parent_pid) {
+#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    return mproc__fail_os(errno, "prctl", "PR_SET_PDEATHSIG");
+  /* Armed after the parent died: this process was handed to a reaper. */
+  if ((int64_t)getppid() != parent_pid)
+    return mproc__fail(MPROC_ECLOSED, "the parent %lld is gone", (long long)parent_pid);
+  return MPROC_OK;
+#else
+  (void)parent_pid;
+  return mproc__fail(MPROC_ENOTSUP, "ending with the parent");
+#endif
+}
 int64_t mproc__self_pid(void) { return (int64_t)getpid(); }
 
 int64_t mproc__monotonic_ms(void) {

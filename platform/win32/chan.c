@@ -74,15 +74,6 @@ int mproc__chan_readable(mproc__chan *chan) {
   return avail > 0;
 }
 
-int mproc__chan_can_wait_hangup(void) { return 0; }
-
-mproc_status mproc__chan_wait_hangup(mproc__chan *chan) {
-  /* An anonymous pipe's end is only seen by reading it: the caller keeps a
-   * thread that reads until end-of-stream. */
-  (void)chan;
-  return mproc__fail(MPROC_ENOTSUP, "waiting for a channel's hang-up alone");
-}
-
 void mproc__chan_close(mproc__chan *chan) {
   if (chan->rd != MPROC__NO_HANDLE)
     CloseHandle(MPROC__WIN32_H(chan->rd));

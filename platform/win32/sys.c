@@ -57,6 +57,13 @@ MPROC__NORETURN void mproc__exit_now(int code) {
   ExitProcess((UINT)code); /* not reached: TerminateProcess on self does not return */
 }
 
+mproc_status mproc__exit_with_parent(int64_t parent_pid) {
+  /* A job object would end children with their parent's process, but not
+   * with the thread that spawned them: the worker keeps its reading thread. */
+  (void)parent_pid;
+  return mproc__fail(MPROC_ENOTSUP, "ending with the parent");
+}
+
 int64_t mproc__self_pid(void) { return (int64_t)GetCurrentProcessId(); }
 
 int64_t mproc__monotonic_ms(void) { return (int64_t)GetTickCount64(); }
