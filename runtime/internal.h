@@ -126,15 +126,16 @@ int mproc__pool_depth(void);
 
 /* Framed messages over a channel (runtime/frame.c). */
 enum mproc__frame_type {
-  MPROC__FRAME_START = 1,  /* parent -> child: what to run */
-  MPROC__FRAME_TASK,       /* parent -> pool worker: one call or a chunk */
-  MPROC__FRAME_RESULT,     /* pool worker -> parent: the statuses and results */
-  MPROC__FRAME_INITFAIL,   /* pool worker -> parent: the initializer failed */
-  MPROC__FRAME_EXIT,       /* parent -> pool worker: retire now */
-  MPROC__FRAME_CLAIMS,     /* parent -> pool worker: the pool's claim words (pool.c) */
-  MPROC__FRAME_LANES,      /* parent -> pool worker: its two lanes (lane.c) */
-  MPROC__FRAME_TASK_LANE,  /* a TASK whose payload is in the worker's down lane */
-  MPROC__FRAME_RESULT_LANE /* a RESULT whose payload is in the worker's up lane */
+  MPROC__FRAME_START = 1,   /* parent -> child: what to run */
+  MPROC__FRAME_TASK,        /* parent -> pool worker: one call or a chunk */
+  MPROC__FRAME_RESULT,      /* pool worker -> parent: the statuses and results */
+  MPROC__FRAME_INITFAIL,    /* pool worker -> parent: the initializer failed */
+  MPROC__FRAME_EXIT,        /* parent -> pool worker: retire now */
+  MPROC__FRAME_CLAIMS,      /* parent -> pool worker: the pool's claim words (pool.c) */
+  MPROC__FRAME_LANES,       /* parent -> pool worker: its two lanes (lane.c) */
+  MPROC__FRAME_TASK_LANE,   /* a TASK whose payload is in the worker's down lane */
+  MPROC__FRAME_RESULT_LANE, /* a RESULT whose payload is in the worker's up lane */
+  MPROC__FRAME_CANCEL       /* pool worker -> parent: a task cancelled the pool */
 };
 #define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
 /* Bytes a frame adds to its payload (magic, type, length). */

@@ -5,6 +5,10 @@
  * Sections: tasks and dispatch; the per-worker thread; the monitor
  * (timeouts, cancellation, grace); Ctrl-C; the public API.
  *
+ * The monitor thread starts only when a task with a timeout starts or a
+ * cancellation begins: a pool that uses neither has no thread that wakes on
+ * its own (and starts a little faster).
+ *
  * Each worker has its own channel and a parent thread blocked reading it, so
  * the parent always knows which task a worker holds: when the channel ends,
  * that task (and only it) completes as CRASHED, TIMED_OUT or CANCELLED, and
@@ -318,14 +322,22 @@ static int can_pipeline(const mproc_pool *p, const worker *w) {
          w->deadline < 0 && p->head->timeout_ms <= 0 && w->last_us < PIPELINE_BELOW_US;
 }
 
-/* Starts @t on idle worker @w (pool lock held). */
-static void start_on(worker *w, task *t) {
+static int monitor_start(mproc_pool *p);
+
+/* Starts @t on idle worker @w (pool lock held); zero if @t needs a monitor
+ * that cannot be started: @t then failed and @w stays idle. */
+static int start_on(mproc_pool *p, worker *w, task *t) {
+  if (t->timeout_ms > 0 && !monitor_start(p)) {
+    task_fail(p, t, MPROC_ENOMEM, p->broken_msg, 0, 0);
+    return 0;
+  }
   w->current = t;
   w->state = W_BUSY;
   w->kill_reason = MPROC_OK;
   w->start_us = mproc__spin_clock_us();
   w->deadline = t->timeout_ms > 0 ? mproc__now_ms() + t->timeout_ms : -1;
   send_task(w, t);
+  return 1;
 }
 
 /* Sends the next queued task to every idle worker (or one taken back from a
@@ -349,7 +361,8 @@ void mproc__pool_dispatch(mproc_pool *p) {
     }
     if (p->cancelling)
       return; /* nothing starts until the cancelled tasks are gone */
-    start_on(w, t ? t : pop_head(p));
+    if (!start_on(p, w, t ? t : pop_head(p)))
+      i--; /* still idle: the next task, if any */
   }
   for (i = 0; i < p->nworkers && p->head; i++) {
     worker *w = &p->workers[i]; /* round-robin would be fairer; short tasks */
@@ -669,7 +682,7 @@ static void on_result(mproc_pool *p, worker *w, const uint8_t *buf, size_t len) 
 /* The channel ended (pool lock held): settle its task, say whether to respawn. */
 static int worker_ended(mproc_pool *p, worker *w) {
   char msg[128];
-  if (w->current && p->broken) { /* it never ran: the initializer failed */
+  if (w->current && p->broken == POOL_BROKEN_INIT) { /* it never ran */
     task_fail(p, w->current, MPROC_EFAILED, p->broken_msg, w->proc.pid, w->proc.exitcode);
     w->current = NULL;
   } else if (w->current) {
@@ -709,10 +722,12 @@ static int worker_ended(mproc_pool *p, worker *w) {
 static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf, size_t len) {
   mproc_args *m = NULL;
   const char *msg = "initializer failed";
-  if (type == MPROC__FRAME_INITFAIL) {
+  if (type == MPROC__FRAME_CANCEL && len == 0) {
+    mproc__pool_cancel_locked(p); /* a task cancelled the pool: see worker.c */
+  } else if (type == MPROC__FRAME_INITFAIL) {
     if (mproc__args_decode(buf, len, &m) == MPROC_OK)
       mproc_args_get_str(m, 0, &msg);
-    p->broken = 1; /* reported once: no respawn loop */
+    p->broken = POOL_BROKEN_INIT; /* reported once: no respawn loop */
     snprintf(p->broken_msg, sizeof p->broken_msg, "%s", msg);
     mproc__pool_fail_queued(p, MPROC_EFAILED, p->broken_msg);
     if (m)
@@ -800,10 +815,30 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
 
 /* ---- the monitor: timeouts, cancellation, grace ---- */
 
+static void *APR_THREAD_FUNC monitor_thread(apr_thread_t *thread, void *data);
+
+/* Starts the monitor unless it runs (pool lock held). Zero if it cannot be
+ * started: the pool is then broken, since it could neither time a task nor
+ * end a cancellation (rare: the OS refused a thread). */
+static int monitor_start(mproc_pool *p) {
+  if (p->monitor || p->stopping)
+    return p->monitor != NULL;
+  if (apr_thread_create(&p->monitor, NULL, monitor_thread, p, p->apool) == APR_SUCCESS)
+    return 1;
+  p->monitor = NULL;
+  if (!p->broken) {
+    p->broken = POOL_BROKEN_MONITOR;
+    snprintf(p->broken_msg, sizeof p->broken_msg, "cannot start the pool's monitor thread");
+    mproc__pool_fail_queued(p, MPROC_ENOMEM, p->broken_msg);
+  }
+  return 0;
+}
+
 void mproc__pool_cancel_locked(mproc_pool *p) {
   mproc_event_set(p->cancel);
   if (p->cancelling)
     return;
+  monitor_start(p); /* it kills stragglers after the grace and ends the cancellation */
   p->cancelling = 1;
   p->cancels++;
   p->cancel_deadline =
@@ -990,14 +1025,13 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
       w->state = W_DEAD;
     }
   }
-  if (apr_thread_create(&p->monitor, NULL, monitor_thread, p, p->apool) != APR_SUCCESS)
-    p->monitor = NULL;
   apr_thread_mutex_unlock(p->lock);
   *pool = p;
   pools_register(p, 1);
   mproc__interrupt_watch(on_interrupt); /* left alone if the program handles SIGINT */
-  if (!p->monitor) {
+  if (!p->workers[0].thread) {          /* the OS refused threads: the first tells */
     mproc_pool_destroy(p);
+    *pool = NULL;
     return mproc__fail(MPROC_ENOMEM, "mproc_pool_create: cannot start its threads");
   }
   return MPROC_OK;

@@ -154,6 +154,8 @@ typedef struct worker {
 } worker;
 
 typedef enum pstate { POOL_OPEN, POOL_CLOSED, POOL_TERMINATED } pstate;
+/* Why a pool is broken (its broken_msg says it to every task refused). */
+enum { POOL_BROKEN_INIT = 1, POOL_BROKEN_MONITOR };
 
 struct mproc_pool {
   apr_thread_mutex_t *lock; /* nested: callbacks may call the pool */
@@ -171,15 +173,15 @@ struct mproc_pool {
   uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
   int64_t cancel_deadline; /* -1: no grace limit */
   pstate state;
-  int broken; /* the initializer failed */
+  int broken; /* POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
   char broken_msg[256];
-  int stopping; /* the monitor must exit */
+  int stopping; /* the monitor must exit, or not start */
   worker *workers;
   int nworkers;
   task *head, *tail;
   uint64_t next_id;
   unsigned long spawned;
-  apr_thread_t *monitor;
+  apr_thread_t *monitor;        /* started at the first timeout or cancellation */
   struct mproc_pool *next_pool; /* every live pool, for Ctrl-C */
 };
 

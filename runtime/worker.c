@@ -21,6 +21,8 @@
  *         which the worker runs only if it swaps claim word `slot` from the
  *         id to 0 first (the pool may have taken it back: see pool.c).
  * CLAIMS: [the pool's claim words: an array].
+ * CANCEL: (empty) a task cancelled the pool; sent when it does, so that the
+ *         parent cancels what is queued and starts the grace period at once.
  * RESULT: [id:i64, calls:i64, rss_kib:i64, plain:i64, then the one value
  *          each of the first `plain` calls returned (they succeeded), then
  *          for each call after them h:i64 = n * 4 + code (0 succeeded,
@@ -65,8 +67,9 @@ static struct {
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
-  volatile uint32_t queued; /* frames handed over and not taken yet (spun on) */
-  int direct;               /* the main thread reads the channel itself */
+  volatile uint32_t queued;  /* frames handed over and not taken yet (spun on) */
+  volatile uint32_t writing; /* a frame is being sent: a task's own threads may cancel */
+  int direct;                /* the main thread reads the channel itself */
   int report_rss;
   mproc__spin spin;
   char message[256];
@@ -77,10 +80,24 @@ int mproc__pool_depth(void) { return w.depth; }
 
 int mproc_cancelled(void) { return w.cancelled != NULL && mproc__load32(w.cancelled) != 0; }
 
+static mproc_status send_frame(uint16_t type, const uint8_t *buf, size_t len) {
+  mproc_status st;
+  while (mproc__xchg32(&w.writing, 1))
+    apr_thread_yield();
+  st = mproc__frame_send(w.chan, type, buf, len);
+  mproc__store32(&w.writing, 0);
+  return st;
+}
+
 mproc_status mproc_task_cancel_pool(void) {
+  mproc_status st;
   if (!w.cancel)
     return mproc__fail(MPROC_ESTATE, "mproc_task_cancel_pool: not inside a pool task");
-  return mproc_event_set(w.cancel);
+  if (mproc_event_is_set(w.cancel))
+    return MPROC_OK; /* whoever set it told the parent, or is the parent */
+  if ((st = mproc_event_set(w.cancel)) == MPROC_OK)
+    send_frame(MPROC__FRAME_CANCEL, NULL, 0); /* if the parent is gone, so is this worker soon */
+  return st;
 }
 
 mproc_status mproc_task_fail(const char *message) {
@@ -156,8 +173,7 @@ static void release_frame(frame *f) {
 static void send_or_die(uint16_t type, mproc_args *m) {
   uint8_t *buf;
   size_t len;
-  if (mproc__args_encode(m, &buf, &len) != MPROC_OK ||
-      mproc__frame_send(w.chan, type, buf, len) != MPROC_OK)
+  if (mproc__args_encode(m, &buf, &len) != MPROC_OK || send_frame(type, buf, len) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED);
   free(buf);
 }
@@ -238,8 +254,8 @@ static void take_claims(const frame *f) {
 /* Sends @buf as a RESULT: through the up lane when it is large and the lane free. */
 static void send_result(const uint8_t *buf, size_t len) {
   mproc_status st = len >= MPROC__LANE_MIN && mproc__lane_put(&w.lane[1], buf, len)
-                        ? mproc__frame_send(w.chan, MPROC__FRAME_RESULT_LANE, NULL, 0)
-                        : mproc__frame_send(w.chan, MPROC__FRAME_RESULT, buf, len);
+                        ? send_frame(MPROC__FRAME_RESULT_LANE, NULL, 0)
+                        : send_frame(MPROC__FRAME_RESULT, buf, len);
   if (st != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED);
 }

@@ -162,13 +162,16 @@ static int pool_count(const mproc_args *a, mproc_args *r) {
  * never looks, so only a kill ends it. Gives up after 30 s (returns 2). */
 static int pool_block(const mproc_args *a, mproc_args *r) {
   mproc_array *c = NULL;
-  int64_t ignore = 0, end = t_now_ms() + 30000;
+  int64_t ignore = 0, cancels = 0, end = t_now_ms() + 30000;
   int rc = 2;
   (void)r;
   if (mproc_args_open_array(a, 0, &c) || mproc_args_get_i64(a, 1, &ignore))
     return 1;
+  mproc_args_get_i64(a, 2, &cancels); /* absent: 0 */
   mproc_array_set_i64(c, C_PID, mproc_self_pid());
   mproc_array_add_i64(c, C_STARTED, 1, NULL);
+  if (cancels && mproc_task_cancel_pool() != MPROC_OK)
+    rc = 1;
   while (rc == 2 && t_now_ms() < end) {
     if (!ignore && mproc_cancelled()) {
       mproc_array_add_i64(c, C_SAW_CANCEL, 1, NULL);
@@ -772,6 +775,32 @@ static void test_cancel_grace_kills(void) {
   T_OK(mproc_array_destroy(c));
 }
 
+/* A task that cancels the pool and goes on (ignoring it): the parent learns
+ * at once, not when the task ends (the task queued behind it is cancelled
+ * while it still runs), and kills it after the grace; the pool is usable. */
+static void test_task_cancels_and_goes_on(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_array *c = counters();
+  mproc_args *a = with_counters(c, 1);
+  mproc_future *f, *g;
+  mproc_task_info info;
+  memset(&o, 0, sizeof o);
+  o.cancel_grace_ms = 2000; /* far longer than the parent needs to learn */
+  p = make_pool(1, &o);
+  mproc_args_add_i64(a, 1); /* [counters, ignore, cancels] */
+  f = submit(p, "pool_block", a, NULL);
+  g = submit(p, "pool_square", ints(3, 1), NULL);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  settle(g, MPROC_ECANCELED, "cancelled before it started");
+  CU_ASSERT_FALSE(mproc_future_done(f)); /* it runs on, ignoring the cancel */
+  info = settle(f, MPROC_ECANCELED, "killed");
+  CU_ASSERT_EQUAL(info.pid, counter(c, C_PID));
+  CU_ASSERT(worker_pid(p) != info.pid);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+}
+
 /* cancel_on_error: one failure cancels the running task and the queued ones
  * (never started); the pool runs tasks again afterwards. */
 static void test_cancel_on_error(void) {
@@ -1061,6 +1090,8 @@ static const CU_TestInfo tests[] = {
     {"cancel before and after a batch changes nothing", test_cancel_before_and_after},
     {"cancel during a batch: running see it, queued never start", test_cancel_during},
     {"cancel: a task that ignores it is killed after the grace", test_cancel_grace_kills},
+    {"a task cancels the pool and goes on: the parent learns at once",
+     test_task_cancels_and_goes_on},
     {"cancel_on_error cancels running and queued tasks", test_cancel_on_error},
     {"max_memory_kib replaces a worker that grew; no limit keeps it", test_max_memory},
     {"max_tasks_per_child = 2: each worker runs two tasks", test_max_tasks_two},
