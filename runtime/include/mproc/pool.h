@@ -251,7 +251,9 @@ MPROC_API mproc_status mproc_pool_destroy(mproc_pool *pool);
 MPROC_API int mproc_cancelled(void);
 /**
  * Inside a task: cancels the pool it runs in (breaking out of a parallel
- * loop: the rest of a map completes as MPROC_ECANCELED). The caller's own
+ * loop: the rest of a map completes as MPROC_ECANCELED). The parent learns at
+ * once, not when the caller returns: queued tasks complete as cancelled and
+ * the grace period starts even if the caller goes on. The caller's own
  * result still counts.
  * @return MPROC_OK; MPROC_ESTATE outside a pool task.
  */
