@@ -7,7 +7,9 @@
  *
  * The monitor thread starts only when a task with a timeout starts or a
  * cancellation begins: a pool that uses neither has no thread that wakes on
- * its own (and starts a little faster).
+ * its own (and starts a little faster). Once started it sleeps until the next
+ * deadline, not on a tick: a pool with a default timeout and idle workers
+ * costs no wake-ups.
  *
  * Each worker has its own channel and a parent thread blocked reading it, so
  * the parent always knows which task a worker holds: when the channel ends,
@@ -336,6 +338,8 @@ static int start_on(mproc_pool *p, worker *w, task *t) {
   w->kill_reason = MPROC_OK;
   w->start_us = mproc__spin_clock_us();
   w->deadline = t->timeout_ms > 0 ? mproc__now_ms() + t->timeout_ms : -1;
+  if (w->deadline >= 0 && w->deadline < p->monitor_wake)
+    apr_thread_cond_broadcast(p->changed); /* the monitor sleeps past it */
   send_task(w, t);
   return 1;
 }
@@ -850,6 +854,14 @@ void mproc__pool_cancel_locked(mproc_pool *p) {
   apr_thread_cond_broadcast(p->changed);
 }
 
+/* The monitor looks at least this often (ms) even with nothing to time: a
+ * net under the rule that whatever brings a deadline nearer, or may end a
+ * cancellation, broadcasts p->changed. */
+#define MONITOR_NAP_MS 1000
+
+static int64_t earlier(int64_t a, int64_t b) { return a < 0 || (b >= 0 && b < a) ? b : a; }
+
+/* Kills what is past its deadline and ends a settled cancellation. */
 static void monitor_tick(mproc_pool *p) {
   int64_t now = mproc__now_ms();
   int i, busy = 0;
@@ -878,13 +890,34 @@ static void monitor_tick(mproc_pool *p) {
   }
 }
 
+/* The next time a running task is to be killed (ms, -1: none). */
+static int64_t next_deadline(const mproc_pool *p) {
+  int64_t next = -1;
+  int i;
+  for (i = 0; i < p->nworkers; i++) {
+    const worker *w = &p->workers[i];
+    if (w->state != W_BUSY || w->kill_reason)
+      continue;
+    next = earlier(next, w->deadline);
+    if (p->cancelling)
+      next = earlier(next, p->cancel_deadline);
+  }
+  return next;
+}
+
 static void *APR_THREAD_FUNC monitor_thread(apr_thread_t *thread, void *data) {
   mproc_pool *p = data;
   (void)thread;
   apr_thread_mutex_lock(p->lock);
   while (!p->stopping) {
+    int64_t next, now, nap = MONITOR_NAP_MS;
     monitor_tick(p);
-    apr_thread_cond_timedwait(p->changed, p->lock, 5000);
+    next = next_deadline(p);
+    now = mproc__now_ms();
+    if (next >= 0 && next - now < nap)
+      nap = next > now ? next - now : 1;
+    p->monitor_wake = now + nap;
+    apr_thread_cond_timedwait(p->changed, p->lock, apr_time_from_msec(nap));
   }
   apr_thread_mutex_unlock(p->lock);
   return NULL;

@@ -182,6 +182,7 @@ struct mproc_pool {
   uint64_t next_id;
   unsigned long spawned;
   apr_thread_t *monitor;        /* started at the first timeout or cancellation */
+  int64_t monitor_wake;         /* when it looks next (ms); 0: it has not looked yet */
   struct mproc_pool *next_pool; /* every live pool, for Ctrl-C */
 };
 

@@ -653,6 +653,57 @@ static void test_info_task_timeout(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+#ifdef __linux__
+#include <dirent.h>
+/* Voluntary context switches so far, summed over this process's threads. */
+static long parent_wakeups(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  char path[300], line[128];
+  long n = 0;
+  while (d && (e = readdir(d)) != NULL) {
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+    if (e->d_name[0] == '.' || (f = fopen(path, "r")) == NULL)
+      continue;
+    while (fgets(line, sizeof line, f))
+      if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+        n += atol(line + 24);
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+#endif
+
+/* While a timed task runs, the monitor sleeps until its deadline rather than
+ * waking on a tick: on Linux, an idle second costs the parent a few wake-ups
+ * (a 5 ms tick would be 200). */
+static void test_monitor_sleeps(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_future *f;
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 60000;
+  p = make_pool(1, &o);
+  f = submit(p, "pool_sleep_or_die", ints(1500, 1), NULL);
+#ifdef __linux__
+  {
+    long n;
+    t_sleep_ms(200); /* the task runs; the monitor times it */
+    n = parent_wakeups();
+    t_sleep_ms(1000);
+    n = parent_wakeups() - n;
+    if (n >= 50)
+      fprintf(stderr, "%ld wake-ups in an idle second\n", n);
+    CU_ASSERT(n < 50);
+  }
+#endif
+  settle(f, MPROC_OK, "");
+  T_OK(mproc_pool_destroy(p));
+}
+
 typedef struct callback_counts {
   volatile uint32_t ok, failed, wrong;
 } callback_counts;
@@ -1086,6 +1137,7 @@ static const CU_TestInfo tests[] = {
     {"info: ECRASHED by abort() and SIGSEGV, pid and exit code", test_info_crash_abort_segv},
     {"info: ECRASHED by SIGKILL mid-task, pid and exit code", test_info_crash_sigkill},
     {"info: ETIMEDOUT from a per-task timeout; it overrides the pool's", test_info_task_timeout},
+    {"a monitor timing a task sleeps until its deadline", test_monitor_sleeps},
     {"callback and error_callback run exactly once each", test_callbacks_once},
     {"cancel before and after a batch changes nothing", test_cancel_before_and_after},
     {"cancel during a batch: running see it, queued never start", test_cancel_during},
