@@ -57,7 +57,7 @@ mproc_status mproc__futures_wait(int64_t deadline) {
   uint32_t seen = mproc__load32(&completions);
   if (left == 0)
     return MPROC_ETIMEDOUT;
-  if (mproc__load64(&last_wait_us) > (uint64_t)MPROC__SPIN_US ||
+  if (mproc__load64(&last_wait_us) > (uint64_t)MPROC__SPIN_AGAIN_US ||
       !spin_for_completion(seen, start)) {
     if (left < 0)
       apr_thread_cond_wait(fcond, flock);

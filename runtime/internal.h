@@ -135,7 +135,9 @@ enum mproc__frame_type {
   MPROC__FRAME_LANES,       /* parent -> pool worker: its two lanes (lane.c) */
   MPROC__FRAME_TASK_LANE,   /* a TASK whose payload is in the worker's down lane */
   MPROC__FRAME_RESULT_LANE, /* a RESULT whose payload is in the worker's up lane */
-  MPROC__FRAME_CANCEL       /* pool worker -> parent: a task cancelled the pool */
+  MPROC__FRAME_CANCEL,      /* pool worker -> parent: a task cancelled the pool */
+  MPROC__FRAME_MBOX,        /* parent -> pool worker: its mailbox (mbox.c) */
+  MPROC__FRAME_MBOX_ACK     /* pool worker -> parent: it attached the mailbox */
 };
 #define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
 /* Bytes a frame adds to its payload (magic, type, length). */
@@ -147,12 +149,16 @@ mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payl
 
 /*
  * Hand-offs on the hot paths (runtime/spin.c). A wake-up from sleep costs
- * 10-50 us on small VMs, a spin on a channel or a shared word well under 1 us;
- * but a spin burns a CPU that tasks need. So a waiter spins at most
- * MPROC__SPIN_US, only when its previous wait was that short (long tasks and
- * idle pools never spin), and yields the CPU on every turn.
+ * 10-50 us on small VMs (more where system calls are dear), a spin on a
+ * shared word well under 1 us; but a spin burns a CPU that tasks need. So a
+ * waiter spins at most MPROC__SPIN_US, only when its previous wait took at
+ * most MPROC__SPIN_AGAIN_US (long tasks and idle pools never spin), and
+ * yields the CPU on every turn. The second bound is the larger because a
+ * wait that slept includes its wake-up: with one bound, one late frame made
+ * every later wait sleep, and every such wait too long to spin again.
  */
 #define MPROC__SPIN_US 50
+#define MPROC__SPIN_AGAIN_US 200
 typedef struct mproc__spin {
   int64_t last_us; /* how long the previous wait took; starts at 0: try spinning */
 } mproc__spin;

@@ -100,7 +100,7 @@ static task *pop_head(mproc_pool *p) {
 /* Sends a frame to @w; a send that fails ends the worker (its channel may
  * hold part of the frame), whose thread then fails its tasks. */
 static int send_frame(worker *w, uint16_t type, const uint8_t *buf, size_t len) {
-  if (mproc__frame_send(&w->proc.chan, type, buf, len) == MPROC_OK)
+  if (mproc__mbox_send(&w->mbox.tx, &w->proc.chan, type, buf, len) == MPROC_OK)
     return 1;
   mproc__proc_signal(&w->proc, 1);
   return 0;
@@ -324,6 +324,31 @@ static int can_pipeline(const mproc_pool *p, const worker *w) {
          w->deadline < 0 && p->head->timeout_ms <= 0 && w->last_us < PIPELINE_BELOW_US;
 }
 
+/* A worker whose tasks come back quickly gets a mailbox (mbox.c), so that a
+ * spinning side is handed frames without a system call; one that runs long
+ * tasks would only ever block, and gets none. Called for an idle worker. */
+#define MBOX_AFTER_TASKS 2
+static void give_mbox(worker *w) {
+  mproc_args *a = NULL;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  if (w->mbox.given || w->mbox_failed || w->done < MBOX_AFTER_TASKS ||
+      w->last_us >= PIPELINE_BELOW_US)
+    return;
+  if (!w->mbox.shm && mproc__mbox_create(&w->mbox) != MPROC_OK) {
+    w->mbox_failed = 1; /* frames take the channel, as before */
+    return;
+  }
+  if (mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, w->mbox.shm) == MPROC_OK &&
+      mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, MPROC__FRAME_MBOX, buf, len)) {
+    mproc__mbox_attach(w->mbox.shm, 0, &w->mbox.tx, NULL);
+    w->mbox.given = 1;
+  }
+  free(buf);
+  if (a)
+    mproc_args_destroy(a);
+}
+
 static int monitor_start(mproc_pool *p);
 
 /* Starts @t on idle worker @w (pool lock held); zero if @t needs a monitor
@@ -340,6 +365,7 @@ static int start_on(mproc_pool *p, worker *w, task *t) {
   w->deadline = t->timeout_ms > 0 ? mproc__now_ms() + t->timeout_ms : -1;
   if (w->deadline >= 0 && w->deadline < p->monitor_wake)
     apr_thread_cond_broadcast(p->changed); /* the monitor sleeps past it */
+  give_mbox(w);
   send_task(w, t);
   return 1;
 }
@@ -358,8 +384,7 @@ void mproc__pool_dispatch(mproc_pool *p) {
       continue;
     t = p->head || p->cancelling ? NULL : take_back(p);
     if (!p->head && !t) {
-      if (p->state != POOL_OPEN &&
-          mproc__frame_send(&w->proc.chan, MPROC__FRAME_EXIT, NULL, 0) == MPROC_OK)
+      if (p->state != POOL_OPEN && send_frame(w, MPROC__FRAME_EXIT, NULL, 0))
         w->state = W_RETIRING; /* closed and drained: let it go */
       continue;
     }
@@ -627,7 +652,7 @@ static void after_task(mproc_pool *p, worker *w, int64_t rss) {
     w->state = W_RETIRING; /* already killed: its end is on the way; never reuse it */
   } else if ((p->opts.max_tasks_per_child && w->done >= p->opts.max_tasks_per_child) ||
              (p->opts.max_memory_kib && rss > 0 && (uint64_t)rss > p->opts.max_memory_kib)) {
-    mproc__frame_send(&w->proc.chan, MPROC__FRAME_EXIT, NULL, 0);
+    send_frame(w, MPROC__FRAME_EXIT, NULL, 0);
     w->state = W_RETIRING; /* replaced when its channel ends */
   } else {
     w->state = W_IDLE;
@@ -715,6 +740,9 @@ static int worker_ended(mproc_pool *p, worker *w) {
   w->lanes = w->lanes > 0 ? 0 : w->lanes; /* sent again to the next one, free */
   mproc__lane_release(&w->lane[0]);
   mproc__lane_release(&w->lane[1]);
+  mproc__mbox_reset(&w->mbox); /* given again to the next one */
+  w->mbox.given = 0;
+  w->rx.d = NULL;
   w->last_us = INT64_MAX;
   w->spawned = 0;
   w->state = W_RETIRING; /* neither dispatchable nor killable until respawned */
@@ -728,6 +756,8 @@ static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf
   const char *msg = "initializer failed";
   if (type == MPROC__FRAME_CANCEL && len == 0) {
     mproc__pool_cancel_locked(p); /* a task cancelled the pool: see worker.c */
+  } else if (type == MPROC__FRAME_MBOX_ACK && len == 0 && w->mbox.given && !w->rx.d) {
+    mproc__mbox_attach(w->mbox.shm, 0, NULL, &w->rx); /* its results may come that way now */
   } else if (type == MPROC__FRAME_INITFAIL) {
     if (mproc__args_decode(buf, len, &m) == MPROC_OK)
       mproc_args_get_str(m, 0, &msg);
@@ -780,7 +810,7 @@ static void *APR_THREAD_FUNC worker_thread(apr_thread_t *thread, void *data) {
        * frame would only take a CPU from it (and from its siblings). */
       spin.last_us = INT64_MAX;
     }
-    st = mproc__frame_recv_spin(&w->proc.chan, &spin, &type, &buf, &len);
+    st = mproc__mbox_recv(&w->rx, &w->proc.chan, &spin, &type, &buf, &len);
     if (st != MPROC_OK) {
       int again;
       apr_thread_mutex_lock(p->lock);
@@ -1216,6 +1246,7 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   for (i = 0; i < p->nworkers; i++) {
     mproc__lane_drop(&p->workers[i].lane[0]);
     mproc__lane_drop(&p->workers[i].lane[1]);
+    mproc__mbox_drop(&p->workers[i].mbox);
   }
   mproc_event_destroy(p->cancel);
   if (p->claims)

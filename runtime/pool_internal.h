@@ -82,6 +82,42 @@ mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len);
 /* Marks the lane free (done with its payload; or a worker replaced). */
 void mproc__lane_release(const mproc__lane *l);
 
+/* ---- mailboxes (mbox.c): a worker's small frames while the receiver spins ---- */
+typedef struct mproc__mbox_dir mproc__mbox_dir; /* one direction, in the segment */
+typedef struct mproc__mbox_tx {
+  mproc__mbox_dir *d; /* NULL: every frame takes the channel */
+  uint64_t sent;      /* frames sent since attached */
+} mproc__mbox_tx;
+typedef struct mproc__mbox_rx {
+  mproc__mbox_dir *d; /* NULL: every frame comes through the channel */
+  uint64_t taken;     /* frames received since attached */
+} mproc__mbox_rx;
+/* The parent's side of a worker's mailbox: made at the worker's first quick
+ * tasks, passed in an MBOX frame, kept for its replacements. */
+typedef struct mproc__mbox {
+  mproc_shm *shm;    /* NULL: none */
+  mproc__mbox_tx tx; /* to the worker (pool lock) */
+  int given;         /* the current worker was sent it */
+} mproc__mbox;
+/* A mailbox for one worker; mproc__mbox_drop() destroys it. */
+mproc_status mproc__mbox_create(mproc__mbox *m);
+void mproc__mbox_drop(mproc__mbox *m);
+/* Empties it for a new worker (the last one is gone) and detaches @m->tx. */
+void mproc__mbox_reset(mproc__mbox *m);
+/* A worker: whether a segment it was given is a mailbox. */
+mproc_status mproc__mbox_check(mproc_shm *shm);
+/* Attaches a side to the segment's directions: @up is whether this side
+ * (@tx) sends to the parent; @tx or @rx may be NULL. Counting starts now:
+ * a side attaches right after it sent, or right after it read, the frame
+ * that tells the peer to attach (MBOX down, MBOX_ACK up). */
+void mproc__mbox_attach(mproc_shm *shm, int up, mproc__mbox_tx *tx, mproc__mbox_rx *rx);
+/* mproc__frame_send() through the mailbox when the receiver is spinning for it. */
+mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t type,
+                              const uint8_t *payload, size_t len);
+/* mproc__frame_recv_spin() that spins on the mailbox, not the channel. */
+mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
+                              uint16_t *type, mproc__buf *buf, size_t *len);
+
 /* ---- futures (future.c) ---- */
 struct mproc_future {
   volatile int done;
@@ -144,6 +180,9 @@ typedef struct worker {
   int has_claims;           /* it was sent the claim words */
   mproc__lane lane[2];      /* tasks to it, results from it: made at its first large task */
   int lanes;                /* 1: it was sent them; -1: they cannot be made */
+  mproc__mbox mbox;         /* small frames while the receiver spins (mbox.c) */
+  int mbox_failed;          /* it could not be made: not tried again */
+  mproc__mbox_rx rx;        /* from the worker: its thread's alone */
   size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
   int64_t start_us;         /* when the current task started (spin clock) */
   int64_t last_us;          /* how long its previous task took; INT64_MAX: unknown */

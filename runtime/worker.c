@@ -64,6 +64,9 @@ static struct {
   mproc__buf in, out;                 /* the frame read directly, the RESULT: reused */
   frame read;                         /* the frame read directly (in w.in) */
   mproc__lane lane[2];                /* large TASKs in, large RESULTs out (lane.c) */
+  mproc_shm *mbox;                    /* small frames while the receiver spins (mbox.c) */
+  mproc__mbox_tx tx;                  /* to the parent (under `writing`) */
+  mproc__mbox_rx rx;                  /* from it (the main thread's, when it reads) */
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *arrived;
   frame *head, *tail;
@@ -80,12 +83,19 @@ int mproc__pool_depth(void) { return w.depth; }
 
 int mproc_cancelled(void) { return w.cancelled != NULL && mproc__load32(w.cancelled) != 0; }
 
+static void writing(int begin) {
+  if (!begin)
+    mproc__store32(&w.writing, 0);
+  else
+    while (mproc__xchg32(&w.writing, 1))
+      apr_thread_yield();
+}
+
 static mproc_status send_frame(uint16_t type, const uint8_t *buf, size_t len) {
   mproc_status st;
-  while (mproc__xchg32(&w.writing, 1))
-    apr_thread_yield();
-  st = mproc__frame_send(w.chan, type, buf, len);
-  mproc__store32(&w.writing, 0);
+  writing(1);
+  st = mproc__mbox_send(&w.tx, w.chan, type, buf, len);
+  writing(0);
   return st;
 }
 
@@ -136,7 +146,7 @@ static int handed_over(const void *arg) {
 static frame *handed_frame(void) {
   frame *f;
   int64_t start = mproc__spin_clock_us();
-  if (w.spin.last_us <= MPROC__SPIN_US)
+  if (w.spin.last_us <= MPROC__SPIN_AGAIN_US)
     mproc__spin_until(handed_over, NULL, start);
   apr_thread_mutex_lock(w.lock);
   while (!w.head)
@@ -155,7 +165,7 @@ static frame *next_frame(void) {
   frame *f = &w.read;
   if (!w.direct)
     return handed_frame();
-  if (mproc__frame_recv_spin(w.chan, &w.spin, &f->type, &w.in, &f->len) != MPROC_OK)
+  if (mproc__mbox_recv(&w.rx, w.chan, &w.spin, &f->type, &w.in, &f->len) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
   f->payload = w.in.data;
   return f;
@@ -271,6 +281,28 @@ static void take_lanes(const frame *f) {
       mproc__exit_now(EXIT_ORPHANED); /* the parent sent no lanes: a broken parent */
   }
   mproc_args_destroy(a);
+}
+
+/* MBOX: [its segment]. Attaches to it, and tells the parent so (MBOX_ACK):
+ * each side counts the frames after that one. Where a reader thread reads
+ * the channel, nothing spins for frames from the parent: only results use
+ * the mailbox. */
+static void take_mbox(const frame *f) {
+  mproc_args *a = NULL;
+  mproc_shm *shm = NULL;
+  if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_shm(a, 0, &shm) ||
+      mproc__mbox_check(shm))
+    mproc__exit_now(EXIT_ORPHANED); /* a broken parent */
+  mproc_args_destroy(a);
+  writing(1);
+  if (w.mbox)
+    mproc_shm_close(w.mbox);
+  w.mbox = shm;
+  w.tx.d = NULL;
+  if (mproc__frame_send(w.chan, MPROC__FRAME_MBOX_ACK, NULL, 0) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+  mproc__mbox_attach(shm, 1, &w.tx, w.direct ? &w.rx : NULL);
+  writing(0);
 }
 
 /* Sends the RESULT of the TASK in @payload: [id, calls, rss, plain, the
@@ -389,6 +421,8 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
       take_claims(f);
     else if (f->type == MPROC__FRAME_LANES)
       take_lanes(f);
+    else if (f->type == MPROC__FRAME_MBOX)
+      take_mbox(f);
     release_frame(f);
   }
 }

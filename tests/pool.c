@@ -39,6 +39,13 @@ static int pool_sleep_or_die(const mproc_args *a, mproc_args *r) {
   return mproc_args_add_i64(r, x) ? 1 : 0;
 }
 
+/* Returns its arguments. */
+static int pool_echo(const mproc_args *a, mproc_args *r) {
+  size_t n = 0;
+  mproc_args_count(a, &n);
+  return mproc__args_append(r, a, 0, n) ? 1 : 0;
+}
+
 /* Item 10 finds "the answer" and cancels the rest; the others work ~20 ms,
  * checking for cancellation as they go. */
 static int pool_bailout(const mproc_args *a, mproc_args *r) {
@@ -704,6 +711,45 @@ static void test_monitor_sleeps(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* Applies pool_echo to [i, bytes]: bytes of a size that alternates between
+ * frames the mailbox carries and frames too large for it; checks the echo. */
+static void echo_round(mproc_pool *p, int64_t i) {
+  size_t size = (size_t)(i % 5) * 2000 + 1, got_size = 0, k;
+  unsigned char *bytes = malloc(size);
+  const void *got = NULL;
+  mproc_args *a = NULL, *r = NULL;
+  int64_t x = -1;
+  for (k = 0; k < size; k++)
+    bytes[k] = (unsigned char)(i + (int64_t)k);
+  mproc_args_create(&a);
+  mproc_args_add_i64(a, i);
+  mproc_args_add_bytes(a, bytes, size);
+  T_OK(mproc_pool_apply(p, "pool_echo", a, &r));
+  mproc_args_get_i64(r, 0, &x);
+  mproc_args_get_bytes(r, 1, &got, &got_size);
+  CU_ASSERT(x == i && got_size == size && got && memcmp(got, bytes, size) == 0);
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  free(bytes);
+}
+
+/* Quick tasks hand their frames over in shared memory (the mailbox) while
+ * the receiver spins, larger ones take the channel: every result comes back
+ * whole and in order, a worker killed while it has a mailbox fails only its
+ * task, and its replacement gets a fresh one. */
+static void test_mailbox(void) {
+  mproc_pool *p = make_pool(1, NULL);
+  int64_t i, first;
+  for (i = 0; i < 1500; i++)
+    echo_round(p, i);
+  first = worker_pid(p);
+  settle(submit(p, "pool_sleep_or_die", ints(-1, 1), NULL), MPROC_ECRASHED, NULL);
+  CU_ASSERT(worker_pid(p) != first);
+  for (i = 0; i < 500; i++)
+    echo_round(p, i);
+  T_OK(mproc_pool_destroy(p));
+}
+
 typedef struct callback_counts {
   volatile uint32_t ok, failed, wrong;
 } callback_counts;
@@ -1138,6 +1184,7 @@ static const CU_TestInfo tests[] = {
     {"info: ECRASHED by SIGKILL mid-task, pid and exit code", test_info_crash_sigkill},
     {"info: ETIMEDOUT from a per-task timeout; it overrides the pool's", test_info_task_timeout},
     {"a monitor timing a task sleeps until its deadline", test_monitor_sleeps},
+    {"quick tasks through the mailbox, large ones beside; a crash", test_mailbox},
     {"callback and error_callback run exactly once each", test_callbacks_once},
     {"cancel before and after a batch changes nothing", test_cancel_before_and_after},
     {"cancel during a batch: running see it, queued never start", test_cancel_during},
@@ -1152,28 +1199,18 @@ static const CU_TestInfo tests[] = {
     {"a pipelined task is taken back when another worker idles", test_pipelined_task_taken_back},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
-                                           MPROC_FUNCTION(pool_pid),
-                                           MPROC_FUNCTION(pool_fail),
-                                           MPROC_FUNCTION(pool_sleep_or_die),
-                                           MPROC_FUNCTION(pool_bailout),
-                                           MPROC_FUNCTION(pool_init),
-                                           MPROC_FUNCTION(pool_init_fails),
-                                           MPROC_FUNCTION(pool_check_init),
-                                           MPROC_FUNCTION(pool_nested),
-                                           MPROC_FUNCTION(pool_set_prefix),
-                                           MPROC_FUNCTION(pool_until_cancelled),
-                                           MPROC_FUNCTION(pool_ctrlc_victim),
-                                           MPROC_FUNCTION(pool_count),
-                                           MPROC_FUNCTION(pool_block),
-                                           MPROC_FUNCTION(pool_open_counters),
-                                           MPROC_FUNCTION(pool_map_victim),
-                                           MPROC_FUNCTION(pool_set_event),
-                                           MPROC_FUNCTION(pool_killer),
-                                           MPROC_FUNCTION(pool_wait_event),
-                                           MPROC_FUNCTION(pool_fail_after),
-                                           MPROC_FUNCTION(pool_segv),
-                                           MPROC_FUNCTION(pool_hog),
-                                           MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(pool_square),       MPROC_FUNCTION(pool_pid),
+    MPROC_FUNCTION(pool_fail),         MPROC_FUNCTION(pool_sleep_or_die),
+    MPROC_FUNCTION(pool_echo),         MPROC_FUNCTION(pool_bailout),
+    MPROC_FUNCTION(pool_init),         MPROC_FUNCTION(pool_init_fails),
+    MPROC_FUNCTION(pool_check_init),   MPROC_FUNCTION(pool_nested),
+    MPROC_FUNCTION(pool_set_prefix),   MPROC_FUNCTION(pool_until_cancelled),
+    MPROC_FUNCTION(pool_ctrlc_victim), MPROC_FUNCTION(pool_count),
+    MPROC_FUNCTION(pool_block),        MPROC_FUNCTION(pool_open_counters),
+    MPROC_FUNCTION(pool_map_victim),   MPROC_FUNCTION(pool_set_event),
+    MPROC_FUNCTION(pool_killer),       MPROC_FUNCTION(pool_wait_event),
+    MPROC_FUNCTION(pool_fail_after),   MPROC_FUNCTION(pool_segv),
+    MPROC_FUNCTION(pool_hog),          MPROC_FUNCTIONS_END};
 
 const test_suite suite_pool = {"pool", tests, functions};

@@ -1,0 +1,157 @@
+/*
+ * Mailboxes: a pool worker's small frames through shared memory while the
+ * receiver spins for them (see pool_internal.h).
+ *
+ * Through the channel, a frame costs a write and a read even when the
+ * receiver is spinning for it, and every spin turn polls the channel: system
+ * calls, which on some VMs cost more than the wake-up they avoid. A mailbox
+ * holds one frame per direction; a spinning receiver watches its words, so a
+ * quick hand-off makes no system call at all. The channel stays the
+ * authority: a receiver that stops spinning blocks on it (so it still sees
+ * the peer's end), and every frame the mailbox does not carry takes it.
+ *
+ * Per direction: `spinning` (the receiver is watching), `full` (EMPTY, FULL,
+ * or TAKING while the receiver copies it), `sent` and `taken` (frames since
+ * each side attached, whichever way they went), then the frame. Rules:
+ * - The sender puts a frame only if the receiver is spinning, the slot is
+ *   EMPTY and taken == sent: nothing it sent before is unread, so the slot's
+ *   frame is the next one in order.
+ * - After putting (full = FULL) it reads `spinning` again. A receiver that
+ *   stopped in between may have missed it: the sender takes it back
+ *   (FULL -> EMPTY) and sends it through the channel. A receiver clears
+ *   `spinning` before its last look at `full`, and all these accesses are
+ *   sequentially consistent, so one of the two always sees the other: a
+ *   frame is neither lost nor read twice.
+ * - A receiver takes a frame by swapping FULL -> TAKING; the swap decides a
+ *   race with a sender taking it back.
+ * A parent trusts nothing a worker wrote: it checks the length and copies
+ * the frame out before it decodes it, as it does a lane's.
+ */
+#include <string.h>
+
+#include "atomic.h"
+#include "pool_internal.h"
+
+enum { EMPTY = 0, FULL = 1, TAKING = 2 };
+
+#define MBOX_DIR 4096u /* bytes per direction, header included */
+#define MBOX_HEAD 32u
+
+struct mproc__mbox_dir {
+  volatile uint32_t spinning, full;
+  volatile uint64_t sent, taken;
+  volatile uint32_t type, len;
+  uint8_t data[MBOX_DIR - MBOX_HEAD];
+};
+
+mproc_status mproc__mbox_create(mproc__mbox *m) {
+  mproc_status st;
+  memset(m, 0, sizeof *m);
+  if ((st = mproc_shm_create(&m->shm, 2 * MBOX_DIR)) == MPROC_OK &&
+      (st = mproc__shm_commit(mproc_shm_name(m->shm))) != MPROC_OK)
+    mproc__mbox_drop(m);
+  return st;
+}
+
+void mproc__mbox_drop(mproc__mbox *m) {
+  if (m->shm)
+    mproc_shm_destroy(m->shm);
+  memset(m, 0, sizeof *m);
+}
+
+/* Direction 0: parent -> worker; 1: worker -> parent. */
+static mproc__mbox_dir *dir_of(mproc_shm *shm, int up) {
+  return (mproc__mbox_dir *)((uint8_t *)mproc_shm_base(shm) + (up ? MBOX_DIR : 0));
+}
+
+mproc_status mproc__mbox_check(mproc_shm *shm) {
+  if (mproc_shm_size(shm) < 2 * MBOX_DIR)
+    return mproc__fail(MPROC_EPROTO, "mailbox: a segment of %zu bytes", mproc_shm_size(shm));
+  return MPROC_OK;
+}
+
+void mproc__mbox_attach(mproc_shm *shm, int up, mproc__mbox_tx *tx, mproc__mbox_rx *rx) {
+  if (tx) {
+    tx->d = dir_of(shm, up);
+    tx->sent = 0;
+  }
+  if (rx) {
+    rx->d = dir_of(shm, !up);
+    rx->taken = 0;
+  }
+}
+
+void mproc__mbox_reset(mproc__mbox *m) {
+  if (m->shm)
+    memset(mproc_shm_base(m->shm), 0, 2 * MBOX_DIR);
+  m->tx.d = NULL;
+  m->tx.sent = 0;
+}
+
+mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t type,
+                              const uint8_t *payload, size_t len) {
+  mproc__mbox_dir *d = tx->d;
+  mproc_status st = MPROC_OK;
+  int put = d && len <= sizeof d->data && mproc__load32(&d->spinning) &&
+            mproc__load32(&d->full) == EMPTY && mproc__load64(&d->taken) == tx->sent;
+  if (put) {
+    if (len)
+      memcpy(d->data, payload, len);
+    mproc__store32(&d->type, type);
+    mproc__store32(&d->len, (uint32_t)len);
+    mproc__store32(&d->full, FULL);
+    if (!mproc__load32(&d->spinning) && mproc__cas32(&d->full, FULL, EMPTY))
+      put = 0; /* the receiver stopped looking: the channel carries it */
+  }
+  if (!put)
+    st = mproc__frame_send(chan, type, payload, len);
+  if (d && st == MPROC_OK)
+    mproc__store64(&d->sent, ++tx->sent);
+  return st;
+}
+
+/* Takes the slot's frame into @buf if there is one: 1 taken, 0 none, -1 bad. */
+static int take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len) {
+  mproc__mbox_dir *d = rx->d;
+  uint32_t n;
+  if (!mproc__cas32(&d->full, FULL, TAKING))
+    return 0;
+  n = mproc__load32(&d->len); /* read once: a worker may change it */
+  if (n > sizeof d->data || mproc__buf_reserve(buf, n ? n : 1) != MPROC_OK)
+    return -1;
+  *type = (uint16_t)mproc__load32(&d->type);
+  memcpy(buf->data, d->data, n);
+  *len = n;
+  mproc__store64(&d->taken, ++rx->taken);
+  mproc__store32(&d->full, EMPTY);
+  return 1;
+}
+
+static int arrived(const void *arg) {
+  const mproc__mbox_rx *rx = arg;
+  return mproc__load32(&rx->d->full) == FULL || mproc__load64(&rx->d->sent) != rx->taken;
+}
+
+mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
+                              uint16_t *type, mproc__buf *buf, size_t *len) {
+  mproc__spin none = {INT64_MAX};
+  int64_t start = mproc__spin_clock_us();
+  mproc_status st;
+  int got = 0;
+  if (!rx->d)
+    return mproc__frame_recv_spin(chan, spin, type, buf, len);
+  if (spin->last_us <= MPROC__SPIN_AGAIN_US) {
+    mproc__store32(&rx->d->spinning, 1);
+    mproc__spin_until(arrived, rx, start);
+    mproc__store32(&rx->d->spinning, 0);
+  }
+  got = take(rx, type, buf, len); /* the last look, after spinning ended */
+  if (got < 0)
+    return mproc__fail(MPROC_EPROTO, "mailbox: a frame of %u bytes", mproc__load32(&rx->d->len));
+  if (!got && (st = mproc__frame_recv_spin(chan, &none, type, buf, len)) != MPROC_OK)
+    return st;
+  if (!got)
+    mproc__store64(&rx->d->taken, ++rx->taken);
+  spin->last_us = mproc__spin_clock_us() - start;
+  return MPROC_OK;
+}
