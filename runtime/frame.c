@@ -23,22 +23,30 @@ static void put_u16(uint8_t *p, uint16_t v) {
 
 static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
+static void put_header(uint8_t *h, uint16_t type, size_t len) {
+  memcpy(h, "MPRC", 4);
+  put_u16(h + 4, MPROC_PROTOCOL_VERSION);
+  put_u16(h + 6, type);
+  put_u16(h + 8, (uint16_t)len);
+  put_u16(h + 10, (uint16_t)(len >> 16));
+}
+
+size_t mproc__frame_pack(uint8_t *out, uint16_t type, const uint8_t *payload, size_t len) {
+  put_header(out, type, len);
+  if (len)
+    memcpy(out + FRAME_HEADER, payload, len);
+  return FRAME_HEADER + len;
+}
+
 mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
                                size_t len) {
   uint8_t h[FRAME_ONE_WRITE];
   mproc_status st;
   if (len > MPROC__FRAME_MAX)
     return mproc__fail(MPROC_ERANGE, "frame of %zu bytes exceeds %u", len, MPROC__FRAME_MAX);
-  memcpy(h, "MPRC", 4);
-  put_u16(h + 4, MPROC_PROTOCOL_VERSION);
-  put_u16(h + 6, type);
-  put_u16(h + 8, (uint16_t)len);
-  put_u16(h + 10, (uint16_t)(len >> 16));
-  if (len <= FRAME_ONE_WRITE - FRAME_HEADER) {
-    if (len)
-      memcpy(h + FRAME_HEADER, payload, len);
-    return mproc__chan_write(chan, h, FRAME_HEADER + len);
-  }
+  if (len <= FRAME_ONE_WRITE - FRAME_HEADER)
+    return mproc__chan_write(chan, h, mproc__frame_pack(h, type, payload, len));
+  put_header(h, type, len);
   st = mproc__chan_write(chan, h, FRAME_HEADER);
   if (st == MPROC_OK && len)
     st = mproc__chan_write(chan, payload, len);

@@ -144,6 +144,9 @@ enum mproc__frame_type {
 #define MPROC__FRAME_HEADER 12u
 mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *payload,
                                size_t len);
+/* Writes a frame of @len <= 4084 bytes into @out (MPROC__FRAME_HEADER + @len
+ * bytes, returned), for several frames in one write. */
+size_t mproc__frame_pack(uint8_t *out, uint16_t type, const uint8_t *payload, size_t len);
 /* MPROC_ECLOSED when the stream ends cleanly before a frame; *payload is malloc'ed. */
 mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len);
 

@@ -110,6 +110,14 @@ mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t ty
   return st;
 }
 
+mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, const uint8_t *bytes,
+                                     size_t len, unsigned frames) {
+  mproc_status st = mproc__chan_write(chan, bytes, len);
+  if (tx->d && st == MPROC_OK)
+    mproc__store64(&tx->d->sent, tx->sent += frames);
+  return st;
+}
+
 /* Takes the slot's frame into @buf if there is one: 1 taken, 0 none, -1 bad. */
 static int take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len) {
   mproc__mbox_dir *d = rx->d;

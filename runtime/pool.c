@@ -165,7 +165,8 @@ static void send_task(worker *w, task *t) {
  * worker.
  */
 #define PIPELINE_BELOW_US 1000
-#define PIPELINE_DEPTH 4 /* tasks queued in a worker behind the one it runs */
+#define PIPELINE_DEPTH 8  /* tasks queued in a worker behind the one it runs */
+#define PIPELINE_REFILL 4 /* ... topped up once it runs down to this many */
 /* A send to a busy worker must never block: it holds the pool lock, and the
  * worker may itself be blocked writing a large result that the thread
  * waiting for that lock would read (a deadlock). So the frames queued in a
@@ -186,7 +187,7 @@ static void send_task(worker *w, task *t) {
  * at the first pipelined task and sent to each worker once, in a CLAIMS
  * frame (counted as a ghost too).
  */
-#define CLAIM_SLOTS 8 /* per worker: its queued tasks and the one it may be starting */
+#define CLAIM_SLOTS 16 /* per worker: its queued tasks and the one it may be starting */
 
 static volatile uint64_t *claim_word(const mproc_pool *p, int slot) {
   return (volatile uint64_t *)mproc_array_data(p->claims) + slot;
@@ -370,11 +371,40 @@ static int start_on(mproc_pool *p, worker *w, task *t) {
   return 1;
 }
 
+/* Tops up busy worker @w's queue once it is down to PIPELINE_REFILL tasks,
+ * its frames packed into one write: a stream of short tasks then costs the
+ * parent a write per few tasks, not one each (pool lock held). */
+static void pipeline(mproc_pool *p, worker *w) {
+  uint8_t bytes[PIPELINE_MAX_BYTES];
+  size_t len = 0;
+  unsigned frames = 0;
+  int slot;
+  if (w->nqueued > PIPELINE_REFILL)
+    return;
+  while (can_pipeline(p, w) && claims_ready(p, w) && can_pipeline(p, w) &&
+         (slot = free_slot(w)) >= 0) {
+    task *t = pop_head(p);
+    t->slot = slot;
+    mproc__store64(claim_word(p, slot), t->id);
+    mproc__args_patch_i64(t->payload, t->slot_at, t->slot);
+    if (len + MPROC__FRAME_HEADER + t->len > sizeof bytes) { /* never: can_pipeline() bounds it */
+      if (mproc__mbox_send_packed(&w->mbox.tx, &w->proc.chan, bytes, len, frames) != MPROC_OK)
+        mproc__proc_signal(&w->proc, 1);
+      len = frames = 0;
+    }
+    append_queued(w, t);
+    len += mproc__frame_pack(bytes + len, MPROC__FRAME_TASK, t->payload, t->len);
+    frames++;
+  }
+  if (frames && mproc__mbox_send_packed(&w->mbox.tx, &w->proc.chan, bytes, len, frames) != MPROC_OK)
+    mproc__proc_signal(&w->proc, 1); /* as send_frame(): its thread fails its tasks */
+}
+
 /* Sends the next queued task to every idle worker (or one taken back from a
  * busy worker's queue), then more to every busy worker that may pipeline
  * (pool lock held). */
 void mproc__pool_dispatch(mproc_pool *p) {
-  int i, slot;
+  int i;
   if (!p->cancelling && mproc_event_is_set(p->cancel))
     mproc__pool_cancel_locked(p); /* a task cancelled the pool: nothing queued may start */
   for (i = 0; i < p->nworkers; i++) {
@@ -393,17 +423,8 @@ void mproc__pool_dispatch(mproc_pool *p) {
     if (!start_on(p, w, t ? t : pop_head(p)))
       i--; /* still idle: the next task, if any */
   }
-  for (i = 0; i < p->nworkers && p->head; i++) {
-    worker *w = &p->workers[i]; /* round-robin would be fairer; short tasks */
-    while (can_pipeline(p, w) && claims_ready(p, w) && can_pipeline(p, w) &&
-           (slot = free_slot(w)) >= 0) {
-      task *t = pop_head(p);
-      t->slot = slot;
-      mproc__store64(claim_word(p, slot), t->id);
-      append_queued(w, t);
-      send_task(w, t);
-    }
-  }
+  for (i = 0; i < p->nworkers && p->head; i++)
+    pipeline(p, &p->workers[i]); /* round-robin would be fairer; short tasks */
 }
 
 /* TASK: [id, function, mode, claim slot, body] (see runtime/worker.c), the body values

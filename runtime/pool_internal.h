@@ -114,6 +114,9 @@ void mproc__mbox_attach(mproc_shm *shm, int up, mproc__mbox_tx *tx, mproc__mbox_
 /* mproc__frame_send() through the mailbox when the receiver is spinning for it. */
 mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t type,
                               const uint8_t *payload, size_t len);
+/* Writes @frames frames packed in @bytes (mproc__frame_pack()) to the channel. */
+mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, const uint8_t *bytes,
+                                     size_t len, unsigned frames);
 /* mproc__frame_recv_spin() that spins on the mailbox, not the channel. */
 mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
                               uint16_t *type, mproc__buf *buf, size_t *len);
