@@ -118,11 +118,19 @@ mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, cons
   return st;
 }
 
-/* Takes the slot's frame into @buf if there is one: 1 taken, 0 none, -1 bad. */
-static int take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len) {
+int mproc__mbox_full(const mproc__mbox_rx *rx) {
+  return rx->d && mproc__load32(&rx->d->full) == FULL;
+}
+
+void mproc__mbox_watch(mproc__mbox_rx *rx, int on) {
+  if (rx->d)
+    mproc__store32(&rx->d->spinning, (uint32_t)on);
+}
+
+int mproc__mbox_take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len) {
   mproc__mbox_dir *d = rx->d;
   uint32_t n;
-  if (!mproc__cas32(&d->full, FULL, TAKING))
+  if (!d || !mproc__cas32(&d->full, FULL, TAKING))
     return 0;
   n = mproc__load32(&d->len); /* read once: a worker may change it */
   if (n > sizeof d->data || mproc__buf_reserve(buf, n ? n : 1) != MPROC_OK)
@@ -135,9 +143,14 @@ static int take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len
   return 1;
 }
 
+void mproc__mbox_counted(mproc__mbox_rx *rx) {
+  if (rx->d)
+    mproc__store64(&rx->d->taken, ++rx->taken);
+}
+
 static int arrived(const void *arg) {
   const mproc__mbox_rx *rx = arg;
-  return mproc__load32(&rx->d->full) == FULL || mproc__load64(&rx->d->sent) != rx->taken;
+  return mproc__mbox_full(rx) || mproc__load64(&rx->d->sent) != rx->taken;
 }
 
 mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
@@ -145,21 +158,21 @@ mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin
   mproc__spin none = {INT64_MAX};
   int64_t start = mproc__spin_clock_us();
   mproc_status st;
-  int got = 0;
+  int got;
   if (!rx->d)
     return mproc__frame_recv_spin(chan, spin, type, buf, len);
   if (spin->last_us <= MPROC__SPIN_AGAIN_US) {
-    mproc__store32(&rx->d->spinning, 1);
+    mproc__mbox_watch(rx, 1);
     mproc__spin_until(arrived, rx, start);
-    mproc__store32(&rx->d->spinning, 0);
+    mproc__mbox_watch(rx, 0);
   }
-  got = take(rx, type, buf, len); /* the last look, after spinning ended */
+  got = mproc__mbox_take(rx, type, buf, len); /* the last look, after spinning ended */
   if (got < 0)
     return mproc__fail(MPROC_EPROTO, "mailbox: a frame of %u bytes", mproc__load32(&rx->d->len));
   if (!got && (st = mproc__frame_recv_spin(chan, &none, type, buf, len)) != MPROC_OK)
     return st;
   if (!got)
-    mproc__store64(&rx->d->taken, ++rx->taken);
+    mproc__mbox_counted(rx);
   spin->last_us = mproc__spin_clock_us() - start;
   return MPROC_OK;
 }

@@ -117,6 +117,15 @@ mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t ty
 /* Writes @frames frames packed in @bytes (mproc__frame_pack()) to the channel. */
 mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, const uint8_t *bytes,
                                      size_t len, unsigned frames);
+/* The receiving side's parts, for a receiver that also waits elsewhere (a
+ * worker whose reader thread reads the channel): whether the slot holds a
+ * frame; whether this side is spinning for one (senders put only then);
+ * the slot's frame into @buf (1 taken, 0 none, -1 nonsense); a frame came
+ * through the channel instead. All do nothing while @rx is not attached. */
+int mproc__mbox_full(const mproc__mbox_rx *rx);
+void mproc__mbox_watch(mproc__mbox_rx *rx, int on);
+int mproc__mbox_take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len);
+void mproc__mbox_counted(mproc__mbox_rx *rx);
 /* mproc__frame_recv_spin() that spins on the mailbox, not the channel. */
 mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
                               uint16_t *type, mproc__buf *buf, size_t *len);

@@ -10,7 +10,8 @@
  * no second thread. Elsewhere a reader thread reads the frames, hands them to
  * the main thread, and exits the worker when the channel ends (the parent is
  * gone). Either way the main thread spins briefly (MPROC__SPIN_US) for the
- * next frame when frames have been coming that fast. The main thread runs the
+ * next frame when frames have been coming that fast, watching the mailbox
+ * (mbox.c), where the parent then puts small frames. The main thread runs the
  * initializer, then loops: take a TASK, run each call, send one RESULT.
  *
  * TASK:   [id:i64, function:str, mode:i64, slot:i64, payload:bytes], payload an
@@ -140,23 +141,37 @@ static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
 
 static int handed_over(const void *arg) {
   (void)arg;
-  return mproc__load32(&w.queued) != 0;
+  return mproc__load32(&w.queued) != 0 || mproc__mbox_full(&w.rx);
 }
 
+/* The next frame: from the mailbox if the parent put one there while this
+ * thread was spinning (it is then the next in order: see mbox.c), else
+ * from the reader thread. */
 static frame *handed_frame(void) {
-  frame *f;
+  frame *f = &w.read;
   int64_t start = mproc__spin_clock_us();
-  if (w.spin.last_us <= MPROC__SPIN_AGAIN_US)
+  int got;
+  if (w.spin.last_us <= MPROC__SPIN_AGAIN_US) {
+    mproc__mbox_watch(&w.rx, 1);
     mproc__spin_until(handed_over, NULL, start);
-  apr_thread_mutex_lock(w.lock);
-  while (!w.head)
-    apr_thread_cond_wait(w.arrived, w.lock);
-  f = w.head;
-  w.head = f->next;
-  if (!w.head)
-    w.tail = NULL;
-  mproc__add32(&w.queued, (uint32_t)-1);
-  apr_thread_mutex_unlock(w.lock);
+    mproc__mbox_watch(&w.rx, 0);
+  }
+  if ((got = mproc__mbox_take(&w.rx, &f->type, &w.in, &f->len)) < 0)
+    mproc__exit_now(EXIT_ORPHANED); /* a broken parent */
+  if (got) {
+    f->payload = w.in.data;
+  } else {
+    apr_thread_mutex_lock(w.lock);
+    while (!w.head)
+      apr_thread_cond_wait(w.arrived, w.lock);
+    f = w.head;
+    w.head = f->next;
+    if (!w.head)
+      w.tail = NULL;
+    mproc__add32(&w.queued, (uint32_t)-1);
+    apr_thread_mutex_unlock(w.lock);
+    mproc__mbox_counted(&w.rx);
+  }
   w.spin.last_us = mproc__spin_clock_us() - start;
   return f;
 }
@@ -284,9 +299,8 @@ static void take_lanes(const frame *f) {
 }
 
 /* MBOX: [its segment]. Attaches to it, and tells the parent so (MBOX_ACK):
- * each side counts the frames after that one. Where a reader thread reads
- * the channel, nothing spins for frames from the parent: only results use
- * the mailbox. */
+ * each side counts the frames after that one (a frame handed over by the
+ * reader thread counts when the main thread takes it). */
 static void take_mbox(const frame *f) {
   mproc_args *a = NULL;
   mproc_shm *shm = NULL;
@@ -301,7 +315,7 @@ static void take_mbox(const frame *f) {
   w.tx.d = NULL;
   if (mproc__frame_send(w.chan, MPROC__FRAME_MBOX_ACK, NULL, 0) != MPROC_OK)
     mproc__exit_now(EXIT_ORPHANED);
-  mproc__mbox_attach(shm, 1, &w.tx, w.direct ? &w.rx : NULL);
+  mproc__mbox_attach(shm, 1, &w.tx, &w.rx);
   writing(0);
 }
 
