@@ -137,7 +137,8 @@ enum mproc__frame_type {
   MPROC__FRAME_RESULT_LANE, /* a RESULT whose payload is in the worker's up lane */
   MPROC__FRAME_CANCEL,      /* pool worker -> parent: a task cancelled the pool */
   MPROC__FRAME_MBOX,        /* parent -> pool worker: its mailbox (mbox.c) */
-  MPROC__FRAME_MBOX_ACK     /* pool worker -> parent: it attached the mailbox */
+  MPROC__FRAME_MBOX_ACK,    /* pool worker -> parent: it attached the mailbox */
+  MPROC__FRAME_READY        /* pool worker -> parent: initialized, taking tasks */
 };
 #define MPROC__FRAME_MAX (MPROC_ARGS_MAX_SIZE + 65536u)
 /* Bytes a frame adds to its payload (magic, type, length). */

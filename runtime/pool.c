@@ -352,6 +352,13 @@ static void give_mbox(worker *w) {
 
 static int monitor_start(mproc_pool *p);
 
+/* A task's timeout counts from when its worker is ready (READY: started, its
+ * initializer run), not from when it was sent: a worker's start-up takes
+ * hundreds of ms on a loaded Windows host, and a short timeout would kill
+ * every new worker's first task. A worker that never gets ready still has
+ * its task killed, this much later. */
+#define BOOT_ALLOWANCE_MS 30000
+
 /* Starts @t on idle worker @w (pool lock held); zero if @t needs a monitor
  * that cannot be started: @t then failed and @w stays idle. */
 static int start_on(mproc_pool *p, worker *w, task *t) {
@@ -363,7 +370,10 @@ static int start_on(mproc_pool *p, worker *w, task *t) {
   w->state = W_BUSY;
   w->kill_reason = MPROC_OK;
   w->start_us = mproc__spin_clock_us();
-  w->deadline = t->timeout_ms > 0 ? mproc__now_ms() + t->timeout_ms : -1;
+  w->timeout_ms = t->timeout_ms;
+  w->deadline = t->timeout_ms <= 0
+                    ? -1
+                    : mproc__now_ms() + t->timeout_ms + (w->ready ? 0 : BOOT_ALLOWANCE_MS);
   if (w->deadline >= 0 && w->deadline < p->monitor_wake)
     apr_thread_cond_broadcast(p->changed); /* the monitor sleeps past it */
   give_mbox(w);
@@ -769,6 +779,7 @@ static int worker_ended(mproc_pool *p, worker *w) {
   w->state = W_RETIRING; /* neither dispatchable nor killable until respawned */
   w->kill_reason = MPROC_OK;
   w->done = 0;
+  w->ready = 0;
   return !p->broken && (p->state == POOL_OPEN || (p->state == POOL_CLOSED && p->head));
 }
 
@@ -777,6 +788,10 @@ static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf
   const char *msg = "initializer failed";
   if (type == MPROC__FRAME_CANCEL && len == 0) {
     mproc__pool_cancel_locked(p); /* a task cancelled the pool: see worker.c */
+  } else if (type == MPROC__FRAME_READY && len == 0 && !w->ready) {
+    w->ready = 1;
+    if (w->state == W_BUSY && w->current && w->timeout_ms > 0 && !w->kill_reason)
+      w->deadline = mproc__now_ms() + w->timeout_ms; /* nearer: the caller wakes the monitor */
   } else if (type == MPROC__FRAME_MBOX_ACK && len == 0 && w->mbox.given && !w->rx.d) {
     mproc__mbox_attach(w->mbox.shm, 0, NULL, &w->rx); /* its results may come that way now */
   } else if (type == MPROC__FRAME_INITFAIL) {

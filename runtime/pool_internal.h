@@ -201,6 +201,8 @@ typedef struct worker {
   int64_t deadline;         /* of the current task; -1: none */
   mproc_status kill_reason; /* why the parent killed it: ETIMEDOUT, ECANCELED */
   uint32_t done;
+  int ready;          /* it sent READY: it has started and run the initializer */
+  int64_t timeout_ms; /* of a task sent before it was ready: timed from READY */
   apr_thread_t *thread;
 } worker;
 

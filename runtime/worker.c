@@ -22,6 +22,7 @@
  *         which the worker runs only if it swaps claim word `slot` from the
  *         id to 0 first (the pool may have taken it back: see pool.c).
  * CLAIMS: [the pool's claim words: an array].
+ * READY:  (empty) the initializer ran: the first task's timeout counts from here.
  * CANCEL: (empty) a task cancelled the pool; sent when it does, so that the
  *         parent cancels what is queued and starts the grace period at once.
  * RESULT: [id:i64, calls:i64, rss_kib:i64, plain:i64, then the one value
@@ -416,6 +417,8 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
         apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))))
     mproc__exit_now(EXIT_ORPHANED);
   initialize(args);
+  if (send_frame(MPROC__FRAME_READY, NULL, 0) != MPROC_OK) /* a task's clock starts now */
+    mproc__exit_now(EXIT_ORPHANED);
   /* The first frame was sent before this worker started, so how long it took
    * to come says nothing about how fast frames follow each other: neither
    * that wait nor the next one spins (a spin after the first result would

@@ -69,6 +69,15 @@ static int pool_init(const mproc_args *a, mproc_args *r) {
   return mproc_args_open_event(a, 0, &init_event) == MPROC_OK ? 0 : 1;
 }
 
+/* An initializer that takes its time (ms in arg 0). */
+static int pool_init_slow(const mproc_args *a, mproc_args *r) {
+  int64_t ms = 0;
+  (void)r;
+  mproc_args_get_i64(a, 0, &ms);
+  t_sleep_ms(ms);
+  return 0;
+}
+
 static int pool_init_fails(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
@@ -465,6 +474,34 @@ static void test_timeout(void) {
   a = ints(3, 1);
   T_OK(mproc_pool_apply(p, "pool_square", a, NULL)); /* a new worker took over */
   mproc_args_destroy(a);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* The timeout counts from when the worker is ready: a worker whose start-up
+ * (here its initializer) takes longer than the timeout still runs its first
+ * task, before and after a replacement. */
+static void test_timeout_after_ready(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_args *init = ints(600, 1), *a = ints(7, 1), *r = NULL;
+  int64_t y = 0;
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 200;
+  o.initializer = "pool_init_slow";
+  o.initargs = init;
+  p = make_pool(1, &o);
+  T_OK(mproc_pool_apply(p, "pool_square", a, &r));
+  mproc_args_get_i64(r, 0, &y);
+  CU_ASSERT_EQUAL(y, 49);
+  mproc_args_destroy(r);
+  mproc_args_destroy(a);
+  a = ints(20000, 1);
+  T_STATUS(mproc_pool_apply(p, "pool_sleep_or_die", a, NULL), MPROC_ETIMEDOUT);
+  mproc_args_destroy(a);
+  a = ints(3, 1);
+  T_OK(mproc_pool_apply(p, "pool_square", a, NULL)); /* the replacement starts slowly too */
+  mproc_args_destroy(a);
+  mproc_args_destroy(init);
   T_OK(mproc_pool_destroy(p));
 }
 
@@ -1172,6 +1209,7 @@ static const CU_TestInfo tests[] = {
     {"map: order, chunks", test_map_order_and_chunks},
     {"failure and crash fail only their task", test_failure_and_crash},
     {"task timeout kills and replaces", test_timeout},
+    {"a timeout counts from when the worker is ready", test_timeout_after_ready},
     {"bail-out cancels the rest of a map", test_bailout},
     {"initializer with a shared event; failing initializer", test_initializer},
     {"max tasks per child", test_max_tasks_per_child},
@@ -1199,18 +1237,30 @@ static const CU_TestInfo tests[] = {
     {"a pipelined task is taken back when another worker idles", test_pipelined_task_taken_back},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {
-    MPROC_FUNCTION(pool_square),       MPROC_FUNCTION(pool_pid),
-    MPROC_FUNCTION(pool_fail),         MPROC_FUNCTION(pool_sleep_or_die),
-    MPROC_FUNCTION(pool_echo),         MPROC_FUNCTION(pool_bailout),
-    MPROC_FUNCTION(pool_init),         MPROC_FUNCTION(pool_init_fails),
-    MPROC_FUNCTION(pool_check_init),   MPROC_FUNCTION(pool_nested),
-    MPROC_FUNCTION(pool_set_prefix),   MPROC_FUNCTION(pool_until_cancelled),
-    MPROC_FUNCTION(pool_ctrlc_victim), MPROC_FUNCTION(pool_count),
-    MPROC_FUNCTION(pool_block),        MPROC_FUNCTION(pool_open_counters),
-    MPROC_FUNCTION(pool_map_victim),   MPROC_FUNCTION(pool_set_event),
-    MPROC_FUNCTION(pool_killer),       MPROC_FUNCTION(pool_wait_event),
-    MPROC_FUNCTION(pool_fail_after),   MPROC_FUNCTION(pool_segv),
-    MPROC_FUNCTION(pool_hog),          MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
+                                           MPROC_FUNCTION(pool_pid),
+                                           MPROC_FUNCTION(pool_fail),
+                                           MPROC_FUNCTION(pool_sleep_or_die),
+                                           MPROC_FUNCTION(pool_echo),
+                                           MPROC_FUNCTION(pool_bailout),
+                                           MPROC_FUNCTION(pool_init),
+                                           MPROC_FUNCTION(pool_init_fails),
+                                           MPROC_FUNCTION(pool_init_slow),
+                                           MPROC_FUNCTION(pool_check_init),
+                                           MPROC_FUNCTION(pool_nested),
+                                           MPROC_FUNCTION(pool_set_prefix),
+                                           MPROC_FUNCTION(pool_until_cancelled),
+                                           MPROC_FUNCTION(pool_ctrlc_victim),
+                                           MPROC_FUNCTION(pool_count),
+                                           MPROC_FUNCTION(pool_block),
+                                           MPROC_FUNCTION(pool_open_counters),
+                                           MPROC_FUNCTION(pool_map_victim),
+                                           MPROC_FUNCTION(pool_set_event),
+                                           MPROC_FUNCTION(pool_killer),
+                                           MPROC_FUNCTION(pool_wait_event),
+                                           MPROC_FUNCTION(pool_fail_after),
+                                           MPROC_FUNCTION(pool_segv),
+                                           MPROC_FUNCTION(pool_hog),
+                                           MPROC_FUNCTIONS_END};
 
 const test_suite suite_pool = {"pool", tests, functions};

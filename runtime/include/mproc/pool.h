@@ -59,7 +59,9 @@ typedef struct mproc_pool_options {
   /** Replace a worker whose resident memory exceeds this (KiB) after a task; 0: never. */
   uint64_t max_memory_kib;
   /** Default per-task timeout (ms): a task running longer is killed with its
-   *  worker and completes as MPROC_ETIMEDOUT; 0: none. */
+   *  worker and completes as MPROC_ETIMEDOUT; 0: none. It counts from when
+   *  the task's worker is ready (started, its initializer run), not from a
+   *  new worker's spawn. */
   int64_t task_timeout_ms;
   /** Non-zero: the first task that fails (or crashes, or times out) cancels the rest. */
   int cancel_on_error;
