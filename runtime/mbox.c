@@ -127,25 +127,31 @@ void mproc__mbox_watch(mproc__mbox_rx *rx, int on) {
     mproc__store32(&rx->d->spinning, (uint32_t)on);
 }
 
-int mproc__mbox_take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len) {
-  mproc__mbox_dir *d = rx->d;
-  uint32_t n;
-  if (!d || !mproc__cas32(&d->full, FULL, TAKING))
-    return 0;
-  n = mproc__load32(&d->len); /* read once: a worker may change it */
-  if (n > sizeof d->data || mproc__buf_reserve(buf, n ? n : 1) != MPROC_OK)
-    return -1;
-  *type = (uint16_t)mproc__load32(&d->type);
-  memcpy(buf->data, d->data, n);
-  *len = n;
-  mproc__store64(&d->taken, ++rx->taken);
-  mproc__store32(&d->full, EMPTY);
-  return 1;
-}
-
 void mproc__mbox_counted(mproc__mbox_rx *rx) {
   if (rx->d)
     mproc__store64(&rx->d->taken, ++rx->taken);
+}
+
+mproc_status mproc__mbox_take(mproc__mbox_rx *rx, int *got, uint16_t *type, mproc__buf *buf,
+                              size_t *len) {
+  mproc__mbox_dir *d = rx->d;
+  mproc_status st;
+  uint32_t n;
+  *got = d && mproc__cas32(&d->full, FULL, TAKING);
+  if (!*got)
+    return MPROC_OK;
+  n = mproc__load32(&d->len); /* read once: a worker may change it */
+  if (n > sizeof d->data)
+    return mproc__fail(MPROC_EPROTO, "mailbox: a frame of %u bytes (at most %u)", n,
+                       (unsigned)sizeof d->data);
+  if ((st = mproc__buf_reserve(buf, n ? n : 1)) != MPROC_OK)
+    return st;
+  *type = (uint16_t)mproc__load32(&d->type);
+  memcpy(buf->data, d->data, n);
+  *len = n;
+  mproc__mbox_counted(rx);
+  mproc__store32(&d->full, EMPTY);
+  return MPROC_OK;
 }
 
 static int arrived(const void *arg) {
@@ -166,9 +172,8 @@ mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin
     mproc__spin_until(arrived, rx, start);
     mproc__mbox_watch(rx, 0);
   }
-  got = mproc__mbox_take(rx, type, buf, len); /* the last look, after spinning ended */
-  if (got < 0)
-    return mproc__fail(MPROC_EPROTO, "mailbox: a frame of %u bytes", mproc__load32(&rx->d->len));
+  if ((st = mproc__mbox_take(rx, &got, type, buf, len)) != MPROC_OK) /* the last look */
+    return st;
   if (!got && (st = mproc__frame_recv_spin(chan, &none, type, buf, len)) != MPROC_OK)
     return st;
   if (!got)

@@ -106,6 +106,21 @@ static int send_frame(worker *w, uint16_t type, const uint8_t *buf, size_t len) 
   return 0;
 }
 
+/* Sends @w a frame of @type that passes it @first and @second (NULL: none),
+ * shared segments made for it (LANES, MBOX); zero if it could not. */
+static int send_shms(worker *w, uint16_t type, mproc_shm *first, mproc_shm *second) {
+  mproc_args *a = NULL;
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int sent = mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, first) == MPROC_OK &&
+             (!second || mproc_args_add_shm(a, second) == MPROC_OK) &&
+             mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, type, buf, len);
+  free(buf);
+  if (a)
+    mproc_args_destroy(a);
+  return sent;
+}
+
 /* The worker has lanes for a payload of @need bytes and was sent them; 0:
  * a large frame takes the channel. Lanes are as large as the largest task
  * sent so far, rounded up (the results are sized as the tasks), made again
@@ -114,9 +129,7 @@ static int send_frame(worker *w, uint16_t type, const uint8_t *buf, size_t len) 
  * the worker nor its reader thread is using a lane. */
 #define LANE_ROUND (256u << 10)
 static int lanes_ready(worker *w, size_t need) {
-  mproc_args *a = NULL;
-  uint8_t *buf = NULL;
-  size_t len = 0, cap = (need + LANE_ROUND - 1) / LANE_ROUND * LANE_ROUND;
+  size_t cap = (need + LANE_ROUND - 1) / LANE_ROUND * LANE_ROUND;
   int i;
   if (w->lanes < 0 || (w->lanes > 0 && w->lane[0].cap >= need))
     return w->lanes > 0;
@@ -134,13 +147,8 @@ static int lanes_ready(worker *w, size_t need) {
       return 0;
     }
   }
-  if (mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, w->lane[0].shm) == MPROC_OK &&
-      mproc_args_add_shm(a, w->lane[1].shm) == MPROC_OK &&
-      mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, MPROC__FRAME_LANES, buf, len))
+  if (send_shms(w, MPROC__FRAME_LANES, w->lane[0].shm, w->lane[1].shm))
     w->lanes = 1; /* else: tried again (the worker is ended if the send failed) */
-  free(buf);
-  if (a)
-    mproc_args_destroy(a);
   return w->lanes > 0;
 }
 
@@ -330,24 +338,14 @@ static int can_pipeline(const mproc_pool *p, const worker *w) {
  * tasks would only ever block, and gets none. Called for an idle worker. */
 #define MBOX_AFTER_TASKS 2
 static void give_mbox(worker *w) {
-  mproc_args *a = NULL;
-  uint8_t *buf = NULL;
-  size_t len = 0;
-  if (w->mbox.given || w->mbox_failed || w->done < MBOX_AFTER_TASKS ||
-      w->last_us >= PIPELINE_BELOW_US)
+  if (w->mbox.given || w->done < MBOX_AFTER_TASKS || w->last_us >= PIPELINE_BELOW_US)
     return;
-  if (!w->mbox.shm && mproc__mbox_create(&w->mbox) != MPROC_OK) {
-    w->mbox_failed = 1; /* frames take the channel, as before */
-    return;
-  }
-  if (mproc_args_create(&a) == MPROC_OK && mproc_args_add_shm(a, w->mbox.shm) == MPROC_OK &&
-      mproc__args_encode(a, &buf, &len) == MPROC_OK && send_frame(w, MPROC__FRAME_MBOX, buf, len)) {
+  if (!w->mbox.shm && mproc__mbox_create(&w->mbox) != MPROC_OK)
+    w->mbox.given = -1; /* frames take the channel, as before */
+  else if (send_shms(w, MPROC__FRAME_MBOX, w->mbox.shm, NULL)) {
     mproc__mbox_attach(w->mbox.shm, 0, &w->mbox.tx, NULL);
     w->mbox.given = 1;
   }
-  free(buf);
-  if (a)
-    mproc_args_destroy(a);
 }
 
 static int monitor_start(mproc_pool *p);
@@ -370,7 +368,6 @@ static int start_on(mproc_pool *p, worker *w, task *t) {
   w->state = W_BUSY;
   w->kill_reason = MPROC_OK;
   w->start_us = mproc__spin_clock_us();
-  w->timeout_ms = t->timeout_ms;
   w->deadline = t->timeout_ms <= 0
                     ? -1
                     : mproc__now_ms() + t->timeout_ms + (w->ready ? 0 : BOOT_ALLOWANCE_MS);
@@ -392,16 +389,12 @@ static void pipeline(mproc_pool *p, worker *w) {
   if (w->nqueued > PIPELINE_REFILL)
     return;
   while (can_pipeline(p, w) && claims_ready(p, w) && can_pipeline(p, w) &&
+         len + MPROC__FRAME_HEADER + p->head->len <= sizeof bytes && /* as can_pipeline() */
          (slot = free_slot(w)) >= 0) {
     task *t = pop_head(p);
     t->slot = slot;
     mproc__store64(claim_word(p, slot), t->id);
     mproc__args_patch_i64(t->payload, t->slot_at, t->slot);
-    if (len + MPROC__FRAME_HEADER + t->len > sizeof bytes) { /* never: can_pipeline() bounds it */
-      if (mproc__mbox_send_packed(&w->mbox.tx, &w->proc.chan, bytes, len, frames) != MPROC_OK)
-        mproc__proc_signal(&w->proc, 1);
-      len = frames = 0;
-    }
     append_queued(w, t);
     len += mproc__frame_pack(bytes + len, MPROC__FRAME_TASK, t->payload, t->len);
     frames++;
@@ -772,7 +765,7 @@ static int worker_ended(mproc_pool *p, worker *w) {
   mproc__lane_release(&w->lane[0]);
   mproc__lane_release(&w->lane[1]);
   mproc__mbox_reset(&w->mbox); /* given again to the next one */
-  w->mbox.given = 0;
+  w->mbox.given = w->mbox.given < 0 ? -1 : 0;
   w->rx.d = NULL;
   w->last_us = INT64_MAX;
   w->spawned = 0;
@@ -790,9 +783,10 @@ static void on_frame(mproc_pool *p, worker *w, uint16_t type, const uint8_t *buf
     mproc__pool_cancel_locked(p); /* a task cancelled the pool: see worker.c */
   } else if (type == MPROC__FRAME_READY && len == 0 && !w->ready) {
     w->ready = 1;
-    if (w->state == W_BUSY && w->current && w->timeout_ms > 0 && !w->kill_reason)
-      w->deadline = mproc__now_ms() + w->timeout_ms; /* nearer: the caller wakes the monitor */
-  } else if (type == MPROC__FRAME_MBOX_ACK && len == 0 && w->mbox.given && !w->rx.d) {
+    if (w->state == W_BUSY && w->current && w->current->timeout_ms > 0 && !w->kill_reason)
+      w->deadline =
+          mproc__now_ms() + w->current->timeout_ms; /* nearer: the caller wakes the monitor */
+  } else if (type == MPROC__FRAME_MBOX_ACK && len == 0 && w->mbox.given > 0 && !w->rx.d) {
     mproc__mbox_attach(w->mbox.shm, 0, NULL, &w->rx); /* its results may come that way now */
   } else if (type == MPROC__FRAME_INITFAIL) {
     if (mproc__args_decode(buf, len, &m) == MPROC_OK)
@@ -959,16 +953,15 @@ static void monitor_tick(mproc_pool *p) {
 /* The next time a running task is to be killed (ms, -1: none). */
 static int64_t next_deadline(const mproc_pool *p) {
   int64_t next = -1;
-  int i;
+  int i, busy = 0;
   for (i = 0; i < p->nworkers; i++) {
     const worker *w = &p->workers[i];
     if (w->state != W_BUSY || w->kill_reason)
       continue;
     next = earlier(next, w->deadline);
-    if (p->cancelling)
-      next = earlier(next, p->cancel_deadline);
+    busy = 1;
   }
-  return next;
+  return busy && p->cancelling ? earlier(next, p->cancel_deadline) : next;
 }
 
 static void *APR_THREAD_FUNC monitor_thread(apr_thread_t *thread, void *data) {

@@ -97,7 +97,7 @@ typedef struct mproc__mbox_rx {
 typedef struct mproc__mbox {
   mproc_shm *shm;    /* NULL: none */
   mproc__mbox_tx tx; /* to the worker (pool lock) */
-  int given;         /* the current worker was sent it */
+  int given;         /* 1: the current worker was sent it; -1: it cannot be made */
 } mproc__mbox;
 /* A mailbox for one worker; mproc__mbox_drop() destroys it. */
 mproc_status mproc__mbox_create(mproc__mbox *m);
@@ -120,11 +120,12 @@ mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, cons
 /* The receiving side's parts, for a receiver that also waits elsewhere (a
  * worker whose reader thread reads the channel): whether the slot holds a
  * frame; whether this side is spinning for one (senders put only then);
- * the slot's frame into @buf (1 taken, 0 none, -1 nonsense); a frame came
+ * the slot's frame into @buf (*got: whether there was one); a frame came
  * through the channel instead. All do nothing while @rx is not attached. */
 int mproc__mbox_full(const mproc__mbox_rx *rx);
 void mproc__mbox_watch(mproc__mbox_rx *rx, int on);
-int mproc__mbox_take(mproc__mbox_rx *rx, uint16_t *type, mproc__buf *buf, size_t *len);
+mproc_status mproc__mbox_take(mproc__mbox_rx *rx, int *got, uint16_t *type, mproc__buf *buf,
+                              size_t *len);
 void mproc__mbox_counted(mproc__mbox_rx *rx);
 /* mproc__frame_recv_spin() that spins on the mailbox, not the channel. */
 mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
@@ -193,7 +194,6 @@ typedef struct worker {
   mproc__lane lane[2];      /* tasks to it, results from it: made at its first large task */
   int lanes;                /* 1: it was sent them; -1: they cannot be made */
   mproc__mbox mbox;         /* small frames while the receiver spins (mbox.c) */
-  int mbox_failed;          /* it could not be made: not tried again */
   mproc__mbox_rx rx;        /* from the worker: its thread's alone */
   size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
   int64_t start_us;         /* when the current task started (spin clock) */
@@ -201,8 +201,7 @@ typedef struct worker {
   int64_t deadline;         /* of the current task; -1: none */
   mproc_status kill_reason; /* why the parent killed it: ETIMEDOUT, ECANCELED */
   uint32_t done;
-  int ready;          /* it sent READY: it has started and run the initializer */
-  int64_t timeout_ms; /* of a task sent before it was ready: timed from READY */
+  int ready; /* it sent READY: started, its initializer run */
   apr_thread_t *thread;
 } worker;
 

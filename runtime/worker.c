@@ -157,8 +157,8 @@ static frame *handed_frame(void) {
     mproc__spin_until(handed_over, NULL, start);
     mproc__mbox_watch(&w.rx, 0);
   }
-  if ((got = mproc__mbox_take(&w.rx, &f->type, &w.in, &f->len)) < 0)
-    mproc__exit_now(EXIT_ORPHANED); /* a broken parent */
+  if (mproc__mbox_take(&w.rx, &got, &f->type, &w.in, &f->len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED); /* a broken parent, or no memory */
   if (got) {
     f->payload = w.in.data;
   } else {
