@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "object.h"
+#include "platform.h"
 
 #if defined(_MSC_VER)
 #define BENCH_NOINLINE __declspec(noinline)

@@ -21,7 +21,8 @@
 #include <apr_time.h>
 
 #include "bench.h"
-#include "object.h"
+#include "base/atomic.h"
+#include "core/core.h"
 
 enum { MSG = 16, IOBUF = 65536 };
 

@@ -4,7 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* kill(), before any system header */
 #endif
 #include "bench.h"
-#include "internal.h"
+#include "base/base.h"
 
 #ifdef _WIN32
 #include <windows.h>

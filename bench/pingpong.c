@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "object.h"
+#include "base/atomic.h"
+#include "platform.h"
 
 void bench_raw_signal(bench_raw_pair *rp, int i) {
   if (mproc__futex_available()) {

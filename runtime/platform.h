@@ -5,7 +5,11 @@
  * here, one file per concept (chan.c, proc.c, sys.c). runtime/ never uses
  * #ifdef _WIN32: whatever differs between operating systems is behind this
  * header. Functions returning mproc_status record their detail with
- * mproc__fail()/mproc__fail_os() (runtime/internal.h) before returning.
+ * mproc__fail()/mproc__fail_os() (base/base.h) before returning.
+ *
+ * The platform layer sits just above base/: its files include this header,
+ * base/ and their own platform-private internal.h, nothing else of the
+ * runtime (scripts/check-layers.py enforces it).
  */
 #ifndef MPROC_PLATFORM_H
 #define MPROC_PLATFORM_H
@@ -13,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mproc/status.h"
+#include "base/base.h"
 
 /* A file descriptor (POSIX) or a HANDLE (Windows), whichever the OS uses. */
 typedef intptr_t mproc__handle;
@@ -21,8 +25,9 @@ typedef intptr_t mproc__handle;
 
 /*
  * One end of a parent-child channel: a reliable, ordered, bidirectional byte
- * stream. POSIX uses one AF_UNIX socket (rd == wr); Windows a pair of
- * anonymous pipes. Invariant: each end exists in exactly one process, so a
+ * stream. POSIX uses two AF_UNIX socket pairs, one per direction (a
+ * reader never shares its socket with the other direction's sender);
+ * Windows a pair of anonymous pipes. Invariant: each end exists in exactly one process, so a
  * read returning end-of-stream means the peer process has exited (or closed
  * its end on purpose); this is how parents see child deaths and children see
  * parent deaths.
@@ -98,12 +103,6 @@ void mproc__proc_release(mproc__proc *proc);
  */
 mproc_status mproc__chan_attach(mproc__chan *chan, const char *spec);
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#define MPROC__NORETURN __declspec(noreturn)
-#else
-#define MPROC__NORETURN _Noreturn
-#endif
-
 /* Ends this process at once with @code, running no atexit handler. Used when
  * the parent has died: there is nobody left to report to. */
 MPROC__NORETURN void mproc__exit_now(int code);
@@ -127,7 +126,24 @@ int64_t mproc__self_pid(void);
 /* This process's resident memory in KiB; 0 where the OS does not tell. */
 int64_t mproc__self_rss_kib(void);
 /* Milliseconds on a clock that never jumps (deadlines must survive clock changes). */
-int64_t mproc__monotonic_ms(void);
+int64_t mproc__now_ms(void);
+/* Deadline arithmetic for timeouts: a negative timeout (MPROC_WAIT_FOREVER)
+ * never expires, and a huge one saturates instead of overflowing. */
+static inline int64_t mproc__deadline(int64_t timeout_ms) {
+  int64_t now;
+  if (timeout_ms < 0)
+    return -1;
+  now = mproc__now_ms();
+  return timeout_ms > INT64_MAX - now ? -1 : now + timeout_ms;
+}
+/* The milliseconds left until @deadline (-1 for none), 0 when past. */
+static inline int64_t mproc__remaining(int64_t deadline) {
+  int64_t left;
+  if (deadline < 0)
+    return -1;
+  left = deadline - mproc__now_ms();
+  return left > 0 ? left : 0;
+}
 int mproc__cpu_count(void);
 /* Non-zero while a process with this id exists and has not exited (zombies count as exited). */
 int mproc__pid_alive(int64_t pid);

@@ -10,7 +10,7 @@
 #include <apr_general.h>
 #include <apr_time.h>
 
-#include "internal.h"
+#include "core/core.h"
 #include "tests.h"
 
 #ifdef _WIN32

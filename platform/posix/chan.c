@@ -19,41 +19,6 @@
 #define SEND_FLAGS 0
 #endif
 
-mproc_status mproc__posix_set_cloexec(int fd) {
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
-    return mproc__fail_os(errno, "fcntl", "%d, FD_CLOEXEC", fd);
-  return MPROC_OK;
-}
-
-mproc_status mproc__posix_socketpair(int sv[2]) {
-  int i;
-#if defined(SOCK_CLOEXEC) && !defined(MPROC_PORTABLE_POSIX)
-  /* Atomic close-on-exec: no window in which another thread's spawn inherits it. */
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return mproc__fail_os(errno, "socketpair", "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC");
-#else
-  /* The portable path: the window before FD_CLOEXEC is closed by the spawn
-   * itself (POSIX_SPAWN_CLOEXEC_DEFAULT, closefrom, or the child's sweep). */
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-    return mproc__fail_os(errno, "socketpair", "AF_UNIX, SOCK_STREAM");
-#endif
-  for (i = 0; i < 2; i++) {
-    mproc_status st = mproc__posix_set_cloexec(sv[i]);
-#ifdef SO_NOSIGPIPE
-    int one = 1;
-    if (st == MPROC_OK && setsockopt(sv[i], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) < 0)
-      st = mproc__fail_os(errno, "setsockopt", "SO_NOSIGPIPE");
-#endif
-    if (st != MPROC_OK) {
-      close(sv[0]);
-      close(sv[1]);
-      return st;
-    }
-  }
-  return MPROC_OK;
-}
-
 mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *got) {
   ssize_t r;
   do

@@ -4,7 +4,18 @@
 #ifndef MPROC_POSIX_INTERNAL_H
 #define MPROC_POSIX_INTERNAL_H
 
-#include "../../runtime/internal.h"
+#include <spawn.h>
+
+#include "platform.h"
+
+/* Whether posix_spawn itself closes every descriptor above the child's
+ * channel (glibc's closefrom action, or macOS's POSIX_SPAWN_CLOEXEC_DEFAULT);
+ * elsewhere the child sweeps them (mproc__posix_close_inherited). */
+#if defined(MPROC_HAVE_ADDCLOSEFROM) && !defined(MPROC_PORTABLE_POSIX)
+#define MPROC__SPAWN_CLOSES_FDS 1
+#elif defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
+#define MPROC__SPAWN_CLOSES_FDS 1
+#endif
 
 /* The descriptors a child finds its channel at: it reads at the first and
  * writes at the second (CHILD_CHAN_FD + 1). */

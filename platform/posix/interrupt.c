@@ -5,11 +5,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <unistd.h>
-
-#include <apr_thread_proc.h>
 
 #include "internal.h"
 
@@ -26,9 +25,9 @@ static void handler(int sig) {
   errno = saved;
 }
 
-static void *APR_THREAD_FUNC watcher(apr_thread_t *thread, void *data) {
+/* A plain detached thread: it lives as long as the process. */
+static void *watcher(void *data) {
   char c;
-  (void)thread;
   (void)data;
   for (;;) {
     ssize_t r = read(wake_fd[0], &c, 1);
@@ -41,7 +40,8 @@ static void *APR_THREAD_FUNC watcher(apr_thread_t *thread, void *data) {
 
 mproc_status mproc__interrupt_watch(void (*fn)(void)) {
   struct sigaction old, sa;
-  apr_thread_t *thread;
+  pthread_t thread;
+  int err;
   if (on_interrupt)
     return MPROC_OK;
   if (sigaction(SIGINT, NULL, &old) < 0)
@@ -54,8 +54,9 @@ mproc_status mproc__interrupt_watch(void (*fn)(void)) {
   mproc__posix_set_cloexec(wake_fd[1]);
   fcntl(wake_fd[1], F_SETFL, O_NONBLOCK);
   on_interrupt = fn;
-  if (apr_thread_create(&thread, NULL, watcher, NULL, mproc__apr_pool()) != APR_SUCCESS)
-    return mproc__fail(MPROC_ENOMEM, "interrupt: cannot start the watcher thread");
+  if ((err = pthread_create(&thread, NULL, watcher, NULL)) != 0)
+    return mproc__fail_os(err, "pthread_create", "interrupt watcher");
+  pthread_detach(thread);
   sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;

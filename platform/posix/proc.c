@@ -5,8 +5,9 @@
  * ~100x more), wait (pidfd on Linux, channel end-of-stream plus WNOHANG
  * polling on the portable path), signal, release.
  *
- * What a child inherits: fds 0-2 and its channel at fd 3, nothing else. On
- * glibc >= 2.34 posix_spawn closes fds >= 4 itself (closefrom); on macOS
+ * What a child inherits: fds 0-2 and its channel at fds 3 (read) and 4
+ * (write), nothing else. On
+ * glibc >= 2.34 posix_spawn closes fds >= 5 itself (closefrom); on macOS
  * POSIX_SPAWN_CLOEXEC_DEFAULT does it; elsewhere mproc creates every fd
  * close-on-exec and the child sweeps the rest before running user code.
  */
@@ -35,26 +36,6 @@
 #include "internal.h"
 
 extern char **environ;
-
-#if defined(MPROC_HAVE_ADDCLOSEFROM) && !defined(MPROC_PORTABLE_POSIX)
-#define SPAWN_CLOSES_FDS 1
-#elif defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
-#define SPAWN_CLOSES_FDS 1
-#endif
-
-void mproc__posix_close_inherited(int rd, int wr) {
-#ifndef SPAWN_CLOSES_FDS
-  long fd, max = sysconf(_SC_OPEN_MAX);
-  if (max < 0 || max > 65536)
-    max = 65536;
-  for (fd = 3; fd < max; fd++)
-    if (fd != rd && fd != wr)
-      close((int)fd);
-#else
-  (void)rd;
-  (void)wr;
-#endif
-}
 
 /* Moves a child's end off fds 3 and 4, its places in the child: dup2(3, 3)
  * would not clear close-on-exec, and the other dup2 could overwrite it. */

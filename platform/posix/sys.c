@@ -40,7 +40,7 @@ mproc_status mproc__exit_with_parent(int64_t parent_pid) {
 }
 int64_t mproc__self_pid(void) { return (int64_t)getpid(); }
 
-int64_t mproc__monotonic_ms(void) {
+int64_t mproc__now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

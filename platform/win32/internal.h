@@ -6,7 +6,7 @@
 
 #include <windows.h>
 
-#include "../../runtime/internal.h"
+#include "platform.h"
 
 /* mproc__handle <-> HANDLE: the runtime stores HANDLEs as intptr_t. */
 #define MPROC__WIN32_H(h) ((HANDLE)(h))

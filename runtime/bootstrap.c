@@ -1,0 +1,153 @@
+/*
+ * The top of the runtime: mproc_init(), the child bootstrap and the at-exit
+ * handler. The only file that knows both a plain Process child and a pool
+ * worker: it reads START and hands the child to the one or the other.
+ *
+ * A spawned child finds "--mproc-child=<protocol>:<channel spec>" as argv[1].
+ * It attaches to the channel, reads one START frame (function, name,
+ * identity, daemon flag, parent pid, encoded arguments), starts a watchdog
+ * thread that ends the process the moment the channel reports end-of-stream
+ * (the parent is gone), runs the function and exits. It never returns into
+ * the caller's main().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "core/core.h"
+#include "pool/pool.h"
+#include "process/process.h"
+#include "shared/object.h"
+#include "wire/args.h"
+#include "wire/frame.h"
+
+/* Exit code of a child whose bootstrap failed (as an uncaught exception in Python). */
+#define EXIT_BOOTSTRAP 1
+/* Exit code of a child that ended because its parent died. */
+#define EXIT_ORPHANED 1
+
+static mproc__chan parent_chan = MPROC__CHAN_INIT; /* a child's channel to its parent */
+
+static mproc_status check_registry(const mproc_function *registry) {
+  const mproc_function *f, *h;
+  for (f = registry; f->name || f->fn; f++) {
+    if (!f->name || !f->name[0] || !f->fn)
+      return mproc__fail(MPROC_EINVAL, "mproc_init: registry entry %d has no name or function",
+                         (int)(f - registry));
+    if (strncmp(f->name, "mproc:", 6) == 0)
+      return mproc__fail(MPROC_EINVAL, "mproc_init: names starting with \"mproc:\" are reserved");
+    for (h = registry; h != f; h++)
+      if (strcmp(h->name, f->name) == 0)
+        return mproc__fail(MPROC_EINVAL, "mproc_init: function \"%s\" is registered twice",
+                           f->name);
+  }
+  return MPROC_OK;
+}
+
+static void at_exit(void) {
+  mproc__children_at_exit();
+  mproc__objects_at_exit();
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "mproc: child %lld: %s: %s\n", (long long)mproc__self_pid(), what,
+          mproc_last_error());
+  exit(EXIT_BOOTSTRAP);
+}
+
+/* Reads the channel until the parent is gone, then ends this process at once.
+ * A parent sends nothing after START to a plain process; anything it sends is
+ * read and dropped so that only end-of-stream matters. */
+static void *APR_THREAD_FUNC watchdog(apr_thread_t *thread, void *data) {
+  char buf[256];
+  size_t got;
+  (void)thread;
+  (void)data;
+  while (mproc__chan_read(&parent_chan, buf, sizeof buf, &got) == MPROC_OK && got)
+    ;
+  mproc__exit_now(EXIT_ORPHANED);
+  return NULL;
+}
+
+/* Reads START and looks its function up (NULL: a pool worker). */
+static void read_start(const mproc_function **fn, mproc_args **args) {
+  mproc__start start;
+  mproc_args *keep = NULL;
+  uint8_t *payload = NULL;
+  size_t len;
+  uint16_t type;
+  if (mproc__frame_recv(&parent_chan, &type, &payload, &len) != MPROC_OK)
+    die("reading the START message");
+  if (type != MPROC__FRAME_START) {
+    mproc__fail(MPROC_EPROTO, "expected a START frame, got type %u", (unsigned)type);
+    die("bootstrap");
+  }
+  if (mproc__start_decode(payload, len, &start, &keep) != MPROC_OK)
+    die("decoding the START message");
+  *fn = strcmp(start.function, MPROC__WORKER_FN) == 0 ? NULL : mproc__registry_find(start.function);
+  if (!*fn && strcmp(start.function, MPROC__WORKER_FN) != 0) {
+    mproc__fail(MPROC_ENOFUNC, "function \"%s\" is not in this program's registry", start.function);
+    die("bootstrap");
+  }
+  if (mproc__args_decode(start.args, start.args_len, args) != MPROC_OK)
+    die("decoding the START message");
+  mproc__self_set(start.name, start.identity, start.daemon, start.parent_pid);
+  mproc_args_destroy(keep);
+  free(payload);
+}
+
+static void child_main(const char *marker) {
+  const mproc_function *fn;
+  mproc_args *args = NULL;
+  apr_thread_t *thread;
+  char *end;
+  long version = strtol(marker, &end, 10);
+  int rc;
+
+  if (version != MPROC_PROTOCOL_VERSION || *end != ':') {
+    mproc__fail(MPROC_EPROTO, "parent speaks protocol %ld, this program %d", version,
+                MPROC_PROTOCOL_VERSION);
+    die("bootstrap");
+  }
+  if (mproc__chan_attach(&parent_chan, end + 1) != MPROC_OK)
+    die("attaching to the parent's channel");
+  read_start(&fn, &args);
+  if (!fn)
+    mproc__worker_main(&parent_chan, args); /* it watches for the parent's end itself */
+  if (apr_thread_create(&thread, NULL, watchdog, NULL, mproc__apr_pool()) != APR_SUCCESS) {
+    mproc__fail(MPROC_ENOMEM, "cannot start the watchdog thread");
+    die("bootstrap");
+  }
+  rc = fn->fn(args, NULL);
+  mproc_args_destroy(args);
+  exit(rc == 0 ? 0 : 1);
+}
+mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry) {
+  mproc_status st;
+  int child;
+  if (!argc || !argv || !*argv || !registry)
+    return mproc__fail(MPROC_EINVAL, "mproc_init: NULL argument");
+  st = check_registry(registry);
+  if (st != MPROC_OK)
+    return st;
+  if (mproc__is_initialized())
+    return mproc__fail(MPROC_ESTATE, "mproc_init: already called");
+  child =
+      *argc >= 2 && strncmp((*argv)[1], MPROC__MARKER_PREFIX, strlen(MPROC__MARKER_PREFIX)) == 0;
+  if ((st = mproc__core_start(registry, child)) != MPROC_OK)
+    return st;
+  mproc__stdio_line_buffered();
+  /* Children of this process are terminated (daemons) or joined at exit, as
+   * Python does; APR is deliberately not terminated at exit because user
+   * threads may still be running. */
+  atexit(at_exit);
+  if (child)
+    child_main((*argv)[1] + strlen(MPROC__MARKER_PREFIX));
+  /* A main process cleans up after earlier runs that were killed. */
+  mproc__sweep(0);
+  return MPROC_OK;
+}

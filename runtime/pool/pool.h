@@ -1,0 +1,267 @@
+/*
+ * Private to the pool: runtime/pool.c (workers, dispatch, lifecycle),
+ * runtime/future.c (single tasks) and runtime/map.c (map, imap, starmap).
+ *
+ * Lock order: a pool's lock, then the futures' lock (future.c); never the
+ * other way round. Futures and maps live under the futures' lock so that they
+ * outlive their pool.
+ */
+#ifndef MPROC_POOL_INTERNAL_H
+#define MPROC_POOL_INTERNAL_H
+
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "base/spin.h"
+#include "mproc/pool.h"
+#include "mproc/shared.h"
+#include "platform.h"
+#include "wire/protocol.h"
+
+/* Deepest nesting of pools (a task creating a pool, whose task creates one...). */
+#define MPROC__POOL_MAX_DEPTH 3
+/* How long cancelled tasks may run on by default before they are killed. */
+#define MPROC__POOL_DEFAULT_GRACE_MS 1000
+
+/* One call's outcome: its values are [at, at + n) of the outcome's values. */
+typedef struct mproc__call {
+  mproc_status status;
+  size_t at, n;
+  const char *message; /* in ->values, or the outcome's text */
+} mproc__call;
+
+/* How the calls of one task ended. Allocated with the task, so that settling
+ * a task (even after a crash, under memory pressure) never allocates.
+ * Three shapes, so that a chunk of a million calls that each returned one
+ * value keeps no per-call record at all:
+ *  - whole != MPROC_OK: every call ended so, text says why (no values);
+ *  - call == NULL ("plain"): call i succeeded with the one value values[i];
+ *  - otherwise call[i] says. */
+typedef struct mproc__outcome {
+  mproc_args *values; /* the decoded RESULT; NULL when the task failed whole */
+  size_t calls;
+  mproc_status whole;
+  mproc__call *call;
+  int64_t pid;
+  int exitcode;
+  size_t unread; /* maps: calls not handed out yet */
+  char text[256];
+} mproc__outcome;
+
+mproc__outcome *mproc__outcome_new(size_t calls);
+void mproc__outcome_free(mproc__outcome *o);
+/* Every call of @o ended with @st, @msg (NULL: keep the text) saying why. */
+void mproc__outcome_fail(mproc__outcome *o, mproc_status st, const char *msg);
+/* Call @i of @o. */
+mproc__call mproc__outcome_call(const mproc__outcome *o, size_t i);
+/* Whether every call succeeded with one value, call i's at values[i]. */
+int mproc__outcome_plain(const mproc__outcome *o);
+
+/* ---- lanes (lane.c): a worker's large frames through shared memory ---- */
+/* Frames from MPROC__LANE_MIN to MPROC__LANE_MAX bytes take a lane: below,
+ * the channel costs less than the copy; above, it holds more. */
+#define MPROC__LANE_MIN (64u << 10)
+#define MPROC__LANE_MAX MPROC__BUF_KEEP
+typedef struct mproc__lane {
+  mproc_shm *shm; /* NULL: none */
+  size_t cap;     /* the largest payload it holds */
+  int owner;      /* made here (the parent) */
+} mproc__lane;
+/* A lane for payloads up to @cap bytes, its memory reserved now. */
+mproc_status mproc__lane_create(mproc__lane *l, size_t cap);
+/* Opens the lane passed as value @index of @a (a worker). */
+mproc_status mproc__lane_open(mproc__lane *l, const mproc_args *a, size_t index);
+/* Destroys (the parent) or closes (a worker) the lane, if any. */
+void mproc__lane_drop(mproc__lane *l);
+/* Copies @len bytes into a free lane and marks it full; 0: it was not free
+ * (or is too small, or there is none): send the frame through the channel. */
+int mproc__lane_put(mproc__lane *l, const uint8_t *buf, size_t len);
+/* A worker: the full lane's payload, in place (the parent is trusted); NULL: none. */
+const uint8_t *mproc__lane_view(const mproc__lane *l, size_t *len);
+/* The parent: copies the full lane's payload into @into (checked: a worker
+ * is not trusted), then frees the lane. */
+mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len);
+/* Marks the lane free (done with its payload; or a worker replaced). */
+void mproc__lane_release(const mproc__lane *l);
+
+/* ---- mailboxes (mbox.c): a worker's small frames while the receiver spins ---- */
+typedef struct mproc__mbox_dir mproc__mbox_dir; /* one direction, in the segment */
+typedef struct mproc__mbox_tx {
+  mproc__mbox_dir *d; /* NULL: every frame takes the channel */
+  uint64_t sent;      /* frames sent since attached */
+} mproc__mbox_tx;
+typedef struct mproc__mbox_rx {
+  mproc__mbox_dir *d; /* NULL: every frame comes through the channel */
+  uint64_t taken;     /* frames received since attached */
+} mproc__mbox_rx;
+/* The parent's side of a worker's mailbox: made at the worker's first quick
+ * tasks, passed in an MBOX frame, kept for its replacements. */
+typedef struct mproc__mbox {
+  mproc_shm *shm;    /* NULL: none */
+  mproc__mbox_tx tx; /* to the worker (pool lock) */
+  int given;         /* 1: the current worker was sent it; -1: it cannot be made */
+} mproc__mbox;
+/* A mailbox for one worker; mproc__mbox_drop() destroys it. */
+mproc_status mproc__mbox_create(mproc__mbox *m);
+void mproc__mbox_drop(mproc__mbox *m);
+/* Empties it for a new worker (the last one is gone) and detaches @m->tx. */
+void mproc__mbox_reset(mproc__mbox *m);
+/* A worker: whether a segment it was given is a mailbox. */
+mproc_status mproc__mbox_check(mproc_shm *shm);
+/* Attaches a side to the segment's directions: @up is whether this side
+ * (@tx) sends to the parent; @tx or @rx may be NULL. Counting starts now:
+ * a side attaches right after it sent, or right after it read, the frame
+ * that tells the peer to attach (MBOX down, MBOX_ACK up). */
+void mproc__mbox_attach(mproc_shm *shm, int up, mproc__mbox_tx *tx, mproc__mbox_rx *rx);
+/* mproc__frame_send() through the mailbox when the receiver is spinning for it. */
+mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t type,
+                              const uint8_t *payload, size_t len);
+/* Writes @frames frames packed in @bytes (mproc__frame_pack()) to the channel. */
+mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, const uint8_t *bytes,
+                                     size_t len, unsigned frames);
+/* The receiving side's parts, for a receiver that also waits elsewhere (a
+ * worker whose reader thread reads the channel): whether the slot holds a
+ * frame; whether this side is spinning for one (senders put only then);
+ * the slot's frame into @buf (*got: whether there was one); a frame came
+ * through the channel instead. All do nothing while @rx is not attached. */
+int mproc__mbox_full(const mproc__mbox_rx *rx);
+void mproc__mbox_watch(mproc__mbox_rx *rx, int on);
+mproc_status mproc__mbox_take(mproc__mbox_rx *rx, int *got, uint16_t *type, mproc__buf *buf,
+                              size_t *len);
+void mproc__mbox_counted(mproc__mbox_rx *rx);
+/* mproc__frame_recv_spin() that spins on the mailbox, not the channel. */
+mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
+                              uint16_t *type, mproc__buf *buf, size_t *len);
+
+/* ---- futures (future.c) ---- */
+struct mproc_future {
+  volatile int done;
+  int refs; /* the pool's and the user's */
+  mproc_task_info info;
+  char message[256];
+  mproc_args *result;
+  mproc_task_options opts;
+};
+
+mproc_status mproc__futures_init(void);
+void mproc__futures_lock(void);
+void mproc__futures_unlock(void);
+void mproc__futures_broadcast(void); /* futures' lock held */
+/* One wait on the futures' condition (lock held); MPROC_ETIMEDOUT once the
+ * deadline (mproc__deadline()) has passed. */
+mproc_status mproc__futures_wait(int64_t deadline);
+/* Completes @f from call 0 of @o and runs its callback; pool lock held. */
+void mproc__future_settle(mproc_future *f, const mproc__outcome *o);
+
+/* ---- maps (map.c) ---- */
+/* The pool is being destroyed: its maps queue nothing more (ESTATE). */
+void mproc__maps_detach(mproc_pool *p);
+/* Takes @o, the outcome of items [first, first + o->calls) of @m; any thread. */
+void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
+/* A view (mproc__args_view()) of @m's results for items [first, first +
+ * calls), to decode them into; NULL: decode them into a list of their own. */
+mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls);
+
+/* ---- the pool (pool.c) ---- */
+typedef struct task {
+  uint64_t id;
+  uint8_t *payload; /* the TASK frame */
+  size_t len;
+  size_t id_at, slot_at; /* where in it the id and the claim slot go */
+  int slot;              /* its claim word while pipelined (see pool.c); -1: none */
+  int ghost;             /* only a frame's bytes left in a worker's channel (see pool.c) */
+  size_t calls;
+  int64_t timeout_ms;
+  mproc__outcome *outcome;
+  mproc_future *future; /* a single call, or */
+  mproc_map *map;       /* items [first, first + calls) of a map */
+  size_t first;
+  struct task *next;
+} task;
+
+/* W_ENDING: its channel ended and its thread is reaping it; nobody else may
+ * touch w->proc then (a signal after the reap could hit a recycled pid). */
+typedef enum wstate { W_IDLE, W_BUSY, W_RETIRING, W_ENDING, W_DEAD } wstate;
+
+typedef struct worker {
+  struct mproc_pool *pool;
+  int index;
+  mproc__proc proc;
+  int spawned;
+  wstate state;
+  task *current; /* the task it runs */
+  task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
+  int nqueued;
+  int has_claims;           /* it was sent the claim words */
+  mproc__lane lane[2];      /* tasks to it, results from it: made at its first large task */
+  int lanes;                /* 1: it was sent them; -1: they cannot be made */
+  mproc__mbox mbox;         /* small frames while the receiver spins (mbox.c) */
+  mproc__mbox_rx rx;        /* from the worker: its thread's alone */
+  size_t queued_bytes;      /* their frames' size: kept within any OS's channel buffer */
+  int64_t start_us;         /* when the current task started (spin clock) */
+  int64_t last_us;          /* how long its previous task took; INT64_MAX: unknown */
+  int64_t deadline;         /* of the current task; -1: none */
+  mproc_status kill_reason; /* why the parent killed it: ETIMEDOUT, ECANCELED */
+  uint32_t done;
+  int ready; /* it sent READY: started, its initializer run */
+  apr_thread_t *thread;
+} worker;
+
+typedef enum pstate { POOL_OPEN, POOL_CLOSED, POOL_TERMINATED } pstate;
+/* Why a pool is broken (its broken_msg says it to every task refused). */
+enum { POOL_BROKEN_INIT = 1, POOL_BROKEN_MONITOR };
+
+struct mproc_pool {
+  apr_thread_mutex_t *lock; /* nested: callbacks may call the pool */
+  apr_thread_cond_t *changed;
+  apr_pool_t *apool;
+  mproc_pool_options opts;
+  char *initializer;
+  uint8_t *initargs;
+  size_t initargs_len;
+  mproc_event *cancel;
+  mproc_array *claims;   /* claim words for pipelined tasks, made at the first one */
+  uint8_t *claims_frame; /* the CLAIMS frame that passes them to a worker */
+  size_t claims_len;
+  int cancelling;
+  uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
+  int64_t cancel_deadline; /* -1: no grace limit */
+  pstate state;
+  int broken; /* POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
+  char broken_msg[256];
+  int stopping; /* the monitor must exit, or not start */
+  worker *workers;
+  int nworkers;
+  task *head, *tail;
+  uint64_t next_id;
+  unsigned long spawned;
+  apr_thread_t *monitor;        /* started at the first timeout or cancellation */
+  int64_t monitor_wake;         /* when it looks next (ms); 0: it has not looked yet */
+  struct mproc_pool *next_pool; /* every live pool, for Ctrl-C */
+};
+
+mproc_status mproc__pool_bad(const char *fn, const char *what);
+/* Queues @calls calls of @function for @map (items [first, first + calls))
+ * or for a future: values [at, at + n) of @body (NULL: none) hold them as
+ * @mode (MPROC__TASK_*) says. Checks the pool's state first; @calls 0: only
+ * that. @timeout_ms 0: the pool's. */
+mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
+                               const mproc_args *body, size_t at, size_t n, size_t calls,
+                               int64_t timeout_ms, mproc_future *future, mproc_map *map,
+                               size_t first, const char *fn);
+/* How many cancellations of @p began so far (maps started before one stop). */
+uint64_t mproc__pool_cancels(mproc_pool *p);
+/* Removes @map's queued tasks, settling them as cancelled. */
+void mproc__pool_drop_map(mproc_pool *p, mproc_map *map);
+void mproc__pool_dispatch(mproc_pool *p);
+void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg);
+void mproc__pool_cancel_locked(mproc_pool *p);
+
+/* ---- the worker process (worker_main.c) ---- */
+/* Pool nesting: 0 in a process that is not a pool worker. */
+int mproc__pool_depth(void);
+/* A pool worker's main loop, given its START args; never returns. */
+MPROC__NORETURN void mproc__worker_main(mproc__chan *chan, const mproc_args *args);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * A pool worker: the child side of pool.c.
+ *
+ * START args: [initializer name ("" for none), encoded initargs, cancel Event,
+ * nesting depth, whether to report the RSS (absent: yes)].
+ * A worker ends at once when its parent dies, even in the middle of a task.
+ * Where the OS can end it with the pool's thread that spawned it (Linux's
+ * parent-death signal), the worker has one thread, which reads the frames
+ * itself: a frame costs one wake-up, and starting or killing a worker wakes
+ * no second thread. Elsewhere a reader thread reads the frames, hands them to
+ * the main thread, and exits the worker when the channel ends (the parent is
+ * gone). Either way the main thread spins briefly (MPROC__SPIN_US) for the
+ * next frame when frames have been coming that fast, watching the mailbox
+ * (mbox.c), where the parent then puts small frames. The main thread runs the
+ * initializer, then loops: take a TASK, run each call, send one RESULT.
+ *
+ * TASK:   [id:i64, function:str, mode:i64, slot:i64, payload:bytes], payload an
+ *         encoded list: mode 0 (MPROC__TASK_CALL) the arguments of one call;
+ *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
+ *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
+ *         that many values, its arguments. slot >= 0: a pipelined task,
+ *         which the worker runs only if it swaps claim word `slot` from the
+ *         id to 0 first (the pool may have taken it back: see pool.c).
+ * CLAIMS: [the pool's claim words: an array].
+ * READY:  (empty) the initializer ran: the first task's timeout counts from here.
+ * CANCEL: (empty) a task cancelled the pool; sent when it does, so that the
+ *         parent cancels what is queued and starts the grace period at once.
+ * RESULT: [id:i64, calls:i64, rss_kib:i64, plain:i64, then the one value
+ *          each of the first `plain` calls returned (they succeeded), then
+ *          for each call after them h:i64 = n * 4 + code (0 succeeded,
+ *          1 failed, 2 not run: the pool was cancelled), its message:str
+ *          only if it failed, then its n result values]: flat, so that a
+ *          chunk of a million calls is one list, not a million, and a chunk
+ *          whose calls each return one value (a map's usual case) is just
+ *          those values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "base/atomic.h"
+#include "shared/object.h"
+#include "core/core.h"
+#include "pool/pool.h"
+#include "process/process.h"
+#include "wire/args.h" /* the per-call path: see there */
+#include "wire/frame.h"
+
+/* Exit code of a worker whose parent vanished. */
+#define EXIT_ORPHANED 1
+
+typedef struct frame {
+  uint16_t type;
+  uint8_t *payload;
+  size_t len;
+  struct frame *next;
+} frame;
+
+static struct {
+  mproc__chan *chan;
+  mproc_event *cancel;
+  const volatile uint32_t *cancelled; /* its flag */
+  mproc_array *claims;
+  mproc_args *header, *args, *result; /* a TASK's header, a call's arguments and results: reused */
+  mproc__buf in, out;                 /* the frame read directly, the RESULT: reused */
+  frame read;                         /* the frame read directly (in w.in) */
+  mproc__lane lane[2];                /* large TASKs in, large RESULTs out (lane.c) */
+  mproc_shm *mbox;                    /* small frames while the receiver spins (mbox.c) */
+  mproc__mbox_tx tx;                  /* to the parent (under `writing`) */
+  mproc__mbox_rx rx;                  /* from it (the main thread's, when it reads) */
+  apr_thread_mutex_t *lock;
+  apr_thread_cond_t *arrived;
+  frame *head, *tail;
+  volatile uint32_t queued;  /* frames handed over and not taken yet (spun on) */
+  volatile uint32_t writing; /* a frame is being sent: a task's own threads may cancel */
+  int direct;                /* the main thread reads the channel itself */
+  int report_rss;
+  mproc__spin spin;
+  char message[256];
+  int depth;
+} w;
+
+int mproc__pool_depth(void) { return w.depth; }
+
+int mproc_cancelled(void) { return w.cancelled != NULL && mproc__load32(w.cancelled) != 0; }
+
+static void writing(int begin) {
+  if (!begin)
+    mproc__store32(&w.writing, 0);
+  else
+    while (mproc__xchg32(&w.writing, 1))
+      apr_thread_yield();
+}
+
+static mproc_status send_frame(uint16_t type, const uint8_t *buf, size_t len) {
+  mproc_status st;
+  writing(1);
+  st = mproc__mbox_send(&w.tx, w.chan, type, buf, len);
+  writing(0);
+  return st;
+}
+
+mproc_status mproc_task_cancel_pool(void) {
+  mproc_status st;
+  if (!w.cancel)
+    return mproc__fail(MPROC_ESTATE, "mproc_task_cancel_pool: not inside a pool task");
+  if (mproc_event_is_set(w.cancel))
+    return MPROC_OK; /* whoever set it told the parent, or is the parent */
+  if ((st = mproc_event_set(w.cancel)) == MPROC_OK)
+    send_frame(MPROC__FRAME_CANCEL, NULL, 0); /* if the parent is gone, so is this worker soon */
+  return st;
+}
+
+mproc_status mproc_task_fail(const char *message) {
+  if (!message)
+    return mproc__fail(MPROC_EINVAL, "mproc_task_fail: message is NULL");
+  snprintf(w.message, sizeof w.message, "%s", message);
+  return MPROC_OK;
+}
+
+/* Reads frames and hands them to the main thread; exits when the parent is gone. */
+static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
+  (void)thread;
+  (void)data;
+  for (;;) {
+    frame *f = calloc(1, sizeof *f);
+    if (!f || mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) != MPROC_OK)
+      mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+    apr_thread_mutex_lock(w.lock);
+    if (w.tail)
+      w.tail->next = f;
+    else
+      w.head = f;
+    w.tail = f;
+    mproc__add32(&w.queued, 1);
+    apr_thread_cond_signal(w.arrived);
+    apr_thread_mutex_unlock(w.lock);
+  }
+  return NULL;
+}
+
+static int handed_over(const void *arg) {
+  (void)arg;
+  return mproc__load32(&w.queued) != 0 || mproc__mbox_full(&w.rx);
+}
+
+/* The next frame: from the mailbox if the parent put one there while this
+ * thread was spinning (it is then the next in order: see mbox.c), else
+ * from the reader thread. */
+static frame *handed_frame(void) {
+  frame *f = &w.read;
+  int64_t start = mproc__spin_clock_us();
+  int got;
+  if (w.spin.last_us <= MPROC__SPIN_AGAIN_US) {
+    mproc__mbox_watch(&w.rx, 1);
+    mproc__spin_until(handed_over, NULL, start);
+    mproc__mbox_watch(&w.rx, 0);
+  }
+  if (mproc__mbox_take(&w.rx, &got, &f->type, &w.in, &f->len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED); /* a broken parent, or no memory */
+  if (got) {
+    f->payload = w.in.data;
+  } else {
+    apr_thread_mutex_lock(w.lock);
+    while (!w.head)
+      apr_thread_cond_wait(w.arrived, w.lock);
+    f = w.head;
+    w.head = f->next;
+    if (!w.head)
+      w.tail = NULL;
+    mproc__add32(&w.queued, (uint32_t)-1);
+    apr_thread_mutex_unlock(w.lock);
+    mproc__mbox_counted(&w.rx);
+  }
+  w.spin.last_us = mproc__spin_clock_us() - start;
+  return f;
+}
+
+static frame *next_frame(void) {
+  frame *f = &w.read;
+  if (!w.direct)
+    return handed_frame();
+  if (mproc__mbox_recv(&w.rx, w.chan, &w.spin, &f->type, &w.in, &f->len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+  f->payload = w.in.data;
+  return f;
+}
+
+static void release_frame(frame *f) {
+  if (f == &w.read) {
+    mproc__buf_trim(&w.in, 0);
+    return;
+  }
+  free(f->payload);
+  free(f);
+}
+
+static void send_or_die(uint16_t type, mproc_args *m) {
+  uint8_t *buf;
+  size_t len;
+  if (mproc__args_encode(m, &buf, &len) != MPROC_OK || send_frame(type, buf, len) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+  free(buf);
+}
+
+/* Runs one call and writes its one value while all calls so far were plain
+ * (*plain: how many), else [n * 4 + code, message if it failed, its n
+ * values...] to @out; code 0: it succeeded, 1: it failed, 2: it did not run
+ * because the pool was cancelled (a call not started yet is a queued one). */
+static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
+                     mproc__writer *out, size_t calls, size_t *plain) {
+  size_t n = 0;
+  int rc;
+  if (mproc_cancelled()) {
+    mproc__writer_i64(out, 2);
+    return;
+  }
+  w.message[0] = 0;
+  mproc__args_reset(result);
+  rc = fn->fn(args, result);
+  if (rc == 0 && *plain == calls && mproc__writer_one(out, result)) {
+    ++*plain;
+    return;
+  }
+  if (rc != 0 && !w.message[0])
+    snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
+  mproc_args_count(result, &n);
+  mproc__writer_i64(out, (int64_t)n * 4 + (rc != 0));
+  if (rc != 0)
+    mproc__writer_str(out, w.message);
+  mproc__writer_list(out, result, 0, n);
+}
+
+/* Runs the calls of the TASK body @in (see TASK above); returns how many.
+ * Each call's arguments are read straight into one reused list. */
+static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
+                        mproc__writer *out, size_t *plain) {
+  size_t calls = 0;
+  int64_t n = (int64_t)in->values;
+  do {
+    mproc_status st;
+    if (mode == MPROC__TASK_ITEMS) {
+      st = mproc__reader_next(in, w.args);
+    } else if (mode == MPROC__TASK_GROUPS && mproc__reader_i64(in, &n)) {
+      st = MPROC_EPROTO;
+    } else {
+      mproc__args_reset(w.args);
+      st = n < 0 ? MPROC_EPROTO : mproc__reader_take(in, (size_t)n, w.args);
+    }
+    if (st != MPROC_OK)
+      mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+    run_call(fn, w.args, w.result, out, calls, plain);
+    calls++;
+  } while (in->values > 0 && mode != MPROC__TASK_CALL);
+  return calls;
+}
+
+/* Whether this worker may start task @id of claim word @slot (-1: not
+ * pipelined), rather than the pool that took it back (see TASK above). */
+static int claimed(int64_t slot, int64_t id) {
+  if (slot < 0)
+    return 1;
+  if (!w.claims || (uint64_t)slot >= mproc_array_length(w.claims))
+    mproc__exit_now(EXIT_ORPHANED); /* the parent sent no claim words: a broken parent */
+  return mproc__cas64((volatile uint64_t *)mproc_array_data(w.claims) + slot, (uint64_t)id, 0);
+}
+
+static void take_claims(const frame *f) {
+  mproc_args *a = NULL;
+  mproc_array *claims = NULL;
+  if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_array(a, 0, &claims))
+    mproc__exit_now(EXIT_ORPHANED);
+  if (w.claims)
+    mproc_array_close(w.claims);
+  w.claims = claims;
+  mproc_args_destroy(a);
+}
+
+/* Sends @buf as a RESULT: through the up lane when it is large and the lane free. */
+static void send_result(const uint8_t *buf, size_t len) {
+  mproc_status st = len >= MPROC__LANE_MIN && mproc__lane_put(&w.lane[1], buf, len)
+                        ? send_frame(MPROC__FRAME_RESULT_LANE, NULL, 0)
+                        : send_frame(MPROC__FRAME_RESULT, buf, len);
+  if (st != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+}
+
+static void take_lanes(const frame *f) {
+  mproc_args *a = NULL;
+  int i;
+  if (mproc__args_decode(f->payload, f->len, &a))
+    mproc__exit_now(EXIT_ORPHANED);
+  for (i = 0; i < 2; i++) {
+    mproc__lane_drop(&w.lane[i]);
+    if (mproc__lane_open(&w.lane[i], a, (size_t)i))
+      mproc__exit_now(EXIT_ORPHANED); /* the parent sent no lanes: a broken parent */
+  }
+  mproc_args_destroy(a);
+}
+
+/* MBOX: [its segment]. Attaches to it, and tells the parent so (MBOX_ACK):
+ * each side counts the frames after that one (a frame handed over by the
+ * reader thread counts when the main thread takes it). */
+static void take_mbox(const frame *f) {
+  mproc_args *a = NULL;
+  mproc_shm *shm = NULL;
+  if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_shm(a, 0, &shm) ||
+      mproc__mbox_check(shm))
+    mproc__exit_now(EXIT_ORPHANED); /* a broken parent */
+  mproc_args_destroy(a);
+  writing(1);
+  if (w.mbox)
+    mproc_shm_close(w.mbox);
+  w.mbox = shm;
+  w.tx.d = NULL;
+  if (mproc__frame_send(w.chan, MPROC__FRAME_MBOX_ACK, NULL, 0) != MPROC_OK)
+    mproc__exit_now(EXIT_ORPHANED);
+  mproc__mbox_attach(shm, 1, &w.tx, &w.rx);
+  writing(0);
+}
+
+/* Sends the RESULT of the TASK in @payload: [id, calls, rss, plain, the
+ * calls...]; @from: the lane it is in, freed once the calls have read it. */
+static void run_task(const uint8_t *payload, size_t payload_len, const mproc__lane *from) {
+  mproc_args *head = w.header;
+  mproc__reader in, body;
+  mproc__writer out;
+  const uint8_t *bytes;
+  const char *name;
+  uint8_t *buf;
+  size_t len, calls_at, rss_at, plain_at, calls, plain = 0;
+  int64_t id, mode, slot;
+  const mproc_function *fn;
+  mproc__args_clear(head);
+  if (mproc__reader_open(&in, payload, payload_len) || mproc__reader_take(&in, 4, head) ||
+      mproc_args_get_i64(head, 0, &id) || mproc_args_get_str(head, 1, &name) ||
+      mproc_args_get_i64(head, 2, &mode) || mproc_args_get_i64(head, 3, &slot) ||
+      mproc__reader_bytes(&in, &bytes, &len) || mproc__reader_end(&in) ||
+      mproc__reader_open(&body, bytes, len) || !(fn = mproc__registry_find(name)) ||
+      (mode == MPROC__TASK_ITEMS && body.values == 0))
+    mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+  if (!claimed(slot, id))           /* taken back: it runs elsewhere, and nothing is sent for it */
+    return;
+  mproc__writer_init_buf(&out, &w.out, len + 64);
+  mproc__writer_i64(&out, id);
+  calls_at = mproc__writer_i64(&out, 0);
+  rss_at = mproc__writer_i64(&out, 0); /* after the calls, which may have grown it */
+  plain_at = mproc__writer_i64(&out, 0);
+  calls = run_calls(fn, mode, &body, &out, &plain);
+  if (mproc__reader_end(&body) || mproc__writer_finish(&out, &buf, &len))
+    mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
+  if (from)
+    mproc__lane_release(from); /* the calls are done with it: free before the RESULT */
+  mproc__args_patch_i64(buf, calls_at, (int64_t)calls);
+  mproc__args_patch_i64(buf, rss_at, w.report_rss ? mproc__self_rss_kib() : 0);
+  mproc__args_patch_i64(buf, plain_at, (int64_t)plain);
+  send_result(buf, len);
+  w.out.data = buf; /* kept for the next RESULT */
+  w.out.cap = out.cap;
+  mproc__buf_trim(&w.out, 0);
+}
+
+static void run_lane_task(void) {
+  size_t len = 0;
+  const uint8_t *payload = mproc__lane_view(&w.lane[0], &len);
+  if (!payload)
+    mproc__exit_now(EXIT_ORPHANED); /* announced, not there: a broken parent */
+  run_task(payload, len, &w.lane[0]);
+}
+
+/* Runs the initializer; on failure reports it once and exits. */
+static void initialize(const mproc_args *args) {
+  const char *name;
+  const void *buf;
+  size_t len;
+  mproc_args *initargs = NULL, *out = NULL;
+  const mproc_function *fn;
+  int rc;
+  if (mproc_args_get_str(args, 0, &name) || !name[0])
+    return;
+  fn = mproc__registry_find(name);
+  if (!fn || mproc_args_get_bytes(args, 1, &buf, &len) || mproc__args_decode(buf, len, &initargs))
+    mproc__exit_now(EXIT_ORPHANED);
+  w.message[0] = 0;
+  rc = fn->fn(initargs, NULL);
+  mproc_args_destroy(initargs);
+  if (rc == 0)
+    return;
+  if (!w.message[0])
+    snprintf(w.message, sizeof w.message, "initializer %s returned %d", name, rc);
+  mproc_args_create(&out);
+  mproc_args_add_str(out, w.message);
+  send_or_die(MPROC__FRAME_INITFAIL, out);
+  exit(1);
+}
+
+void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
+  apr_thread_t *thread;
+  int64_t depth = 1, rss = 1;
+  int first;
+  mproc_status st = mproc__exit_with_parent(mproc_self_parent_pid());
+  if (st != MPROC_OK && st != MPROC_ENOTSUP)
+    mproc__exit_now(EXIT_ORPHANED);
+  w.direct = st == MPROC_OK;
+  w.chan = chan;
+  mproc_args_get_i64(args, 3, &depth);
+  w.depth = (int)depth;
+  mproc_args_get_i64(args, 4, &rss); /* reading it costs 3 system calls per task */
+  w.report_rss = rss != 0;
+  if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
+      !(w.cancelled = mproc__event_flag(w.cancel)) || mproc_args_create(&w.header) ||
+      mproc_args_create(&w.args) || mproc_args_create(&w.result) ||
+      (!w.direct &&
+       (apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
+        apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||
+        apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))))
+    mproc__exit_now(EXIT_ORPHANED);
+  initialize(args);
+  if (send_frame(MPROC__FRAME_READY, NULL, 0) != MPROC_OK) /* a task's clock starts now */
+    mproc__exit_now(EXIT_ORPHANED);
+  /* The first frame was sent before this worker started, so how long it took
+   * to come says nothing about how fast frames follow each other: neither
+   * that wait nor the next one spins (a spin after the first result would
+   * only take a CPU from the parent, which often destroys the pool then). */
+  w.spin.last_us = INT64_MAX;
+  for (first = 1;; first = 0) {
+    frame *f = next_frame();
+    if (first)
+      w.spin.last_us = INT64_MAX;
+    if (f->type == MPROC__FRAME_EXIT)
+      exit(0);
+    if (f->type == MPROC__FRAME_TASK)
+      run_task(f->payload, f->len, NULL);
+    else if (f->type == MPROC__FRAME_TASK_LANE)
+      run_lane_task();
+    else if (f->type == MPROC__FRAME_CLAIMS)
+      take_claims(f);
+    else if (f->type == MPROC__FRAME_LANES)
+      take_lanes(f);
+    else if (f->type == MPROC__FRAME_MBOX)
+      take_mbox(f);
+    release_frame(f);
+  }
+}

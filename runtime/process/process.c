@@ -1,0 +1,323 @@
+/*
+ * The Process API: create, start, join, signal and reap children, and the
+ * list of this process's children that at-exit handling and
+ * mproc_children_active() walk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "process/process.h"
+#include "shared/object.h"
+#include "wire/args.h"
+#include "wire/frame.h"
+
+typedef enum pstate { P_CREATED, P_STARTED, P_EXITED } pstate;
+
+struct mproc_process {
+  mproc__proc os;
+  pstate state;
+  int daemon;
+  int waiting; /* a thread is inside join(); others must not reap (under the lock) */
+  char *name;
+  char *identity;
+  char *function;
+  uint8_t *args;
+  size_t args_len;
+  mproc_process *prev, *next; /* the children list, while started */
+};
+
+static mproc_process *children;
+
+/* A child was reaped: if it was killed, names it created may be left behind. */
+static void exited(mproc_process *p) {
+  p->state = P_EXITED;
+  if (p->os.exitcode != 0)
+    mproc__sweep(p->os.pid);
+}
+static unsigned long child_counter;
+
+static mproc_status bad(const char *fn) {
+  return mproc__fail(MPROC_EINVAL, "%s: process is NULL", fn);
+}
+
+/* A child's identity extends its parent's: "3" in the main process, "3:1" below it. */
+static mproc_status make_identity(mproc_process *p, const char *name) {
+  char buf[256];
+  const char *mine = mproc__self_identity();
+  unsigned long n;
+  mproc__lock();
+  n = ++child_counter;
+  mproc__unlock();
+  snprintf(buf, sizeof buf, "%s%s%lu", mine, *mine ? ":" : "", n);
+  p->identity = mproc__strdup(buf);
+  if (name)
+    p->name = mproc__strdup(name);
+  else {
+    char def[300];
+    snprintf(def, sizeof def, "Process-%s", buf);
+    p->name = mproc__strdup(def);
+  }
+  return p->identity && p->name ? MPROC_OK : MPROC_ENOMEM;
+}
+
+static void process_free(mproc_process *p) {
+  free(p->name);
+  free(p->identity);
+  free(p->function);
+  free(p->args);
+  free(p);
+}
+
+mproc_status mproc_process_create(mproc_process **process, const char *function,
+                                  const mproc_args *args, const mproc_process_options *options) {
+  mproc_process *p;
+  mproc_status st;
+  if (!process || !function)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_create: %s is NULL",
+                       process ? "function" : "process");
+  if (!mproc__is_initialized())
+    return mproc__fail(MPROC_ENOTINIT, "mproc_process_create: call mproc_init() first");
+  if (!mproc__registry_find(function))
+    return mproc__fail(MPROC_ENOFUNC,
+                       "mproc_process_create: \"%s\" is not in the registry given to mproc_init()",
+                       function);
+  p = calloc(1, sizeof *p);
+  if (!p)
+    return mproc__fail(MPROC_ENOMEM, "mproc_process_create: out of memory");
+  p->os.chan.rd = p->os.chan.wr = p->os.handle = MPROC__NO_HANDLE;
+  p->daemon = options && options->daemon;
+  p->function = mproc__strdup(function);
+  st = make_identity(p, options ? options->name : NULL);
+  if (st == MPROC_OK && !p->function)
+    st = MPROC_ENOMEM;
+  if (st != MPROC_OK)
+    st = mproc__fail(st, "mproc_process_create: out of memory");
+  if (st == MPROC_OK)
+    st = mproc__args_encode(args, &p->args, &p->args_len);
+  if (st != MPROC_OK) {
+    process_free(p);
+    return st;
+  }
+  *process = p;
+  return MPROC_OK;
+}
+
+mproc_status mproc__child_start(mproc__proc *os, const mproc__start *spec) {
+  mproc__start c = *spec;
+  uint8_t *start;
+  size_t len;
+  char marker[64];
+  const char *exe;
+  mproc_status st = mproc__executable_get(&exe);
+  c.parent_pid = mproc__self_pid();
+  if (st != MPROC_OK || (st = mproc__start_encode(&c, &start, &len)) != MPROC_OK)
+    return st;
+  snprintf(marker, sizeof marker, "%s%d:", MPROC__MARKER_PREFIX, MPROC_PROTOCOL_VERSION);
+  /* Output the parent wrote before the child existed must come out first. */
+  fflush(stdout);
+  fflush(stderr);
+  /* No lock: a spawn passes only the handles it names (an explicit list on
+   * Windows, dup2 + close-from or close-on-exec on POSIX), so the workers of a
+   * pool start in parallel. */
+  st = mproc__proc_spawn(os, exe, marker, c.new_group);
+  if (st == MPROC_OK) {
+    st = mproc__frame_send(&os->chan, MPROC__FRAME_START, start, len);
+    if (st != MPROC_OK) {
+      /* The child cannot run without START: make sure it is gone. */
+      mproc__proc_signal(os, 1);
+      mproc__proc_wait(os, MPROC_WAIT_FOREVER);
+      mproc__proc_release(os);
+    }
+  }
+  free(start);
+  return st;
+}
+
+static void list_add(mproc_process *p) {
+  mproc__lock();
+  p->prev = NULL;
+  p->next = children;
+  if (children)
+    children->prev = p;
+  children = p;
+  mproc__unlock();
+}
+
+static void list_remove(mproc_process *p) {
+  mproc__lock();
+  if (p->prev)
+    p->prev->next = p->next;
+  else
+    children = p->next;
+  if (p->next)
+    p->next->prev = p->prev;
+  mproc__unlock();
+}
+
+mproc_status mproc_process_start(mproc_process *p) {
+  mproc__start spec;
+  mproc_status st;
+  if (!p)
+    return bad("mproc_process_start");
+  if (p->state != P_CREATED)
+    return mproc__fail(MPROC_ESTATE, "mproc_process_start: %s was already started", p->name);
+  if (mproc_self_is_daemon())
+    return mproc__fail(MPROC_EDAEMON, "mproc_process_start: %s is daemonic", mproc_self_name());
+  spec.function = p->function;
+  spec.name = p->name;
+  spec.identity = p->identity;
+  spec.daemon = p->daemon;
+  spec.new_group = 0;
+  spec.args = p->args;
+  spec.args_len = p->args_len;
+  st = mproc__child_start(&p->os, &spec);
+  if (st != MPROC_OK)
+    return st;
+  p->state = P_STARTED;
+  list_add(p);
+  return MPROC_OK;
+}
+
+/* Reaps without waiting when no other thread is joining; MPROC_OK once exited. */
+static mproc_status poll_exit(mproc_process *p) {
+  mproc_status st = MPROC_ETIMEDOUT;
+  if (p->state == P_EXITED)
+    return MPROC_OK;
+  mproc__lock();
+  if (!p->waiting)
+    st = mproc__proc_wait(&p->os, 0);
+  mproc__unlock();
+  if (st == MPROC_OK)
+    exited(p);
+  return st;
+}
+
+mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
+  mproc_status st;
+  if (!p)
+    return bad("mproc_process_join");
+  if (p->state == P_CREATED)
+    return mproc__fail(MPROC_ESTATE, "mproc_process_join: %s was not started", p->name);
+  if (p->state == P_EXITED)
+    return MPROC_OK;
+  mproc__lock();
+  p->waiting++;
+  mproc__unlock();
+  st = mproc__proc_wait(&p->os, timeout_ms < 0 ? MPROC_WAIT_FOREVER : timeout_ms);
+  mproc__lock();
+  p->waiting--;
+  mproc__unlock();
+  if (st == MPROC_OK)
+    exited(p);
+  else if (st == MPROC_ETIMEDOUT)
+    mproc__fail(st, "mproc_process_join: %s still running after %lld ms", p->name,
+                (long long)timeout_ms);
+  return st;
+}
+
+mproc_status mproc_process_is_alive(mproc_process *p, int *alive) {
+  if (!p || !alive)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_is_alive: NULL argument");
+  *alive = p->state == P_STARTED && poll_exit(p) != MPROC_OK;
+  return MPROC_OK;
+}
+
+mproc_status mproc_process_exitcode(mproc_process *p, int *exitcode) {
+  if (!p || !exitcode)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_exitcode: NULL argument");
+  if (p->state == P_CREATED)
+    return mproc__fail(MPROC_ESTATE, "mproc_process_exitcode: %s was not started", p->name);
+  if (poll_exit(p) != MPROC_OK)
+    return mproc__fail(MPROC_ESTATE, "mproc_process_exitcode: %s is still running", p->name);
+  *exitcode = p->os.exitcode;
+  return MPROC_OK;
+}
+
+mproc_status mproc_process_pid(const mproc_process *p, int64_t *pid) {
+  if (!p || !pid)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_pid: NULL argument");
+  if (p->state == P_CREATED)
+    return mproc__fail(MPROC_ESTATE, "mproc_process_pid: %s was not started", p->name);
+  *pid = p->os.pid;
+  return MPROC_OK;
+}
+
+const char *mproc_process_name(const mproc_process *p) { return p ? p->name : "(null)"; }
+
+static mproc_status signal_process(mproc_process *p, int force, const char *fn) {
+  if (!p)
+    return bad(fn);
+  if (p->state == P_CREATED)
+    return mproc__fail(MPROC_ESTATE, "%s: %s was not started", fn, p->name);
+  if (p->state == P_EXITED)
+    return MPROC_OK;
+  return mproc__proc_signal(&p->os, force);
+}
+
+mproc_status mproc_process_terminate(mproc_process *p) {
+  return signal_process(p, 0, "mproc_process_terminate");
+}
+
+mproc_status mproc_process_kill(mproc_process *p) {
+  return signal_process(p, 1, "mproc_process_kill");
+}
+
+mproc_status mproc_process_destroy(mproc_process *p) {
+  if (!p)
+    return bad("mproc_process_destroy");
+  if (p->state == P_STARTED && poll_exit(p) != MPROC_OK)
+    return mproc__fail(MPROC_ESTATE, "mproc_process_destroy: %s is still running; join it first",
+                       p->name);
+  if (p->state == P_EXITED) {
+    list_remove(p);
+    mproc__proc_release(&p->os);
+  }
+  process_free(p);
+  return MPROC_OK;
+}
+
+mproc_status mproc_children_active(mproc_process **list, size_t capacity, size_t *count) {
+  mproc_process *p;
+  size_t n = 0;
+  if (!count || (!list && capacity))
+    return mproc__fail(MPROC_EINVAL, "mproc_children_active: NULL argument");
+  if (!mproc__is_initialized())
+    return mproc__fail(MPROC_ENOTINIT, "mproc_children_active: call mproc_init() first");
+  mproc__lock();
+  for (p = children; p; p = p->next) {
+    if (p->state == P_STARTED && !p->waiting && mproc__proc_wait(&p->os, 0) == MPROC_OK)
+      exited(p);
+    if (p->state != P_STARTED)
+      continue;
+    if (n < capacity)
+      list[n] = p;
+    n++;
+  }
+  mproc__unlock();
+  *count = n;
+  return MPROC_OK;
+}
+
+/*
+ * At exit, as Python: daemonic children are terminated (killed if they ignore
+ * it for a second), the others joined. Objects are not freed: the process is
+ * ending, and the user may still hold pointers to them in other threads.
+ */
+void mproc__children_at_exit(void) {
+  mproc_process *p;
+  mproc__lock();
+  for (p = children; p; p = p->next)
+    if (p->state == P_STARTED && p->daemon && mproc__proc_wait(&p->os, 0) != MPROC_OK)
+      mproc__proc_signal(&p->os, 0);
+  for (p = children; p; p = p->next) {
+    if (p->state != P_STARTED || p->waiting)
+      continue;
+    if (p->daemon && mproc__proc_wait(&p->os, 1000) != MPROC_OK)
+      mproc__proc_signal(&p->os, 1);
+    if (mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER) == MPROC_OK)
+      exited(p);
+  }
+  mproc__unlock();
+}

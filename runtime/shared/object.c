@@ -1,0 +1,322 @@
+/*
+ * Shared objects: naming, segments, the registry of live handles, the
+ * quarantine of released ones, and the sweep of dead creators' names.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+
+#include "shared/object.h"
+
+#define SEG_MAGIC 0x424f504du /* "MPOB" */
+#define SEG_VERSION 1
+/* Released handles are kept this long (in releases) before their memory is
+ * freed, so that using one soon after close/destroy is a clean MPROC_ECLOSED. */
+#define QUARANTINE 256
+
+static mproc__obj *live;
+static mproc__obj *quarantine[QUARANTINE];
+static unsigned quarantine_next;
+static uint32_t serial;
+
+/* "mproc-<pid>-<64 random bits, base62>-<serial, base36>": short enough for
+ * macOS's 31-character semaphore names with the platform's prefix and suffix. */
+static mproc_status make_name(char *out, const char *fn) {
+  static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  unsigned char rnd[8];
+  uint64_t r = 0;
+  uint32_t n;
+  char tail[32];
+  int i, len = 0;
+  apr_status_t ast = apr_generate_random_bytes(rnd, sizeof rnd);
+  if (ast != APR_SUCCESS)
+    return mproc__fail(ast, "%s: no random bytes for a name", fn);
+  for (i = 0; i < 8; i++)
+    r = r << 8 | rnd[i];
+  for (i = 0; i < 11; i++, r /= 62)
+    tail[len++] = digits[r % 62];
+  tail[len++] = '-';
+  mproc__lock();
+  n = ++serial;
+  mproc__unlock();
+  do
+    tail[len++] = digits[n % 36];
+  while ((n /= 36) != 0);
+  tail[len] = 0;
+  snprintf(out, MPROC__NAME_MAX, "mproc-%lld-%s", (long long)mproc__self_pid(), tail);
+  return MPROC_OK;
+}
+
+/* Names come from other processes: only the characters make_name() produces. */
+static int valid_name(const char *name) {
+  size_t i, n = strlen(name);
+  if (n < 8 || n >= MPROC__NAME_MAX || strncmp(name, "mproc-", 6) != 0)
+    return 0;
+  for (i = 0; i < n; i++) {
+    char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+mproc__obj *mproc__obj_alloc(size_t size, mproc__kind kind) {
+  mproc__obj *o = calloc(1, size);
+  if (o) {
+    o->kind = (uint8_t)kind;
+    o->shm.h = MPROC__NO_HANDLE;
+    o->sem.h = MPROC__NO_HANDLE;
+  }
+  return o;
+}
+
+static void registry_add(mproc__obj *o) {
+  mproc__lock();
+  o->prev = NULL;
+  o->next = live;
+  if (live)
+    live->prev = o;
+  live = o;
+  mproc__unlock();
+}
+
+/* Removes @o if it is registered; returns whether it was. */
+static int registry_remove(mproc__obj *o) {
+  mproc__obj *p;
+  int found = 0;
+  mproc__lock();
+  for (p = live; p && !found; p = p->next)
+    found = p == o;
+  if (found) {
+    if (o->prev)
+      o->prev->next = o->next;
+    else
+      live = o->next;
+    if (o->next)
+      o->next->prev = o->prev;
+    o->live = 0;
+  }
+  mproc__unlock();
+  return found;
+}
+
+mproc_status mproc__obj_registered(const mproc__obj *o, mproc__kind kind, const char *fn) {
+  const mproc__obj *p;
+  int found = 0;
+  if (!o)
+    return mproc__fail(MPROC_EINVAL, "%s: object is NULL", fn);
+  mproc__lock();
+  for (p = live; p && !found; p = p->next)
+    found = p == o && p->kind == kind;
+  mproc__unlock();
+  return found ? MPROC_OK
+               : mproc__fail(MPROC_ENOTSHAREABLE,
+                             "%s: not a live object of that kind in this process (destroyed, "
+                             "closed, or not an mproc object)",
+                             fn);
+}
+
+static void quarantine_put(mproc__obj *o) {
+  mproc__obj *old;
+  mproc__lock();
+  old = quarantine[quarantine_next];
+  quarantine[quarantine_next] = o;
+  quarantine_next = (quarantine_next + 1) % QUARANTINE;
+  mproc__unlock();
+  free(old);
+}
+
+static void release_os(mproc__obj *o) {
+  mproc__shm_close(&o->shm);
+  if (!mproc__futex_available())
+    mproc__sem_close(&o->sem);
+}
+
+void mproc__obj_abandon(mproc__obj *o) {
+  if (!o)
+    return;
+  if (o->shm.base)
+    release_os(o);
+  if (o->creator && o->name[0]) {
+    mproc__shm_unlink(o->name);
+    if (!mproc__futex_available())
+      mproc__sem_unlink(o->name);
+  }
+  free(o);
+}
+
+mproc_status mproc__obj_create(mproc__obj *o, size_t state_size, uint8_t flags, const char *fn) {
+  mproc__seg_header *h;
+  mproc_status st;
+  if (!mproc__is_initialized())
+    return mproc__fail(MPROC_ENOTINIT, "%s: call mproc_init() first", fn);
+  if (state_size > MPROC_SHM_MAX_SIZE)
+    return mproc__fail(MPROC_ERANGE, "%s: %llu bytes is too large", fn,
+                       (unsigned long long)state_size);
+  st = make_name(o->name, fn);
+  if (st != MPROC_OK)
+    return st;
+  o->creator = 1;
+  st = mproc__shm_create(&o->shm, o->name, MPROC__SEG_HEADER + state_size);
+  if (st == MPROC_OK && !mproc__futex_available())
+    st = mproc__sem_create(&o->sem, o->name);
+  if (st != MPROC_OK)
+    return st;
+  h = mproc__obj_header(o);
+  h->magic = SEG_MAGIC;
+  h->version = SEG_VERSION;
+  h->kind = o->kind;
+  h->flags = flags;
+  h->size = MPROC__SEG_HEADER + state_size;
+  o->live = MPROC__OBJ_LIVE;
+  registry_add(o);
+  return MPROC_OK;
+}
+
+void mproc__obj_publish(mproc__obj *o) { mproc__store32(&mproc__obj_header(o)->ready, 1); }
+
+mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size, size_t min_state,
+                             const char *fn) {
+  mproc__seg_header *h;
+  mproc_status st;
+  if (!mproc__is_initialized())
+    return mproc__fail(MPROC_ENOTINIT, "%s: call mproc_init() first", fn);
+  if (!valid_name(name))
+    return mproc__fail(MPROC_EPROTO, "%s: \"%.60s\" is not an mproc object name", fn, name);
+  if (size < MPROC__SEG_HEADER + min_state || size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE ||
+      size > SIZE_MAX)
+    return mproc__fail(MPROC_EPROTO, "%s: segment size %llu is not valid for this kind", fn,
+                       (unsigned long long)size);
+  snprintf(o->name, sizeof o->name, "%s", name);
+  st = mproc__shm_open(&o->shm, name, (size_t)size);
+  if (st != MPROC_OK)
+    return st;
+  h = mproc__obj_header(o);
+  if (h->magic != SEG_MAGIC || h->version != SEG_VERSION || h->kind != o->kind || h->size != size ||
+      mproc__load32(&h->ready) != 1) {
+    mproc__shm_close(&o->shm);
+    return mproc__fail(MPROC_EPROTO, "%s: %s is not a ready object of the expected kind", fn, name);
+  }
+  if (!mproc__futex_available()) {
+    st = mproc__sem_open(&o->sem, name);
+    if (st != MPROC_OK) {
+      mproc__shm_close(&o->shm);
+      return st;
+    }
+  }
+  o->live = MPROC__OBJ_LIVE;
+  registry_add(o);
+  return MPROC_OK;
+}
+
+mproc_status mproc__obj_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                            size_t state_size, uint8_t flags, const char *fn) {
+  mproc__obj *o;
+  mproc_status st;
+  if (!out)
+    return mproc__fail(MPROC_EINVAL, "%s: NULL argument", fn);
+  o = mproc__obj_alloc(handle_size, kind);
+  if (!o)
+    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  st = mproc__obj_create(o, state_size, flags, fn);
+  if (st != MPROC_OK) {
+    mproc__obj_abandon(o);
+    return st;
+  }
+  *out = o;
+  return MPROC_OK;
+}
+
+mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                                 const char *name, uint64_t size, size_t min_state,
+                                 const char *fn) {
+  mproc__obj *o = mproc__obj_alloc(handle_size, kind);
+  mproc_status st;
+  if (!o)
+    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  st = mproc__obj_open(o, name, size, min_state, fn);
+  if (st != MPROC_OK) {
+    mproc__obj_abandon(o);
+    return st;
+  }
+  *out = o;
+  return MPROC_OK;
+}
+
+mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char *fn) {
+  if (!o)
+    return mproc__fail(MPROC_EINVAL, "%s: object is NULL", fn);
+  if (o->live != MPROC__OBJ_LIVE)
+    return mproc__fail(MPROC_ECLOSED, "%s: the object was closed or destroyed", fn);
+  if (o->kind != kind)
+    return mproc__fail(MPROC_EINVAL, "%s: the object is of another kind", fn);
+  return MPROC_OK;
+}
+
+static mproc_status release(mproc__obj *o, mproc__kind kind, int destroy, const char *fn) {
+  mproc_status st = mproc__obj_check(o, kind, fn);
+  if (st != MPROC_OK)
+    return st;
+  if (destroy != o->creator)
+    return mproc__fail(MPROC_EPERM, "%s: %s", fn,
+                       destroy ? "only the creator destroys an object; close it instead"
+                               : "the creator destroys its objects; it does not close them");
+  if (!registry_remove(o))
+    return mproc__fail(MPROC_ECLOSED, "%s: the object was closed or destroyed", fn);
+  if (destroy) {
+    mproc__shm_unlink(o->name);
+    if (!mproc__futex_available())
+      mproc__sem_unlink(o->name);
+  }
+  release_os(o);
+  quarantine_put(o);
+  return MPROC_OK;
+}
+
+mproc_status mproc__obj_close(mproc__obj *o, mproc__kind kind, const char *fn) {
+  return release(o, kind, 0, fn);
+}
+
+mproc_status mproc__obj_destroy(mproc__obj *o, mproc__kind kind, const char *fn) {
+  return release(o, kind, 1, fn);
+}
+
+mproc_status mproc__obj_add_to(mproc_args *args, const mproc__obj *o, const char *fn) {
+  return mproc__args_add_object(args, o->kind, o->name, mproc__obj_header(o)->size, fn);
+}
+
+/* ---- names of dead creators ---- */
+
+static void sweep_one(const char *name, void *arg) {
+  int64_t only = *(const int64_t *)arg;
+  long long pid = 0;
+  if (sscanf(name, "mproc-%lld-", &pid) != 1 || pid <= 0 || pid == mproc__self_pid())
+    return;
+  if ((only > 0 && pid != only) || mproc__pid_alive(pid))
+    return;
+  mproc__shm_unlink(name);
+  mproc__sem_unlink(name);
+}
+
+/* The sweep is housekeeping inside successful calls: it must not replace the
+ * detail of the caller's last failure (listing is unsupported on some OSes). */
+void mproc__sweep(int64_t pid) {
+  char saved[512];
+  snprintf(saved, sizeof saved, "%s", mproc_last_error());
+  mproc__names_list(sweep_one, &pid);
+  mproc__fail(0, "%s", saved);
+}
+
+void mproc__objects_at_exit(void) {
+  mproc__obj *o;
+  mproc__lock();
+  for (o = live; o; o = o->next)
+    if (o->creator) {
+      mproc__shm_unlink(o->name);
+      if (!mproc__futex_available())
+        mproc__sem_unlink(o->name);
+    }
+  mproc__unlock();
+}

@@ -1,0 +1,121 @@
+/*
+ * The core every shared object is built on (shared/object.c): a named
+ * segment with a validated header, the wake mechanism, the process's registry
+ * of live handles, and crossing through mproc_args.
+ *
+ * Segment layout: a 64-byte header (one cache line), then the kind's state.
+ * Invariant: a segment is only used once `ready` is 1; the creator sets it
+ * last, so an opener never sees a half-initialised object.
+ */
+#ifndef MPROC_OBJECT_H
+#define MPROC_OBJECT_H
+
+#include "base/atomic.h"
+#include "core/core.h"
+#include "mproc/shared.h"
+#include "wire/args.h"
+#include "wire/protocol.h"
+
+typedef struct mproc__seg_header {
+  uint32_t magic;    /* "MPOB" */
+  uint16_t version;  /* the segment layout version */
+  uint8_t kind;      /* mproc__kind */
+  uint8_t flags;     /* kind-specific */
+  uint32_t ready;    /* 1 once the creator has initialised the state */
+  uint32_t sleepers; /* threads parked on the semaphore (portable wake path) */
+  uint64_t size;     /* the whole segment */
+} mproc__seg_header;
+
+/* The handle part every object struct starts with. */
+typedef struct mproc__obj {
+  uint32_t live; /* MPROC__OBJ_LIVE while usable; anything else: closed */
+  uint8_t kind;
+  uint8_t creator; /* this process created it: destroy removes the name */
+  char name[MPROC__NAME_MAX];
+  mproc__shm shm;
+  mproc__sem sem; /* the wake channel when there is no futex */
+  struct mproc__obj *prev, *next;
+} mproc__obj;
+
+#define MPROC__OBJ_LIVE 0x4c495645u
+
+/* Allocates a handle of @size bytes (the kind's struct, mproc__obj first). */
+mproc__obj *mproc__obj_alloc(size_t size, mproc__kind kind);
+/* Creates the segment (header + @state_size zeroed bytes) under a fresh name,
+ * and the wake channel. The caller initialises the state, then publishes. */
+mproc_status mproc__obj_create(mproc__obj *o, size_t state_size, uint8_t flags, const char *fn);
+void mproc__obj_publish(mproc__obj *o);
+/* Opens an existing object by name and validates its header; @min_state is
+ * the least state size the kind needs. */
+mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size, size_t min_state,
+                             const char *fn);
+/* MPROC_OK if @o is a usable handle of @kind; MPROC_EINVAL (NULL, wrong kind), MPROC_ECLOSED. */
+mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char *fn);
+/* Releases the handle (and, for destroy, the name). Frees @o into the quarantine. */
+mproc_status mproc__obj_close(mproc__obj *o, mproc__kind kind, const char *fn);
+mproc_status mproc__obj_destroy(mproc__obj *o, mproc__kind kind, const char *fn);
+/* The usual create: allocates a handle of @handle_size bytes, creates its
+ * segment with @state_size bytes of zeroed state; the caller initialises the
+ * state and calls mproc__obj_publish(). */
+mproc_status mproc__obj_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                            size_t state_size, uint8_t flags, const char *fn);
+/* The usual open: allocates a handle and opens @name (see mproc__obj_open). */
+mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                                 const char *name, uint64_t size, size_t min_state, const char *fn);
+/* Releases a handle that failed half-way through create or open. */
+void mproc__obj_abandon(mproc__obj *o);
+
+static inline mproc__seg_header *mproc__obj_header(const mproc__obj *o) {
+  return (mproc__seg_header *)o->shm.base;
+}
+static inline void *mproc__obj_state(const mproc__obj *o) {
+  return (char *)o->shm.base + MPROC__SEG_HEADER;
+}
+static inline uint8_t mproc__obj_flags(const mproc__obj *o) { return mproc__obj_header(o)->flags; }
+
+/* Sleeping and waking on a word of an object's state (runtime/park.c).
+ * wait: MPROC_OK (woken, changed, or spurious: re-check), MPROC_ETIMEDOUT.
+ * wake(all=0) wakes at least one sleeper of @word, maybe more. */
+mproc_status mproc__park_wait(mproc__obj *o, volatile uint32_t *word, uint32_t expected,
+                              int64_t timeout_ms);
+void mproc__park_wake(mproc__obj *o, volatile uint32_t *word, int all);
+
+/* An Event's flag word, for a check inlined where it is made per call
+ * (a pool worker checks for cancellation before each call of a chunk). */
+const volatile uint32_t *mproc__event_flag(const mproc_event *e);
+
+/* Crossing: @o as a value of @args (its kind, name and size: see
+ * mproc__args_add_object()). */
+mproc_status mproc__obj_add_to(mproc_args *args, const mproc__obj *o, const char *fn);
+/* MPROC_OK if @o is a live handle of @kind registered in this process. */
+mproc_status mproc__obj_registered(const mproc__obj *o, mproc__kind kind, const char *fn);
+
+/* Names: sweep the names of dead creators (all, or only @pid's when pid > 0). */
+void mproc__sweep(int64_t pid);
+/* At exit: remove the names this process created and did not destroy. */
+void mproc__objects_at_exit(void);
+
+/*
+ * Defines mproc_args_add_<kind>() and mproc_args_open_<kind>() for a kind
+ * whose file has `static mproc_status open_<kind>(mproc_<kind> **, const char
+ * *name, uint64_t size)`.
+ */
+#define MPROC__DEFINE_ARGS_OBJECT(kind, KIND)                                                      \
+  mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object) {               \
+    mproc_status st_ =                                                                             \
+        mproc__obj_registered((const mproc__obj *)object, KIND, "mproc_args_add_" #kind);          \
+    return st_ ? st_                                                                               \
+               : mproc__obj_add_to(args, (const mproc__obj *)object, "mproc_args_add_" #kind);     \
+  }                                                                                                \
+  mproc_status mproc_args_open_##kind(const mproc_args *args, size_t index,                        \
+                                      mproc_##kind **object) {                                     \
+    const char *name_;                                                                             \
+    uint64_t size_;                                                                                \
+    mproc_status st_;                                                                              \
+    if (!object)                                                                                   \
+      return mproc__fail(MPROC_EINVAL, "mproc_args_open_" #kind ": object is NULL");               \
+    st_ = mproc__args_get_object(args, index, KIND, &name_, &size_, "mproc_args_open_" #kind);     \
+    return st_ ? st_ : open_##kind(object, name_, size_);                                          \
+  }
+
+#endif /* MPROC_OBJECT_H */

@@ -1,0 +1,232 @@
+/*
+ * Tests of runtime/bootstrap.c: the registry, the bootstrap's handling of bad
+ * parents, explicit inheritance, exit handling and "no orphans".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "wire/protocol.h"
+#include "tests.h"
+#ifdef _WIN32
+#include "../platform/win32/internal.h"
+#endif
+
+/* args: [path, handle]: exits 0 when the handle is NOT the parent's file. */
+static int child_check_inherit(const mproc_args *a, mproc_args *r) {
+  const char *path;
+  int64_t h;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &path) || mproc_args_get_i64(a, 1, &h))
+    return 1;
+  return t_handle_is_file((intptr_t)h, path) ? 1 : 0;
+}
+
+static mproc_process *start_sleeper(int daemon) {
+  mproc_args *a = NULL;
+  mproc_process_options o = {NULL, 0};
+  mproc_process *p = NULL;
+  o.daemon = daemon;
+  mproc_args_create(&a);
+  mproc_args_add_i64(a, 120000);
+  if (mproc_process_create(&p, "child_sleep", a, &o) == MPROC_OK)
+    mproc_process_start(p);
+  mproc_args_destroy(a);
+  return p;
+}
+
+/* args: [path]: starts a daemonic and a non-daemonic sleeper, writes
+ * "<daemon pid> <other pid>" to path, then sleeps until killed. */
+static int child_middle(const mproc_args *a, mproc_args *r) {
+  const char *path;
+  char text[64];
+  int64_t dpid = 0, npid = 0;
+  mproc_process *d = start_sleeper(1), *n = start_sleeper(0);
+  (void)r;
+  if (mproc_args_get_str(a, 0, &path) || mproc_process_pid(d, &dpid) || mproc_process_pid(n, &npid))
+    return 1;
+  snprintf(text, sizeof text, "%lld %lld", (long long)dpid, (long long)npid);
+  t_write_file(path, text);
+  t_sleep_ms(120000);
+  return 0;
+}
+
+/* args: [path]: starts a daemonic sleeper and a short non-daemonic child that
+ * records its pid, writes "<daemon pid>" to path, and returns: at exit, mproc
+ * must terminate the daemon and join the other. */
+static int child_leaves_children(const mproc_args *a, mproc_args *r) {
+  const char *path;
+  char text[32];
+  int64_t dpid = 0;
+  mproc_args *sa = NULL;
+  mproc_process *d = start_sleeper(1), *n = NULL;
+  (void)r;
+  mproc_args_create(&sa);
+  mproc_args_add_i64(sa, 300);
+  if (mproc_process_create(&n, "child_sleep", sa, NULL) || mproc_process_start(n))
+    return 1;
+  mproc_args_destroy(sa);
+  if (mproc_args_get_str(a, 0, &path) || mproc_process_pid(d, &dpid))
+    return 1;
+  snprintf(text, sizeof text, "%lld", (long long)dpid);
+  t_write_file(path, text);
+  return 0;
+}
+
+static void test_registry_is_validated(void) {
+  static const mproc_function dup[] = {
+      MPROC_FUNCTION(child_middle), {"child_middle", child_middle}, MPROC_FUNCTIONS_END};
+  static const mproc_function unnamed[] = {{"", child_middle}, MPROC_FUNCTIONS_END};
+  static const mproc_function good[] = {MPROC_FUNCTION(child_middle), MPROC_FUNCTIONS_END};
+  int argc = 1;
+  char *args[] = {(char *)"x", NULL};
+  char **argv = args;
+  T_STATUS(mproc_init(&argc, &argv, dup), MPROC_EINVAL);
+  T_STATUS(mproc_init(&argc, &argv, unnamed), MPROC_EINVAL);
+  T_STATUS(mproc_init(&argc, &argv, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_init(&argc, &argv, good), MPROC_ESTATE);
+}
+
+static void test_no_accidental_inheritance(void) {
+  char *path = t_temp_path("inherit");
+  intptr_t h = t_open_inheritable(path);
+  mproc_args *a = NULL;
+  CU_ASSERT_FATAL(h != -1);
+  CU_ASSERT(t_handle_is_file(h, path)); /* the probe works in this process */
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_str(a, path);
+  mproc_args_add_i64(a, (int64_t)h);
+  CU_ASSERT_EQUAL(t_finish(t_start("child_check_inherit", a, NULL)), 0);
+  mproc_args_destroy(a);
+  t_close_handle(h);
+  remove(path);
+  free(path);
+}
+
+/* Waits for a child's report file: "<pid> [<pid>]". */
+static int read_pids(const char *path, int64_t *a, int64_t *b) {
+  char text[64];
+  long long x = 0, y = 0;
+  int64_t end = t_now_ms() + 30000;
+  while (t_now_ms() < end) {
+    if (t_read_file(path, text, sizeof text) && sscanf(text, "%lld %lld", &x, &y) >= 1) {
+      *a = x;
+      *b = y;
+      return 1;
+    }
+    t_sleep_ms(10);
+  }
+  return 0;
+}
+
+static void test_killed_parent_leaves_no_orphans(void) {
+  char *path = t_temp_path("pids");
+  mproc_args *a = NULL;
+  mproc_process *mid;
+  int64_t dpid = 0, npid = 0;
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_str(a, path);
+  mid = t_start("child_middle", a, NULL);
+  mproc_args_destroy(a);
+  CU_ASSERT_FATAL(read_pids(path, &dpid, &npid));
+  CU_ASSERT(mproc__pid_alive(dpid) && mproc__pid_alive(npid));
+  T_OK(mproc_process_kill(mid)); /* SIGKILL / TerminateProcess: no clean-up runs */
+  CU_ASSERT_EQUAL(t_finish(mid), -9);
+  CU_ASSERT(t_wait_pid_gone(dpid, 10000)); /* daemonic */
+  CU_ASSERT(t_wait_pid_gone(npid, 10000)); /* and not */
+  t_kill_pid(dpid);
+  t_kill_pid(npid);
+  remove(path);
+  free(path);
+}
+
+static void test_exit_terminates_daemons_joins_others(void) {
+  char *path = t_temp_path("daemon");
+  mproc_args *a = NULL;
+  mproc_process *p;
+  int64_t dpid = 0, unused = 0, t0;
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_str(a, path);
+  t0 = t_now_ms();
+  p = t_start("child_leaves_children", a, NULL);
+  mproc_args_destroy(a);
+  CU_ASSERT_EQUAL(t_finish(p), 0);
+  CU_ASSERT(t_now_ms() - t0 >= 250); /* it waited for its 300 ms child */
+  CU_ASSERT_FATAL(read_pids(path, &dpid, &unused));
+  CU_ASSERT(t_wait_pid_gone(dpid, 10000));
+  t_kill_pid(dpid);
+  remove(path);
+  free(path);
+}
+
+/* Spawns this executable with a raw marker, optionally sends a frame, and
+ * returns the child's exit code: the bootstrap must fail cleanly, not crash. */
+static int bootstrap_with(const char *marker, const uint8_t *frame, size_t len) {
+  mproc__proc proc;
+  memset(&proc, 0, sizeof proc);
+  T_OK(mproc__proc_spawn(&proc, mproc__executable(), marker, 0));
+  if (frame)
+    mproc__chan_write(&proc.chan, frame, len);
+  mproc__chan_close(&proc.chan); /* end-of-stream after what was sent */
+  T_OK(mproc__proc_wait(&proc, 30000));
+  mproc__proc_release(&proc);
+  return proc.exitcode;
+}
+
+static void test_bootstrap_rejects_bad_parents(void) {
+  static const uint8_t bad_magic[12] = {'X', 'P', 'R', 'C', 1, 0, 1, 0, 0, 0, 0, 0};
+  static const uint8_t bad_version[12] = {'M', 'P', 'R', 'C', 9, 0, 1, 0, 0, 0, 0, 0};
+  static const uint8_t too_long[12] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 0xff, 0xff, 0xff, 0x7f};
+  static const uint8_t truncated[16] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 100, 0, 0, 0, 'M', 'A'};
+  static const uint8_t garbage_start[20] = {'M', 'P', 'R', 'C', 1, 0, 1, 0, 8, 0,
+                                            0,   0,   'M', 'A', 1, 0, 0, 0, 0, 0};
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "999:", NULL, 0), 1);
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", NULL, 0), 1);
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", bad_magic, 12), 1);
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", bad_version, 12), 1);
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", too_long, 12), 1);
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", truncated, 16), 1);
+  CU_ASSERT_EQUAL(bootstrap_with(MPROC__MARKER_PREFIX "1:", garbage_start, 20), 1);
+}
+
+#ifdef _WIN32
+/* The quoting CreateProcessW's command line needs, checked against the rules
+ * of the MS C runtime's parser (which the child uses to rebuild argv). */
+static void test_quote_arg_win32(void) {
+  static const char *const cases[][2] = {
+      {"plain", "plain"},
+      {"", "\"\""},
+      {"C:\\Program Files\\app.exe", "\"C:\\Program Files\\app.exe\""},
+      {"say \"hi\"", "\"say \\\"hi\\\"\""},
+      {"dir with space\\", "\"dir with space\\\\\""},
+      {"a\\\\b", "a\\\\b"},
+      {"tab\there", "\"tab\there\""},
+  };
+  char out[128];
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    size_t n = mproc__win32_quote_arg(NULL, cases[i][0]);
+    CU_ASSERT_FATAL(n < sizeof out);
+    CU_ASSERT_EQUAL(mproc__win32_quote_arg(out, cases[i][0]), n);
+    CU_ASSERT_STRING_EQUAL(out, cases[i][1]);
+  }
+}
+#endif
+
+static const CU_TestInfo tests[] = {
+#ifdef _WIN32
+    {"argument quoting (win32)", test_quote_arg_win32},
+#endif
+    {"registry is validated", test_registry_is_validated},
+    {"no accidental inheritance", test_no_accidental_inheritance},
+    {"killed parent leaves no orphans", test_killed_parent_leaves_no_orphans},
+    {"exit terminates daemons, joins others", test_exit_terminates_daemons_joins_others},
+    {"bootstrap rejects bad parents", test_bootstrap_rejects_bad_parents},
+    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(child_check_inherit), MPROC_FUNCTION(child_middle),
+    MPROC_FUNCTION(child_leaves_children), MPROC_FUNCTIONS_END};
+
+const test_suite suite_init = {"init", tests, functions};

@@ -1,0 +1,1267 @@
+/* Tests of runtime/pool/: the parent side and the worker: real workers, real crashes. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/atomic.h"
+#include "platform.h"
+#include "wire/args.h"
+#include "tests.h"
+
+static mproc_event *init_event; /* set by pool_init in each worker */
+
+static int pool_square(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  if (mproc_args_get_i64(a, 0, &x))
+    return 1;
+  return mproc_args_add_i64(r, x * x) ? 1 : 0;
+}
+
+static int pool_pid(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  return mproc_args_add_i64(r, mproc_self_pid()) ? 1 : 0;
+}
+
+static int pool_fail(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  mproc_task_fail("no luck");
+  return 7;
+}
+
+/* x < 0: die by a signal; otherwise sleep x ms, then return x. */
+static int pool_sleep_or_die(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  mproc_args_get_i64(a, 0, &x);
+  if (x < 0)
+    abort();
+  t_sleep_ms(x);
+  return mproc_args_add_i64(r, x) ? 1 : 0;
+}
+
+/* Returns its arguments. */
+static int pool_echo(const mproc_args *a, mproc_args *r) {
+  size_t n = 0;
+  mproc_args_count(a, &n);
+  return mproc__args_append(r, a, 0, n) ? 1 : 0;
+}
+
+/* Item 10 finds "the answer" and cancels the rest; the others work ~20 ms,
+ * checking for cancellation as they go. */
+static int pool_bailout(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0;
+  int i;
+  mproc_args_get_i64(a, 0, &x);
+  if (x == 10) {
+    mproc_task_cancel_pool();
+    return mproc_args_add_i64(r, x) ? 1 : 0;
+  }
+  for (i = 0; i < 20; i++) {
+    if (mproc_cancelled())
+      return 1;
+    t_sleep_ms(1);
+  }
+  return mproc_args_add_i64(r, x) ? 1 : 0;
+}
+
+static int pool_init(const mproc_args *a, mproc_args *r) {
+  (void)r;
+  return mproc_args_open_event(a, 0, &init_event) == MPROC_OK ? 0 : 1;
+}
+
+/* An initializer that takes its time (ms in arg 0). */
+static int pool_init_slow(const mproc_args *a, mproc_args *r) {
+  int64_t ms = 0;
+  (void)r;
+  mproc_args_get_i64(a, 0, &ms);
+  t_sleep_ms(ms);
+  return 0;
+}
+
+static int pool_init_fails(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  mproc_task_fail("initializer says no");
+  return 1;
+}
+
+/* Returns whether the initializer's event is set. */
+static int pool_check_init(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  return mproc_args_add_bool(r, init_event && mproc_event_is_set(init_event)) ? 1 : 0;
+}
+
+/* A task that runs a pool of its own. */
+static int pool_nested(const mproc_args *a, mproc_args *r) {
+  mproc_pool *p = NULL;
+  mproc_pool_options o;
+  mproc_args *res = NULL;
+  int64_t v = 0;
+  memset(&o, 0, sizeof o);
+  o.workers = 1;
+  if (mproc_pool_create(&p, &o) || mproc_pool_apply(p, "pool_square", a, &res) ||
+      mproc_args_get_i64(res, 0, &v))
+    return 1;
+  mproc_args_destroy(res);
+  mproc_pool_destroy(p);
+  return mproc_args_add_i64(r, v) ? 1 : 0;
+}
+
+static char pid_prefix[1024]; /* set in workers by pool_set_prefix */
+
+static int pool_set_prefix(const mproc_args *a, mproc_args *r) {
+  const char *prefix;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &prefix))
+    return 1;
+  snprintf(pid_prefix, sizeof pid_prefix, "%s", prefix);
+  return 0;
+}
+
+/* Writes its pid to "<prefix>.<item>", then works until cancelled. */
+static int pool_until_cancelled(const mproc_args *a, mproc_args *r) {
+  char path[1100], text[32];
+  int64_t item = 0;
+  (void)r;
+  if (mproc_args_get_i64(a, 0, &item))
+    return 1;
+  snprintf(path, sizeof path, "%s.%lld", pid_prefix, (long long)item);
+  snprintf(text, sizeof text, "%lld", (long long)mproc_self_pid());
+  t_write_file(path, text);
+  while (!mproc_cancelled())
+    t_sleep_ms(10);
+  return 1;
+}
+
+/* args: [prefix]: runs a pool of 2 until a Ctrl-C (SIGINT) ends this process. */
+static int pool_ctrlc_victim(const mproc_args *a, mproc_args *r) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_args *items = NULL;
+  (void)r;
+  memset(&o, 0, sizeof o);
+  o.workers = 2;
+  o.initializer = "pool_set_prefix";
+  o.initargs = a;
+  if (mproc_pool_create(&p, &o))
+    return 2;
+  mproc_args_create(&items);
+  mproc_args_add_i64(items, 0);
+  mproc_args_add_i64(items, 1);
+  mproc_pool_map(p, "pool_until_cancelled", items, 1, NULL, NULL);
+  t_sleep_ms(30000); /* the program carries on; the interrupt ends it */
+  return 3;
+}
+
+/* ---- tasks that report through a shared i64 array (the counters) ---- */
+
+/* Slots of the counters: tasks that started, tasks that saw the cancel, the
+ * pid of the last blocker (or map victim) that started. */
+enum { C_STARTED, C_SAW_CANCEL, C_PID, C_SLOTS };
+
+/* args [counters, x]: counts its start, returns x * x. */
+static int pool_count(const mproc_args *a, mproc_args *r) {
+  mproc_array *c = NULL;
+  int64_t x = 0;
+  int rc = 1;
+  if (mproc_args_open_array(a, 0, &c) == MPROC_OK && mproc_args_get_i64(a, 1, &x) == MPROC_OK) {
+    mproc_array_add_i64(c, C_STARTED, 1, NULL);
+    rc = mproc_args_add_i64(r, x * x) ? 1 : 0;
+  }
+  if (c)
+    mproc_array_close(c);
+  return rc;
+}
+
+/* args [counters, ignore]: publishes its pid, counts its start, then waits
+ * for the pool's cancel and fails with "saw the cancel"; with ignore != 0 it
+ * never looks, so only a kill ends it. Gives up after 30 s (returns 2). */
+static int pool_block(const mproc_args *a, mproc_args *r) {
+  mproc_array *c = NULL;
+  int64_t ignore = 0, cancels = 0, end = t_now_ms() + 30000;
+  int rc = 2;
+  (void)r;
+  if (mproc_args_open_array(a, 0, &c) || mproc_args_get_i64(a, 1, &ignore))
+    return 1;
+  mproc_args_get_i64(a, 2, &cancels); /* absent: 0 */
+  mproc_array_set_i64(c, C_PID, mproc_self_pid());
+  mproc_array_add_i64(c, C_STARTED, 1, NULL);
+  if (cancels && mproc_task_cancel_pool() != MPROC_OK)
+    rc = 1;
+  while (rc == 2 && t_now_ms() < end) {
+    if (!ignore && mproc_cancelled()) {
+      mproc_array_add_i64(c, C_SAW_CANCEL, 1, NULL);
+      mproc_task_fail("saw the cancel");
+      rc = 1;
+    }
+    t_sleep_ms(5);
+  }
+  mproc_array_close(c);
+  return rc;
+}
+
+static mproc_array *worker_counters; /* opened by pool_open_counters in each worker */
+
+static int pool_open_counters(const mproc_args *a, mproc_args *r) {
+  (void)r;
+  return mproc_args_open_array(a, 0, &worker_counters) == MPROC_OK ? 0 : 1;
+}
+
+/* A map item: x < 0 publishes its pid in the worker's counters and waits to be
+ * killed (30 s at most); otherwise returns x * x. */
+static int pool_map_victim(const mproc_args *a, mproc_args *r) {
+  int64_t x = 0, end = t_now_ms() + 30000;
+  mproc_args_get_i64(a, 0, &x);
+  if (x >= 0)
+    return mproc_args_add_i64(r, x * x) ? 1 : 0;
+  mproc_array_set_i64(worker_counters, C_PID, mproc_self_pid());
+  while (t_now_ms() < end)
+    t_sleep_ms(5);
+  return 1;
+}
+
+/* A separate process, args [counters]: waits for a pid in C_PID and kills it. */
+static int pool_killer(const mproc_args *a, mproc_args *r) {
+  mproc_array *c = NULL;
+  int64_t pid;
+  (void)r;
+  if (mproc_args_open_array(a, 0, &c))
+    return 2;
+  pid = t_array_wait_i64(c, C_PID, 1, 30000);
+  mproc_array_close(c);
+  return pid > 0 && t_hard_kill_pid(pid) ? 0 : 1;
+}
+
+/* args [event]: waits for the event (30 s at most); fails if it was not set. */
+static int pool_wait_event(const mproc_args *a, mproc_args *r) {
+  mproc_event *e = NULL;
+  mproc_status st;
+  (void)r;
+  if (mproc_args_open_event(a, 0, &e))
+    return 2;
+  st = mproc_event_wait(e, 30000);
+  mproc_event_close(e);
+  return st == MPROC_OK ? 0 : 1;
+}
+
+/* [event]: sets it. -> this worker's pid */
+static int pool_set_event(const mproc_args *a, mproc_args *r) {
+  mproc_event *e = NULL;
+  mproc_status st;
+  if (mproc_args_open_event(a, 0, &e))
+    return 2;
+  st = mproc_event_set(e);
+  mproc_event_close(e);
+  return st != MPROC_OK || mproc_args_add_i64(r, mproc_self_pid());
+}
+
+/* [event]: waits for it, then fails ("no luck"). */
+static int pool_fail_after(const mproc_args *a, mproc_args *r) {
+  int rc = pool_wait_event(a, r);
+  mproc_task_fail(rc == 0 ? "no luck" : "the gate never opened");
+  return 7;
+}
+
+static int pool_segv(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  signal(SIGSEGV, SIG_DFL); /* no sanitizer's handler: die of the signal itself */
+  raise(SIGSEGV);
+  return 1;
+}
+
+static void *hoard; /* what pool_hog keeps */
+
+/* args [mib]: allocates that many MiB, touches every page and keeps them;
+ * returns its pid. */
+static int pool_hog(const mproc_args *a, mproc_args *r) {
+  int64_t mib = 0;
+  void **block;
+  if (mproc_args_get_i64(a, 0, &mib) || mib <= 0 || !(block = malloc((size_t)mib << 20)))
+    return 1;
+  memset(block, 1, (size_t)mib << 20);
+  block[0] = hoard; /* a chain: every block stays reachable */
+  hoard = block;
+  return mproc_args_add_i64(r, mproc_self_pid()) ? 1 : 0;
+}
+
+static mproc_pool *make_pool(int workers, mproc_pool_options *o) {
+  mproc_pool *p = NULL;
+  mproc_pool_options d;
+  memset(&d, 0, sizeof d);
+  if (!o)
+    o = &d;
+  o->workers = workers;
+  T_OK(mproc_pool_create(&p, o));
+  return p;
+}
+
+static mproc_args *ints(int64_t from, int64_t n) {
+  mproc_args *a = NULL;
+  int64_t i;
+  mproc_args_create(&a);
+  for (i = 0; i < n; i++)
+    mproc_args_add_i64(a, from + i);
+  return a;
+}
+
+static mproc_array *counters(void) {
+  mproc_array *c = NULL;
+  T_OK(mproc_array_create(&c, MPROC_TYPE_I64, C_SLOTS, NULL));
+  return c;
+}
+
+static int64_t counter(mproc_array *c, size_t slot) {
+  int64_t v = -1;
+  T_OK(mproc_array_get_i64(c, slot, &v));
+  return v;
+}
+
+/* [counters, x]: the arguments of pool_count, pool_block and pool_killer. */
+static mproc_args *with_counters(mproc_array *c, int64_t x) {
+  mproc_args *a = NULL;
+  mproc_args_create(&a);
+  T_OK(mproc_args_add_array(a, c));
+  mproc_args_add_i64(a, x);
+  return a;
+}
+
+/* Submits @fn(@a) with @o and destroys @a; asserts success. */
+static mproc_future *submit(mproc_pool *p, const char *fn, mproc_args *a,
+                            const mproc_task_options *o) {
+  mproc_future *f = NULL;
+  T_OK(mproc_pool_submit(p, &f, fn, a, o));
+  mproc_args_destroy(a);
+  return f;
+}
+
+/* Waits for @f (the bound only catches a hang), checks its status through
+ * mproc_future_get() and mproc_future_info() and, unless @part is NULL, that
+ * its message contains @part; destroys it; returns its info, message dropped. */
+static mproc_task_info settle(mproc_future *f, mproc_status want, const char *part) {
+  mproc_task_info info;
+  memset(&info, 0, sizeof info);
+  if (!f)
+    return info;
+  T_STATUS(mproc_future_get(f, 30000, NULL), want);
+  T_OK(mproc_future_info(f, &info));
+  CU_ASSERT_EQUAL(info.status, want);
+  if (part && (!info.message || !strstr(info.message, part)))
+    fprintf(stderr, "\nmessage \"%s\" lacks \"%s\"\n", info.message ? info.message : "", part);
+  CU_ASSERT(!part || (info.message && strstr(info.message, part)));
+  info.message = "";
+  mproc_future_destroy(f);
+  return info;
+}
+
+/* The pid of the worker that runs the next task of @p. */
+static int64_t worker_pid(mproc_pool *p) {
+  mproc_args *res = NULL;
+  int64_t pid = 0;
+  T_OK(mproc_pool_apply(p, "pool_pid", NULL, &res));
+  mproc_args_get_i64(res, 0, &pid);
+  mproc_args_destroy(res);
+  return pid;
+}
+
+static void test_apply_and_submit(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *a = ints(12, 1), *res = NULL;
+  mproc_future *f[10];
+  const mproc_args *r;
+  int64_t v = 0;
+  int i;
+  T_OK(mproc_pool_apply(p, "pool_square", a, &res));
+  T_OK(mproc_args_get_i64(res, 0, &v));
+  CU_ASSERT_EQUAL(v, 144);
+  mproc_args_destroy(res);
+  mproc_args_destroy(a);
+  for (i = 0; i < 10; i++) {
+    a = ints(i, 1);
+    T_OK(mproc_pool_submit(p, &f[i], "pool_square", a, NULL));
+    mproc_args_destroy(a);
+  }
+  for (i = 0; i < 10; i++) {
+    T_OK(mproc_future_get(f[i], 30000, &r));
+    CU_ASSERT(mproc_future_done(f[i]));
+    v = -1;
+    mproc_args_get_i64(r, 0, &v);
+    CU_ASSERT_EQUAL(v, i * i);
+    mproc_future_destroy(f[i]);
+  }
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_map_order_and_chunks(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *items = ints(0, 1000), *res = NULL;
+  mproc_status *sts = calloc(1000, sizeof *sts);
+  size_t n = 0, i, chunk;
+  for (chunk = 0; chunk <= 7; chunk += 7) { /* the default, and 7 */
+    int64_t v = 0;
+    int ok = 1;
+    T_OK(mproc_pool_map(p, "pool_square", items, chunk, &res, sts));
+    T_OK(mproc_args_count(res, &n));
+    CU_ASSERT_EQUAL(n, 1000);
+    for (i = 0; i < n; i++)
+      ok &=
+          mproc_args_get_i64(res, i, &v) == MPROC_OK && v == (int64_t)(i * i) && sts[i] == MPROC_OK;
+    CU_ASSERT(ok);
+    mproc_args_destroy(res);
+  }
+  free(sts);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_failure_and_crash(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *a = ints(-1, 1), *items = ints(1, 20), *res = NULL;
+  mproc_future *f = NULL;
+  mproc_task_info info;
+  mproc_status sts[21];
+  int i, crashed = 0;
+  T_STATUS(mproc_pool_apply(p, "pool_fail", NULL, NULL), MPROC_EFAILED);
+  T_OK(mproc_pool_submit(p, &f, "pool_fail", NULL, NULL));
+  T_STATUS(mproc_future_get(f, 30000, NULL), MPROC_EFAILED);
+  T_OK(mproc_future_info(f, &info));
+  CU_ASSERT_STRING_EQUAL(info.message, "no luck");
+  mproc_future_destroy(f);
+  /* a worker that dies fails only its own task, and is replaced */
+  T_OK(mproc_pool_submit(p, &f, "pool_sleep_or_die", a, NULL));
+  T_STATUS(mproc_future_get(f, 30000, NULL), MPROC_ECRASHED);
+  T_OK(mproc_future_info(f, &info));
+  CU_ASSERT(info.pid > 0);
+#ifndef _WIN32
+  CU_ASSERT_EQUAL(info.exitcode, -SIGABRT);
+#endif
+  mproc_future_destroy(f);
+  mproc_args_destroy(a);
+  /* mid-map: one item dies, the rest succeed */
+  mproc_args_destroy(items);
+  items = ints(1, 20);
+  {
+    mproc_args *mixed = NULL;
+    mproc_args_create(&mixed);
+    for (i = 0; i < 21; i++)
+      mproc_args_add_i64(mixed, i == 7 ? -1 : 10);
+    T_STATUS(mproc_pool_map(p, "pool_sleep_or_die", mixed, 1, &res, sts), MPROC_ECRASHED);
+    for (i = 0; i < 21; i++) {
+      crashed += sts[i] == MPROC_ECRASHED;
+      if (i != 7)
+        CU_ASSERT_EQUAL(sts[i], MPROC_OK);
+    }
+    CU_ASSERT_EQUAL(crashed, 1);
+    mproc_args_destroy(mixed);
+    mproc_args_destroy(res);
+  }
+  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL)); /* still usable */
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_timeout(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_args *a = ints(20000, 1);
+  int64_t t0 = t_now_ms();
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 200;
+  p = make_pool(1, &o);
+  T_STATUS(mproc_pool_apply(p, "pool_sleep_or_die", a, NULL), MPROC_ETIMEDOUT);
+  CU_ASSERT(t_now_ms() - t0 < 15000);
+  mproc_args_destroy(a);
+  a = ints(3, 1);
+  T_OK(mproc_pool_apply(p, "pool_square", a, NULL)); /* a new worker took over */
+  mproc_args_destroy(a);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* The timeout counts from when the worker is ready: a worker whose start-up
+ * (here its initializer) takes longer than the timeout still runs its first
+ * task, before and after a replacement. */
+static void test_timeout_after_ready(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_args *init = ints(600, 1), *a = ints(7, 1), *r = NULL;
+  int64_t y = 0;
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 200;
+  o.initializer = "pool_init_slow";
+  o.initargs = init;
+  p = make_pool(1, &o);
+  T_OK(mproc_pool_apply(p, "pool_square", a, &r));
+  mproc_args_get_i64(r, 0, &y);
+  CU_ASSERT_EQUAL(y, 49);
+  mproc_args_destroy(r);
+  mproc_args_destroy(a);
+  a = ints(20000, 1);
+  T_STATUS(mproc_pool_apply(p, "pool_sleep_or_die", a, NULL), MPROC_ETIMEDOUT);
+  mproc_args_destroy(a);
+  a = ints(3, 1);
+  T_OK(mproc_pool_apply(p, "pool_square", a, NULL)); /* the replacement starts slowly too */
+  mproc_args_destroy(a);
+  mproc_args_destroy(init);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_bailout(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *items = ints(0, 500), *res = NULL;
+  mproc_status *sts = calloc(500, sizeof *sts);
+  int i, ok = 0, cancelled = 0;
+  T_STATUS(mproc_pool_map(p, "pool_bailout", items, 1, &res, sts), MPROC_ECANCELED);
+  for (i = 0; i < 500; i++) {
+    ok += sts[i] == MPROC_OK;
+    cancelled += sts[i] == MPROC_ECANCELED;
+  }
+  CU_ASSERT_EQUAL(sts[10], MPROC_OK);
+  CU_ASSERT_EQUAL(ok + cancelled, 500);
+  CU_ASSERT(cancelled > 400); /* the loop really broke off */
+  mproc_args_destroy(res);
+  /* the pool is usable afterwards */
+  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL));
+  free(sts);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_initializer(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_event *e = NULL;
+  mproc_args *ia = NULL, *res = NULL;
+  int set = 0;
+  T_OK(mproc_event_create(&e));
+  T_OK(mproc_event_set(e));
+  mproc_args_create(&ia);
+  T_OK(mproc_args_add_event(ia, e));
+  memset(&o, 0, sizeof o);
+  o.initializer = "pool_init";
+  o.initargs = ia;
+  p = make_pool(2, &o);
+  T_OK(mproc_pool_apply(p, "pool_check_init", NULL, &res));
+  mproc_args_get_bool(res, 0, &set);
+  CU_ASSERT_EQUAL(set, 1);
+  mproc_args_destroy(res);
+  T_OK(mproc_pool_destroy(p));
+  /* a failing initializer is reported once, as the pool's error */
+  o.initializer = "pool_init_fails";
+  p = make_pool(2, &o);
+  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EFAILED);
+  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EFAILED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "initializer says no"));
+  T_OK(mproc_pool_destroy(p));
+  mproc_args_destroy(ia);
+  T_OK(mproc_event_destroy(e));
+}
+
+static void test_max_tasks_per_child(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_args *items = ints(0, 6), *res = NULL;
+  int64_t pids[6];
+  int i, j, distinct = 1;
+  memset(&o, 0, sizeof o);
+  o.max_tasks_per_child = 1;
+  p = make_pool(2, &o);
+  T_OK(mproc_pool_map(p, "pool_pid", items, 1, &res, NULL));
+  for (i = 0; i < 6; i++)
+    mproc_args_get_i64(res, (size_t)i, &pids[i]);
+  for (i = 0; i < 6; i++)
+    for (j = 0; j < i; j++)
+      distinct &= pids[i] != pids[j];
+  CU_ASSERT(distinct);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_many_workers_and_nesting(void) {
+  mproc_pool *p = make_pool(64, NULL);
+  mproc_args *items = ints(0, 128), *a = ints(9, 1), *res = NULL;
+  int64_t v = 0;
+  T_OK(mproc_pool_map(p, "pool_square", items, 1, NULL, NULL));
+  T_OK(mproc_pool_destroy(p));
+  p = make_pool(1, NULL);
+  T_OK(mproc_pool_apply(p, "pool_nested", a, &res));
+  mproc_args_get_i64(res, 0, &v);
+  CU_ASSERT_EQUAL(v, 81);
+  mproc_args_destroy(res);
+  mproc_args_destroy(a);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_bad_input_and_close(void) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_future *f = NULL;
+  memset(&o, 0, sizeof o);
+  o.workers = -1;
+  T_STATUS(mproc_pool_create(&p, &o), MPROC_ERANGE);
+  o.workers = 1;
+  o.initializer = "no_such_fn";
+  T_STATUS(mproc_pool_create(&p, &o), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_create(NULL, NULL), MPROC_EINVAL);
+  p = make_pool(1, NULL);
+  T_STATUS(mproc_pool_submit(p, &f, "no_such_fn", NULL, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_submit(p, &f, NULL, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_submit(NULL, &f, "pool_square", NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_join(p, 0), MPROC_ESTATE);
+  T_OK(mproc_pool_close(p));
+  T_STATUS(mproc_pool_submit(p, &f, "pool_pid", NULL, NULL), MPROC_ESTATE);
+  T_OK(mproc_pool_join(p, 30000));
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* OK and EFAILED through mproc_future_info; ESTATE while a task runs. A
+ * failure does not cost the worker its life. */
+static void test_info_ok_failed_running(void) {
+  mproc_pool *p = make_pool(1, NULL);
+  mproc_event *e = NULL;
+  mproc_args *a = NULL;
+  mproc_future *f;
+  mproc_task_info ok, failed, info;
+  ok = settle(submit(p, "pool_square", ints(12, 1), NULL), MPROC_OK, "");
+  CU_ASSERT(ok.pid > 0);
+  CU_ASSERT_EQUAL(ok.exitcode, 0);
+  failed = settle(submit(p, "pool_fail", NULL, NULL), MPROC_EFAILED, "no luck");
+  CU_ASSERT_EQUAL(failed.pid, ok.pid);
+  T_OK(mproc_event_create(&e));
+  mproc_args_create(&a);
+  T_OK(mproc_args_add_event(a, e));
+  f = submit(p, "pool_wait_event", a, NULL); /* cannot finish before the event is set */
+  T_STATUS(mproc_future_info(f, &info), MPROC_ESTATE);
+  CU_ASSERT(!mproc_future_done(f));
+  T_STATUS(mproc_future_get(f, 0, NULL), MPROC_ETIMEDOUT);
+  CU_ASSERT(strstr(mproc_last_error(), "not done") != NULL);
+  T_OK(mproc_event_set(e));
+  info = settle(f, MPROC_OK, "");
+  CU_ASSERT_EQUAL(info.pid, ok.pid);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_event_destroy(e));
+}
+
+/* abort() and SIGSEGV: ECRASHED with the pid and minus the signal; each
+ * worker is replaced. */
+static void test_info_crash_abort_segv(void) {
+  mproc_pool *p = make_pool(1, NULL);
+  mproc_task_info ab, sv;
+  ab = settle(submit(p, "pool_sleep_or_die", ints(-1, 1), NULL), MPROC_ECRASHED, "died");
+  CU_ASSERT(ab.pid > 0);
+  CU_ASSERT_EQUAL(ab.exitcode, t_signal_exitcode(SIGABRT));
+  sv = settle(submit(p, "pool_segv", NULL, NULL), MPROC_ECRASHED, "died");
+  CU_ASSERT(sv.pid > 0 && sv.pid != ab.pid);
+  CU_ASSERT_EQUAL(sv.exitcode, t_signal_exitcode(SIGSEGV));
+  CU_ASSERT(worker_pid(p) != sv.pid);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* A worker SIGKILLed in the middle of its task: ECRASHED, its pid, -9. */
+static void test_info_crash_sigkill(void) {
+  mproc_pool *p = make_pool(1, NULL);
+  mproc_array *c = counters();
+  mproc_future *f = submit(p, "pool_block", with_counters(c, 1), NULL);
+  mproc_task_info info;
+  int64_t pid;
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  pid = counter(c, C_PID);
+  CU_ASSERT(t_hard_kill_pid(pid));
+  info = settle(f, MPROC_ECRASHED, "died");
+  CU_ASSERT_EQUAL(info.pid, pid);
+  CU_ASSERT_EQUAL(info.exitcode, t_signal_exitcode(9));
+  CU_ASSERT(worker_pid(p) != pid);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+}
+
+/* A per-task timeout (mproc_task_options) kills and replaces; it also
+ * overrides a shorter pool default. */
+static void test_info_task_timeout(void) {
+  mproc_pool_options o;
+  mproc_pool *p = make_pool(1, NULL);
+  mproc_task_options to;
+  mproc_task_info info;
+  memset(&to, 0, sizeof to);
+  to.timeout_ms = 200;
+  info = settle(submit(p, "pool_sleep_or_die", ints(30000, 1), &to), MPROC_ETIMEDOUT, "timed out");
+  CU_ASSERT(info.pid > 0);
+  CU_ASSERT(worker_pid(p) != info.pid);
+  T_OK(mproc_pool_destroy(p));
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 200;
+  p = make_pool(1, &o);
+  to.timeout_ms = 30000; /* the task needs 400 ms, more than the pool's 200 */
+  settle(submit(p, "pool_sleep_or_die", ints(400, 1), &to), MPROC_OK, "");
+  T_OK(mproc_pool_destroy(p));
+}
+
+#ifdef __linux__
+#include <dirent.h>
+/* Voluntary context switches so far, summed over this process's threads. */
+static long parent_wakeups(void) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  char path[300], line[128];
+  long n = 0;
+  while (d && (e = readdir(d)) != NULL) {
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+    if (e->d_name[0] == '.' || (f = fopen(path, "r")) == NULL)
+      continue;
+    while (fgets(line, sizeof line, f))
+      if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+        n += atol(line + 24);
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+#endif
+
+/* While a timed task runs, the monitor sleeps until its deadline rather than
+ * waking on a tick: on Linux, an idle second costs the parent a few wake-ups
+ * (a 5 ms tick would be 200). */
+static void test_monitor_sleeps(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_future *f;
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 60000;
+  p = make_pool(1, &o);
+  f = submit(p, "pool_sleep_or_die", ints(1500, 1), NULL);
+#ifdef __linux__
+  {
+    long n;
+    t_sleep_ms(200); /* the task runs; the monitor times it */
+    n = parent_wakeups();
+    t_sleep_ms(1000);
+    n = parent_wakeups() - n;
+    if (n >= 50)
+      fprintf(stderr, "%ld wake-ups in an idle second\n", n);
+    CU_ASSERT(n < 50);
+  }
+#endif
+  settle(f, MPROC_OK, "");
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* Applies pool_echo to [i, bytes]: bytes of a size that alternates between
+ * frames the mailbox carries and frames too large for it; checks the echo. */
+static void echo_round(mproc_pool *p, int64_t i) {
+  size_t size = (size_t)(i % 5) * 2000 + 1, got_size = 0, k;
+  unsigned char *bytes = malloc(size);
+  const void *got = NULL;
+  mproc_args *a = NULL, *r = NULL;
+  int64_t x = -1;
+  for (k = 0; k < size; k++)
+    bytes[k] = (unsigned char)(i + (int64_t)k);
+  mproc_args_create(&a);
+  mproc_args_add_i64(a, i);
+  mproc_args_add_bytes(a, bytes, size);
+  T_OK(mproc_pool_apply(p, "pool_echo", a, &r));
+  mproc_args_get_i64(r, 0, &x);
+  mproc_args_get_bytes(r, 1, &got, &got_size);
+  CU_ASSERT(x == i && got_size == size && got && memcmp(got, bytes, size) == 0);
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  free(bytes);
+}
+
+/* Quick tasks hand their frames over in shared memory (the mailbox) while
+ * the receiver spins, larger ones take the channel: every result comes back
+ * whole and in order, a worker killed while it has a mailbox fails only its
+ * task, and its replacement gets a fresh one. */
+static void test_mailbox(void) {
+  mproc_pool *p = make_pool(1, NULL);
+  int64_t i, first;
+  for (i = 0; i < 1500; i++)
+    echo_round(p, i);
+  first = worker_pid(p);
+  settle(submit(p, "pool_sleep_or_die", ints(-1, 1), NULL), MPROC_ECRASHED, NULL);
+  CU_ASSERT(worker_pid(p) != first);
+  for (i = 0; i < 500; i++)
+    echo_round(p, i);
+  T_OK(mproc_pool_destroy(p));
+}
+
+typedef struct callback_counts {
+  volatile uint32_t ok, failed, wrong;
+} callback_counts;
+
+static void on_success(mproc_future *f, void *user) {
+  callback_counts *n = user;
+  mproc_task_info info;
+  if (mproc_future_info(f, &info) != MPROC_OK || info.status != MPROC_OK)
+    mproc__add32(&n->wrong, 1);
+  mproc__add32(&n->ok, 1);
+}
+
+static void on_error(mproc_future *f, void *user) {
+  callback_counts *n = user;
+  mproc_task_info info;
+  if (mproc_future_info(f, &info) != MPROC_OK || info.status == MPROC_OK)
+    mproc__add32(&n->wrong, 1);
+  mproc__add32(&n->failed, 1);
+}
+
+/* callback for each success, error_callback for each failure, crash and
+ * timeout: exactly once each (the pool's threads are joined before counting). */
+static void test_callbacks_once(void) {
+  static const mproc_status want[4] = {MPROC_OK, MPROC_EFAILED, MPROC_ECRASHED, MPROC_ETIMEDOUT};
+  static const char *const fn[4] = {"pool_square", "pool_fail", "pool_sleep_or_die",
+                                    "pool_sleep_or_die"};
+  mproc_pool *p = make_pool(2, NULL);
+  callback_counts n = {0, 0, 0};
+  mproc_task_options to;
+  mproc_future *f[12];
+  int i;
+  memset(&to, 0, sizeof to);
+  to.callback = on_success;
+  to.error_callback = on_error;
+  to.user = &n;
+  to.timeout_ms = 30000;
+  for (i = 0; i < 12; i++) { /* kinds 0, 1, 2, 3, 0, 1, ... */
+    to.timeout_ms = i % 4 == 3 ? 100 : 0;
+    f[i] = submit(p, fn[i % 4], ints(i % 4 == 2 ? -1 : i % 4 == 3 ? 30000 : i, 1), &to);
+  }
+  for (i = 0; i < 12; i++)
+    settle(f[i], want[i % 4], NULL);
+  T_OK(mproc_pool_destroy(p));
+  CU_ASSERT_EQUAL(mproc__load32(&n.ok), 3);
+  CU_ASSERT_EQUAL(mproc__load32(&n.failed), 9);
+  CU_ASSERT_EQUAL(mproc__load32(&n.wrong), 0);
+}
+
+/* A cancel with nothing running changes nothing: before a batch, the batch
+ * runs; after it, its results stand and the next batch runs. */
+static void test_cancel_before_and_after(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *items = ints(0, 50);
+  mproc_future *f[4];
+  mproc_status sts[50];
+  int i, ok = 0;
+  T_OK(mproc_pool_cancel(p));
+  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, sts));
+  for (i = 0; i < 50; i++)
+    ok += sts[i] == MPROC_OK;
+  CU_ASSERT_EQUAL(ok, 50);
+  for (i = 0; i < 4; i++)
+    f[i] = submit(p, "pool_square", ints(i, 1), NULL);
+  for (i = 0; i < 4; i++)
+    T_OK(mproc_future_wait(f[i], 30000));
+  T_OK(mproc_pool_cancel(p));
+  for (i = 0; i < 4; i++)
+    settle(f[i], MPROC_OK, "");
+  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL));
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* Cancel during a batch: both running tasks see mproc_cancelled() and end on
+ * their own (no grace kill); the queued ones complete CANCELLED, never
+ * started (the shared counter says so); then the pool runs tasks again. */
+static void test_cancel_during(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_array *c = counters();
+  mproc_future *f[8];
+  mproc_task_info info;
+  int i;
+  memset(&o, 0, sizeof o);
+  o.cancel_grace_ms = -1;
+  p = make_pool(2, &o);
+  for (i = 0; i < 8; i++)
+    f[i] = submit(p, i < 2 ? "pool_block" : "pool_count", with_counters(c, i < 2 ? 0 : i), NULL);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 2, 30000), 2);
+  T_OK(mproc_pool_cancel(p));
+  for (i = 0; i < 8; i++) {
+    info = settle(f[i], MPROC_ECANCELED, i < 2 ? "saw the cancel" : "before it started");
+    CU_ASSERT(i < 2 ? info.pid > 0 : info.pid == 0);
+  }
+  CU_ASSERT_EQUAL(counter(c, C_STARTED), 2);
+  CU_ASSERT_EQUAL(counter(c, C_SAW_CANCEL), 2);
+  settle(submit(p, "pool_count", with_counters(c, 3), NULL), MPROC_OK, "");
+  CU_ASSERT_EQUAL(counter(c, C_STARTED), 3);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+}
+
+/* A task that ignores the cancel is killed after the grace period. */
+static void test_cancel_grace_kills(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_array *c = counters();
+  mproc_future *f;
+  mproc_task_info info;
+  memset(&o, 0, sizeof o);
+  o.cancel_grace_ms = 100;
+  p = make_pool(1, &o);
+  f = submit(p, "pool_block", with_counters(c, 1), NULL);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  T_OK(mproc_pool_cancel(p));
+  info = settle(f, MPROC_ECANCELED, "killed");
+  CU_ASSERT_EQUAL(info.pid, counter(c, C_PID));
+  CU_ASSERT(worker_pid(p) != info.pid);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+}
+
+/* A task that cancels the pool and goes on (ignoring it): the parent learns
+ * at once, not when the task ends (the task queued behind it is cancelled
+ * while it still runs), and kills it after the grace; the pool is usable. */
+static void test_task_cancels_and_goes_on(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_array *c = counters();
+  mproc_args *a = with_counters(c, 1);
+  mproc_future *f, *g;
+  mproc_task_info info;
+  memset(&o, 0, sizeof o);
+  o.cancel_grace_ms = 2000; /* far longer than the parent needs to learn */
+  p = make_pool(1, &o);
+  mproc_args_add_i64(a, 1); /* [counters, ignore, cancels] */
+  f = submit(p, "pool_block", a, NULL);
+  g = submit(p, "pool_square", ints(3, 1), NULL);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  settle(g, MPROC_ECANCELED, "cancelled before it started");
+  CU_ASSERT_FALSE(mproc_future_done(f)); /* it runs on, ignoring the cancel */
+  info = settle(f, MPROC_ECANCELED, "killed");
+  CU_ASSERT_EQUAL(info.pid, counter(c, C_PID));
+  CU_ASSERT(worker_pid(p) != info.pid);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+}
+
+/* cancel_on_error: one failure cancels the running task and the queued ones
+ * (never started); the pool runs tasks again afterwards. */
+static void test_cancel_on_error(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_array *c = counters();
+  mproc_future *blocker, *failing, *queued[5];
+  int i;
+  memset(&o, 0, sizeof o);
+  o.cancel_on_error = 1;
+  o.cancel_grace_ms = -1;
+  p = make_pool(2, &o);
+  mproc_event *gate = NULL;
+  mproc_args *ga = NULL;
+  T_OK(mproc_event_create(&gate));
+  T_OK(mproc_args_create(&ga));
+  T_OK(mproc_args_add_event(ga, gate));
+  blocker = submit(p, "pool_block", with_counters(c, 0), NULL);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  failing = submit(p, "pool_fail_after", ga, NULL); /* fails once all are queued */
+  for (i = 0; i < 5; i++)
+    queued[i] = submit(p, "pool_count", with_counters(c, i), NULL);
+  T_OK(mproc_event_set(gate));
+  settle(failing, MPROC_EFAILED, "no luck");
+  settle(blocker, MPROC_ECANCELED, "saw the cancel");
+  for (i = 0; i < 5; i++)
+    CU_ASSERT_EQUAL(settle(queued[i], MPROC_ECANCELED, NULL).pid, 0);
+  CU_ASSERT_EQUAL(counter(c, C_STARTED), 1);
+  settle(submit(p, "pool_count", with_counters(c, 2), NULL), MPROC_OK, "");
+  CU_ASSERT_EQUAL(counter(c, C_STARTED), 2);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+  T_OK(mproc_event_destroy(gate));
+}
+
+/* The pids of the workers that ran a 64 MiB task (which keeps its memory)
+ * and the two tasks after it, on one worker. */
+static void pids_after_hog(uint64_t max_memory_kib, int64_t pid[3]) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_args *res = NULL, *a = ints(64, 1);
+  memset(&o, 0, sizeof o);
+  o.max_memory_kib = max_memory_kib;
+  p = make_pool(1, &o);
+  pid[0] = 0;
+  T_OK(mproc_pool_apply(p, "pool_hog", a, &res));
+  mproc_args_get_i64(res, 0, &pid[0]);
+  pid[1] = worker_pid(p);
+  pid[2] = worker_pid(p);
+  CU_ASSERT(pid[0] > 0 && pid[1] > 0 && pid[2] > 0);
+  mproc_args_destroy(res);
+  mproc_args_destroy(a);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* The RSS is measured after the task, so a worker that grew past the limit
+ * is replaced before the very next task. */
+static void test_max_memory(void) {
+  int64_t none[3], limit[3];
+  pids_after_hog(0, none);
+  CU_ASSERT(none[0] == none[1] && none[1] == none[2]); /* no limit: the same worker */
+  pids_after_hog(32 * 1024, limit);                    /* 64 MiB > 32 MiB: replaced */
+  CU_ASSERT(limit[1] != limit[0]);
+  CU_ASSERT(limit[2] == limit[1]); /* the replacement did not grow: it stays */
+}
+
+/* max_tasks_per_child = 2, one worker: pids a a b b c c. */
+static void test_max_tasks_two(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  int64_t pid[6];
+  int i;
+  memset(&o, 0, sizeof o);
+  o.max_tasks_per_child = 2;
+  p = make_pool(1, &o);
+  for (i = 0; i < 6; i++)
+    pid[i] = worker_pid(p);
+  for (i = 0; i < 6; i += 2) {
+    CU_ASSERT(pid[i] > 0 && pid[i] == pid[i + 1]);
+    CU_ASSERT(i == 0 || pid[i] != pid[i - 1]);
+  }
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* A worker SIGKILLed (by another process) in the middle of mproc_pool_map:
+ * exactly the items of its chunk are ECRASHED, the others are right, and the
+ * pool (its initializer run again in the replacement) still works. */
+static void test_map_worker_killed(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_array *c = counters();
+  mproc_args *ia = with_counters(c, 0), *ka = with_counters(c, 0), *items = NULL, *res = NULL;
+  mproc_process *killer;
+  mproc_status sts[20];
+  int64_t v;
+  int i, right = 0;
+  memset(&o, 0, sizeof o);
+  o.initializer = "pool_open_counters";
+  o.initargs = ia;
+  p = make_pool(2, &o);
+  mproc_args_create(&items);
+  for (i = 0; i < 20; i++) /* the victim: item 9, in the chunk 8..11 */
+    mproc_args_add_i64(items, i == 9 ? -1 : i);
+  killer = t_start("pool_killer", ka, NULL);
+  T_STATUS(mproc_pool_map(p, "pool_map_victim", items, 4, &res, sts), MPROC_ECRASHED);
+  CU_ASSERT_EQUAL(t_finish(killer), 0);
+  for (i = 0; i < 20; i++) {
+    v = -1;
+    mproc_args_get_i64(res, (size_t)i, &v);
+    right += i >= 8 && i <= 11 ? sts[i] == MPROC_ECRASHED : sts[i] == MPROC_OK && v == i * i;
+  }
+  CU_ASSERT_EQUAL(right, 20);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+  items = ints(0, 20);
+  T_OK(mproc_pool_map(p, "pool_map_victim", items, 4, NULL, NULL));
+  mproc_args_destroy(items);
+  mproc_args_destroy(ia);
+  mproc_args_destroy(ka);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
+}
+
+/* More bad input: too many workers; 0 workers (the CPU count) is valid;
+ * NULL arguments; unknown functions in apply and map; submit after terminate;
+ * the task-only calls outside a task. */
+static void test_bad_input_more(void) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_future *f = NULL;
+  mproc_task_info info;
+  mproc_args *items = ints(0, 4);
+  memset(&o, 0, sizeof o);
+  o.workers = 4097;
+  T_STATUS(mproc_pool_create(&p, &o), MPROC_ERANGE);
+  p = make_pool(0, NULL);
+  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL));
+  T_STATUS(mproc_pool_apply(p, "no_such_fn", NULL, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_apply(p, NULL, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(p, "no_such_fn", items, 0, NULL, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_map(p, NULL, items, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_submit(p, NULL, "pool_square", NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_future_info(NULL, &info), MPROC_EINVAL);
+  T_STATUS(mproc_pool_cancel(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_task_cancel_pool(), MPROC_ESTATE);
+  CU_ASSERT_EQUAL(mproc_cancelled(), 0);
+  T_OK(mproc_pool_terminate(p));
+  T_STATUS(mproc_pool_submit(p, &f, "pool_square", NULL, NULL), MPROC_ESTATE);
+  T_STATUS(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL), MPROC_ESTATE);
+  T_OK(mproc_pool_join(p, 30000));
+  T_OK(mproc_pool_destroy(p));
+  mproc_args_destroy(items);
+}
+
+static int64_t wait_pid_file(const char *prefix, int item) {
+  char path[1100], text[32] = "";
+  int64_t end = t_now_ms() + 30000;
+  snprintf(path, sizeof path, "%s.%d", prefix, item);
+  while (t_now_ms() < end) {
+    if (t_read_file(path, text, sizeof text) && atoll(text) > 0) {
+      remove(path);
+      return atoll(text);
+    }
+    t_sleep_ms(10);
+  }
+  return 0;
+}
+
+static void count_names_of(const char *name, void *arg) {
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "mproc-%lld-", (long long)((int64_t *)arg)[0]);
+  if (strncmp(name, prefix, strlen(prefix)) == 0)
+    ((int64_t *)arg)[1]++;
+}
+
+/* Ctrl-C in a parent running a pool: it exits (130), and leaves no worker
+ * and no named object behind. */
+static void test_ctrl_c(void) {
+  char *prefix = t_temp_path("ctrlc");
+  mproc_args *a = NULL;
+  mproc_process *v;
+  int64_t vpid = 0, w0, w1, names[2];
+  if (!t_can_interrupt()) {
+    printf("SKIP (%s) ", t_skip_reason());
+    free(prefix);
+    return;
+  }
+  mproc_args_create(&a);
+  mproc_args_add_str(a, prefix);
+  v = t_start("pool_ctrlc_victim", a, NULL);
+  mproc_args_destroy(a);
+  mproc_process_pid(v, &vpid);
+  w0 = wait_pid_file(prefix, 0);
+  w1 = wait_pid_file(prefix, 1);
+  CU_ASSERT(w0 > 0 && w1 > 0);
+  CU_ASSERT(t_interrupt_pid(vpid));
+  CU_ASSERT(t_wait_pid_gone(vpid, 20000)); /* it ends on its own */
+  CU_ASSERT(t_wait_pid_gone(w0, 5000));
+  CU_ASSERT(t_wait_pid_gone(w1, 5000));
+  names[0] = vpid;
+  names[1] = 0;
+  mproc__names_list(count_names_of, names); /* before the reap's sweep could hide a leak */
+  CU_ASSERT_EQUAL(names[1], 0);
+  CU_ASSERT_EQUAL(t_finish(v), 130);
+  free(prefix);
+}
+
+/* A parent SIGKILLed (TerminateProcess) while its pool works: its workers do
+ * not linger, and reaping it sweeps the names it could not remove. */
+static void test_parent_killed(void) {
+  char *prefix = t_temp_path("killed");
+  mproc_args *a = NULL;
+  mproc_process *v;
+  int64_t vpid = 0, w0, w1, names[2];
+  mproc_args_create(&a);
+  mproc_args_add_str(a, prefix);
+  v = t_start("pool_ctrlc_victim", a, NULL);
+  mproc_args_destroy(a);
+  mproc_process_pid(v, &vpid);
+  w0 = wait_pid_file(prefix, 0);
+  w1 = wait_pid_file(prefix, 1);
+  CU_ASSERT(w0 > 0 && w1 > 0);
+  CU_ASSERT(t_hard_kill_pid(vpid));
+  CU_ASSERT(t_wait_pid_gone(w0, 10000));
+  CU_ASSERT(t_wait_pid_gone(w1, 10000));
+  CU_ASSERT_EQUAL(t_finish(v), t_signal_exitcode(9));
+  names[0] = vpid;
+  names[1] = 0;
+  mproc__names_list(count_names_of, names); /* the reap swept them */
+  CU_ASSERT_EQUAL(names[1], 0);
+  free(prefix);
+}
+
+/* A task pipelined behind a running one is taken back when another worker
+ * idles: here the running task waits for the one behind it, which (with two
+ * workers) must run on the other worker, as on a Python Pool. */
+static void test_pipelined_task_taken_back(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_args *two = ints(50, 2), *res = NULL, *a = NULL;
+  const mproc_args *got = NULL;
+  mproc_event *e = NULL;
+  mproc_future *waits, *sleeps, *sets;
+  int64_t t0, pid = 0, first = 0;
+  int i;
+  T_OK(mproc_event_create(&e));
+  T_OK(mproc_pool_map(p, "pool_sleep_or_die", two, 1, &res, NULL)); /* both workers up */
+  mproc_args_destroy(res);
+  mproc_args_destroy(two);
+  for (i = 0; i < 5; i++) /* the first worker's tasks were short: it may pipeline */
+    first = worker_pid(p);
+  t0 = t_now_ms();
+  mproc_args_create(&a);
+  T_OK(mproc_args_add_event(a, e));
+  waits = submit(p, "pool_wait_event", a, NULL);               /* on the first worker */
+  sleeps = submit(p, "pool_sleep_or_die", ints(300, 1), NULL); /* on the second */
+  mproc_args_create(&a);
+  T_OK(mproc_args_add_event(a, e));
+  sets = submit(p, "pool_set_event", a, NULL); /* pipelined behind the waiting one */
+  T_OK(mproc_future_get(sets, 30000, &got));
+  mproc_args_get_i64(got, 0, &pid);
+  CU_ASSERT(pid != 0 && pid != first); /* it ran on the other worker */
+  mproc_future_destroy(sets);
+  settle(waits, MPROC_OK, NULL);
+  settle(sleeps, MPROC_OK, NULL);
+  CU_ASSERT(t_now_ms() - t0 < 10000); /* not after the waiting task's 30 s */
+  T_OK(mproc_pool_destroy(p));
+  mproc_event_destroy(e);
+}
+
+static const CU_TestInfo tests[] = {
+    {"apply and submit", test_apply_and_submit},
+    {"map: order, chunks", test_map_order_and_chunks},
+    {"failure and crash fail only their task", test_failure_and_crash},
+    {"task timeout kills and replaces", test_timeout},
+    {"a timeout counts from when the worker is ready", test_timeout_after_ready},
+    {"bail-out cancels the rest of a map", test_bailout},
+    {"initializer with a shared event; failing initializer", test_initializer},
+    {"max tasks per child", test_max_tasks_per_child},
+    {"64 workers; nested pool", test_many_workers_and_nesting},
+    {"bad input, close, join", test_bad_input_and_close},
+    {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
+    {"parent SIGKILLed: no worker lingers, its names are swept", test_parent_killed},
+    {"info: OK, EFAILED with its message, ESTATE while running", test_info_ok_failed_running},
+    {"info: ECRASHED by abort() and SIGSEGV, pid and exit code", test_info_crash_abort_segv},
+    {"info: ECRASHED by SIGKILL mid-task, pid and exit code", test_info_crash_sigkill},
+    {"info: ETIMEDOUT from a per-task timeout; it overrides the pool's", test_info_task_timeout},
+    {"a monitor timing a task sleeps until its deadline", test_monitor_sleeps},
+    {"quick tasks through the mailbox, large ones beside; a crash", test_mailbox},
+    {"callback and error_callback run exactly once each", test_callbacks_once},
+    {"cancel before and after a batch changes nothing", test_cancel_before_and_after},
+    {"cancel during a batch: running see it, queued never start", test_cancel_during},
+    {"cancel: a task that ignores it is killed after the grace", test_cancel_grace_kills},
+    {"a task cancels the pool and goes on: the parent learns at once",
+     test_task_cancels_and_goes_on},
+    {"cancel_on_error cancels running and queued tasks", test_cancel_on_error},
+    {"max_memory_kib replaces a worker that grew; no limit keeps it", test_max_memory},
+    {"max_tasks_per_child = 2: each worker runs two tasks", test_max_tasks_two},
+    {"SIGKILL mid-map: only that chunk ECRASHED, pool usable", test_map_worker_killed},
+    {"more bad input: worker counts, NULLs, after terminate", test_bad_input_more},
+    {"a pipelined task is taken back when another worker idles", test_pipelined_task_taken_back},
+    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
+                                           MPROC_FUNCTION(pool_pid),
+                                           MPROC_FUNCTION(pool_fail),
+                                           MPROC_FUNCTION(pool_sleep_or_die),
+                                           MPROC_FUNCTION(pool_echo),
+                                           MPROC_FUNCTION(pool_bailout),
+                                           MPROC_FUNCTION(pool_init),
+                                           MPROC_FUNCTION(pool_init_fails),
+                                           MPROC_FUNCTION(pool_init_slow),
+                                           MPROC_FUNCTION(pool_check_init),
+                                           MPROC_FUNCTION(pool_nested),
+                                           MPROC_FUNCTION(pool_set_prefix),
+                                           MPROC_FUNCTION(pool_until_cancelled),
+                                           MPROC_FUNCTION(pool_ctrlc_victim),
+                                           MPROC_FUNCTION(pool_count),
+                                           MPROC_FUNCTION(pool_block),
+                                           MPROC_FUNCTION(pool_open_counters),
+                                           MPROC_FUNCTION(pool_map_victim),
+                                           MPROC_FUNCTION(pool_set_event),
+                                           MPROC_FUNCTION(pool_killer),
+                                           MPROC_FUNCTION(pool_wait_event),
+                                           MPROC_FUNCTION(pool_fail_after),
+                                           MPROC_FUNCTION(pool_segv),
+                                           MPROC_FUNCTION(pool_hog),
+                                           MPROC_FUNCTIONS_END};
+
+const test_suite suite_pool = {"pool", tests, functions};

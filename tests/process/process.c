@@ -1,0 +1,316 @@
+/* Tests of runtime/process/process.c: the Process API against real children. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests.h"
+
+/* ---- child functions ---- */
+
+static int child_ok(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  return 0;
+}
+
+static int child_fail(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  return 5; /* any non-zero return is failure: exit code 1 */
+}
+
+static int child_exit(const mproc_args *a, mproc_args *r) {
+  int64_t code = 0;
+  (void)r;
+  mproc_args_get_i64(a, 0, &code);
+  exit((int)code);
+}
+
+static int child_abort(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+#ifdef _MSC_VER
+  /* No "abort() was called" dialog or error report: CI has nobody to click it. */
+  _set_abort_behavior(0, _WRITE_ABORT_MSG | _CALL_REPORTFAULT);
+#endif
+  abort();
+}
+
+static int child_sleep(const mproc_args *a, mproc_args *r) {
+  int64_t ms = 0;
+  (void)r;
+  mproc_args_get_i64(a, 0, &ms);
+  t_sleep_ms(ms);
+  return 0;
+}
+
+/* Returns 0 only if it received exactly what test_args_cross sent. */
+static int child_check_args(const mproc_args *a, mproc_args *r) {
+  int64_t i;
+  double f;
+  int b;
+  const char *s;
+  const void *d;
+  size_t n, count;
+  (void)r;
+  if (mproc_args_count(a, &count) || count != 5)
+    return 1;
+  if (mproc_args_get_i64(a, 0, &i) || i != -1234567890123LL)
+    return 1;
+  if (mproc_args_get_f64(a, 1, &f) || f != 0.125)
+    return 1;
+  if (mproc_args_get_bool(a, 2, &b) || !b)
+    return 1;
+  if (mproc_args_get_str(a, 3, &s) || strcmp(s, "spawn, not fork") != 0)
+    return 1;
+  if (mproc_args_get_bytes(a, 4, &d, &n) || n != 3 || memcmp(d, "\0\1\2", 3) != 0)
+    return 1;
+  return 0;
+}
+
+/* args: [expected name, expected parent pid, expected daemon flag] */
+static int child_self_info(const mproc_args *a, mproc_args *r) {
+  const char *name;
+  int64_t ppid;
+  int daemon;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &name) || mproc_args_get_i64(a, 1, &ppid) ||
+      mproc_args_get_bool(a, 2, &daemon))
+    return 1;
+  if (strcmp(mproc_self_name(), name) != 0) {
+    fprintf(stderr, "child name %s, expected %s\n", mproc_self_name(), name);
+    return 1;
+  }
+  return mproc_self_parent_pid() == ppid && mproc_self_is_daemon() == daemon &&
+                 mproc_self_pid() != ppid && mproc_cpu_count() >= 1
+             ? 0
+             : 1;
+}
+
+/* Starts a grandchild; exits 0 if start returned args[0] and, when it started,
+ * the grandchild ran with the expected hierarchical default name. */
+static int child_spawn(const mproc_args *a, mproc_args *r) {
+  int64_t want;
+  mproc_process *p;
+  mproc_status st;
+  int code = -1;
+  (void)r;
+  mproc_args_get_i64(a, 0, &want);
+  if (mproc_process_create(&p, "child_ok", NULL, NULL) != MPROC_OK)
+    return 1;
+  st = mproc_process_start(p);
+  if (st == MPROC_OK) {
+    char expect[64];
+    snprintf(expect, sizeof expect, "Process-%s:1", mproc_self_name() + strlen("Process-"));
+    if (strcmp(mproc_process_name(p), expect) != 0)
+      return 1;
+    mproc_process_join(p, MPROC_WAIT_FOREVER);
+    mproc_process_exitcode(p, &code);
+  }
+  mproc_process_destroy(p);
+  return st == (mproc_status)want && (st != MPROC_OK || code == 0) ? 0 : 1;
+}
+
+/* ---- tests ---- */
+
+static int run_exit_code(const char *fn, mproc_args *args) {
+  return t_finish(t_start(fn, args, NULL));
+}
+
+static void test_exit_codes(void) {
+  mproc_args *a = NULL;
+  CU_ASSERT_EQUAL(run_exit_code("child_ok", NULL), 0);
+  CU_ASSERT_EQUAL(run_exit_code("child_fail", NULL), 1);
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_i64(a, 7));
+  CU_ASSERT_EQUAL(run_exit_code("child_exit", a), 7);
+  mproc_args_destroy(a);
+#ifdef _WIN32
+  CU_ASSERT_EQUAL(run_exit_code("child_abort", NULL), 3); /* the CRT's abort() status */
+#else
+  CU_ASSERT_EQUAL(run_exit_code("child_abort", NULL), -SIGABRT);
+#endif
+}
+
+static void test_args_cross(void) {
+  mproc_args *a = NULL;
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_i64(a, -1234567890123LL);
+  mproc_args_add_f64(a, 0.125);
+  mproc_args_add_bool(a, 1);
+  mproc_args_add_str(a, "spawn, not fork");
+  mproc_args_add_bytes(a, "\0\1\2", 3);
+  CU_ASSERT_EQUAL(run_exit_code("child_check_args", a), 0);
+  mproc_args_destroy(a);
+}
+
+static mproc_process *start_sleeper(int64_t ms, int daemon) {
+  mproc_args *a = NULL;
+  mproc_process_options o = {NULL, 0};
+  mproc_process *p;
+  o.daemon = daemon;
+  mproc_args_create(&a);
+  mproc_args_add_i64(a, ms);
+  p = t_start("child_sleep", a, &o);
+  mproc_args_destroy(a);
+  return p;
+}
+
+static void test_join_timeout_and_terminate(void) {
+  mproc_process *p = start_sleeper(60000, 0);
+  int alive = 0, code;
+  int64_t t0 = t_now_ms();
+  T_STATUS(mproc_process_join(p, 200), MPROC_ETIMEDOUT);
+  CU_ASSERT(t_now_ms() - t0 >= 150);
+  CU_ASSERT(t_now_ms() - t0 < 10000);
+  T_OK(mproc_process_is_alive(p, &alive));
+  CU_ASSERT_EQUAL(alive, 1);
+  T_STATUS(mproc_process_exitcode(p, &code), MPROC_ESTATE);
+  T_STATUS(mproc_process_destroy(p), MPROC_ESTATE); /* still running: nothing lost */
+  T_OK(mproc_process_terminate(p));
+  CU_ASSERT_EQUAL(t_finish(p), -15);
+}
+
+static void test_kill(void) {
+  mproc_process *p = start_sleeper(60000, 0);
+  int alive = 1;
+  T_OK(mproc_process_kill(p));
+  T_OK(mproc_process_join(p, 30000));
+  T_OK(mproc_process_is_alive(p, &alive));
+  CU_ASSERT_EQUAL(alive, 0);
+  T_OK(mproc_process_kill(p)); /* already gone: a no-op */
+  CU_ASSERT_EQUAL(t_finish(p), -9);
+}
+
+static void test_states(void) {
+  mproc_process *p = NULL;
+  int64_t pid;
+  int code, alive = 1;
+  T_OK(mproc_process_create(&p, "child_ok", NULL, NULL));
+  T_STATUS(mproc_process_join(p, 0), MPROC_ESTATE);
+  T_STATUS(mproc_process_exitcode(p, &code), MPROC_ESTATE);
+  T_STATUS(mproc_process_pid(p, &pid), MPROC_ESTATE);
+  T_STATUS(mproc_process_terminate(p), MPROC_ESTATE);
+  T_OK(mproc_process_is_alive(p, &alive));
+  CU_ASSERT_EQUAL(alive, 0);
+  T_OK(mproc_process_start(p));
+  T_STATUS(mproc_process_start(p), MPROC_ESTATE);
+  T_OK(mproc_process_pid(p, &pid));
+  CU_ASSERT(pid > 0 && pid != mproc_self_pid());
+  CU_ASSERT_EQUAL(t_finish(p), 0);
+  /* never started: destroy is always allowed */
+  T_OK(mproc_process_create(&p, "child_ok", NULL, NULL));
+  T_OK(mproc_process_destroy(p));
+}
+
+static void test_bad_input(void) {
+  mproc_process *p = NULL;
+  int x;
+  int64_t pid;
+  T_STATUS(mproc_process_create(NULL, "child_ok", NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_process_create(&p, NULL, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_process_create(&p, "not_registered", NULL, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_process_start(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_process_join(NULL, 0), MPROC_EINVAL);
+  T_STATUS(mproc_process_is_alive(NULL, &x), MPROC_EINVAL);
+  T_STATUS(mproc_process_exitcode(NULL, &x), MPROC_EINVAL);
+  T_STATUS(mproc_process_pid(NULL, &pid), MPROC_EINVAL);
+  T_STATUS(mproc_process_terminate(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_process_kill(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_process_destroy(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_children_active(NULL, 0, NULL), MPROC_EINVAL);
+}
+
+static void test_names_and_self(void) {
+  mproc_args *a = NULL;
+  mproc_process_options o = {"worker-one", 1};
+  mproc_process *p;
+  CU_ASSERT_STRING_EQUAL(mproc_self_name(), "MainProcess");
+  CU_ASSERT_EQUAL(mproc_self_parent_pid(), 0);
+  CU_ASSERT(mproc_cpu_count() >= 1);
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_str(a, "worker-one");
+  mproc_args_add_i64(a, mproc_self_pid());
+  mproc_args_add_bool(a, 1);
+  p = t_start("child_self_info", a, &o);
+  CU_ASSERT_STRING_EQUAL(mproc_process_name(p), "worker-one");
+  CU_ASSERT_EQUAL(t_finish(p), 0);
+  mproc_args_destroy(a);
+  /* the default name is Process-N */
+  T_OK(mproc_process_create(&p, "child_ok", NULL, NULL));
+  CU_ASSERT_EQUAL(strncmp(mproc_process_name(p), "Process-", 8), 0);
+  mproc_process_destroy(p);
+}
+
+static void test_daemon_may_not_have_children(void) {
+  mproc_args *a = NULL;
+  mproc_process_options daemon = {NULL, 1};
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_i64(a, MPROC_EDAEMON);
+  CU_ASSERT_EQUAL(t_finish(t_start("child_spawn", a, &daemon)), 0);
+  mproc_args_destroy(a);
+  /* ...while a non-daemonic child may, and names it Process-N:1 */
+  T_OK(mproc_args_create(&a));
+  mproc_args_add_i64(a, MPROC_OK);
+  CU_ASSERT_EQUAL(t_finish(t_start("child_spawn", a, NULL)), 0);
+  mproc_args_destroy(a);
+}
+
+static void test_active_children(void) {
+  mproc_process *p[3], *list[8];
+  size_t n = 99, i;
+  T_OK(mproc_children_active(list, 8, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  for (i = 0; i < 3; i++)
+    p[i] = start_sleeper(60000, 0);
+  T_OK(mproc_children_active(list, 8, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  T_OK(mproc_children_active(NULL, 0, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  mproc_process_kill(p[1]);
+  T_OK(mproc_process_join(p[1], 30000));
+  T_OK(mproc_children_active(list, 8, &n));
+  CU_ASSERT_EQUAL(n, 2);
+  for (i = 0; i < 3; i++) {
+    mproc_process_kill(p[i]);
+    t_finish(p[i]);
+  }
+  T_OK(mproc_children_active(list, 8, &n));
+  CU_ASSERT_EQUAL(n, 0);
+}
+
+static void test_many_at_once(void) {
+  enum { N = 12 };
+  mproc_process *p[N];
+  mproc_args *a;
+  int i;
+  for (i = 0; i < N; i++) {
+    mproc_args_create(&a);
+    mproc_args_add_i64(a, 10 + i);
+    p[i] = t_start("child_exit", a, NULL);
+    mproc_args_destroy(a);
+  }
+  for (i = 0; i < N; i++)
+    CU_ASSERT_EQUAL(t_finish(p[i]), 10 + i);
+}
+
+static const CU_TestInfo tests[] = {
+    {"exit codes as Python", test_exit_codes},
+    {"typed arguments cross", test_args_cross},
+    {"join timeout, is_alive, terminate", test_join_timeout_and_terminate},
+    {"kill", test_kill},
+    {"state errors", test_states},
+    {"bad input", test_bad_input},
+    {"names and self", test_names_and_self},
+    {"daemons may not have children", test_daemon_may_not_have_children},
+    {"active children", test_active_children},
+    {"many processes at once", test_many_at_once},
+    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(child_ok),        MPROC_FUNCTION(child_fail),  MPROC_FUNCTION(child_exit),
+    MPROC_FUNCTION(child_abort),     MPROC_FUNCTION(child_sleep), MPROC_FUNCTION(child_check_args),
+    MPROC_FUNCTION(child_self_info), MPROC_FUNCTION(child_spawn), MPROC_FUNCTIONS_END};
+
+const test_suite suite_process = {"process", tests, functions};
