@@ -34,6 +34,7 @@
 #include "process/process.h"
 #include "wire/args.h" /* the per-call path: see there */
 #include "wire/frame.h"
+#include "wire/result.h"
 
 /* ---- tasks ---- */
 
@@ -554,25 +555,6 @@ static mproc_status spawn_worker(mproc_pool *p, worker *w) {
   return st;
 }
 
-/* Reads one call's [h, message if it failed, values] into @c, its values
- * (and message) appended to @values. */
-static mproc_status read_call(mproc__reader *r, mproc_args *values, mproc__call *c) {
-  int64_t h = -1;
-  size_t at = 0;
-  if (mproc__reader_i64(r, &h) || h < 0 || (h & 3) == 3 || ((h & 3) == 2 && h != 2) ||
-      (uint64_t)(h >> 2) > r->values)
-    return MPROC_EPROTO;
-  c->status = (h & 3) == 1 ? MPROC_EFAILED : (h & 3) == 2 ? MPROC_ECANCELED : MPROC_OK;
-  c->message = (h & 3) == 2 ? "cancelled before it started" : "";
-  mproc_args_count(values, &at);
-  if ((h & 3) == 1 &&
-      (mproc__reader_take(r, 1, values) || mproc_args_get_str(values, at++, &c->message)))
-    return MPROC_EPROTO;
-  c->at = at;
-  c->n = (size_t)(h >> 2);
-  return mproc__reader_take(r, c->n, values) ? MPROC_EPROTO : MPROC_OK;
-}
-
 /* Gives @o per-call records once call @i is not plain (calls before it were). */
 static mproc_status records_from(mproc__outcome *o, size_t i) {
   size_t j;
@@ -594,26 +576,24 @@ static mproc_status parse_result(task *t, const uint8_t *buf, size_t len, int64_
                                  int64_t *rss) {
   mproc__outcome *o = t->outcome;
   mproc__reader r;
+  mproc__result_head h;
   mproc__call c;
-  int64_t id = -1, calls = -1, plain = -1;
   mproc_status st = MPROC_OK;
   size_t i;
-  if (mproc__reader_open(&r, buf, len) || mproc__reader_i64(&r, &id) ||
-      mproc__reader_i64(&r, &calls) || mproc__reader_i64(&r, rss) ||
-      mproc__reader_i64(&r, &plain) || (uint64_t)id != t->id || (uint64_t)calls != t->calls ||
-      plain < 0 || plain > calls)
+  if (mproc__result_open(&r, buf, len, t->id, t->calls, &h))
     return mproc__fail(MPROC_EPROTO, "pool: worker %lld sent a result for no task of its own",
                        (long long)pid);
+  *rss = h.rss_kib;
   o->pid = pid;
-  if (t->map && plain == calls) /* a map's chunk of plain calls: into the map's results */
+  if (t->map && h.plain == h.calls) /* a map's chunk of plain calls: into the map's results */
     o->values = mproc__map_view(t->map, t->first, t->calls);
   if (!o->values && (mproc_args_create(&o->values) ||
                      mproc__args_reserve(o->values, r.values > t->calls ? r.values - t->calls : 0)))
     st = mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
   if (st == MPROC_OK) /* the first calls, one value each: call i's is values[i] */
-    st = mproc__reader_take(&r, (size_t)plain, o->values) ? MPROC_EPROTO : MPROC_OK;
-  for (i = (size_t)plain; i < t->calls && st == MPROC_OK; i++) {
-    if ((st = read_call(&r, o->values, &c)) != MPROC_OK)
+    st = mproc__reader_take(&r, (size_t)h.plain, o->values) ? MPROC_EPROTO : MPROC_OK;
+  for (i = (size_t)h.plain; i < t->calls && st == MPROC_OK; i++) {
+    if ((st = mproc__result_read_call(&r, o->values, &c)) != MPROC_OK)
       break;
     if ((c.status != MPROC_OK || c.n != 1 || c.at != i) && (st = records_from(o, i)) != MPROC_OK)
       break;

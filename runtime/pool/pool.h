@@ -18,18 +18,12 @@
 #include "mproc/shared.h"
 #include "platform.h"
 #include "wire/protocol.h"
+#include "wire/result.h"
 
 /* Deepest nesting of pools (a task creating a pool, whose task creates one...). */
 #define MPROC__POOL_MAX_DEPTH 3
 /* How long cancelled tasks may run on by default before they are killed. */
 #define MPROC__POOL_DEFAULT_GRACE_MS 1000
-
-/* One call's outcome: its values are [at, at + n) of the outcome's values. */
-typedef struct mproc__call {
-  mproc_status status;
-  size_t at, n;
-  const char *message; /* in ->values, or the outcome's text */
-} mproc__call;
 
 /* How the calls of one task ended. Allocated with the task, so that settling
  * a task (even after a crash, under memory pressure) never allocates.

@@ -1,8 +1,6 @@
 /*
  * A pool worker: the child side of pool.c.
  *
- * START args: [initializer name ("" for none), encoded initargs, cancel Event,
- * nesting depth, whether to report the RSS (absent: yes)].
  * A worker ends at once when its parent dies, even in the middle of a task.
  * Where the OS can end it with the pool's thread that spawned it (Linux's
  * parent-death signal), the worker has one thread, which reads the frames
@@ -14,25 +12,7 @@
  * (mbox.c), where the parent then puts small frames. The main thread runs the
  * initializer, then loops: take a TASK, run each call, send one RESULT.
  *
- * TASK:   [id:i64, function:str, mode:i64, slot:i64, payload:bytes], payload an
- *         encoded list: mode 0 (MPROC__TASK_CALL) the arguments of one call;
- *         mode 1 (MPROC__TASK_ITEMS) one call per value, that value its only
- *         argument; mode 2 (MPROC__TASK_GROUPS) per call a count:i64, then
- *         that many values, its arguments. slot >= 0: a pipelined task,
- *         which the worker runs only if it swaps claim word `slot` from the
- *         id to 0 first (the pool may have taken it back: see pool.c).
- * CLAIMS: [the pool's claim words: an array].
- * READY:  (empty) the initializer ran: the first task's timeout counts from here.
- * CANCEL: (empty) a task cancelled the pool; sent when it does, so that the
- *         parent cancels what is queued and starts the grace period at once.
- * RESULT: [id:i64, calls:i64, rss_kib:i64, plain:i64, then the one value
- *          each of the first `plain` calls returned (they succeeded), then
- *          for each call after them h:i64 = n * 4 + code (0 succeeded,
- *          1 failed, 2 not run: the pool was cancelled), its message:str
- *          only if it failed, then its n result values]: flat, so that a
- *          chunk of a million calls is one list, not a million, and a chunk
- *          whose calls each return one value (a map's usual case) is just
- *          those values.
+ * Every frame and payload it reads or writes is defined in wire/protocol.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +29,7 @@
 #include "process/process.h"
 #include "wire/args.h" /* the per-call path: see there */
 #include "wire/frame.h"
+#include "wire/result.h"
 
 /* Exit code of a worker whose parent vanished. */
 #define EXIT_ORPHANED 1
@@ -207,39 +188,29 @@ static void send_or_die(uint16_t type, mproc_args *m) {
   free(buf);
 }
 
-/* Runs one call and writes its one value while all calls so far were plain
- * (*plain: how many), else [n * 4 + code, message if it failed, its n
- * values...] to @out; code 0: it succeeded, 1: it failed, 2: it did not run
- * because the pool was cancelled (a call not started yet is a queued one). */
+/* Runs one call and records it in @out (the short form while it can);
+ * a call not started once the pool is cancelled is recorded as not run. */
 static void run_call(const mproc_function *fn, const mproc_args *args, mproc_args *result,
-                     mproc__writer *out, size_t calls, size_t *plain) {
-  size_t n = 0;
+                     mproc__result_writer *out) {
   int rc;
   if (mproc_cancelled()) {
-    mproc__writer_i64(out, 2);
+    mproc__result_call(out, MPROC__CALL_NOT_RUN, NULL, NULL);
     return;
   }
   w.message[0] = 0;
   mproc__args_reset(result);
   rc = fn->fn(args, result);
-  if (rc == 0 && *plain == calls && mproc__writer_one(out, result)) {
-    ++*plain;
+  if (rc == 0 && mproc__result_plain(out, result))
     return;
-  }
   if (rc != 0 && !w.message[0])
     snprintf(w.message, sizeof w.message, "%s returned %d", fn->name, rc);
-  mproc_args_count(result, &n);
-  mproc__writer_i64(out, (int64_t)n * 4 + (rc != 0));
-  if (rc != 0)
-    mproc__writer_str(out, w.message);
-  mproc__writer_list(out, result, 0, n);
+  mproc__result_call(out, rc != 0 ? MPROC__CALL_FAILED : MPROC__CALL_OK, w.message, result);
 }
 
-/* Runs the calls of the TASK body @in (see TASK above); returns how many.
- * Each call's arguments are read straight into one reused list. */
-static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
-                        mproc__writer *out, size_t *plain) {
-  size_t calls = 0;
+/* Runs the calls of the TASK body @in (see protocol.h). Each call's
+ * arguments are read straight into one reused list. */
+static void run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
+                      mproc__result_writer *out) {
   int64_t n = (int64_t)in->values;
   do {
     mproc_status st;
@@ -253,10 +224,8 @@ static size_t run_calls(const mproc_function *fn, int64_t mode, mproc__reader *i
     }
     if (st != MPROC_OK)
       mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-    run_call(fn, w.args, w.result, out, calls, plain);
-    calls++;
+    run_call(fn, w.args, w.result, out);
   } while (in->values > 0 && mode != MPROC__TASK_CALL);
-  return calls;
 }
 
 /* Whether this worker may start task @id of claim word @slot (-1: not
@@ -323,44 +292,40 @@ static void take_mbox(const frame *f) {
   writing(0);
 }
 
-/* Sends the RESULT of the TASK in @payload: [id, calls, rss, plain, the
- * calls...]; @from: the lane it is in, freed once the calls have read it. */
+/* Runs the TASK in @payload and sends its RESULT; @from: the lane it is in,
+ * freed once the calls have read it. */
 static void run_task(const uint8_t *payload, size_t payload_len, const mproc__lane *from) {
   mproc_args *head = w.header;
   mproc__reader in, body;
-  mproc__writer out;
+  mproc__result_writer out;
   const uint8_t *bytes;
   const char *name;
   uint8_t *buf;
-  size_t len, calls_at, rss_at, plain_at, calls, plain = 0;
+  size_t len;
   int64_t id, mode, slot;
   const mproc_function *fn;
   mproc__args_clear(head);
-  if (mproc__reader_open(&in, payload, payload_len) || mproc__reader_take(&in, 4, head) ||
-      mproc_args_get_i64(head, 0, &id) || mproc_args_get_str(head, 1, &name) ||
-      mproc_args_get_i64(head, 2, &mode) || mproc_args_get_i64(head, 3, &slot) ||
-      mproc__reader_bytes(&in, &bytes, &len) || mproc__reader_end(&in) ||
-      mproc__reader_open(&body, bytes, len) || !(fn = mproc__registry_find(name)) ||
-      (mode == MPROC__TASK_ITEMS && body.values == 0))
+  if (mproc__reader_open(&in, payload, payload_len) ||
+      mproc__reader_take(&in, MPROC__TASK_HEAD, head) ||
+      mproc_args_get_i64(head, MPROC__TASK_ID, &id) ||
+      mproc_args_get_str(head, MPROC__TASK_FUNCTION, &name) ||
+      mproc_args_get_i64(head, MPROC__TASK_MODE, &mode) ||
+      mproc_args_get_i64(head, MPROC__TASK_SLOT, &slot) || mproc__reader_bytes(&in, &bytes, &len) ||
+      mproc__reader_end(&in) || mproc__reader_open(&body, bytes, len) ||
+      !(fn = mproc__registry_find(name)) || (mode == MPROC__TASK_ITEMS && body.values == 0))
     mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
   if (!claimed(slot, id))           /* taken back: it runs elsewhere, and nothing is sent for it */
     return;
-  mproc__writer_init_buf(&out, &w.out, len + 64);
-  mproc__writer_i64(&out, id);
-  calls_at = mproc__writer_i64(&out, 0);
-  rss_at = mproc__writer_i64(&out, 0); /* after the calls, which may have grown it */
-  plain_at = mproc__writer_i64(&out, 0);
-  calls = run_calls(fn, mode, &body, &out, &plain);
-  if (mproc__reader_end(&body) || mproc__writer_finish(&out, &buf, &len))
+  mproc__result_begin(&out, &w.out, len + 64, id);
+  run_calls(fn, mode, &body, &out);
+  if (mproc__reader_end(&body) ||
+      mproc__result_finish(&out, w.report_rss ? mproc__self_rss_kib() : 0, &buf, &len))
     mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
   if (from)
     mproc__lane_release(from); /* the calls are done with it: free before the RESULT */
-  mproc__args_patch_i64(buf, calls_at, (int64_t)calls);
-  mproc__args_patch_i64(buf, rss_at, w.report_rss ? mproc__self_rss_kib() : 0);
-  mproc__args_patch_i64(buf, plain_at, (int64_t)plain);
   send_result(buf, len);
   w.out.data = buf; /* kept for the next RESULT */
-  w.out.cap = out.cap;
+  w.out.cap = out.w.cap;
   mproc__buf_trim(&w.out, 0);
 }
 
@@ -380,10 +345,10 @@ static void initialize(const mproc_args *args) {
   mproc_args *initargs = NULL, *out = NULL;
   const mproc_function *fn;
   int rc;
-  if (mproc_args_get_str(args, 0, &name) || !name[0])
+  if (mproc_args_get_str(args, MPROC__WSTART_INITIALIZER, &name) || !name[0])
     return;
   fn = mproc__registry_find(name);
-  if (!fn || mproc_args_get_bytes(args, 1, &buf, &len) || mproc__args_decode(buf, len, &initargs))
+  if (!fn || mproc_args_get_bytes(args, MPROC__WSTART_INITARGS, &buf, &len) || mproc__args_decode(buf, len, &initargs))
     mproc__exit_now(EXIT_ORPHANED);
   w.message[0] = 0;
   rc = fn->fn(initargs, NULL);
@@ -407,11 +372,11 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
     mproc__exit_now(EXIT_ORPHANED);
   w.direct = st == MPROC_OK;
   w.chan = chan;
-  mproc_args_get_i64(args, 3, &depth);
+  mproc_args_get_i64(args, MPROC__WSTART_DEPTH, &depth);
   w.depth = (int)depth;
-  mproc_args_get_i64(args, 4, &rss); /* reading it costs 3 system calls per task */
+  mproc_args_get_i64(args, MPROC__WSTART_REPORT_RSS, &rss); /* reading it costs 3 system calls per task */
   w.report_rss = rss != 0;
-  if (mproc_args_open_event(args, 2, &w.cancel) != MPROC_OK ||
+  if (mproc_args_open_event(args, MPROC__WSTART_CANCEL, &w.cancel) != MPROC_OK ||
       !(w.cancelled = mproc__event_flag(w.cancel)) || mproc_args_create(&w.header) ||
       mproc_args_create(&w.args) || mproc_args_create(&w.result) ||
       (!w.direct &&
