@@ -27,8 +27,6 @@
 
 /* Exit code of a child whose bootstrap failed (as an uncaught exception in Python). */
 #define EXIT_BOOTSTRAP 1
-/* Exit code of a child that ended because its parent died. */
-#define EXIT_ORPHANED 1
 
 static mproc__chan parent_chan = MPROC__CHAN_INIT; /* a child's channel to its parent */
 
@@ -69,7 +67,7 @@ static void *APR_THREAD_FUNC watchdog(apr_thread_t *thread, void *data) {
   (void)data;
   while (mproc__chan_read(&parent_chan, buf, sizeof buf, &got) == MPROC_OK && got)
     ;
-  mproc__exit_now(EXIT_ORPHANED);
+  mproc__exit_now(MPROC__EXIT_ORPHANED);
   return NULL;
 }
 

@@ -160,6 +160,7 @@ static mproc_status wait_done(const volatile int *done, int64_t timeout_ms) {
 
 mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char *function,
                                const mproc_args *args, const mproc_task_options *options) {
+  mproc__submit sub = {NULL, MPROC__TASK_CALL, NULL, 0, 0, 0, 0, NULL, NULL, 0};
   mproc_future *f;
   size_t n = 0;
   mproc_status st;
@@ -174,8 +175,14 @@ mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char 
     f->opts = *options;
   if (args)
     mproc_args_count(args, &n);
-  st = mproc__pool_queue(p, function, MPROC__TASK_CALL, args, 0, n, 1,
-                         options ? options->timeout_ms : 0, f, NULL, 0, "mproc_pool_submit");
+  sub.function = function;
+  sub.mode = MPROC__TASK_CALL;
+  sub.body = args;
+  sub.n = n;
+  sub.calls = 1;
+  sub.timeout_ms = options ? options->timeout_ms : 0;
+  sub.future = f;
+  st = mproc__pool_queue(p, &sub, "mproc_pool_submit");
   if (st != MPROC_OK) {
     free(f);
     return st;

@@ -10,9 +10,9 @@
  * is reserved when it is made (mproc__shm_commit()): a /dev/shm too small
  * for it means no lane, never a SIGBUS at a page's first touch.
  *
- * Layout: state:u32 (FREE / FULL), 4 bytes unused, len:u64, then the
- * payload, LANE_DATA bytes in. The sender writes only into a FREE lane and
- * marks it FULL after the payload (release); the receiver marks it FREE once
+ * Layout: state:u32 (LANE_FREE / LANE_FULL), 4 bytes unused, len:u64, then the
+ * payload, LANE_DATA bytes in. The sender writes only into a LANE_FREE lane and
+ * marks it LANE_FULL after the payload (release); the receiver marks it LANE_FREE once
  * it is done with the payload. A parent never reads a worker's payload in
  * place: it copies it out first (a worker could change bytes under a
  * decoder), then frees the lane, and checks it as any frame.
@@ -27,7 +27,7 @@
 #include "wire/frame.h"
 
 #define LANE_DATA 64u
-enum { FREE = 0, FULL = 1 };
+enum { LANE_FREE = 0, LANE_FULL = 1 };
 
 static volatile uint32_t *state_of(const mproc__lane *l) {
   return (volatile uint32_t *)mproc_shm_base(l->shm);
@@ -77,16 +77,16 @@ void mproc__lane_drop(mproc__lane *l) {
 }
 
 int mproc__lane_put(mproc__lane *l, const uint8_t *buf, size_t len) {
-  if (!l->shm || len > l->cap || mproc__load32(state_of(l)) != FREE)
+  if (!l->shm || len > l->cap || mproc__load32(state_of(l)) != LANE_FREE)
     return 0;
   memcpy(data_of(l), buf, len);
   mproc__store64(len_of(l), len);
-  mproc__store32(state_of(l), FULL); /* after the payload (sequentially consistent) */
+  mproc__store32(state_of(l), LANE_FULL); /* after the payload (sequentially consistent) */
   return 1;
 }
 
 const uint8_t *mproc__lane_view(const mproc__lane *l, size_t *len) {
-  if (!l->shm || mproc__load32(state_of(l)) != FULL)
+  if (!l->shm || mproc__load32(state_of(l)) != LANE_FULL)
     return NULL;
   *len = (size_t)mproc__load64(len_of(l));
   return *len <= l->cap ? data_of(l) : NULL;
@@ -95,7 +95,7 @@ const uint8_t *mproc__lane_view(const mproc__lane *l, size_t *len) {
 mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len) {
   mproc_status st;
   uint64_t n;
-  if (!l->shm || mproc__load32(state_of(l)) != FULL)
+  if (!l->shm || mproc__load32(state_of(l)) != LANE_FULL)
     return mproc__fail(MPROC_EPROTO, "lane: a frame announced, none there");
   n = mproc__load64(len_of(l)); /* read once: the worker may change it */
   if (n > l->cap)
@@ -103,12 +103,12 @@ mproc_status mproc__lane_take(mproc__lane *l, mproc__buf *into, size_t *len) {
   if ((st = mproc__buf_reserve(into, (size_t)n)) != MPROC_OK)
     return st;
   memcpy(into->data, data_of(l), (size_t)n);
-  mproc__store32(state_of(l), FREE);
+  mproc__store32(state_of(l), LANE_FREE);
   *len = (size_t)n;
   return MPROC_OK;
 }
 
 void mproc__lane_release(const mproc__lane *l) {
   if (l->shm)
-    mproc__store32(state_of(l), FREE);
+    mproc__store32(state_of(l), LANE_FREE);
 }

@@ -91,11 +91,11 @@ struct mproc_map {
   struct mproc_map *next_live; /* every map not yet destroyed, for mproc__maps_detach() */
 };
 
-static mproc_map *live; /* under the futures' lock */
+static mproc_map *live_maps; /* under the futures' lock */
 
 static void live_remove(mproc_map *m) {
   mproc_map **pp;
-  for (pp = &live; *pp; pp = &(*pp)->next_live)
+  for (pp = &live_maps; *pp; pp = &(*pp)->next_live)
     if (*pp == m) {
       *pp = m->next_live;
       return;
@@ -105,7 +105,7 @@ static void live_remove(mproc_map *m) {
 void mproc__maps_detach(mproc_pool *p) {
   mproc_map *m;
   mproc__futures_lock();
-  for (m = live; m; m = m->next_live)
+  for (m = live_maps; m; m = m->next_live)
     if (m->pool == p)
       m->pool = NULL;
   mproc__futures_unlock();
@@ -273,11 +273,22 @@ static mproc_status queue_chunk(mproc_map *m, size_t *k) {
     mproc__futures_lock();
     m->refs++;
     mproc__futures_unlock();
-    st = m->kind == SRC_ITEMS
-             ? mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, m->items, m->fed, *k, *k,
-                                 m->opts.timeout_ms, NULL, m, m->fed, "map")
-             : mproc__pool_queue(m->pool, m->function, MPROC__TASK_GROUPS, body, 0, n, *k,
-                                 m->opts.timeout_ms, NULL, m, m->fed, "map");
+    mproc__submit sub = {NULL, MPROC__TASK_ITEMS, NULL, 0, 0, 0, 0, NULL, NULL, 0};
+    sub.function = m->function;
+    sub.calls = *k;
+    sub.timeout_ms = m->opts.timeout_ms;
+    sub.map = m;
+    sub.first = m->fed;
+    if (m->kind == SRC_ITEMS) {
+      sub.body = m->items;
+      sub.at = m->fed;
+      sub.n = *k;
+    } else {
+      sub.mode = MPROC__TASK_GROUPS;
+      sub.body = body;
+      sub.n = n;
+    }
+    st = mproc__pool_queue(m->pool, &sub, "map");
     if (st == MPROC_OK)
       m->fed += *k;
     else
@@ -363,8 +374,8 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
   if (m->cap < m->chunk)
     m->cap = m->chunk;
   mproc__futures_lock();
-  m->next_live = live;
-  live = m;
+  m->next_live = live_maps;
+  live_maps = m;
   mproc__futures_unlock();
   *out = m;
   return MPROC_OK;
@@ -400,8 +411,7 @@ mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls) {
 /* Checks the pool before anything is queued, then feeds the first window:
  * every item for map, starmap and map_async. On failure nothing is queued. */
 static mproc_status start(mproc_map *m, int all, const char *fn) {
-  mproc_status st = mproc__pool_queue(m->pool, m->function, MPROC__TASK_ITEMS, NULL, 0, 0, 0, 0,
-                                      NULL, NULL, 0, fn);
+  mproc_status st = mproc__pool_check(m->pool, m->function, fn);
   m->cancels = mproc__pool_cancels(m->pool);
   if (all) {
     m->is_async = 1;

@@ -10,19 +10,19 @@
  * authority: a receiver that stops spinning blocks on it (so it still sees
  * the peer's end), and every frame the mailbox does not carry takes it.
  *
- * Per direction: `spinning` (the receiver is watching), `full` (EMPTY, FULL,
- * or TAKING while the receiver copies it), `sent` and `taken` (frames since
+ * Per direction: `spinning` (the receiver is watching), `full` (SLOT_EMPTY, SLOT_FULL,
+ * or SLOT_TAKING while the receiver copies it), `sent` and `taken` (frames since
  * each side attached, whichever way they went), then the frame. Rules:
  * - The sender puts a frame only if the receiver is spinning, the slot is
- *   EMPTY and taken == sent: nothing it sent before is unread, so the slot's
+ *   SLOT_EMPTY and taken == sent: nothing it sent before is unread, so the slot's
  *   frame is the next one in order.
- * - After putting (full = FULL) it reads `spinning` again. A receiver that
+ * - After putting (full = SLOT_FULL) it reads `spinning` again. A receiver that
  *   stopped in between may have missed it: the sender takes it back
- *   (FULL -> EMPTY) and sends it through the channel. A receiver clears
+ *   (SLOT_FULL -> SLOT_EMPTY) and sends it through the channel. A receiver clears
  *   `spinning` before its last look at `full`, and all these accesses are
  *   sequentially consistent, so one of the two always sees the other: a
  *   frame is neither lost nor read twice.
- * - A receiver takes a frame by swapping FULL -> TAKING; the swap decides a
+ * - A receiver takes a frame by swapping SLOT_FULL -> SLOT_TAKING; the swap decides a
  *   race with a sender taking it back.
  * A parent trusts nothing a worker wrote: it checks the length and copies
  * the frame out before it decodes it, as it does a lane's.
@@ -36,7 +36,7 @@
 #include "wire/args.h" /* the per-call path: see there */
 #include "wire/frame.h"
 
-enum { EMPTY = 0, FULL = 1, TAKING = 2 };
+enum { SLOT_EMPTY = 0, SLOT_FULL = 1, SLOT_TAKING = 2 };
 
 #define MBOX_DIR 4096u /* bytes per direction, header included */
 #define MBOX_HEAD 32u
@@ -97,14 +97,14 @@ mproc_status mproc__mbox_send(mproc__mbox_tx *tx, mproc__chan *chan, uint16_t ty
   mproc__mbox_dir *d = tx->d;
   mproc_status st = MPROC_OK;
   int put = d && len <= sizeof d->data && mproc__load32(&d->spinning) &&
-            mproc__load32(&d->full) == EMPTY && mproc__load64(&d->taken) == tx->sent;
+            mproc__load32(&d->full) == SLOT_EMPTY && mproc__load64(&d->taken) == tx->sent;
   if (put) {
     if (len)
       memcpy(d->data, payload, len);
     mproc__store32(&d->type, type);
     mproc__store32(&d->len, (uint32_t)len);
-    mproc__store32(&d->full, FULL);
-    if (!mproc__load32(&d->spinning) && mproc__cas32(&d->full, FULL, EMPTY))
+    mproc__store32(&d->full, SLOT_FULL);
+    if (!mproc__load32(&d->spinning) && mproc__cas32(&d->full, SLOT_FULL, SLOT_EMPTY))
       put = 0; /* the receiver stopped looking: the channel carries it */
   }
   if (!put)
@@ -123,7 +123,7 @@ mproc_status mproc__mbox_send_packed(mproc__mbox_tx *tx, mproc__chan *chan, cons
 }
 
 int mproc__mbox_full(const mproc__mbox_rx *rx) {
-  return rx->d && mproc__load32(&rx->d->full) == FULL;
+  return rx->d && mproc__load32(&rx->d->full) == SLOT_FULL;
 }
 
 void mproc__mbox_watch(mproc__mbox_rx *rx, int on) {
@@ -141,7 +141,7 @@ mproc_status mproc__mbox_take(mproc__mbox_rx *rx, int *got, uint16_t *type, mpro
   mproc__mbox_dir *d = rx->d;
   mproc_status st;
   uint32_t n;
-  *got = d && mproc__cas32(&d->full, FULL, TAKING);
+  *got = d && mproc__cas32(&d->full, SLOT_FULL, SLOT_TAKING);
   if (!*got)
     return MPROC_OK;
   n = mproc__load32(&d->len); /* read once: a worker may change it */
@@ -154,7 +154,7 @@ mproc_status mproc__mbox_take(mproc__mbox_rx *rx, int *got, uint16_t *type, mpro
   memcpy(buf->data, d->data, n);
   *len = n;
   mproc__mbox_counted(rx);
-  mproc__store32(&d->full, EMPTY);
+  mproc__store32(&d->full, SLOT_EMPTY);
   return MPROC_OK;
 }
 

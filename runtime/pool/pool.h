@@ -158,7 +158,7 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
 mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls);
 
 /* ---- the pool (pool.c) ---- */
-typedef struct task {
+typedef struct mproc__task {
   uint64_t id;
   uint8_t *payload; /* the TASK frame */
   size_t len;
@@ -171,21 +171,27 @@ typedef struct task {
   mproc_future *future; /* a single call, or */
   mproc_map *map;       /* items [first, first + calls) of a map */
   size_t first;
-  struct task *next;
-} task;
+  struct mproc__task *next;
+} mproc__task;
 
-/* W_ENDING: its channel ended and its thread is reaping it; nobody else may
+/* MPROC__W_ENDING: its channel ended and its thread is reaping it; nobody else may
  * touch w->proc then (a signal after the reap could hit a recycled pid). */
-typedef enum wstate { W_IDLE, W_BUSY, W_RETIRING, W_ENDING, W_DEAD } wstate;
+typedef enum mproc__wstate {
+  MPROC__W_IDLE,
+  MPROC__W_BUSY,
+  MPROC__W_RETIRING,
+  MPROC__W_ENDING,
+  MPROC__W_DEAD
+} mproc__wstate;
 
-typedef struct worker {
+typedef struct mproc__worker {
   struct mproc_pool *pool;
   int index;
   mproc__proc proc;
   int spawned;
-  wstate state;
-  task *current; /* the task it runs */
-  task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
+  mproc__wstate state;
+  mproc__task *current; /* the task it runs */
+  mproc__task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
   int nqueued;
   int has_claims;           /* it was sent the claim words */
   mproc__lane lane[2];      /* tasks to it, results from it: made at its first large task */
@@ -200,11 +206,15 @@ typedef struct worker {
   uint32_t done;
   int ready; /* it sent READY: started, its initializer run */
   apr_thread_t *thread;
-} worker;
+} mproc__worker;
 
-typedef enum pstate { POOL_OPEN, POOL_CLOSED, POOL_TERMINATED } pstate;
+typedef enum mproc__pool_state {
+  MPROC__POOL_OPEN,
+  MPROC__POOL_CLOSED,
+  MPROC__POOL_TERMINATED
+} mproc__pool_state;
 /* Why a pool is broken (its broken_msg says it to every task refused). */
-enum { POOL_BROKEN_INIT = 1, POOL_BROKEN_MONITOR };
+enum { MPROC__POOL_BROKEN_INIT = 1, MPROC__POOL_BROKEN_MONITOR };
 
 struct mproc_pool {
   apr_thread_mutex_t *lock; /* nested: callbacks may call the pool */
@@ -221,13 +231,13 @@ struct mproc_pool {
   int cancelling;
   uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
   int64_t cancel_deadline; /* -1: no grace limit */
-  pstate state;
-  int broken; /* POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
+  mproc__pool_state state;
+  int broken; /* MPROC__POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
   char broken_msg[256];
   int stopping; /* the monitor must exit, or not start */
-  worker *workers;
+  mproc__worker *workers;
   int nworkers;
-  task *head, *tail;
+  mproc__task *head, *tail;
   uint64_t next_id;
   unsigned long spawned;
   apr_thread_t *monitor;        /* started at the first timeout or cancellation */
@@ -235,22 +245,71 @@ struct mproc_pool {
   struct mproc_pool *next_pool; /* every live pool, for Ctrl-C */
 };
 
+/* What to queue: @calls calls of @function for @map (its items [first,
+ * first + calls)) or for @future; values [at, at + n) of @body (NULL: none)
+ * hold them as @mode (MPROC__TASK_*) says. @timeout_ms 0: the pool's. */
+typedef struct mproc__submit {
+  const char *function;
+  int mode;
+  const mproc_args *body;
+  size_t at, n;
+  size_t calls;
+  int64_t timeout_ms;
+  mproc_future *future;
+  mproc_map *map;
+  size_t first;
+} mproc__submit;
+
+/* ---- the public API and lifecycle (pool.c) ---- */
 mproc_status mproc__pool_bad(const char *fn, const char *what);
-/* Queues @calls calls of @function for @map (items [first, first + calls))
- * or for a future: values [at, at + n) of @body (NULL: none) hold them as
- * @mode (MPROC__TASK_*) says. Checks the pool's state first; @calls 0: only
- * that. @timeout_ms 0: the pool's. */
-mproc_status mproc__pool_queue(mproc_pool *p, const char *function, int mode,
-                               const mproc_args *body, size_t at, size_t n, size_t calls,
-                               int64_t timeout_ms, mproc_future *future, mproc_map *map,
-                               size_t first, const char *fn);
+/* Whether @p takes tasks of @function now (what a queue checks first). */
+mproc_status mproc__pool_check(mproc_pool *p, const char *function, const char *fn);
+/* Checks the pool and queues one task; on failure nothing is queued. */
+mproc_status mproc__pool_queue(mproc_pool *p, const mproc__submit *s, const char *fn);
+
+/* ---- tasks and the queue (task.c); the pool's lock held unless said ---- */
+/* A task holding the TASK frame of @s (its id set later); no lock needed. */
+mproc_status mproc__task_new(mproc__task **out, const mproc__submit *s);
+void mproc__task_set_id(mproc__task *t, uint64_t id);
+void mproc__task_free(mproc__task *t); /* NULL: nothing */
+/* Completes @t from its outcome (its future, or its map's items), then frees it. */
+void mproc__task_settle(mproc_pool *p, mproc__task *t);
+/* Completes every call of @t as @st (@msg says why; @pid, @exitcode: the worker's). */
+void mproc__task_fail(mproc_pool *p, mproc__task *t, mproc_status st, const char *msg, int64_t pid,
+                      int exitcode);
+void mproc__pool_enqueue(mproc_pool *p, mproc__task *t);
+/* Puts @t back at the head of the queue (it was taken back or never sent). */
+void mproc__pool_requeue(mproc_pool *p, mproc__task *t);
+mproc__task *mproc__pool_pop(mproc_pool *p); /* NULL: the queue is empty */
 /* How many cancellations of @p began so far (maps started before one stop). */
 uint64_t mproc__pool_cancels(mproc_pool *p);
 /* Removes @map's queued tasks, settling them as cancelled. */
 void mproc__pool_drop_map(mproc_pool *p, mproc_map *map);
-void mproc__pool_dispatch(mproc_pool *p);
 void mproc__pool_fail_queued(mproc_pool *p, mproc_status st, const char *msg);
+
+/* ---- dispatch (dispatch.c); the pool's lock held ---- */
+/* Gives idle workers queued tasks, and busy ones pipelined tasks. */
+void mproc__pool_dispatch(mproc_pool *p);
+/* Sends @w a frame; a send that fails ends the worker: 0. */
+int mproc__worker_send(mproc__worker *w, uint16_t type, const uint8_t *buf, size_t len);
+/* Whether @w may be given work before its current task is done. */
+int mproc__worker_may_run_ahead(const mproc_pool *p, const mproc__worker *w);
+/* Unlinks and returns the first of @w's queued tasks (NULL: none). */
+mproc__task *mproc__worker_pop_queued(mproc__worker *w);
+/* Takes back a pipelined task that has not started, for an idle worker (NULL: none). */
+mproc__task *mproc__pool_take_back(mproc_pool *p);
+
+/* ---- a worker's reader thread (reader.c) ---- */
+void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data);
+
+/* ---- the monitor (monitor.c); the pool's lock held ---- */
+/* Starts the monitor if it is not running: 0 if it cannot be (the pool is broken then). */
+int mproc__monitor_start(mproc_pool *p);
 void mproc__pool_cancel_locked(mproc_pool *p);
+
+/* ---- Ctrl-C (interrupt.c) ---- */
+/* Adds @p to (@add) or removes it from the pools an interrupt cancels. */
+void mproc__interrupt_register(mproc_pool *p, int add);
 
 /* ---- the worker process (worker_main.c) ---- */
 /* Pool nesting: 0 in a process that is not a pool worker. */

@@ -31,9 +31,6 @@
 #include "wire/frame.h"
 #include "wire/result.h"
 
-/* Exit code of a worker whose parent vanished. */
-#define EXIT_ORPHANED 1
-
 typedef struct frame {
   uint16_t type;
   uint8_t *payload;
@@ -77,7 +74,7 @@ static void writing(int begin) {
       apr_thread_yield();
 }
 
-static mproc_status send_frame(uint16_t type, const uint8_t *buf, size_t len) {
+static mproc_status send_up(uint16_t type, const uint8_t *buf, size_t len) {
   mproc_status st;
   writing(1);
   st = mproc__mbox_send(&w.tx, w.chan, type, buf, len);
@@ -92,7 +89,7 @@ mproc_status mproc_task_cancel_pool(void) {
   if (mproc_event_is_set(w.cancel))
     return MPROC_OK; /* whoever set it told the parent, or is the parent */
   if ((st = mproc_event_set(w.cancel)) == MPROC_OK)
-    send_frame(MPROC__FRAME_CANCEL, NULL, 0); /* if the parent is gone, so is this worker soon */
+    send_up(MPROC__FRAME_CANCEL, NULL, 0); /* if the parent is gone, so is this worker soon */
   return st;
 }
 
@@ -110,7 +107,7 @@ static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
   for (;;) {
     frame *f = calloc(1, sizeof *f);
     if (!f || mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) != MPROC_OK)
-      mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+      mproc__exit_now(MPROC__EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
     apr_thread_mutex_lock(w.lock);
     if (w.tail)
       w.tail->next = f;
@@ -142,7 +139,7 @@ static frame *handed_frame(void) {
     mproc__mbox_watch(&w.rx, 0);
   }
   if (mproc__mbox_take(&w.rx, &got, &f->type, &w.in, &f->len) != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED); /* a broken parent, or no memory */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* a broken parent, or no memory */
   if (got) {
     f->payload = w.in.data;
   } else {
@@ -166,7 +163,7 @@ static frame *next_frame(void) {
   if (!w.direct)
     return handed_frame();
   if (mproc__mbox_recv(&w.rx, w.chan, &w.spin, &f->type, &w.in, &f->len) != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
   f->payload = w.in.data;
   return f;
 }
@@ -183,8 +180,8 @@ static void release_frame(frame *f) {
 static void send_or_die(uint16_t type, mproc_args *m) {
   uint8_t *buf;
   size_t len;
-  if (mproc__args_encode(m, &buf, &len) != MPROC_OK || send_frame(type, buf, len) != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED);
+  if (mproc__args_encode(m, &buf, &len) != MPROC_OK || send_up(type, buf, len) != MPROC_OK)
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   free(buf);
 }
 
@@ -223,7 +220,7 @@ static void run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
       st = n < 0 ? MPROC_EPROTO : mproc__reader_take(in, (size_t)n, w.args);
     }
     if (st != MPROC_OK)
-      mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+      mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent validated all this: a broken parent */
     run_call(fn, w.args, w.result, out);
   } while (in->values > 0 && mode != MPROC__TASK_CALL);
 }
@@ -234,7 +231,7 @@ static int claimed(int64_t slot, int64_t id) {
   if (slot < 0)
     return 1;
   if (!w.claims || (uint64_t)slot >= mproc_array_length(w.claims))
-    mproc__exit_now(EXIT_ORPHANED); /* the parent sent no claim words: a broken parent */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent sent no claim words: a broken parent */
   return mproc__cas64((volatile uint64_t *)mproc_array_data(w.claims) + slot, (uint64_t)id, 0);
 }
 
@@ -242,7 +239,7 @@ static void take_claims(const frame *f) {
   mproc_args *a = NULL;
   mproc_array *claims = NULL;
   if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_array(a, 0, &claims))
-    mproc__exit_now(EXIT_ORPHANED);
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   if (w.claims)
     mproc_array_close(w.claims);
   w.claims = claims;
@@ -252,21 +249,21 @@ static void take_claims(const frame *f) {
 /* Sends @buf as a RESULT: through the up lane when it is large and the lane free. */
 static void send_result(const uint8_t *buf, size_t len) {
   mproc_status st = len >= MPROC__LANE_MIN && mproc__lane_put(&w.lane[1], buf, len)
-                        ? send_frame(MPROC__FRAME_RESULT_LANE, NULL, 0)
-                        : send_frame(MPROC__FRAME_RESULT, buf, len);
+                        ? send_up(MPROC__FRAME_RESULT_LANE, NULL, 0)
+                        : send_up(MPROC__FRAME_RESULT, buf, len);
   if (st != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED);
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
 }
 
 static void take_lanes(const frame *f) {
   mproc_args *a = NULL;
   int i;
   if (mproc__args_decode(f->payload, f->len, &a))
-    mproc__exit_now(EXIT_ORPHANED);
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   for (i = 0; i < 2; i++) {
     mproc__lane_drop(&w.lane[i]);
     if (mproc__lane_open(&w.lane[i], a, (size_t)i))
-      mproc__exit_now(EXIT_ORPHANED); /* the parent sent no lanes: a broken parent */
+      mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent sent no lanes: a broken parent */
   }
   mproc_args_destroy(a);
 }
@@ -279,7 +276,7 @@ static void take_mbox(const frame *f) {
   mproc_shm *shm = NULL;
   if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_shm(a, 0, &shm) ||
       mproc__mbox_check(shm))
-    mproc__exit_now(EXIT_ORPHANED); /* a broken parent */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* a broken parent */
   mproc_args_destroy(a);
   writing(1);
   if (w.mbox)
@@ -287,7 +284,7 @@ static void take_mbox(const frame *f) {
   w.mbox = shm;
   w.tx.d = NULL;
   if (mproc__frame_send(w.chan, MPROC__FRAME_MBOX_ACK, NULL, 0) != MPROC_OK)
-    mproc__exit_now(EXIT_ORPHANED);
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   mproc__mbox_attach(shm, 1, &w.tx, &w.rx);
   writing(0);
 }
@@ -313,14 +310,14 @@ static void run_task(const uint8_t *payload, size_t payload_len, const mproc__la
       mproc_args_get_i64(head, MPROC__TASK_SLOT, &slot) || mproc__reader_bytes(&in, &bytes, &len) ||
       mproc__reader_end(&in) || mproc__reader_open(&body, bytes, len) ||
       !(fn = mproc__registry_find(name)) || (mode == MPROC__TASK_ITEMS && body.values == 0))
-    mproc__exit_now(EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-  if (!claimed(slot, id))           /* taken back: it runs elsewhere, and nothing is sent for it */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+  if (!claimed(slot, id)) /* taken back: it runs elsewhere, and nothing is sent for it */
     return;
   mproc__result_begin(&out, &w.out, len + 64, id);
   run_calls(fn, mode, &body, &out);
   if (mproc__reader_end(&body) ||
       mproc__result_finish(&out, w.report_rss ? mproc__self_rss_kib() : 0, &buf, &len))
-    mproc__exit_now(EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
   if (from)
     mproc__lane_release(from); /* the calls are done with it: free before the RESULT */
   send_result(buf, len);
@@ -333,7 +330,7 @@ static void run_lane_task(void) {
   size_t len = 0;
   const uint8_t *payload = mproc__lane_view(&w.lane[0], &len);
   if (!payload)
-    mproc__exit_now(EXIT_ORPHANED); /* announced, not there: a broken parent */
+    mproc__exit_now(MPROC__EXIT_ORPHANED); /* announced, not there: a broken parent */
   run_task(payload, len, &w.lane[0]);
 }
 
@@ -348,8 +345,9 @@ static void initialize(const mproc_args *args) {
   if (mproc_args_get_str(args, MPROC__WSTART_INITIALIZER, &name) || !name[0])
     return;
   fn = mproc__registry_find(name);
-  if (!fn || mproc_args_get_bytes(args, MPROC__WSTART_INITARGS, &buf, &len) || mproc__args_decode(buf, len, &initargs))
-    mproc__exit_now(EXIT_ORPHANED);
+  if (!fn || mproc_args_get_bytes(args, MPROC__WSTART_INITARGS, &buf, &len) ||
+      mproc__args_decode(buf, len, &initargs))
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   w.message[0] = 0;
   rc = fn->fn(initargs, NULL);
   mproc_args_destroy(initargs);
@@ -369,12 +367,13 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   int first;
   mproc_status st = mproc__exit_with_parent(mproc_self_parent_pid());
   if (st != MPROC_OK && st != MPROC_ENOTSUP)
-    mproc__exit_now(EXIT_ORPHANED);
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   w.direct = st == MPROC_OK;
   w.chan = chan;
   mproc_args_get_i64(args, MPROC__WSTART_DEPTH, &depth);
   w.depth = (int)depth;
-  mproc_args_get_i64(args, MPROC__WSTART_REPORT_RSS, &rss); /* reading it costs 3 system calls per task */
+  mproc_args_get_i64(args, MPROC__WSTART_REPORT_RSS,
+                     &rss); /* reading it costs 3 system calls per task */
   w.report_rss = rss != 0;
   if (mproc_args_open_event(args, MPROC__WSTART_CANCEL, &w.cancel) != MPROC_OK ||
       !(w.cancelled = mproc__event_flag(w.cancel)) || mproc_args_create(&w.header) ||
@@ -383,10 +382,10 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
        (apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
         apr_thread_cond_create(&w.arrived, mproc__apr_pool()) ||
         apr_thread_create(&thread, NULL, reader, NULL, mproc__apr_pool()))))
-    mproc__exit_now(EXIT_ORPHANED);
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   initialize(args);
-  if (send_frame(MPROC__FRAME_READY, NULL, 0) != MPROC_OK) /* a task's clock starts now */
-    mproc__exit_now(EXIT_ORPHANED);
+  if (send_up(MPROC__FRAME_READY, NULL, 0) != MPROC_OK) /* a task's clock starts now */
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
   /* The first frame was sent before this worker started, so how long it took
    * to come says nothing about how fast frames follow each other: neither
    * that wait nor the next one spins (a spin after the first result would

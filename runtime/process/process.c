@@ -13,11 +13,11 @@
 #include "wire/args.h"
 #include "wire/frame.h"
 
-typedef enum pstate { P_CREATED, P_STARTED, P_EXITED } pstate;
+typedef enum process_state { P_CREATED, P_STARTED, P_EXITED } process_state;
 
 struct mproc_process {
   mproc__proc os;
-  pstate state;
+  process_state state;
   int daemon;
   int waiting; /* a thread is inside join(); others must not reap (under the lock) */
   char *name;

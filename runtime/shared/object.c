@@ -62,7 +62,8 @@ static int valid_name(const char *name) {
   return 1;
 }
 
-mproc__obj *mproc__obj_alloc(size_t size, mproc__kind kind) {
+/* Allocates a handle of @size bytes (the kind's struct, mproc__obj first). */
+static mproc__obj *mproc__obj_alloc(size_t size, mproc__kind kind) {
   mproc__obj *o = calloc(1, size);
   if (o) {
     o->kind = (uint8_t)kind;
@@ -134,7 +135,8 @@ static void release_os(mproc__obj *o) {
     mproc__sem_close(&o->sem);
 }
 
-void mproc__obj_abandon(mproc__obj *o) {
+/* Releases a handle that failed half-way through create or open. */
+static void mproc__obj_abandon(mproc__obj *o) {
   if (!o)
     return;
   if (o->shm.base)
@@ -147,7 +149,10 @@ void mproc__obj_abandon(mproc__obj *o) {
   free(o);
 }
 
-mproc_status mproc__obj_create(mproc__obj *o, size_t state_size, uint8_t flags, const char *fn) {
+/* Creates the segment (header + @state_size zeroed bytes) under a fresh name,
+ * and the wake channel. The caller initialises the state, then publishes. */
+static mproc_status mproc__obj_create(mproc__obj *o, size_t state_size, uint8_t flags,
+                                      const char *fn) {
   mproc__seg_header *h;
   mproc_status st;
   if (!mproc__is_initialized())
@@ -177,8 +182,10 @@ mproc_status mproc__obj_create(mproc__obj *o, size_t state_size, uint8_t flags, 
 
 void mproc__obj_publish(mproc__obj *o) { mproc__store32(&mproc__obj_header(o)->ready, 1); }
 
-mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size, size_t min_state,
-                             const char *fn) {
+/* Opens an existing object by name and validates its header; @min_state is
+ * the least state size the kind needs. */
+static mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size,
+                                    size_t min_state, const char *fn) {
   mproc__seg_header *h;
   mproc_status st;
   if (!mproc__is_initialized())

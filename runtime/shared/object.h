@@ -39,16 +39,7 @@ typedef struct mproc__obj {
 
 #define MPROC__OBJ_LIVE 0x4c495645u
 
-/* Allocates a handle of @size bytes (the kind's struct, mproc__obj first). */
-mproc__obj *mproc__obj_alloc(size_t size, mproc__kind kind);
-/* Creates the segment (header + @state_size zeroed bytes) under a fresh name,
- * and the wake channel. The caller initialises the state, then publishes. */
-mproc_status mproc__obj_create(mproc__obj *o, size_t state_size, uint8_t flags, const char *fn);
 void mproc__obj_publish(mproc__obj *o);
-/* Opens an existing object by name and validates its header; @min_state is
- * the least state size the kind needs. */
-mproc_status mproc__obj_open(mproc__obj *o, const char *name, uint64_t size, size_t min_state,
-                             const char *fn);
 /* MPROC_OK if @o is a usable handle of @kind; MPROC_EINVAL (NULL, wrong kind), MPROC_ECLOSED. */
 mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char *fn);
 /* Releases the handle (and, for destroy, the name). Frees @o into the quarantine. */
@@ -59,11 +50,10 @@ mproc_status mproc__obj_destroy(mproc__obj *o, mproc__kind kind, const char *fn)
  * state and calls mproc__obj_publish(). */
 mproc_status mproc__obj_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
                             size_t state_size, uint8_t flags, const char *fn);
-/* The usual open: allocates a handle and opens @name (see mproc__obj_open). */
+/* The usual open: allocates a handle and opens @name validating its header against @min_state, the
+ * least state size the kind needs. */
 mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
                                  const char *name, uint64_t size, size_t min_state, const char *fn);
-/* Releases a handle that failed half-way through create or open. */
-void mproc__obj_abandon(mproc__obj *o);
 
 static inline mproc__seg_header *mproc__obj_header(const mproc__obj *o) {
   return (mproc__seg_header *)o->shm.base;

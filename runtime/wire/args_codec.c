@@ -31,7 +31,7 @@
 
 typedef mproc__item item;
 
-static void put_header(uint8_t *p, uint32_t count) {
+static void put_list_header(uint8_t *p, uint32_t count) {
   p[0] = ARGS_MAGIC0;
   p[1] = ARGS_MAGIC1;
   p[2] = ARGS_VERSION;
@@ -225,7 +225,7 @@ void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size
   p = w->buf + start - 5; /* (the buffer may have moved) */
   *p = (uint8_t)MPROC_TYPE_BYTES;
   mproc__put_u32(p + 1, (uint32_t)(w->len - start));
-  put_header(p + 5, (uint32_t)inner);
+  put_list_header(p + 5, (uint32_t)inner);
 }
 
 mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len) {
@@ -233,7 +233,7 @@ mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len) 
     free(w->buf);
     return w->st;
   }
-  put_header(w->buf, w->count);
+  put_list_header(w->buf, w->count);
   *buf = w->buf;
   *len = w->len;
   return MPROC_OK;

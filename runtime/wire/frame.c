@@ -17,7 +17,7 @@
  * alone would sleep again for the payload (two wake-ups per frame). */
 #define FRAME_ONE_WRITE 4096u
 
-static void put_header(uint8_t *h, uint16_t type, size_t len) {
+static void put_frame_header(uint8_t *h, uint16_t type, size_t len) {
   memcpy(h, "MPRC", 4);
   mproc__put_u16(h + 4, MPROC_PROTOCOL_VERSION);
   mproc__put_u16(h + 6, type);
@@ -25,7 +25,7 @@ static void put_header(uint8_t *h, uint16_t type, size_t len) {
 }
 
 size_t mproc__frame_pack(uint8_t *out, uint16_t type, const uint8_t *payload, size_t len) {
-  put_header(out, type, len);
+  put_frame_header(out, type, len);
   if (len)
     memcpy(out + FRAME_HEADER, payload, len);
   return FRAME_HEADER + len;
@@ -39,7 +39,7 @@ mproc_status mproc__frame_send(mproc__chan *chan, uint16_t type, const uint8_t *
     return mproc__fail(MPROC_ERANGE, "frame of %zu bytes exceeds %u", len, MPROC__FRAME_MAX);
   if (len <= FRAME_ONE_WRITE - FRAME_HEADER)
     return mproc__chan_write(chan, h, mproc__frame_pack(h, type, payload, len));
-  put_header(h, type, len);
+  put_frame_header(h, type, len);
   st = mproc__chan_write(chan, h, FRAME_HEADER);
   if (st == MPROC_OK && len)
     st = mproc__chan_write(chan, payload, len);

@@ -42,6 +42,10 @@ typedef enum mproc__kind {
  * MPROC_SHM_MAX_SIZE. */
 #define MPROC__SEG_HEADER 64u
 
+/* The exit status of a child that ended because its parent is gone (or
+ * spoke nonsense to it): there is nobody left to report to. */
+#define MPROC__EXIT_ORPHANED 1
+
 /* The longest name of a shared object, its NUL included, as it crosses in
  * an mproc_args (a decoder refuses a longer one). */
 #define MPROC__NAME_MAX 48

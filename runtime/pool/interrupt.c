@@ -1,0 +1,79 @@
+/*
+ * Ctrl-C: every live pool is registered here; an interrupt cancels them all,
+ * gives running tasks their grace, and ends the program as Python's
+ * KeyboardInterrupt would (exit status 130).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+#include <apr_time.h>
+
+#include "core/core.h"
+#include "pool/pool.h"
+#include "process/process.h"
+#include "shared/object.h"
+#include "wire/args.h"
+#include "wire/frame.h"
+#include "wire/result.h"
+
+static mproc_pool *all_pools; /* under mproc__lock() */
+
+static int busy_workers(mproc_pool *p) {
+  int i, n = 0;
+  apr_thread_mutex_lock(p->lock);
+  for (i = 0; i < p->nworkers; i++)
+    n += p->workers[i].state == MPROC__W_BUSY;
+  apr_thread_mutex_unlock(p->lock);
+  return n;
+}
+
+/*
+ * Ctrl-C in a program with pools: workers (in their own process group) do
+ * not see it; the parent cancels every pool, lets running tasks notice within
+ * their grace period (the monitors kill stragglers), terminates and reaps the
+ * workers, and exits with 130 like an interrupted program, through exit() so
+ * that at-exit clean-up removes every name it created.
+ */
+static void on_interrupt(void) {
+  mproc_pool *snapshot[64];
+  int n = 0, i;
+  int64_t deadline = mproc__now_ms() + MPROC__POOL_DEFAULT_GRACE_MS + 2000;
+  mproc_pool *p;
+  mproc__lock();
+  for (p = all_pools; p && n < 64; p = p->next_pool)
+    snapshot[n++] = p;
+  mproc__unlock();
+  fprintf(stderr, "mproc: interrupted: cancelling %d pool(s)\n", n);
+  for (i = 0; i < n; i++)
+    mproc_pool_cancel(snapshot[i]);
+  for (i = 0; i < n; i++)
+    while (busy_workers(snapshot[i]) && mproc__now_ms() < deadline)
+      apr_sleep(10000);
+  for (i = 0; i < n; i++) {
+    mproc_pool_terminate(snapshot[i]);
+    mproc_pool_join(snapshot[i], 5000);
+  }
+  exit(130);
+}
+
+void mproc__interrupt_register(mproc_pool *p, int add) {
+  mproc_pool **pp;
+  mproc__lock();
+  if (add) {
+    p->next_pool = all_pools;
+    all_pools = p;
+  } else {
+    for (pp = &all_pools; *pp; pp = &(*pp)->next_pool)
+      if (*pp == p) {
+        *pp = p->next_pool;
+        break;
+      }
+  }
+  mproc__unlock();
+  if (add)
+    mproc__interrupt_watch(on_interrupt); /* left alone if the program handles SIGINT */
+}
