@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_env.h>
 #include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_time.h>
@@ -107,6 +108,23 @@ int64_t t_array_wait_i64(mproc_array *array, size_t index, int64_t least, int64_
 
 static const char *skip_reason = "";
 const char *t_skip_reason(void) { return skip_reason; }
+
+void t_setenv(const char *name, const char *value) {
+  apr_pool_t *pool;
+  CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
+  CU_ASSERT(value ? apr_env_set(name, value, pool) == APR_SUCCESS
+                  : apr_env_delete(name, pool) == APR_SUCCESS);
+  apr_pool_destroy(pool);
+}
+
+char *t_getenv(const char *name) {
+  const char *v = getenv(name);
+  size_t n = v ? strlen(v) + 1 : 0;
+  char *copy = v ? malloc(n) : NULL;
+  if (copy)
+    memcpy(copy, v, n);
+  return copy;
+}
 
 int t_run_self(const char *arg) {
   char cmd[2048];

@@ -94,6 +94,11 @@ int t_can_interrupt(void);
 /* Sends an interrupt (SIGINT) to @pid; non-zero on success. */
 int t_interrupt_pid(int64_t pid);
 
+/* Sets (value != NULL) or removes an environment variable of this process. */
+void t_setenv(const char *name, const char *value);
+/* A malloc'ed copy of an environment variable's value; NULL when unset. */
+char *t_getenv(const char *name);
+
 /* Runs this test program with one argument as a fresh main process; its exit code. */
 int t_run_self(const char *arg);
 

@@ -17,7 +17,12 @@
 #define MPROC__SPIN_AGAIN_US 200
 typedef struct mproc__spin {
   int64_t last_us; /* how long the previous wait took; starts at 0: try spinning */
+  int off;         /* never spin (the pool's "spin" fast path is switched off) */
 } mproc__spin;
+/* Whether a waiter with this history spins before it sleeps. */
+static inline int mproc__spin_wanted(const mproc__spin *s) {
+  return !s->off && s->last_us <= MPROC__SPIN_AGAIN_US;
+}
 /* Microseconds on a clock that is cheap to read (spin budgets only). */
 int64_t mproc__spin_clock_us(void);
 /* Spins, yielding, until ready(arg) or MPROC__SPIN_US after @start; ready's last answer. */

@@ -57,6 +57,8 @@ static int send_shms(mproc__worker *w, uint16_t type, mproc_shm *first, mproc_sh
 static int lanes_ready(mproc__worker *w, size_t need) {
   size_t cap = (need + LANE_ROUND - 1) / LANE_ROUND * LANE_ROUND;
   int i;
+  if (!(w->pool->fast & MPROC__FAST_LANES))
+    w->lanes = -1;
   if (w->lanes < 0 || (w->lanes > 0 && w->lane[0].cap >= need))
     return w->lanes > 0;
   if (cap > MPROC__LANE_MAX)
@@ -247,8 +249,9 @@ mproc__task *mproc__pool_take_back(mproc_pool *p) {
  * calls that failed because of it are settled as cancelled).
  */
 int mproc__worker_may_run_ahead(const mproc_pool *p, const mproc__worker *w) {
-  return w->state == MPROC__W_BUSY && !w->kill_reason && !p->opts.max_memory_kib &&
-         !p->opts.cancel_on_error && !p->cancelling && !mproc_event_is_set(p->cancel);
+  return (p->fast & MPROC__FAST_PIPELINE) && w->state == MPROC__W_BUSY && !w->kill_reason &&
+         !p->opts.max_memory_kib && !p->opts.cancel_on_error && !p->cancelling &&
+         !mproc_event_is_set(p->cancel);
 }
 
 static int can_pipeline(const mproc_pool *p, const mproc__worker *w) {
@@ -265,7 +268,8 @@ static int can_pipeline(const mproc_pool *p, const mproc__worker *w) {
  * tasks would only ever block, and gets none. Called for an idle worker. */
 #define MBOX_AFTER_TASKS 2
 static void give_mbox(mproc__worker *w) {
-  if (w->mbox.given || w->done < MBOX_AFTER_TASKS || w->last_us >= PIPELINE_BELOW_US)
+  if (w->mbox.given || w->done < MBOX_AFTER_TASKS || w->last_us >= PIPELINE_BELOW_US ||
+      !(w->pool->fast & MPROC__FAST_MBOX))
     return;
   if (!w->mbox.shm && mproc__mbox_create(&w->mbox) != MPROC_OK)
     w->mbox.given = -1; /* frames take the channel, as before */

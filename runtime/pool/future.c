@@ -24,10 +24,14 @@ static apr_thread_mutex_t *flock;
 static apr_thread_cond_t *fcond;
 static volatile uint32_t completions;  /* bumped under flock by every broadcast */
 static volatile uint64_t last_wait_us; /* how long the latest wait took (any thread) */
+static int never_spin;                 /* MPROC_POOL_DISABLE has "spin" (set with flock) */
 
 mproc_status mproc__futures_init(void) {
   mproc_status st = MPROC_OK;
+  unsigned fast;
   mproc__lock();
+  if (!flock && mproc__fast_paths(&fast) == MPROC_OK)
+    never_spin = !(fast & MPROC__FAST_SPIN);
   if (!flock && (apr_thread_mutex_create(&flock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||
                  apr_thread_cond_create(&fcond, mproc__apr_pool())))
     st = mproc__fail(MPROC_ENOMEM, "pool: cannot create the futures' lock");
@@ -61,7 +65,7 @@ mproc_status mproc__futures_wait(int64_t deadline) {
   uint32_t seen = mproc__load32(&completions);
   if (left == 0)
     return MPROC_ETIMEDOUT;
-  if (mproc__load64(&last_wait_us) > (uint64_t)MPROC__SPIN_AGAIN_US ||
+  if (never_spin || mproc__load64(&last_wait_us) > (uint64_t)MPROC__SPIN_AGAIN_US ||
       !spin_for_completion(seen, start)) {
     if (left < 0)
       apr_thread_cond_wait(fcond, flock);

@@ -165,13 +165,13 @@ static int arrived(const void *arg) {
 
 mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
                               uint16_t *type, mproc__buf *buf, size_t *len) {
-  mproc__spin none = {INT64_MAX};
+  mproc__spin none = {INT64_MAX, 1};
   int64_t start = mproc__spin_clock_us();
   mproc_status st;
   int got;
   if (!rx->d)
     return mproc__frame_recv_spin(chan, spin, type, buf, len);
-  if (spin->last_us <= MPROC__SPIN_AGAIN_US) {
+  if (mproc__spin_wanted(spin)) {
     mproc__mbox_watch(rx, 1);
     mproc__spin_until(arrived, rx, start);
     mproc__mbox_watch(rx, 0);

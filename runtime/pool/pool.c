@@ -82,14 +82,16 @@ static mproc_status check_options(const mproc_pool_options *o, int *n) {
 mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options) {
   mproc_pool *p;
   int n, i;
+  unsigned fast;
   mproc_status st;
   if (!pool)
     return mproc__pool_bad("mproc_pool_create", "pool");
   if (!mproc__is_initialized())
     return mproc__fail(MPROC_ENOTINIT, "mproc_pool_create: call mproc_init() first");
-  if ((st = check_options(options, &n)) || (st = mproc__futures_init()) ||
-      (st = pool_alloc(&p, options, n)))
+  if ((st = check_options(options, &n)) || (st = mproc__fast_paths(&fast)) ||
+      (st = mproc__futures_init()) || (st = pool_alloc(&p, options, n)))
     return st;
+  p->fast = fast;
   apr_thread_mutex_lock(p->lock);
   for (i = 0; i < n; i++) {
     mproc__worker *w = &p->workers[i];

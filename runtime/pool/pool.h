@@ -232,7 +232,8 @@ struct mproc_pool {
   uint64_t cancels;        /* how many cancellations began: a map stops at a new one */
   int64_t cancel_deadline; /* -1: no grace limit */
   mproc__pool_state state;
-  int broken; /* MPROC__POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
+  unsigned fast; /* the fast paths it may use (MPROC__FAST_*) */
+  int broken;    /* MPROC__POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
   char broken_msg[256];
   int stopping; /* the monitor must exit, or not start */
   mproc__worker *workers;
@@ -298,6 +299,18 @@ int mproc__worker_may_run_ahead(const mproc_pool *p, const mproc__worker *w);
 mproc__task *mproc__worker_pop_queued(mproc__worker *w);
 /* Takes back a pipelined task that has not started, for an idle worker (NULL: none). */
 mproc__task *mproc__pool_take_back(mproc_pool *p);
+
+/* ---- fast-path switches (switches.c) ---- */
+enum {
+  MPROC__FAST_PIPELINE = 1u, /* a busy worker's next short tasks sent ahead (dispatch.c) */
+  MPROC__FAST_MBOX = 2u,     /* small frames through shared memory while spinning (mbox.c) */
+  MPROC__FAST_LANES = 4u,    /* large frames through shared memory (lane.c) */
+  MPROC__FAST_SPIN = 8u,     /* waiters spin briefly before they sleep (base/spin.h) */
+  MPROC__FAST_ALL = 15u
+};
+/* The fast paths MPROC_POOL_DISABLE leaves on; MPROC_EINVAL naming an
+ * entry that is no fast path (*on is then all of them). */
+mproc_status mproc__fast_paths(unsigned *on);
 
 /* ---- a worker's reader thread (reader.c) ---- */
 void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data);

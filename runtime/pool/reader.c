@@ -315,9 +315,10 @@ static mproc_status lane_result(mproc_pool *p, mproc__worker *w, mproc__buf *buf
 void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
   mproc__worker *w = data;
   mproc_pool *p = w->pool;
-  mproc__spin spin = {0};     /* results that come back fast are spun for */
+  mproc__spin spin = {0, 0};  /* results that come back fast are spun for */
   mproc__buf buf = {NULL, 0}; /* a worker's RESULTs: see mproc__buf */
   (void)thread;
+  spin.off = !(p->fast & MPROC__FAST_SPIN);
   for (;;) {
     uint16_t type;
     size_t len = 0;

@@ -133,7 +133,7 @@ static frame *handed_frame(void) {
   frame *f = &w.read;
   int64_t start = mproc__spin_clock_us();
   int got;
-  if (w.spin.last_us <= MPROC__SPIN_AGAIN_US) {
+  if (mproc__spin_wanted(&w.spin)) {
     mproc__mbox_watch(&w.rx, 1);
     mproc__spin_until(handed_over, NULL, start);
     mproc__mbox_watch(&w.rx, 0);
@@ -364,11 +364,14 @@ static void initialize(const mproc_args *args) {
 void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
   apr_thread_t *thread;
   int64_t depth = 1, rss = 1;
+  unsigned fast;
   int first;
   mproc_status st = mproc__exit_with_parent(mproc_self_parent_pid());
   if (st != MPROC_OK && st != MPROC_ENOTSUP)
     mproc__exit_now(MPROC__EXIT_ORPHANED);
   w.direct = st == MPROC_OK;
+  mproc__fast_paths(&fast); /* the parent checked the list: every entry is known */
+  w.spin.off = !(fast & MPROC__FAST_SPIN);
   w.chan = chan;
   mproc_args_get_i64(args, MPROC__WSTART_DEPTH, &depth);
   w.depth = (int)depth;

@@ -128,7 +128,7 @@ mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16
                                     mproc__buf *buf, size_t *len) {
   int64_t start = mproc__spin_clock_us();
   mproc_status st;
-  if (spin->last_us <= MPROC__SPIN_AGAIN_US)
+  if (mproc__spin_wanted(spin))
     mproc__spin_until(readable, chan, start);
   st = recv_into(chan, type, buf, len);
   spin->last_us = mproc__spin_clock_us() - start;

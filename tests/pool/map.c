@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_thread_mutex.h>
+
+#include "pool/pool.h" /* which fast paths a worker got */
 #include "tests.h"
 
 static int map_square(const mproc_args *a, mproc_args *r) {
@@ -431,6 +434,70 @@ static void test_large_chunks(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* How many of @p's workers were given lanes and a mailbox. */
+static void count_fast_paths(mproc_pool *p, int *lanes, int *mboxes) {
+  int i;
+  *lanes = *mboxes = 0;
+  apr_thread_mutex_lock(p->lock);
+  for (i = 0; i < p->nworkers; i++) {
+    *lanes += p->workers[i].lanes == 1;
+    *mboxes += p->workers[i].mbox.given == 1;
+  }
+  apr_thread_mutex_unlock(p->lock);
+}
+
+/* Large chunks (lanes) and many quick tasks (mailboxes); checks the results. */
+static void large_and_quick_maps(mproc_pool *p) {
+  mproc_args *items = range_args(100000), *res = NULL;
+  mproc_map_options o;
+  int64_t v = 0;
+  int round;
+  for (round = 0; round < 2; round++) {
+    T_OK(mproc_pool_map(p, "map_square", items, 20000, &res, NULL));
+    T_OK(mproc_args_get_i64(res, 77777, &v));
+    CU_ASSERT_EQUAL(v, (int64_t)77777 * 77777);
+    mproc_args_destroy(res);
+  }
+  mproc_args_destroy(items);
+  items = range_args(300);
+  memset(&o, 0, sizeof o);
+  o.chunksize = 1;
+  T_OK(mproc_pool_map(p, "map_square", items, 1, &res, NULL));
+  T_OK(mproc_args_get_i64(res, 299, &v));
+  CU_ASSERT_EQUAL(v, 299 * 299);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+}
+
+/* MPROC_POOL_DISABLE turns fast paths off, with the same results, and an
+ * entry that names no fast path is a clear error. */
+static void test_fast_paths_off(void) {
+  char *saved = t_getenv("MPROC_POOL_DISABLE");
+  mproc_pool *p = NULL;
+  mproc_pool_options o;
+  int lanes = 0, mboxes = 0;
+  memset(&o, 0, sizeof o);
+  o.workers = 2;
+  t_setenv("MPROC_POOL_DISABLE", "lanes, bogus");
+  T_STATUS(mproc_pool_create(&p, &o), MPROC_EINVAL);
+  CU_ASSERT(strstr(mproc_last_error(), "\"bogus\"") != NULL);
+  t_setenv("MPROC_POOL_DISABLE", "lanes,mbox");
+  p = new_pool(2);
+  large_and_quick_maps(p);
+  count_fast_paths(p, &lanes, &mboxes);
+  CU_ASSERT_EQUAL(lanes, 0);
+  CU_ASSERT_EQUAL(mboxes, 0);
+  T_OK(mproc_pool_destroy(p));
+  t_setenv("MPROC_POOL_DISABLE", NULL);
+  p = new_pool(2);
+  large_and_quick_maps(p);
+  count_fast_paths(p, &lanes, &mboxes);
+  CU_ASSERT(lanes >= 1); /* a chunk of 20000 numbers is 180 KB: it takes a lane */
+  T_OK(mproc_pool_destroy(p));
+  t_setenv("MPROC_POOL_DISABLE", saved);
+  free(saved);
+}
+
 /* A failing item, a crashing chunk and a failing source: each reported where it belongs. */
 static void test_failures(void) {
   mproc_pool *p = new_pool(2);
@@ -661,6 +728,7 @@ static const CU_TestInfo tests[] = {
     {"map_async: a get that times out keeps the map; the next gets all", test_map_get_timeout},
     {"map_async decodes into its results: get, next, or neither", test_map_async_into_results},
     {"large chunks through lanes; a worker dies in one", test_large_chunks},
+    {"MPROC_POOL_DISABLE turns fast paths off", test_fast_paths_off},
     {"failing item, crashing chunk, failing source", test_failures},
     {"bail-out ends an imap and a map", test_bailout},
     {"pipelined short tasks: a crash, a bail-out", test_pipelined},
