@@ -201,7 +201,7 @@ void mproc__sem_unlink(const char *name);
  * it across processes (Linux). mproc__futex_wait returns MPROC_OK when woken,
  * when *word != expected, or spuriously; MPROC_ETIMEDOUT. Where there is no
  * such facility, mproc__futex_available() is 0 and the runtime parks on the
- * object's named semaphore instead (runtime/park.c).
+ * object's named semaphore instead (shared/park.c).
  */
 int mproc__futex_available(void);
 mproc_status mproc__futex_wait(volatile uint32_t *word, uint32_t expected, int64_t timeout_ms);

@@ -3,7 +3,7 @@
  * threads of one process (the kernel keys waiters by virtual address, not by
  * the shared page), and the waiters here are other processes. So
  * mproc__futex_available() is 0 and the runtime parks every object on its
- * named semaphore (sem.c, runtime/park.c).
+ * named semaphore (sem.c, runtime/shared/park.c).
  */
 #include "internal.h"
 

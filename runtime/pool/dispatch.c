@@ -92,7 +92,7 @@ static void send_task(mproc__worker *w, mproc__task *t) {
 /*
  * Pipelining: a busy worker whose tasks are short gets the next task before
  * it has finished its current one, so that it never waits a round trip for
- * work (S3b: a map with chunksize 1). Only where nothing can go wrong with a
+ * work (a map with chunksize 1). Only where nothing can go wrong with a
  * task that is in the worker but not started: no timeout to time, no memory
  * or task limit that could retire the worker, no cancel-on-error, no
  * cancellation under way (the worker itself skips a call once the pool is

@@ -1,9 +1,9 @@
 /*
- * Lanes: a pool worker's large frames through shared memory (see pool.c).
+ * Lanes: a pool worker's large frames through shared memory (see dispatch.c).
  *
  * A map chunk's TASK and RESULT are each a megabyte; through the channel each
  * costs two kernel copies, the socket's buffers and a dozen wake-ups, a
- * quarter of S3's CPU. A lane is a named segment (made by the parent, so it
+ * large share of a big map's CPU. A lane is a named segment (made by the parent, so it
  * is swept like any of its objects) holding one frame's payload: the sender
  * copies it in and sends a frame of no payload; the receiver takes it. A
  * lane is as large as the frames it has carried (rounded up), and its memory

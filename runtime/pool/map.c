@@ -365,7 +365,7 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
   m->chunk = m->opts.chunksize;
   workers = (size_t)p->nworkers;
   /* Eight chunks per worker (Python: four, for its costlier chunks): the
-   * workers start sooner and end closer together (S3: 8% faster). */
+   * workers start sooner and end closer together. */
   if (!m->chunk && kind != SRC_CALLBACK)
     m->chunk = (n + 8 * workers - 1) / (8 * workers);
   if (!m->chunk)

@@ -1,6 +1,7 @@
 /*
- * Private to the pool: runtime/pool.c (workers, dispatch, lifecycle),
- * runtime/future.c (single tasks) and runtime/map.c (map, imap, starmap).
+ * Private to the pool's rooms (pool.c says which is which): the task and
+ * worker records, futures, maps, lanes, mailboxes, and what each room
+ * calls in another.
  *
  * Lock order: a pool's lock, then the futures' lock (future.c); never the
  * other way round. Futures and maps live under the futures' lock so that they
@@ -157,14 +158,14 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
  * calls), to decode them into; NULL: decode them into a list of their own. */
 mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls);
 
-/* ---- the pool (pool.c) ---- */
+/* ---- the records: a task, a worker, a pool ---- */
 typedef struct mproc__task {
   uint64_t id;
   uint8_t *payload; /* the TASK frame */
   size_t len;
   size_t id_at, slot_at; /* where in it the id and the claim slot go */
-  int slot;              /* its claim word while pipelined (see pool.c); -1: none */
-  int ghost;             /* only a frame's bytes left in a worker's channel (see pool.c) */
+  int slot;              /* its claim word while pipelined (see dispatch.c); -1: none */
+  int ghost;             /* only a frame's bytes left in a worker's channel (see dispatch.c) */
   size_t calls;
   int64_t timeout_ms;
   mproc__outcome *outcome;
@@ -191,7 +192,7 @@ typedef struct mproc__worker {
   int spawned;
   mproc__wstate state;
   mproc__task *current; /* the task it runs */
-  mproc__task *queued;  /* sent behind it, not started, in order (pipelining, see pool.c) */
+  mproc__task *queued;  /* sent behind it, not started, in order (pipelining, see dispatch.c) */
   int nqueued;
   int has_claims;           /* it was sent the claim words */
   mproc__lane lane[2];      /* tasks to it, results from it: made at its first large task */

@@ -204,7 +204,7 @@ static void took_result(mproc_pool *p, mproc__worker *w, mproc__task *t, int rel
 /* RESULT (see wire/protocol.h): a large one is decoded outside the pool
  * lock, so that the workers' threads decode in parallel and dispatch does not
  * wait for it; a small one decodes faster than the lock would change hands
- * twice (S3b: a map with chunksize 1), so it is decoded under it. */
+ * twice (a map with chunksize 1), so it is decoded under it. */
 #define DECODE_UNLOCKED_FROM 1024
 static void on_result(mproc_pool *p, mproc__worker *w, const uint8_t *buf, size_t len) {
   mproc__task *t;
@@ -279,7 +279,7 @@ static void on_frame(mproc_pool *p, mproc__worker *w, uint16_t type, const uint8
   mproc_args *m = NULL;
   const char *msg = "initializer failed";
   if (type == MPROC__FRAME_CANCEL && len == 0) {
-    mproc__pool_cancel_locked(p); /* a task cancelled the pool: see worker.c */
+    mproc__pool_cancel_locked(p); /* a task cancelled the pool: see worker_main.c */
   } else if (type == MPROC__FRAME_READY && len == 0 && !w->ready) {
     w->ready = 1;
     if (w->state == MPROC__W_BUSY && w->current && w->current->timeout_ms > 0 && !w->kill_reason)

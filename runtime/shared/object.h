@@ -63,7 +63,7 @@ static inline void *mproc__obj_state(const mproc__obj *o) {
 }
 static inline uint8_t mproc__obj_flags(const mproc__obj *o) { return mproc__obj_header(o)->flags; }
 
-/* Sleeping and waking on a word of an object's state (runtime/park.c).
+/* Sleeping and waking on a word of an object's state (shared/park.c).
  * wait: MPROC_OK (woken, changed, or spurious: re-check), MPROC_ETIMEDOUT.
  * wake(all=0) wakes at least one sleeper of @word, maybe more. */
 mproc_status mproc__park_wait(mproc__obj *o, volatile uint32_t *word, uint32_t expected,

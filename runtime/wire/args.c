@@ -106,7 +106,7 @@ static inline mproc_status push_item(mproc_args *a, const item *it, const char *
     return st;
   dst = &a->items[a->count++];
   /* Field by field: the caller built @it in parts, and reading it back as
-   * one 16-byte block stalls on store forwarding (it was 70% of a push). */
+   * one 16-byte block stalls on store forwarding. */
   dst->type = it->type;
   dst->kind = it->kind;
   dst->len = it->len;
