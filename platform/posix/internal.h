@@ -8,11 +8,24 @@
 
 #include "platform.h"
 
+/*
+ * Two paths. MPROC__LINUX: Linux's own calls (/proc, pidfd, prctl, futex,
+ * posix_fallocate, closefrom). Otherwise the portable path, which is the
+ * macOS path exactly: the portable-posix preset builds it on Linux so that
+ * CI runs what macOS runs, and tests/darwin imposes XNU's rules on it. It
+ * falls back to a Linux call only where Linux lacks the macOS one, each
+ * such place marked "Linux lacks".
+ */
+#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
+#define MPROC__LINUX 1
+#endif
+
 /* Whether posix_spawn itself closes every descriptor above the child's
  * channel (glibc's closefrom action, or macOS's POSIX_SPAWN_CLOEXEC_DEFAULT);
  * elsewhere the child sweeps them (mproc__posix_close_inherited). */
-#if defined(MPROC_HAVE_ADDCLOSEFROM) && !defined(MPROC_PORTABLE_POSIX)
+#if defined(MPROC_HAVE_ADDCLOSEFROM) && defined(MPROC__LINUX)
 #define MPROC__SPAWN_CLOSES_FDS 1
+#define MPROC__SPAWN_CLOSES_FDS_BY_CLOSEFROM 1
 #elif defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
 #define MPROC__SPAWN_CLOSES_FDS 1
 #endif

@@ -51,22 +51,49 @@ static mproc_status child_end_above(int *fd) {
   return MPROC_OK;
 }
 
-static int setup_spawn(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, const int child[2],
+/* Whether @fd is open in this process and not one of @ours (the channel's
+ * four ends, which take the lowest free numbers when the standard streams
+ * are closed). */
+static int std_stream_open(int fd, const int ours[4]) {
+  int i;
+  for (i = 0; i < 4; i++)
+    if (ours[i] == fd)
+      return 0;
+  return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* The child's standard streams: the parent's where it has them; /dev/null
+ * where it closed them (a daemon), so that the child's first open() never
+ * becomes its stdout, and so that XNU's addinherit_np, which fails with
+ * EBADF on a closed descriptor, is never asked for one. */
+static int std_streams(posix_spawn_file_actions_t *fa, const int ours[4]) {
+  int fd, err = 0;
+  for (fd = 0; fd < 3 && !err; fd++) {
+    if (!std_stream_open(fd, ours))
+      err = posix_spawn_file_actions_addopen(fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+#if defined(POSIX_SPAWN_CLOEXEC_DEFAULT) && !defined(MPROC__SPAWN_CLOSES_FDS_BY_CLOSEFROM)
+    else
+      err = posix_spawn_file_actions_addinherit_np(fa, fd);
+#endif
+  }
+  return err;
+}
+
+static int setup_spawn(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, const int ours[4],
                        int new_group) {
   sigset_t none;
   short flags = POSIX_SPAWN_SETSIGMASK;
-  int err = posix_spawn_file_actions_adddup2(fa, child[0], MPROC__CHILD_CHAN_FD);
+  int err = posix_spawn_file_actions_adddup2(fa, ours[2], MPROC__CHILD_CHAN_FD);
   if (!err)
-    err = posix_spawn_file_actions_adddup2(fa, child[1], MPROC__CHILD_CHAN_FD + 1);
-#if defined(MPROC_HAVE_ADDCLOSEFROM) && !defined(MPROC_PORTABLE_POSIX)
+    err = posix_spawn_file_actions_adddup2(fa, ours[3], MPROC__CHILD_CHAN_FD + 1);
+#ifdef MPROC__SPAWN_CLOSES_FDS_BY_CLOSEFROM
   if (!err)
     err = posix_spawn_file_actions_addclosefrom_np(fa, MPROC__CHILD_CHAN_FD + 2);
 #elif defined(POSIX_SPAWN_CLOEXEC_DEFAULT)
-  int fd;
   flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
-  for (fd = 0; fd < 3 && !err; fd++)
-    err = posix_spawn_file_actions_addinherit_np(fa, fd);
 #endif
+  if (!err) /* after the dup2s: a closed stream's number may be a channel end's */
+    err = std_streams(fa, ours);
   /* A thread that blocks signals must not hand that mask to the child. */
   sigemptyset(&none);
   if (!err)
@@ -107,7 +134,7 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
   posix_spawnattr_t attr;
   char arg[96];
   char *argv[3];
-  int down[2], up[2], child[2], err;
+  int down[2], up[2], ours[4], err;
   pid_t pid;
   mproc_status st = channel_pairs(down, up);
   if (st != MPROC_OK)
@@ -116,11 +143,13 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
   argv[0] = (char *)exe;
   argv[1] = arg;
   argv[2] = NULL;
-  child[0] = down[1];
-  child[1] = up[1];
+  ours[0] = down[0];
+  ours[1] = up[0];
+  ours[2] = down[1]; /* the child's ends */
+  ours[3] = up[1];
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
-  err = setup_spawn(&fa, &attr, child, new_group);
+  err = setup_spawn(&fa, &attr, ours, new_group);
   if (!err)
     err = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
   posix_spawn_file_actions_destroy(&fa);

@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-#if defined(__APPLE__) || defined(MPROC_PORTABLE_POSIX)
+#ifndef MPROC__LINUX
 #define POLL_TIMED_WAITS 1
 #endif
 

@@ -1,6 +1,7 @@
 /*
- * POSIX named shared memory: shm_open("/<name>") with O_EXCL and mode 0600
- * (re-applied with fchmod, so no umask or inherited mode can widen it).
+ * POSIX named shared memory: shm_open("/<name>") with O_EXCL and mode 0600,
+ * checked after the fact (owner_only()), so no umask or inherited mode can
+ * widen it or leave the owner without read and write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,24 @@ static mproc_status map(mproc__shm *shm, int fd, size_t size, const char *what) 
   return MPROC_OK;
 }
 
+/* Mode 0600 exactly. Linux applies the umask to shm_open's mode and lets
+ * fchmod set it back. XNU refuses fchmod on a segment (EINVAL: it is no
+ * vnode) and keeps shm_open's mode, which a umask can only narrow: fstat
+ * then tells whether the owner kept read and write. */
+static mproc_status owner_only(int fd, const char *os) {
+  struct stat sb;
+  if (fchmod(fd, 0600) < 0 && errno != EINVAL)
+    return mproc__fail_os(errno, "fchmod", "%s, 0600", os);
+  if (fstat(fd, &sb) < 0)
+    return mproc__fail_os(errno, "fstat", "%s", os);
+  if ((sb.st_mode & 0777) != 0600)
+    return mproc__fail_os(EACCES, "shm_open",
+                          "%s: mode %03o, not 0600 (the umask takes the owner's read or write "
+                          "permission away)",
+                          os, (unsigned)(sb.st_mode & 0777));
+  return MPROC_OK;
+}
+
 mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   char os[96];
   mproc_status st = MPROC_OK;
@@ -30,8 +49,8 @@ mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   fd = shm_open(os, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     return mproc__fail_os(errno, "shm_open", "%s, O_CREAT|O_EXCL", os);
-  if (fchmod(fd, 0600) < 0)
-    st = mproc__fail_os(errno, "fchmod", "%s, 0600", os);
+  if ((st = owner_only(fd, os)) != MPROC_OK)
+    ;
   else if (ftruncate(fd, (off_t)size) < 0)
     st = mproc__fail_os(errno, "ftruncate", "%s, %zu bytes", os, size);
   else
@@ -43,7 +62,7 @@ mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
 }
 
 mproc_status mproc__shm_commit(const char *name) {
-#if defined(__linux__)
+#ifdef MPROC__LINUX
   char os[96];
   struct stat sb;
   mproc_status st = MPROC_OK;

@@ -13,12 +13,19 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
 #include <sched.h>
 #include <sys/prctl.h>
+#elif defined(__linux__)
+#include <sys/auxv.h>
 #endif
 #ifdef __APPLE__
+#include <libproc.h>
 #include <mach-o/dyld.h>
+#include <mach/mach.h>
+#include <sys/proc_info.h>
 #endif
 
 #include "internal.h"
@@ -26,7 +33,7 @@
 MPROC__NORETURN void mproc__exit_now(int code) { _exit(code); }
 
 mproc_status mproc__exit_with_parent(int64_t parent_pid) {
-#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
+#ifdef MPROC__LINUX
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
     return mproc__fail_os(errno, "prctl", "PR_SET_PDEATHSIG");
   /* Armed after the parent died: this process was handed to a reaper. */
@@ -51,7 +58,7 @@ void mproc__stdio_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, BUFSIZ); }
 
 int mproc__cpu_count(void) {
   long n;
-#if defined(__linux__) && !defined(MPROC_PORTABLE_POSIX)
+#ifdef MPROC__LINUX
   cpu_set_t set;
   /* The CPUs this process may use, not the machine's: what a pool should size to. */
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
@@ -71,19 +78,29 @@ mproc_status mproc__exe_path(char **path) {
   if (!realpath(buf, real))
     return mproc__fail_os(errno, "realpath", "%s", buf);
   *path = mproc__strdup(real);
-#else
+#elif defined(MPROC__LINUX)
   ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX);
   if (n < 0)
     return mproc__fail_os(errno, "readlink", "/proc/self/exe");
   buf[n] = 0;
   *path = mproc__strdup(buf);
+#else
+  /* Linux lacks _NSGetExecutablePath, and the macOS path reads no /proc: the
+   * path the kernel executed, made absolute while the working directory is
+   * still the one it was started in (mproc_init() looks it up first thing). */
+  const char *run = (const char *)getauxval(AT_EXECFN);
+  if (!run || !realpath(run, buf))
+    return mproc__fail_os(run ? errno : ENOENT, "realpath", "%s", run ? run : "AT_EXECFN");
+  *path = mproc__strdup(buf);
 #endif
   return *path ? MPROC_OK : mproc__fail(MPROC_ENOMEM, "executable path: out of memory");
 }
 
-/* A zombie has exited: on Linux /proc tells, elsewhere kill(0) is all there is
- * (macOS's launchd reaps orphans promptly). */
+/* Whether @pid has exited but is not reaped yet (a zombie), which kill(0)
+ * cannot tell: a lock owner that died must count as dead even while its
+ * parent has not joined it. */
 static int is_zombie(int64_t pid) {
+#ifdef MPROC__LINUX
   char path[64], buf[512];
   FILE *f;
   char *paren;
@@ -96,6 +113,20 @@ static int is_zombie(int64_t pid) {
     zombie = paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
   fclose(f);
   return zombie;
+#elif defined(__APPLE__)
+  struct proc_bsdinfo info;
+  return proc_pidinfo((pid_t)pid, PROC_PIDTBSDINFO, 0, &info, PROC_PIDTBSDINFO_SIZE) ==
+             PROC_PIDTBSDINFO_SIZE &&
+         info.pbi_status == SZOMB;
+#else
+  /* Linux lacks proc_pidinfo, and the macOS path reads no /proc: a child of
+   * this process is asked without being reaped (WNOWAIT); of others, only
+   * kill(0) tells, and their parents reap them. */
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == (pid_t)pid;
+#endif
 }
 
 int mproc__pid_alive(int64_t pid) {
@@ -109,6 +140,7 @@ int mproc__pid_alive(int64_t pid) {
 /* Linux keeps named segments in /dev/shm as "<name>" and semaphores as
  * "sem.<name>-w"; macOS has no way to list either. */
 mproc_status mproc__names_list(mproc__name_fn fn, void *arg) {
+#ifdef MPROC__LINUX
   DIR *d = opendir("/dev/shm");
   struct dirent *e;
   if (!d)
@@ -128,15 +160,34 @@ mproc_status mproc__names_list(mproc__name_fn fn, void *arg) {
   }
   closedir(d);
   return MPROC_OK;
+#else
+  (void)fn;
+  (void)arg;
+  return mproc__fail(MPROC_ENOTSUP, "listing shared objects: macOS cannot list them");
+#endif
 }
 
 int64_t mproc__self_rss_kib(void) {
+#ifdef MPROC__LINUX
   long pages = 0, resident = 0;
   FILE *f = fopen("/proc/self/statm", "r");
   if (!f)
-    return 0; /* macOS: no cheap current-RSS call without Mach headers */
+    return 0;
   if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
     resident = 0;
   fclose(f);
   return (int64_t)resident * (sysconf(_SC_PAGESIZE) / 1024);
+#elif defined(__APPLE__)
+  mach_task_basic_info_data_t info;
+  mach_msg_type_number_t count = MACH_TASK_BASIC_INFO_COUNT;
+  if (task_info(mach_task_self(), MACH_TASK_BASIC_INFO, (task_info_t)&info, &count) != KERN_SUCCESS)
+    return 0;
+  return (int64_t)(info.resident_size / 1024);
+#else
+  /* Linux lacks task_info, and the macOS path reads no /proc: the peak
+   * resident size (KiB on Linux; macOS would give bytes), which only grows,
+   * as a recycling limit needs. */
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss : 0;
+#endif
 }
