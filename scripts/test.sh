@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds mproc and runs the whole test suite (CTest, one entry per CUnit suite).
+# Builds mproc and runs the whole test suite (CTest, one entry per CUnit test).
 #   bash scripts/test.sh [preset]        (default: "default")
 # Under CI (CI=true) warnings are errors.
 set -euo pipefail

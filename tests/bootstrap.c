@@ -29,7 +29,7 @@ static mproc_process *start_sleeper(int daemon) {
   mproc_process *p = NULL;
   o.daemon = daemon;
   mproc_args_create(&a);
-  mproc_args_add_i64(a, 120000);
+  mproc_args_add_i64(a, T_FOREVER_MS);
   if (mproc_process_create(&p, "child_sleep", a, &o) == MPROC_OK)
     mproc_process_start(p);
   mproc_args_destroy(a);
@@ -48,7 +48,7 @@ static int child_middle(const mproc_args *a, mproc_args *r) {
     return 1;
   snprintf(text, sizeof text, "%lld %lld", (long long)dpid, (long long)npid);
   t_write_file(path, text);
-  t_sleep_ms(120000);
+  t_sleep_ms(T_FOREVER_MS);
   return 0;
 }
 
@@ -108,7 +108,7 @@ static void test_no_accidental_inheritance(void) {
 static int read_pids(const char *path, int64_t *a, int64_t *b) {
   char text[64];
   long long x = 0, y = 0;
-  int64_t end = t_now_ms() + 30000;
+  int64_t end = t_now_ms() + T_BOUND_MS;
   while (t_now_ms() < end) {
     if (t_read_file(path, text, sizeof text) && sscanf(text, "%lld %lld", &x, &y) >= 1) {
       *a = x;
@@ -133,8 +133,8 @@ static void test_killed_parent_leaves_no_orphans(void) {
   CU_ASSERT(mproc__pid_alive(dpid) && mproc__pid_alive(npid));
   T_OK(mproc_process_kill(mid)); /* SIGKILL / TerminateProcess: no clean-up runs */
   CU_ASSERT_EQUAL(t_finish(mid), -9);
-  CU_ASSERT(t_wait_pid_gone(dpid, 10000)); /* daemonic */
-  CU_ASSERT(t_wait_pid_gone(npid, 10000)); /* and not */
+  CU_ASSERT(t_wait_pid_gone(dpid, T_BOUND_MS)); /* daemonic */
+  CU_ASSERT(t_wait_pid_gone(npid, T_BOUND_MS)); /* and not */
   t_kill_pid(dpid);
   t_kill_pid(npid);
   remove(path);
@@ -154,7 +154,7 @@ static void test_exit_terminates_daemons_joins_others(void) {
   CU_ASSERT_EQUAL(t_finish(p), 0);
   CU_ASSERT(t_now_ms() - t0 >= 250); /* it waited for its 300 ms child */
   CU_ASSERT_FATAL(read_pids(path, &dpid, &unused));
-  CU_ASSERT(t_wait_pid_gone(dpid, 10000));
+  CU_ASSERT(t_wait_pid_gone(dpid, T_BOUND_MS));
   t_kill_pid(dpid);
   remove(path);
   free(path);
@@ -169,7 +169,7 @@ static int bootstrap_with(const char *marker, const uint8_t *frame, size_t len) 
   if (frame)
     mproc__chan_write(&proc.chan, frame, len);
   mproc__chan_close(&proc.chan); /* end-of-stream after what was sent */
-  T_OK(mproc__proc_wait(&proc, 30000));
+  T_OK(mproc__proc_wait(&proc, T_BOUND_MS));
   mproc__proc_release(&proc);
   return proc.exitcode;
 }

@@ -1,5 +1,12 @@
 /*
- * The test runner: `mproc_tests [--suite NAME] [--list]`.
+ * The test runner:
+ *   mproc_tests                    every suite
+ *   mproc_tests --suite NAME       one suite
+ *   mproc_tests --test SUITE/TEST  one test, by its full name (CTest runs each so)
+ *   mproc_tests --list             the suites' names
+ *   mproc_tests --list-tests       every test's full name "suite/test", one a line
+ *   mproc_tests --init-only        mproc_init() and nothing else
+ *   mproc_tests --check-no-names   no mproc name left behind (after the suites)
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -62,14 +69,48 @@ static int check_no_names(void) {
   return n ? 1 : 0;
 }
 
+/* Prints every test's full name; needs no runtime, so tests/CMakeLists.txt's
+ * discovery runs it before anything else could fail. */
+static int list_tests(void) {
+  size_t i;
+  const CU_TestInfo *t;
+  for (i = 0; i < NSUITES; i++)
+    for (t = suites[i]->tests; t && t->pName; t++)
+      printf("%s/%s\n", suites[i]->name, t->pName);
+  return 0;
+}
+
+/* Splits "suite/test" at its first '/' (suite names have none; test names may)
+ * into the suite's index and the test's name; -1 if there is no such test. */
+static int find_test(const char *full, const char **test) {
+  const char *slash = strchr(full, '/');
+  size_t i, len;
+  const CU_TestInfo *t;
+  if (!slash)
+    return -1;
+  len = (size_t)(slash - full);
+  for (i = 0; i < NSUITES; i++) {
+    if (strlen(suites[i]->name) != len || strncmp(suites[i]->name, full, len) != 0)
+      continue;
+    for (t = suites[i]->tests; t && t->pName; t++)
+      if (strcmp(t->pName, slash + 1) == 0) {
+        *test = t->pName;
+        return (int)i;
+      }
+  }
+  return -1;
+}
+
 int main(int argc, char **argv) {
-  const char *only = NULL;
+  const char *only = NULL, *one = NULL, *test = NULL;
   unsigned failures;
   size_t i;
-  int a;
+  int a, one_suite = -1;
   mproc_status st;
   if (argc == 2 && strcmp(argv[1], "--check-no-names") == 0)
     return check_no_names();
+  if (argc == 2 && strcmp(argv[1], "--list-tests") == 0)
+    return list_tests();
   st = mproc_init(&argc, &argv, merged_registry());
   if (st != MPROC_OK) {
     fprintf(stderr, "mproc_init: %s\n", mproc_last_error());
@@ -80,12 +121,31 @@ int main(int argc, char **argv) {
       return 0; /* mproc_init() ran (and swept): the object suite needs just that */
     else if (strcmp(argv[a], "--suite") == 0 && a + 1 < argc)
       only = argv[++a];
+    else if (strcmp(argv[a], "--test") == 0 && a + 1 < argc)
+      one = argv[++a];
     else if (strcmp(argv[a], "--list") == 0) {
       for (i = 0; i < NSUITES; i++)
         printf("%s\n", suites[i]->name);
       return 0;
+    } else if (strcmp(argv[a], "--list-tests") == 0) {
+      return list_tests();
     } else {
-      fprintf(stderr, "usage: %s [--suite NAME] [--list]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [--suite NAME | --test SUITE/TEST | --list | --list-tests |"
+              " --init-only | --check-no-names]\n",
+              argv[0]);
+      return 2;
+    }
+  }
+  if (only && one) {
+    fprintf(stderr, "--suite and --test exclude each other\n");
+    return 2;
+  }
+  if (one) {
+    one_suite = find_test(one, &test);
+    if (one_suite < 0) {
+      fprintf(stderr, "no test named \"%s\" (full names are \"suite/test\": see --list-tests)\n",
+              one);
       return 2;
     }
   }
@@ -94,6 +154,8 @@ int main(int argc, char **argv) {
   for (i = 0; i < NSUITES; i++) {
     CU_SuiteInfo info[2] = {{NULL, NULL, NULL, NULL, NULL, NULL}, CU_SUITE_INFO_NULL};
     if (only && strcmp(only, suites[i]->name) != 0)
+      continue;
+    if (one && (size_t)one_suite != i)
       continue;
     info[0].pName = suites[i]->name;
     info[0].pTests = (CU_TestInfo *)suites[i]->tests;
@@ -106,7 +168,18 @@ int main(int argc, char **argv) {
     return 2;
   }
   CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
+  if (one) {
+    CU_pSuite suite = CU_get_suite(suites[one_suite]->name);
+    CU_pTest t = suite ? CU_get_test(suite, test) : NULL;
+    if (!t) {
+      fprintf(stderr, "CUnit lost test \"%s\"\n", one);
+      CU_cleanup_registry();
+      return 2;
+    }
+    CU_basic_run_test(suite, t);
+  } else {
+    CU_basic_run_tests();
+  }
   failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
   CU_cleanup_registry();
   return failures ? 1 : 0;

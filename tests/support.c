@@ -23,9 +23,15 @@
 #include <unistd.h>
 #endif
 
-/* Bound on any join in the tests: long enough for a slow CI machine, short
- * enough that a hang fails the test instead of the CTest timeout. */
-#define T_JOIN_BOUND_MS 30000
+int64_t t_bound_ms(void) {
+  /* Read each time (no static to race on in pool threads); getenv is cheap. */
+  const char *s = getenv("MPROC_TEST_TIMEOUT_SCALE");
+  char *end = NULL;
+  long scale = s ? strtol(s, &end, 10) : 1;
+  if (!s || end == s || *end || scale < 1 || scale > 1000)
+    scale = 1;
+  return (int64_t)30000 * scale;
+}
 
 mproc_process *t_start(const char *fn, mproc_args *args, const mproc_process_options *opts) {
   mproc_process *p = NULL;
@@ -39,7 +45,7 @@ int t_finish(mproc_process *p) {
   int code = -1000;
   if (!p)
     return code;
-  if (mproc_process_join(p, T_JOIN_BOUND_MS) != MPROC_OK) {
+  if (mproc_process_join(p, T_BOUND_MS) != MPROC_OK) {
     CU_FAIL("child did not exit in time; killing it");
     mproc_process_kill(p);
     mproc_process_join(p, MPROC_WAIT_FOREVER);

@@ -36,6 +36,21 @@ extern const test_suite suite_array;
 extern const test_suite suite_pool;
 extern const test_suite suite_map;
 
+/* The generous bound a test puts on anything that should happen promptly (a
+ * join, a wait, a poll for a child's report): it only catches hangs, failing
+ * the test where it hangs, before CTest's TIMEOUT would (tests/CMakeLists.txt
+ * keeps that above it). 30 s, times MPROC_TEST_TIMEOUT_SCALE when that is a
+ * positive integer in the environment (a slow machine, valgrind; as libuv's
+ * UV_TEST_TIMEOUT_MULTIPLIER), which scales CTest's timeouts too. Children
+ * inherit the environment, so a bound computed in a child agrees. Where a
+ * number is the behaviour under test (a task that must time out, "woken well
+ * before the wait's bound"), it stays a number. */
+#define T_BOUND_MS t_bound_ms()
+/* How long a child sleeps when it is meant to be killed or interrupted: past
+ * every bound a test could wait for it with. */
+#define T_FOREVER_MS (4 * T_BOUND_MS)
+int64_t t_bound_ms(void);
+
 /* Asserts st == MPROC_OK and prints the detail when it is not. */
 #define T_OK(expr) t_check_status((expr), MPROC_OK, #expr, __FILE__, __LINE__)
 /* Asserts the status equals want. */
@@ -46,7 +61,7 @@ void t_check_status(mproc_status got, mproc_status want, const char *what, const
 /* ---- process helpers (tests/support.c) ---- */
 /* Creates and starts @fn with @args; asserts success. */
 mproc_process *t_start(const char *fn, mproc_args *args, const mproc_process_options *opts);
-/* Joins (with a generous hang-catching bound), returns the exit code, destroys. */
+/* Joins (bounded by T_BOUND_MS), returns the exit code, destroys. */
 int t_finish(mproc_process *p);
 /* Milliseconds since an arbitrary start. */
 int64_t t_now_ms(void);

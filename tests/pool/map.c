@@ -148,14 +148,14 @@ static void test_imap_ordered(void) {
   T_OK(mproc_pool_imap(p, &m, "map_square", items, &o));
   mproc_args_destroy(items); /* the map holds its own copy */
   for (i = 0; i < 50; i++) {
-    T_OK(mproc_map_next(m, 30000, &it));
+    T_OK(mproc_map_next(m, T_BOUND_MS, &it));
     CU_ASSERT_EQUAL(it.index, i);
     CU_ASSERT_EQUAL(it.status, MPROC_OK);
     T_OK(mproc_args_get_i64(it.result, 0, &v));
     CU_ASSERT_EQUAL(v, (int64_t)(i * i));
   }
-  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_EEND);
-  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_EEND);
+  T_STATUS(mproc_map_next(m, T_BOUND_MS, &it), MPROC_EEND);
+  T_STATUS(mproc_map_next(m, T_BOUND_MS, &it), MPROC_EEND);
   T_STATUS(mproc_map_wait(m, 0), MPROC_ESTATE);
   T_OK(mproc_map_destroy(m));
   T_OK(mproc_pool_destroy(p));
@@ -179,7 +179,7 @@ static void test_imap_unordered(void) {
   o.unordered = 1;
   T_OK(mproc_pool_imap(p, &m, "map_sleep", items, &o));
   for (i = 0; i < 12; i++) {
-    T_OK(mproc_map_next(m, 30000, &it));
+    T_OK(mproc_map_next(m, T_BOUND_MS, &it));
     CU_ASSERT_EQUAL(it.status, MPROC_OK);
     if (it.index < 12)
       seen[it.index]++;
@@ -189,7 +189,7 @@ static void test_imap_unordered(void) {
   for (i = 0; i < 12; i++)
     CU_ASSERT_EQUAL(seen[i], 1);
   CU_ASSERT_NOT_EQUAL(first, 0);
-  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_EEND);
+  T_STATUS(mproc_map_next(m, T_BOUND_MS, &it), MPROC_EEND);
   mproc_map_destroy(m);
   mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
@@ -209,7 +209,7 @@ static void test_imap_source_is_lazy(void) {
   o.window = 8;
   T_OK(mproc_pool_imap_source(p, &m, "map_square", count_source, &c, &o));
   CU_ASSERT_EQUAL(c.calls, 0); /* nothing pulled before the first next() */
-  while (mproc_map_next(m, 30000, &it) == MPROC_OK) {
+  while (mproc_map_next(m, T_BOUND_MS, &it) == MPROC_OK) {
     CU_ASSERT_EQUAL(it.index, taken);
     T_OK(mproc_args_get_i64(it.result, 0, &v));
     CU_ASSERT_EQUAL(v, (int64_t)(taken * taken));
@@ -247,7 +247,7 @@ static void test_starmap(void) {
   mproc_args_destroy(res);
   /* a lazy starmap: each source item is a whole argument list */
   T_OK(mproc_pool_imap_source(p, &m, "map_mul", count_source, &c, NULL));
-  for (i = 0; mproc_map_next(m, 30000, &it) == MPROC_OK; i++) {
+  for (i = 0; mproc_map_next(m, T_BOUND_MS, &it) == MPROC_OK; i++) {
     T_OK(mproc_args_get_i64(it.result, 0, &v));
     T_OK(mproc_args_get_i64(it.result, 1, &nargs));
     CU_ASSERT_EQUAL(v, (int64_t)(i * (i + 1)));
@@ -280,11 +280,11 @@ static void test_map_async(void) {
   async_calls = 0;
   T_OK(mproc_pool_map_async(p, &m, "map_square", items, &o));
   mproc_args_destroy(items);
-  T_OK(mproc_map_wait(m, 30000));
+  T_OK(mproc_map_wait(m, T_BOUND_MS));
   T_OK(mproc_map_progress(m, &done, &total));
   CU_ASSERT_EQUAL(done, 40);
   CU_ASSERT_EQUAL(total, 40);
-  T_OK(mproc_map_get(m, 30000, &res, NULL));
+  T_OK(mproc_map_get(m, T_BOUND_MS, &res, NULL));
   T_OK(mproc_args_get_i64(res, 39, &v));
   CU_ASSERT_EQUAL(v, 39 * 39);
   CU_ASSERT_EQUAL(async_calls, 1);
@@ -315,7 +315,7 @@ static void test_map_get_timeout(void) {
   T_STATUS(mproc_map_get(m, 50, &res, st), MPROC_ETIMEDOUT);
   CU_ASSERT_PTR_NULL(res);
   CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "not every item is done"));
-  T_OK(mproc_map_get(m, 30000, &res, st));
+  T_OK(mproc_map_get(m, T_BOUND_MS, &res, st));
   T_OK(mproc_args_count(res, &n));
   CU_ASSERT_EQUAL(n, 6);
   for (i = 0; i < 6; i++) {
@@ -368,7 +368,7 @@ static void test_map_async_into_results(void) {
   for (i = 0; i < 100; i++) /* item 50 fails: chunk 6 is not plain */
     T_OK(mproc_args_add_i64(items, i == 50 ? -1 : (int64_t)i));
   T_OK(mproc_pool_map_async(p, &m, "map_text", items, &o));
-  T_STATUS(mproc_map_get(m, 30000, &res, st), MPROC_EFAILED);
+  T_STATUS(mproc_map_get(m, T_BOUND_MS, &res, st), MPROC_EFAILED);
   CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "item 50"));
   check_texts(res, 100, 50);
   for (i = 0; i < 100; i++)
@@ -379,7 +379,7 @@ static void test_map_async_into_results(void) {
   items = good;
   T_OK(mproc_pool_map_async(p, &m, "map_text", items, &o));
   for (i = 0; i < 100; i++) {
-    T_OK(mproc_map_next(m, 30000, &it));
+    T_OK(mproc_map_next(m, T_BOUND_MS, &it));
     snprintf(want, sizeof want, "item %zu", it.index);
     T_OK(mproc_args_get_str(it.result, 0, &got));
     CU_ASSERT_STRING_EQUAL(got, want);
@@ -387,7 +387,7 @@ static void test_map_async_into_results(void) {
   T_STATUS(mproc_map_get(m, 0, &res, NULL), MPROC_ESTATE);
   mproc_map_destroy(m);
   T_OK(mproc_pool_map_async(p, &m, "map_text", items, &o));
-  T_OK(mproc_map_wait(m, 30000));
+  T_OK(mproc_map_wait(m, T_BOUND_MS));
   mproc_map_destroy(m); /* settled, never read */
   mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
@@ -515,7 +515,7 @@ static void test_failures(void) {
   o.chunksize = 1;
   T_OK(mproc_pool_imap(p, &m, "map_sleep", items, &o));
   for (i = 0; i < 6; i++) {
-    T_OK(mproc_map_next(m, 30000, &it));
+    T_OK(mproc_map_next(m, T_BOUND_MS, &it));
     CU_ASSERT_EQUAL(it.status, i == 1 ? MPROC_EFAILED : i == 3 ? MPROC_ECRASHED : MPROC_OK);
     if (i == 1)
       CU_ASSERT_STRING_EQUAL(it.message, "negative");
@@ -525,10 +525,10 @@ static void test_failures(void) {
   mproc_map_destroy(m);
   mproc_args_destroy(items);
   T_OK(mproc_pool_imap_source(p, &m, "map_square", count_source, &c, NULL));
-  for (i = 0; mproc_map_next(m, 30000, &it) == MPROC_OK; i++)
+  for (i = 0; mproc_map_next(m, T_BOUND_MS, &it) == MPROC_OK; i++)
     CU_ASSERT_EQUAL(it.status, MPROC_OK);
   CU_ASSERT_EQUAL(i, 5); /* the items before the failure */
-  T_STATUS(mproc_map_next(m, 30000, &it), MPROC_ERANGE);
+  T_STATUS(mproc_map_next(m, T_BOUND_MS, &it), MPROC_ERANGE);
   CU_ASSERT(strstr(mproc_last_error(), "the source returned") != NULL);
   CU_ASSERT(strstr(mproc_last_error(), "item 5") != NULL);
   mproc_map_destroy(m);
@@ -552,7 +552,7 @@ static void test_bailout(void) {
   /* Items before 10 that had not started when it cancelled are cancelled
    * too (a slow worker may not have picked one up yet): no count of OK
    * items is promised, only that item 10 is, and nothing else happens. */
-  while (mproc_map_next(m, 30000, &it) == MPROC_OK) {
+  while (mproc_map_next(m, T_BOUND_MS, &it) == MPROC_OK) {
     n++;
     ok += it.status == MPROC_OK;
     cancelled += it.status == MPROC_ECANCELED;
@@ -587,7 +587,7 @@ static void wait_both_up(mproc_pool *p) {
     for (i = 0; i < 2; i++)
       T_OK(mproc_pool_submit(p, &f[i], "map_sleep", a, NULL));
     for (i = 0; i < 2; i++) {
-      T_OK(mproc_future_wait(f[i], 30000));
+      T_OK(mproc_future_wait(f[i], T_BOUND_MS));
       T_OK(mproc_future_info(f[i], &info[i]));
       mproc_future_destroy(f[i]);
     }
@@ -653,7 +653,7 @@ static void test_destroy_midway(void) {
   memset(&o, 0, sizeof o);
   o.chunksize = 1;
   T_OK(mproc_pool_imap(p, &m, "map_sleep", items, &o));
-  T_OK(mproc_map_next(m, 30000, &it));
+  T_OK(mproc_map_next(m, T_BOUND_MS, &it));
   T_OK(mproc_map_destroy(m));
   T_OK(mproc_pool_map_async(p, &m, "map_sleep", items, &o));
   T_OK(mproc_map_destroy(m)); /* before anything finished */
@@ -680,10 +680,10 @@ static void test_outlives_pool(void) {
   o.chunksize = 1;
   o.window = 4;
   T_OK(mproc_pool_imap(p, &m, "map_square", items, &o));
-  T_OK(mproc_map_next(m, 30000, &it));
+  T_OK(mproc_map_next(m, T_BOUND_MS, &it));
   CU_ASSERT_EQUAL(it.status, MPROC_OK);
   T_OK(mproc_pool_destroy(p));
-  while (mproc_map_next(m, 30000, &it) == MPROC_OK) {
+  while (mproc_map_next(m, T_BOUND_MS, &it) == MPROC_OK) {
     ok += it.status == MPROC_OK;
     other += it.status == MPROC_ESTATE || it.status == MPROC_ECANCELED;
   }

@@ -150,7 +150,7 @@ static int pool_ctrlc_victim(const mproc_args *a, mproc_args *r) {
   mproc_args_add_i64(items, 0);
   mproc_args_add_i64(items, 1);
   mproc_pool_map(p, "pool_until_cancelled", items, 1, NULL, NULL);
-  t_sleep_ms(30000); /* the program carries on; the interrupt ends it */
+  t_sleep_ms(T_FOREVER_MS); /* the program carries on; the interrupt ends it */
   return 3;
 }
 
@@ -176,10 +176,10 @@ static int pool_count(const mproc_args *a, mproc_args *r) {
 
 /* args [counters, ignore]: publishes its pid, counts its start, then waits
  * for the pool's cancel and fails with "saw the cancel"; with ignore != 0 it
- * never looks, so only a kill ends it. Gives up after 30 s (returns 2). */
+ * never looks, so only a kill ends it. Gives up after T_BOUND_MS (returns 2). */
 static int pool_block(const mproc_args *a, mproc_args *r) {
   mproc_array *c = NULL;
-  int64_t ignore = 0, cancels = 0, end = t_now_ms() + 30000;
+  int64_t ignore = 0, cancels = 0, end = t_now_ms() + T_BOUND_MS;
   int rc = 2;
   (void)r;
   if (mproc_args_open_array(a, 0, &c) || mproc_args_get_i64(a, 1, &ignore))
@@ -209,9 +209,9 @@ static int pool_open_counters(const mproc_args *a, mproc_args *r) {
 }
 
 /* A map item: x < 0 publishes its pid in the worker's counters and waits to be
- * killed (30 s at most); otherwise returns x * x. */
+ * killed (T_BOUND_MS at most); otherwise returns x * x. */
 static int pool_map_victim(const mproc_args *a, mproc_args *r) {
-  int64_t x = 0, end = t_now_ms() + 30000;
+  int64_t x = 0, end = t_now_ms() + T_BOUND_MS;
   mproc_args_get_i64(a, 0, &x);
   if (x >= 0)
     return mproc_args_add_i64(r, x * x) ? 1 : 0;
@@ -228,19 +228,19 @@ static int pool_killer(const mproc_args *a, mproc_args *r) {
   (void)r;
   if (mproc_args_open_array(a, 0, &c))
     return 2;
-  pid = t_array_wait_i64(c, C_PID, 1, 30000);
+  pid = t_array_wait_i64(c, C_PID, 1, T_BOUND_MS);
   mproc_array_close(c);
   return pid > 0 && t_hard_kill_pid(pid) ? 0 : 1;
 }
 
-/* args [event]: waits for the event (30 s at most); fails if it was not set. */
+/* args [event]: waits for the event (T_BOUND_MS at most); fails if it was not set. */
 static int pool_wait_event(const mproc_args *a, mproc_args *r) {
   mproc_event *e = NULL;
   mproc_status st;
   (void)r;
   if (mproc_args_open_event(a, 0, &e))
     return 2;
-  st = mproc_event_wait(e, 30000);
+  st = mproc_event_wait(e, T_BOUND_MS);
   mproc_event_close(e);
   return st == MPROC_OK ? 0 : 1;
 }
@@ -344,7 +344,7 @@ static mproc_task_info settle(mproc_future *f, mproc_status want, const char *pa
   memset(&info, 0, sizeof info);
   if (!f)
     return info;
-  T_STATUS(mproc_future_get(f, 30000, NULL), want);
+  T_STATUS(mproc_future_get(f, T_BOUND_MS, NULL), want);
   T_OK(mproc_future_info(f, &info));
   CU_ASSERT_EQUAL(info.status, want);
   if (part && (!info.message || !strstr(info.message, part)))
@@ -383,7 +383,7 @@ static void test_apply_and_submit(void) {
     mproc_args_destroy(a);
   }
   for (i = 0; i < 10; i++) {
-    T_OK(mproc_future_get(f[i], 30000, &r));
+    T_OK(mproc_future_get(f[i], T_BOUND_MS, &r));
     CU_ASSERT(mproc_future_done(f[i]));
     v = -1;
     mproc_args_get_i64(r, 0, &v);
@@ -424,13 +424,13 @@ static void test_failure_and_crash(void) {
   int i, crashed = 0;
   T_STATUS(mproc_pool_apply(p, "pool_fail", NULL, NULL), MPROC_EFAILED);
   T_OK(mproc_pool_submit(p, &f, "pool_fail", NULL, NULL));
-  T_STATUS(mproc_future_get(f, 30000, NULL), MPROC_EFAILED);
+  T_STATUS(mproc_future_get(f, T_BOUND_MS, NULL), MPROC_EFAILED);
   T_OK(mproc_future_info(f, &info));
   CU_ASSERT_STRING_EQUAL(info.message, "no luck");
   mproc_future_destroy(f);
   /* a worker that dies fails only its own task, and is replaced */
   T_OK(mproc_pool_submit(p, &f, "pool_sleep_or_die", a, NULL));
-  T_STATUS(mproc_future_get(f, 30000, NULL), MPROC_ECRASHED);
+  T_STATUS(mproc_future_get(f, T_BOUND_MS, NULL), MPROC_ECRASHED);
   T_OK(mproc_future_info(f, &info));
   CU_ASSERT(info.pid > 0);
 #ifndef _WIN32
@@ -612,7 +612,7 @@ static void test_bad_input_and_close(void) {
   T_STATUS(mproc_pool_join(p, 0), MPROC_ESTATE);
   T_OK(mproc_pool_close(p));
   T_STATUS(mproc_pool_submit(p, &f, "pool_pid", NULL, NULL), MPROC_ESTATE);
-  T_OK(mproc_pool_join(p, 30000));
+  T_OK(mproc_pool_join(p, T_BOUND_MS));
   T_OK(mproc_pool_destroy(p));
 }
 
@@ -666,7 +666,7 @@ static void test_info_crash_sigkill(void) {
   mproc_future *f = submit(p, "pool_block", with_counters(c, 1), NULL);
   mproc_task_info info;
   int64_t pid;
-  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, T_BOUND_MS), 1);
   pid = counter(c, C_PID);
   CU_ASSERT(t_hard_kill_pid(pid));
   info = settle(f, MPROC_ECRASHED, "died");
@@ -852,7 +852,7 @@ static void test_cancel_before_and_after(void) {
   for (i = 0; i < 4; i++)
     f[i] = submit(p, "pool_square", ints(i, 1), NULL);
   for (i = 0; i < 4; i++)
-    T_OK(mproc_future_wait(f[i], 30000));
+    T_OK(mproc_future_wait(f[i], T_BOUND_MS));
   T_OK(mproc_pool_cancel(p));
   for (i = 0; i < 4; i++)
     settle(f[i], MPROC_OK, "");
@@ -876,7 +876,7 @@ static void test_cancel_during(void) {
   p = make_pool(2, &o);
   for (i = 0; i < 8; i++)
     f[i] = submit(p, i < 2 ? "pool_block" : "pool_count", with_counters(c, i < 2 ? 0 : i), NULL);
-  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 2, 30000), 2);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 2, T_BOUND_MS), 2);
   T_OK(mproc_pool_cancel(p));
   for (i = 0; i < 8; i++) {
     info = settle(f[i], MPROC_ECANCELED, i < 2 ? "saw the cancel" : "before it started");
@@ -901,7 +901,7 @@ static void test_cancel_grace_kills(void) {
   o.cancel_grace_ms = 100;
   p = make_pool(1, &o);
   f = submit(p, "pool_block", with_counters(c, 1), NULL);
-  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, T_BOUND_MS), 1);
   T_OK(mproc_pool_cancel(p));
   info = settle(f, MPROC_ECANCELED, "killed");
   CU_ASSERT_EQUAL(info.pid, counter(c, C_PID));
@@ -926,7 +926,7 @@ static void test_task_cancels_and_goes_on(void) {
   mproc_args_add_i64(a, 1); /* [counters, ignore, cancels] */
   f = submit(p, "pool_block", a, NULL);
   g = submit(p, "pool_square", ints(3, 1), NULL);
-  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, T_BOUND_MS), 1);
   settle(g, MPROC_ECANCELED, "cancelled before it started");
   CU_ASSERT_FALSE(mproc_future_done(f)); /* it runs on, ignoring the cancel */
   info = settle(f, MPROC_ECANCELED, "killed");
@@ -954,7 +954,7 @@ static void test_cancel_on_error(void) {
   T_OK(mproc_args_create(&ga));
   T_OK(mproc_args_add_event(ga, gate));
   blocker = submit(p, "pool_block", with_counters(c, 0), NULL);
-  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, 30000), 1);
+  CU_ASSERT_EQUAL(t_array_wait_i64(c, C_STARTED, 1, T_BOUND_MS), 1);
   failing = submit(p, "pool_fail_after", ga, NULL); /* fails once all are queued */
   for (i = 0; i < 5; i++)
     queued[i] = submit(p, "pool_count", with_counters(c, i), NULL);
@@ -1085,14 +1085,14 @@ static void test_bad_input_more(void) {
   T_OK(mproc_pool_terminate(p));
   T_STATUS(mproc_pool_submit(p, &f, "pool_square", NULL, NULL), MPROC_ESTATE);
   T_STATUS(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL), MPROC_ESTATE);
-  T_OK(mproc_pool_join(p, 30000));
+  T_OK(mproc_pool_join(p, T_BOUND_MS));
   T_OK(mproc_pool_destroy(p));
   mproc_args_destroy(items);
 }
 
 static int64_t wait_pid_file(const char *prefix, int item) {
   char path[1100], text[32] = "";
-  int64_t end = t_now_ms() + 30000;
+  int64_t end = t_now_ms() + T_BOUND_MS;
   snprintf(path, sizeof path, "%s.%d", prefix, item);
   while (t_now_ms() < end) {
     if (t_read_file(path, text, sizeof text) && atoll(text) > 0) {
@@ -1132,9 +1132,9 @@ static void test_ctrl_c(void) {
   w1 = wait_pid_file(prefix, 1);
   CU_ASSERT(w0 > 0 && w1 > 0);
   CU_ASSERT(t_interrupt_pid(vpid));
-  CU_ASSERT(t_wait_pid_gone(vpid, 20000)); /* it ends on its own */
-  CU_ASSERT(t_wait_pid_gone(w0, 5000));
-  CU_ASSERT(t_wait_pid_gone(w1, 5000));
+  CU_ASSERT(t_wait_pid_gone(vpid, T_BOUND_MS)); /* it ends on its own */
+  CU_ASSERT(t_wait_pid_gone(w0, T_BOUND_MS));
+  CU_ASSERT(t_wait_pid_gone(w1, T_BOUND_MS));
   names[0] = vpid;
   names[1] = 0;
   mproc__names_list(count_names_of, names); /* before the reap's sweep could hide a leak */
@@ -1159,8 +1159,8 @@ static void test_parent_killed(void) {
   w1 = wait_pid_file(prefix, 1);
   CU_ASSERT(w0 > 0 && w1 > 0);
   CU_ASSERT(t_hard_kill_pid(vpid));
-  CU_ASSERT(t_wait_pid_gone(w0, 10000));
-  CU_ASSERT(t_wait_pid_gone(w1, 10000));
+  CU_ASSERT(t_wait_pid_gone(w0, T_BOUND_MS));
+  CU_ASSERT(t_wait_pid_gone(w1, T_BOUND_MS));
   CU_ASSERT_EQUAL(t_finish(v), t_signal_exitcode(9));
   names[0] = vpid;
   names[1] = 0;
@@ -1194,13 +1194,13 @@ static void test_pipelined_task_taken_back(void) {
   mproc_args_create(&a);
   T_OK(mproc_args_add_event(a, e));
   sets = submit(p, "pool_set_event", a, NULL); /* pipelined behind the waiting one */
-  T_OK(mproc_future_get(sets, 30000, &got));
+  T_OK(mproc_future_get(sets, T_BOUND_MS, &got));
   mproc_args_get_i64(got, 0, &pid);
   CU_ASSERT(pid != 0 && pid != first); /* it ran on the other worker */
   mproc_future_destroy(sets);
   settle(waits, MPROC_OK, NULL);
   settle(sleeps, MPROC_OK, NULL);
-  CU_ASSERT(t_now_ms() - t0 < 10000); /* not after the waiting task's 30 s */
+  CU_ASSERT(t_now_ms() - t0 < 10000); /* not after the waiting task's T_BOUND_MS */
   T_OK(mproc_pool_destroy(p));
   mproc_event_destroy(e);
 }

@@ -158,7 +158,7 @@ static mproc_process *start_sleeper(int64_t ms, int daemon) {
 }
 
 static void test_join_timeout_and_terminate(void) {
-  mproc_process *p = start_sleeper(60000, 0);
+  mproc_process *p = start_sleeper(T_FOREVER_MS, 0);
   int alive = 0, code;
   int64_t t0 = t_now_ms();
   T_STATUS(mproc_process_join(p, 200), MPROC_ETIMEDOUT);
@@ -173,10 +173,10 @@ static void test_join_timeout_and_terminate(void) {
 }
 
 static void test_kill(void) {
-  mproc_process *p = start_sleeper(60000, 0);
+  mproc_process *p = start_sleeper(T_FOREVER_MS, 0);
   int alive = 1;
   T_OK(mproc_process_kill(p));
-  T_OK(mproc_process_join(p, 30000));
+  T_OK(mproc_process_join(p, T_BOUND_MS));
   T_OK(mproc_process_is_alive(p, &alive));
   CU_ASSERT_EQUAL(alive, 0);
   T_OK(mproc_process_kill(p)); /* already gone: a no-op */
@@ -263,13 +263,13 @@ static void test_active_children(void) {
   T_OK(mproc_children_active(list, 8, &n));
   CU_ASSERT_EQUAL(n, 0);
   for (i = 0; i < 3; i++)
-    p[i] = start_sleeper(60000, 0);
+    p[i] = start_sleeper(T_FOREVER_MS, 0);
   T_OK(mproc_children_active(list, 8, &n));
   CU_ASSERT_EQUAL(n, 3);
   T_OK(mproc_children_active(NULL, 0, &n));
   CU_ASSERT_EQUAL(n, 3);
   mproc_process_kill(p[1]);
-  T_OK(mproc_process_join(p[1], 30000));
+  T_OK(mproc_process_join(p[1], T_BOUND_MS));
   T_OK(mproc_children_active(list, 8, &n));
   CU_ASSERT_EQUAL(n, 2);
   for (i = 0; i < 3; i++) {

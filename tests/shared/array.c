@@ -19,7 +19,7 @@ static int child_array_count(const mproc_args *a, mproc_args *r) {
   if (mproc_args_open_array(a, 0, &c) || mproc_args_open_event(a, 1, &e) ||
       mproc_args_get_i64(a, 2, &n) || mproc_args_get_bool(a, 3, &locked))
     return 2;
-  if (mproc_event_wait(e, 30000) != MPROC_OK)
+  if (mproc_event_wait(e, T_BOUND_MS) != MPROC_OK)
     return 3;
   for (i = 0; i < n; i++) {
     if (!locked) {
@@ -27,7 +27,7 @@ static int child_array_count(const mproc_args *a, mproc_args *r) {
         return 4;
       continue;
     }
-    if (mproc_array_lock(c, 30000) != MPROC_OK)
+    if (mproc_array_lock(c, T_BOUND_MS) != MPROC_OK)
       return 5;
     if (mproc_array_get_i64(c, 0, &v) || mproc_array_set_i64(c, 0, v + 1) || mproc_array_unlock(c))
       return 6;
@@ -65,11 +65,11 @@ static int child_array_hold(const mproc_args *a, mproc_args *r) {
   (void)r;
   if (mproc_args_open_array(a, 0, &c) || mproc_args_open_event(a, 1, &e))
     return 2;
-  if (mproc_array_lock(c, 30000) != MPROC_OK)
+  if (mproc_array_lock(c, T_BOUND_MS) != MPROC_OK)
     return 3;
   mproc_array_set_i64(c, 0, 42);
   mproc_event_set(e);
-  t_sleep_ms(120000);
+  t_sleep_ms(T_FOREVER_MS);
   return 0;
 }
 
@@ -216,10 +216,10 @@ static void test_lock_owner_killed(void) {
   T_OK(mproc_args_add_array(a, c));
   T_OK(mproc_args_add_event(a, e));
   p = t_start("child_array_hold", a, NULL);
-  T_OK(mproc_event_wait(e, 30000));
+  T_OK(mproc_event_wait(e, T_BOUND_MS));
   T_OK(mproc_process_kill(p));
   t_finish(p);
-  T_STATUS(mproc_array_lock(c, 10000), MPROC_EOWNERDEAD);
+  T_STATUS(mproc_array_lock(c, T_BOUND_MS), MPROC_EOWNERDEAD);
   T_OK(mproc_array_get_i64(c, 0, &v));
   CU_ASSERT_EQUAL(v, 42);
   T_OK(mproc_array_unlock(c));

@@ -9,9 +9,6 @@
 #include "core/core.h"
 #include "tests.h"
 
-/* Bound on anything that should happen promptly; only catches hangs. */
-#define T_BOUND_MS 30000
-
 /* Exit codes of the children: the index (0..parties-1) after MPROC_OK. */
 enum { X_BROKEN = 10, X_TIMEDOUT = 11, X_FAILED = 12, X_SETUP = 20, X_OTHER = 21, X_ORDER = 22 };
 

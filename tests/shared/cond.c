@@ -4,9 +4,6 @@
 
 #include "tests.h"
 
-/* Bound on anything that should happen promptly; only catches hangs. */
-#define T_BOUND_MS 30000
-
 /* args: [cond, ready event, timeout ms]: under the lock, sets ready and waits.
  * Exits 0 if notified, 1 if the wait timed out, 2 on a setup failure, 3 on
  * any other status. Setting ready while holding the lock means: once the
@@ -58,7 +55,7 @@ static int child_cond_hold(const mproc_args *a, mproc_args *r) {
     return 2;
   mproc_event_set(e);
   if (how == 0)
-    t_sleep_ms(120000);
+    t_sleep_ms(T_FOREVER_MS);
   else if (mproc_cond_notify_all(c) != MPROC_OK)
     return 3;
   exit(0); /* holding it */
@@ -404,7 +401,7 @@ static void test_holder_killed(void) {
   T_OK(mproc_event_wait(e, T_BOUND_MS));
   T_OK(mproc_process_kill(p));
   t_finish(p);
-  T_STATUS(mproc_cond_acquire(c, 10000), MPROC_EOWNERDEAD);
+  T_STATUS(mproc_cond_acquire(c, T_BOUND_MS), MPROC_EOWNERDEAD);
   T_OK(mproc_cond_notify_all(c)); /* held: usable as such */
   T_OK(mproc_cond_release(c));
   T_OK(mproc_cond_acquire(c, 0));

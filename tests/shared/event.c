@@ -61,7 +61,7 @@ static void test_set_wakes_every_waiter(void) {
   T_OK(mproc_event_create(&e));
   T_OK(mproc_args_create(&a));
   T_OK(mproc_args_add_event(a, e));
-  mproc_args_add_i64(a, 30000);
+  mproc_args_add_i64(a, T_BOUND_MS);
   for (i = 0; i < N; i++)
     p[i] = t_start("child_event_wait", a, NULL);
   t_sleep_ms(200); /* let them sleep */
@@ -82,7 +82,7 @@ static void test_child_sets_parent_waits(void) {
   T_OK(mproc_args_create(&a));
   T_OK(mproc_args_add_event(a, e));
   p = t_start("child_event_set", a, NULL);
-  T_OK(mproc_event_wait(e, 30000));
+  T_OK(mproc_event_wait(e, T_BOUND_MS));
   CU_ASSERT_EQUAL(t_finish(p), 0);
   mproc_args_destroy(a);
   T_OK(mproc_event_destroy(e));

@@ -15,7 +15,7 @@ static int child_lock_count(const mproc_args *a, mproc_args *r) {
     return 2;
   for (i = 0; i < n; i++) {
     char text[32] = "0";
-    if (mproc_lock_acquire(l, 30000) != MPROC_OK)
+    if (mproc_lock_acquire(l, T_BOUND_MS) != MPROC_OK)
       return 3;
     t_read_file(path, text, sizeof text);
     snprintf(text, sizeof text, "%ld", atol(text) + 1);
@@ -69,12 +69,12 @@ static int child_lock_hold(const mproc_args *a, mproc_args *r) {
   st = is_rlock ? mproc_args_open_rlock(a, 0, &rl) : mproc_args_open_lock(a, 0, &l);
   if (st != MPROC_OK)
     return 2;
-  st = is_rlock ? mproc_rlock_acquire(rl, 30000) : mproc_lock_acquire(l, 30000);
+  st = is_rlock ? mproc_rlock_acquire(rl, T_BOUND_MS) : mproc_lock_acquire(l, T_BOUND_MS);
   if (st != MPROC_OK)
     return 3;
   mproc_event_set(e);
   if (how == 0)
-    t_sleep_ms(120000);
+    t_sleep_ms(T_FOREVER_MS);
   exit(0); /* holding it */
 }
 
@@ -165,18 +165,18 @@ static void owner_dies(int is_rlock, int64_t how) {
   mproc_args_add_bool(a, is_rlock);
   mproc_args_add_i64(a, how);
   p = t_start("child_lock_hold", a, NULL);
-  T_OK(mproc_event_wait(e, 30000));
+  T_OK(mproc_event_wait(e, T_BOUND_MS));
   if (how == 0)
     T_OK(mproc_process_kill(p));
   t_finish(p);
   if (is_rlock) {
-    T_STATUS(mproc_rlock_acquire(rl, 10000), MPROC_EOWNERDEAD);
+    T_STATUS(mproc_rlock_acquire(rl, T_BOUND_MS), MPROC_EOWNERDEAD);
     T_OK(mproc_rlock_release(rl));
     T_OK(mproc_rlock_acquire(rl, 0)); /* usable again */
     T_OK(mproc_rlock_release(rl));
     T_OK(mproc_rlock_destroy(rl));
   } else {
-    T_STATUS(mproc_lock_acquire(l, 10000), MPROC_EOWNERDEAD);
+    T_STATUS(mproc_lock_acquire(l, T_BOUND_MS), MPROC_EOWNERDEAD);
     T_OK(mproc_lock_release(l));
     T_OK(mproc_lock_acquire(l, 0));
     T_OK(mproc_lock_release(l));

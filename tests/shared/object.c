@@ -47,7 +47,7 @@ static int child_create_and_leave(const mproc_args *a, mproc_args *r) {
     return 2;
   t_write_file(path, name_of(e));
   if (how == 1)
-    t_sleep_ms(120000);
+    t_sleep_ms(T_FOREVER_MS);
   return 0;
 }
 
@@ -99,7 +99,7 @@ static char *leave_object(int64_t how, mproc_process **proc) {
   char *path = t_temp_path("name");
   static char name[MPROC__NAME_MAX + 8];
   mproc_args *a = NULL;
-  int64_t end = t_now_ms() + 30000;
+  int64_t end = t_now_ms() + T_BOUND_MS;
   mproc_args_create(&a);
   mproc_args_add_str(a, path);
   mproc_args_add_i64(a, how);

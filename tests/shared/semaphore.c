@@ -18,7 +18,7 @@ static int child_sem_hold(const mproc_args *a, mproc_args *r) {
   if (mproc_args_open_sem(a, 0, &s) || mproc_args_open_array(a, 1, &c))
     return 2;
   mproc_array_add_i64(c, STARTED, 1, NULL);
-  if (mproc_sem_acquire(s, 30000) != MPROC_OK)
+  if (mproc_sem_acquire(s, T_BOUND_MS) != MPROC_OK)
     return 3;
   mproc_array_add_i64(c, INSIDE, 1, &before);
   if (before + 1 >= 1 && before + 1 <= 4)
@@ -70,7 +70,7 @@ static int child_sem_pong(const mproc_args *a, mproc_args *r) {
       mproc_args_get_i64(a, 2, &n))
     return 2;
   for (i = 0; i < n && rc == 0; i++)
-    if (mproc_sem_acquire(ping, 30000) != MPROC_OK || mproc_sem_release(pong) != MPROC_OK)
+    if (mproc_sem_acquire(ping, T_BOUND_MS) != MPROC_OK || mproc_sem_release(pong) != MPROC_OK)
       rc = 3;
   mproc_sem_close(pong);
   mproc_sem_close(ping);
@@ -109,7 +109,7 @@ static void test_counts_across_processes(void) {
   T_OK(mproc_args_add_array(a, c));
   for (i = 0; i < N; i++)
     p[i] = t_start("child_sem_hold", a, NULL);
-  end = t_now_ms() + 30000;
+  end = t_now_ms() + T_BOUND_MS;
   while (mproc_array_get_i64(c, STARTED, &started) == MPROC_OK && started < N && t_now_ms() < end)
     t_sleep_ms(10);
   CU_ASSERT_EQUAL(started, N);
@@ -196,7 +196,7 @@ static void test_release_wakes_other_process(void) {
   T_OK(mproc_sem_create(&s, 0, NULL));
   /* a child waits, the parent releases */
   a = args_with_sem(s);
-  mproc_args_add_i64(a, 30000);
+  mproc_args_add_i64(a, T_BOUND_MS);
   p = t_start("child_sem_acquire", a, NULL);
   t_sleep_ms(200);
   t0 = t_now_ms();
@@ -209,7 +209,7 @@ static void test_release_wakes_other_process(void) {
   a = args_with_sem(s);
   mproc_args_add_i64(a, MPROC_OK);
   p = t_start("child_sem_release", a, NULL);
-  T_OK(mproc_sem_acquire(s, 30000));
+  T_OK(mproc_sem_acquire(s, T_BOUND_MS));
   CU_ASSERT_EQUAL(t_finish(p), 0);
   mproc_args_destroy(a);
   T_OK(mproc_sem_destroy(s));
@@ -232,12 +232,12 @@ static void test_wake_ups_are_prompt(void) {
   mproc_args_add_i64(a, HOPS + 1);
   p = t_start("child_sem_pong", a, NULL);
   T_OK(mproc_sem_release(ping)); /* a first round trip: the child is up and running */
-  T_OK(mproc_sem_acquire(pong, 30000));
+  T_OK(mproc_sem_acquire(pong, T_BOUND_MS));
   t0 = t_now_ms();
   for (i = 0; i < HOPS; i++) {
     t_sleep_ms(1); /* so that the child is asleep when the unit comes */
     T_OK(mproc_sem_release(ping));
-    T_OK(mproc_sem_acquire(pong, 30000));
+    T_OK(mproc_sem_acquire(pong, T_BOUND_MS));
   }
   elapsed = t_now_ms() - t0 - HOPS;
   CU_ASSERT(elapsed < 1000);
