@@ -1,8 +1,9 @@
 /*
- * mproc's benchmark (../shared/bench/SCENARIOS.md): each scenario reports the
- * median, min and max over repeated trials and, measured by the same program
- * in the same run, the limit the bare OS mechanism reaches. Figures are read
- * as ratios to their limit (the machines are shared and noisy).
+ * mproc's benchmark, its scenarios defined in bench/README.md: each scenario
+ * reports the median, min and max over repeated trials and, measured by the
+ * same program in the same run, the limit the bare OS mechanism reaches.
+ * Figures are read as ratios to their limit (the machines are shared and
+ * noisy).
  *
  *   bench [--quick] [--only KEY]      prints one JSON object on stdout
  *

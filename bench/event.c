@@ -1,8 +1,8 @@
 /*
  * Event scenarios.
- *   S5_is_set_per_s: mproc_event_is_set() calls per second inside a worker;
- *     limit: a non-inlined function doing a relaxed atomic load of a word in
- *     shared memory, timed in the same worker.
+ *   S5_is_set_per_s: mproc_event_is_set() calls per second inside a child
+ *     process; limit: a non-inlined function doing a relaxed atomic load of a
+ *     word in shared memory, timed in the same child.
  *   event_wake_us: one-way set -> waiter-wakes latency, from a ping-pong of
  *     two Events between two processes; limit: the same ping-pong on the bare
  *     wake primitive (futex on two shared words on Linux, a pair of named

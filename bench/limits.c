@@ -1,5 +1,5 @@
 /*
- * The bare-OS limits of the pool scenarios (../shared/bench/SCENARIOS.md),
+ * The bare-OS limits of the pool scenarios (defined in bench/README.md),
  * built only on the platform layer's thin wrappers: mproc__proc_spawn of this
  * same executable, its channel (an AF_UNIX socket / a pair of pipes), named
  * shared memory, futexes or named semaphores.

@@ -1,5 +1,5 @@
 /*
- * Pool scenarios S1-S4 (../shared/bench/SCENARIOS.md), each beside its bare
+ * Pool scenarios S1-S4, defined in bench/README.md, each beside its bare
  * limit from limits.c, measured in the same run.
  *   S1_pool_start_2      create a 2-worker pool, each worker runs one task, destroy; ms
  *   S2_roundtrip_us      sequential apply of x+1 on 1 worker; us per call

@@ -1,5 +1,5 @@
 /*
- * Pool scenarios S6-S8 (../shared/bench/SCENARIOS.md): bail-out, a killed
+ * Pool scenarios S6-S8, defined in bench/README.md: bail-out, a killed
  * worker, and the resident memory of an idle worker.
  *   S6_bailout        map of 1,000 x ~2 ms busy tasks, 2 workers, chunksize 1;
  *                     task #100 cancels the pool; ms until the map returns and

@@ -1,5 +1,5 @@
 /*
- * Seed scenario "Barrier start line": processes get ready at different
+ * Example "Barrier start line": processes get ready at different
  * speeds, then all start at the same moment. Python:
  *     def runner(barrier, i):
  *         sleep(random()); print(f'{i} ready'); barrier.wait(); print(f'{i} go')

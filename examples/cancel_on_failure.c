@@ -1,5 +1,5 @@
 /*
- * Seed scenario "cancel all tasks if one fails", with plain processes: every
+ * Example "cancel all tasks if one fails", with plain processes: every
  * task gets the same shared Event; a task that fails sets it, and the others
  * check it between steps (one atomic load) and stop early. Python:
  *     def task(event, i):

@@ -1,5 +1,5 @@
 /*
- * Seed scenario "Condition tutorial": every task waits on a shared Condition
+ * Example "Condition tutorial": every task waits on a shared Condition
  * until the main process notifies all of them, then they run together.
  * Python:
  *     def task(cond, i):

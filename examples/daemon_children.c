@@ -1,5 +1,5 @@
 /*
- * Seed scenario "daemon children": a daemonic child runs a background loop
+ * Example "daemon children": a daemonic child runs a background loop
  * and is terminated when the main process exits; a non-daemonic child is
  * waited for. A daemonic child may not start children of its own.
  * Python:

@@ -1,5 +1,5 @@
 /*
- * Seed scenario "spawn vs fork: globals are not shared". A child is a fresh
+ * Example "spawn vs fork: globals are not shared". A child is a fresh
  * run of the program, so it sees the global's initial value, not what the
  * parent changed it to; and what the child changes stays in the child. To
  * share state, pass it explicitly (arguments now; shared objects later).

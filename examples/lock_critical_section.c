@@ -1,5 +1,5 @@
 /*
- * Seed scenario "lock-protected critical section": processes update a shared
+ * Example "lock-protected critical section": processes update a shared
  * counter; under a Lock no update is lost. Python:
  *     def work(lock, counter):
  *         for _ in range(1000):

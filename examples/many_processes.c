@@ -1,5 +1,5 @@
 /*
- * Seed scenario "many processes": start several children at once, each with
+ * Example "many processes": start several children at once, each with
  * its own argument, and collect their exit codes.
  * Python:
  *     procs = [Process(target=square, args=(i,)) for i in range(5)]

@@ -1,5 +1,5 @@
 /*
- * Seed scenario "multiply the results of 20 calls, but bail out when one
+ * Example "multiply the results of 20 calls, but bail out when one
  * returns zero": a Pool of 4 maps a task over 0..19; the call for 7 finds a
  * zero, so the product is 0 and the calls still queued or running are
  * pointless. Python:

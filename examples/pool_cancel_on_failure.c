@@ -1,5 +1,5 @@
 /*
- * Seed scenario "cancel all tasks if one fails", with a Pool: a shared Event
+ * Example "cancel all tasks if one fails", with a Pool: a shared Event
  * reaches every worker through the pool's initializer; the task that fails
  * sets it, and the others check it between their steps and stop early.
  * Python:

@@ -1,5 +1,5 @@
 /*
- * Seed scenario "all tasks wait on a shared Condition, then start together",
+ * Example "all tasks wait on a shared Condition, then start together",
  * with a Pool: the initializer gives every worker the Condition and a shared
  * state [waiting, go]; each task registers as waiting under the Condition's
  * lock and waits for `go`; the main process, holding the same lock, sees all

@@ -1,5 +1,5 @@
 /*
- * Seed scenario "simple process": run one function in a fresh child process.
+ * Example "simple process": run one function in a fresh child process.
  * Python:
  *     p = Process(target=greet, args=("Bob",)); p.start(); p.join()
  */

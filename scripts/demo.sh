@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds mproc and runs the demo of the seed scenarios.
+# Installs what is missing, builds mproc and runs the demo: every example, one program each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps-debian.sh
