@@ -2,7 +2,7 @@
  * Example "spawn vs fork: globals are not shared". A child is a fresh
  * run of the program, so it sees the global's initial value, not what the
  * parent changed it to; and what the child changes stays in the child. To
- * share state, pass it explicitly (arguments now; shared objects later).
+ * share state, pass it explicitly (in its arguments, or through a shared object).
  * Python (spawn start method):
  *     counter = 0
  *     def work(): global counter; counter += 100; print(counter)   # 100

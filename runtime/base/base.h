@@ -1,7 +1,9 @@
 /*
  * The bottom layer: what every other layer, the platform layer included, may
- * use. It holds no process-wide state and makes no OS call of its own (APR
- * and the C library only): failure recording, byte buffers, thread ids.
+ * use. It makes no OS call of its own (APR and the C library only) and
+ * holds no process-wide state that needs setting up (a thread's last error
+ * and the thread-id counter are all): failure recording, byte buffers,
+ * thread ids.
  *
  * The error convention, for the whole runtime: a fallible function returns
  * an mproc_status and, when it is not MPROC_OK, has recorded a detail with

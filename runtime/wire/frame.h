@@ -17,7 +17,7 @@ size_t mproc__frame_pack(uint8_t *out, uint16_t type, const uint8_t *payload, si
 /* MPROC_ECLOSED when the stream ends cleanly before a frame; *payload is malloc'ed. */
 mproc_status mproc__frame_recv(mproc__chan *chan, uint16_t *type, uint8_t **payload, size_t *len);
 
-/* mproc__frame_recv() after an adaptive spin on @chan ,
+/* mproc__frame_recv() after an adaptive spin on @chan,
  * into @buf: the payload is buf->data, valid until the next receive. */
 mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
                                     mproc__buf *buf, size_t *len);

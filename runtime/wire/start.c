@@ -1,6 +1,6 @@
 /*
  * START, the first frame every child reads: built by the parent's spawn
- * (process/child.c) and read by the child's bootstrap (bootstrap.c), here
+ * (process/process.c) and read by the child's bootstrap (bootstrap.c), here
  * side by side so the two cannot drift apart. The layout is in protocol.h.
  */
 #include "wire/args.h"
