@@ -13,6 +13,7 @@
 
 #include "bench.h"
 #include "platform.h"
+#include "shared/object.h" /* names */
 
 #if defined(_MSC_VER)
 #define BENCH_NOINLINE __declspec(noinline)
@@ -165,8 +166,10 @@ static mproc_status run_wake(int quick, bench_result *res) {
   int n = trials(quick), t, i;
   mproc_status st;
   memset(&rp, 0, sizeof rp);
-  snprintf(n0, sizeof n0, "mproc-%lld-benchwake0-1", (long long)mproc_self_pid());
-  snprintf(n1, sizeof n1, "mproc-%lld-benchwake1-1", (long long)mproc_self_pid());
+  mproc__name_prefix(n0, sizeof n0, mproc_self_pid());
+  mproc__name_prefix(n1, sizeof n1, mproc_self_pid());
+  strcat(n0, "benchwake0-1");
+  strcat(n1, "benchwake1-1");
   if ((st = mproc_event_create(&ea)) || (st = mproc_event_create(&eb)) ||
       (st = mproc_shm_create(&shm, 64)) || (st = mproc_args_create(&a)))
     return st;

@@ -23,6 +23,7 @@
 #include "bench.h"
 #include "base/atomic.h"
 #include "core/core.h"
+#include "shared/object.h" /* names */
 
 enum { MSG = 16, IOBUF = 65536 };
 
@@ -272,9 +273,12 @@ mproc_status bench_limit_wake2(int trials, double *us) {
   long long me = (long long)mproc_self_pid();
   mproc_status st;
   memset(sem, 0, sizeof sem);
-  snprintf(shm_name, sizeof shm_name, "mproc-%lld-benchwake2-1", me);
-  for (i = 0; i < 2; i++)
-    snprintf(sem_name[i], sizeof sem_name[i], "mproc-%lld-benchwake2s%d-1", me, i);
+  mproc__name_prefix(shm_name, sizeof shm_name, me);
+  strcat(shm_name, "benchwake2-1");
+  for (i = 0; i < 2; i++) {
+    mproc__name_prefix(sem_name[i], sizeof sem_name[i], me);
+    strcat(sem_name[i], i ? "benchwake2s1-1" : "benchwake2s0-1");
+  }
   if ((st = mproc__shm_create(&seg, shm_name, 64)) != MPROC_OK)
     return st;
   w = seg.base;

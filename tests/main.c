@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "shared/object.h" /* names */
 #include "tests.h"
 
 static const test_suite *const suites[] = {
@@ -48,10 +49,10 @@ static mproc_function *merged_registry(void) {
 /* Prints every mproc name on this machine; used after the whole suite (before
  * mproc_init(), whose sweep would hide what was left behind). */
 static void print_name(const char *name, void *arg) {
-  long long pid = 0;
+  long long pid = (long long)mproc__name_pid(name);
   /* A live creator's names are in use (another mproc program may be running):
    * only a dead creator's names are leaks. */
-  if (sscanf(name, "mproc-%lld-", &pid) == 1 && mproc__pid_alive(pid)) {
+  if (pid > 0 && mproc__pid_alive(pid)) {
     printf("in use by live pid %lld: %s\n", pid, name);
     return;
   }

@@ -19,40 +19,70 @@
 static mproc__obj *live;
 static mproc__obj *quarantine[QUARANTINE];
 static unsigned quarantine_next;
-static uint32_t serial;
+static uint32_t next_serial;
 
-/* "mproc-<pid>-<64 random bits, base62>-<serial, base36>": short enough for
- * macOS's 31-character semaphore names with the platform's prefix and suffix. */
+static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/* @v in base @base (36 or 62), lowest digit first, at most @max digits. */
+static size_t put_digits(char *out, uint64_t v, unsigned base, size_t max) {
+  size_t n = 0;
+  do
+    out[n++] = digits[v % base];
+  while ((v /= base) != 0 && n < max);
+  return n;
+}
+
+size_t mproc__name_prefix(char *out, size_t cap, int64_t pid) {
+  char p[16];
+  size_t n = put_digits(p, (uint64_t)pid, 36, sizeof p), len = 6;
+  if (cap < 6 + n + 2)
+    return 0;
+  memcpy(out, MPROC__NAME_PREFIX, 6);
+  while (n)
+    out[len++] = p[--n]; /* most significant first: the pid reads as a number */
+  out[len++] = '-';
+  out[len] = 0;
+  return len;
+}
+
+int64_t mproc__name_pid(const char *name) {
+  char *end;
+  long long pid;
+  if (strncmp(name, MPROC__NAME_PREFIX, 6) != 0)
+    return -1;
+  pid = strtoll(name + 6, &end, 36);
+  return end > name + 6 && *end == '-' && pid > 0 ? (int64_t)pid : -1;
+}
+
+void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random) {
+  size_t len = mproc__name_prefix(out, MPROC__NAME_MAX, pid);
+  len += put_digits(out + len, random, 62, MPROC__NAME_RANDOM);
+  out[len++] = '-';
+  len += put_digits(out + len, serial % MPROC__NAME_SERIALS, 36, 6);
+  out[len] = 0;
+}
+
 static mproc_status make_name(char *out, const char *fn) {
-  static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   unsigned char rnd[8];
   uint64_t r = 0;
   uint32_t n;
-  char tail[32];
-  int i, len = 0;
+  int i;
   apr_status_t ast = apr_generate_random_bytes(rnd, sizeof rnd);
   if (ast != APR_SUCCESS)
     return mproc__fail(ast, "%s: no random bytes for a name", fn);
   for (i = 0; i < 8; i++)
     r = r << 8 | rnd[i];
-  for (i = 0; i < 11; i++, r /= 62)
-    tail[len++] = digits[r % 62];
-  tail[len++] = '-';
   mproc__lock();
-  n = ++serial;
+  n = ++next_serial;
   mproc__unlock();
-  do
-    tail[len++] = digits[n % 36];
-  while ((n /= 36) != 0);
-  tail[len] = 0;
-  snprintf(out, MPROC__NAME_MAX, "mproc-%lld-%s", (long long)mproc__self_pid(), tail);
+  mproc__name_make(out, mproc__self_pid(), n, r);
   return MPROC_OK;
 }
 
 /* Names come from other processes: only the characters make_name() produces. */
 static int valid_name(const char *name) {
   size_t i, n = strlen(name);
-  if (n < 8 || n >= MPROC__NAME_MAX || strncmp(name, "mproc-", 6) != 0)
+  if (n < 8 || n >= MPROC__NAME_MAX || mproc__name_pid(name) < 0)
     return 0;
   for (i = 0; i < n; i++) {
     char c = name[i];
@@ -298,8 +328,8 @@ mproc_status mproc__obj_add_to(mproc_args *args, const mproc__obj *o, const char
 
 static void sweep_one(const char *name, void *arg) {
   int64_t only = *(const int64_t *)arg;
-  long long pid = 0;
-  if (sscanf(name, "mproc-%lld-", &pid) != 1 || pid <= 0 || pid == mproc__self_pid())
+  int64_t pid = mproc__name_pid(name);
+  if (pid <= 0 || pid == mproc__self_pid())
     return;
   if ((only > 0 && pid != only) || mproc__pid_alive(pid))
     return;

@@ -74,6 +74,24 @@ void mproc__park_wake(mproc__obj *o, volatile uint32_t *word, int all);
  * (a pool worker checks for cancellation before each call of a chunk). */
 const volatile uint32_t *mproc__event_flag(const mproc_event *e);
 
+/*
+ * Names: "mproc-<creator pid, base 36>-<random, base 62>-<serial, base 36>".
+ * Short enough for XNU's semaphore names (30 characters, with the platform's
+ * "/" and "-w"), whatever the pid (5 base-36 digits hold Linux's largest,
+ * 4 macOS's) and the serial (kept to 6 digits): at most 27 characters. The
+ * creator's pid tells the sweep whose name it is; the random part keeps a
+ * dead process's leftovers from colliding with a new one of the same pid.
+ */
+#define MPROC__NAME_PREFIX "mproc-"
+#define MPROC__NAME_RANDOM 7            /* base-62 digits: 41 bits */
+#define MPROC__NAME_SERIALS 2176782336u /* 36^6: the serial wraps, the random part differs */
+/* Writes the name's prefix "mproc-<pid>-" into @out: its length, 0 if @cap is too small. */
+size_t mproc__name_prefix(char *out, size_t cap, int64_t pid);
+/* The creator pid a name gives; -1 when it is no mproc name. */
+int64_t mproc__name_pid(const char *name);
+/* Writes a name (MPROC__NAME_MAX bytes at most) into @out. */
+void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random);
+
 /* Crossing: @o as a value of @args (its kind, name and size: see
  * mproc__args_add_object()). */
 mproc_status mproc__obj_add_to(mproc_args *args, const mproc__obj *o, const char *fn);

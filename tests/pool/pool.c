@@ -6,6 +6,7 @@
 
 #include "base/atomic.h"
 #include "platform.h"
+#include "shared/object.h" /* names */
 #include "wire/args.h"
 #include "tests.h"
 
@@ -1106,7 +1107,7 @@ static int64_t wait_pid_file(const char *prefix, int item) {
 
 static void count_names_of(const char *name, void *arg) {
   char prefix[32];
-  snprintf(prefix, sizeof prefix, "mproc-%lld-", (long long)((int64_t *)arg)[0]);
+  mproc__name_prefix(prefix, sizeof prefix, ((int64_t *)arg)[0]);
   if (strncmp(name, prefix, strlen(prefix)) == 0)
     ((int64_t *)arg)[1]++;
 }

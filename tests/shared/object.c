@@ -58,10 +58,10 @@ static void test_names_are_unique_and_owner_only(void) {
   T_OK(mproc_event_create(&a));
   t_set_umask(old);
   T_OK(mproc_event_create(&b));
-  snprintf(prefix, sizeof prefix, "mproc-%lld-", (long long)mproc_self_pid());
+  mproc__name_prefix(prefix, sizeof prefix, mproc_self_pid());
   CU_ASSERT_EQUAL(strncmp(name_of(a), prefix, strlen(prefix)), 0);
   CU_ASSERT_STRING_NOT_EQUAL(name_of(a), name_of(b));
-  CU_ASSERT(strlen(name_of(a)) >= strlen(prefix) + 11 + 2); /* 64 random bits, serial */
+  CU_ASSERT(strlen(name_of(a)) >= strlen(prefix) + 2); /* random bits, serial */
   mode = t_object_mode(name_of(a));
   if (mode < 0)
     printf("SKIP (no file modes on this OS) ");
@@ -143,7 +143,8 @@ static void test_dead_creators_swept_at_init(void) {
   p = t_start("child_ok", NULL, NULL);
   mproc_process_pid(p, &dead);
   CU_ASSERT_EQUAL(t_finish(p), 0);
-  snprintf(name, sizeof name, "mproc-%lld-SweepTest00-1", (long long)dead);
+  mproc__name_prefix(name, sizeof name, dead);
+  strcat(name, "SweepTest00-1");
   memset(&shm, 0, sizeof shm);
   T_OK(mproc__shm_create(&shm, name, 4096));
   mproc__shm_close(&shm);
@@ -153,7 +154,26 @@ static void test_dead_creators_swept_at_init(void) {
   mproc__shm_unlink(name);
 }
 
+/* XNU allows semaphore names of 30 characters ("/<name>-w"): the longest
+ * name fits, whatever the pid, serial and random bits; and every name
+ * gives back its creator. */
+static void test_longest_name_fits_macos(void) {
+  static const int64_t pids[] = {1, 99999, 4194304};
+  static const uint32_t serials[] = {1, 36u * 36 * 36 * 36 - 1, UINT32_MAX};
+  char name[MPROC__NAME_MAX];
+  size_t i, j;
+  for (i = 0; i < 3; i++)
+    for (j = 0; j < 3; j++) {
+      mproc__name_make(name, pids[i], serials[j], UINT64_MAX);
+      CU_ASSERT(1 + strlen(name) + 2 <= 30);
+      CU_ASSERT_EQUAL(mproc__name_pid(name), pids[i]);
+    }
+  CU_ASSERT_EQUAL(mproc__name_pid("mproc--x-1"), -1);
+  CU_ASSERT_EQUAL(mproc__name_pid("other-1-x-1"), -1);
+}
+
 static const CU_TestInfo tests[] = {
+    {"the longest name fits macOS's 30 characters", test_longest_name_fits_macos},
     {"names unique, owner-only", test_names_are_unique_and_owner_only},
     {"creation is exclusive", test_creation_is_exclusive},
     {"other users cannot open", test_other_users_cannot_open},
