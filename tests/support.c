@@ -15,6 +15,7 @@
 #include "tests.h"
 
 #ifdef _WIN32
+#include <io.h>
 #include <windows.h>
 #else
 #include <fcntl.h>
@@ -201,6 +202,19 @@ void t_close_handle(intptr_t h) { CloseHandle((HANDLE)h); }
 /* The handle is "the file" if it is a disk file whose size matches the
  * distinctive size the test gave it: handle values are small integers that
  * the child may reuse for its own objects, so validity alone proves nothing. */
+void t_close_std_streams(void) {
+  _close(0);
+  _close(1);
+  _close(2);
+  SetStdHandle(STD_INPUT_HANDLE, NULL);
+  SetStdHandle(STD_OUTPUT_HANDLE, NULL);
+  SetStdHandle(STD_ERROR_HANDLE, NULL);
+}
+
+int t_std_streams_open(void) {
+  return _get_osfhandle(0) != -1 && _get_osfhandle(1) != -1 && _get_osfhandle(2) != -1;
+}
+
 int t_handle_is_file(intptr_t h, const char *path) {
   BY_HANDLE_FILE_INFORMATION mine, theirs;
   HANDLE f;
@@ -303,6 +317,16 @@ intptr_t t_open_inheritable(const char *path) {
 }
 
 void t_close_handle(intptr_t h) { close((int)h); }
+
+void t_close_std_streams(void) {
+  close(0);
+  close(1);
+  close(2);
+}
+
+int t_std_streams_open(void) {
+  return fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0;
+}
 
 int t_handle_is_file(intptr_t h, const char *path) {
   struct stat a, b;

@@ -114,6 +114,11 @@ void t_setenv(const char *name, const char *value);
 /* A malloc'ed copy of an environment variable's value; NULL when unset. */
 char *t_getenv(const char *name);
 
+/* Closes this process's standard streams (as a daemon does). */
+void t_close_std_streams(void);
+/* Whether all three standard streams are open. */
+int t_std_streams_open(void);
+
 /* Runs this test program with one argument as a fresh main process; its exit code. */
 int t_run_self(const char *arg);
 

@@ -112,6 +112,31 @@ static int child_spawn(const mproc_args *a, mproc_args *r) {
   return st == (mproc_status)want && (st != MPROC_OK || code == 0) ? 0 : 1;
 }
 
+/* Exits 0 if its standard streams are open (a closed one would be the
+ * first file it opens). */
+static int child_std_streams_open(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  return t_std_streams_open() ? 0 : 3;
+}
+
+/* As a daemon with closed stdio: closes its standard streams, then starts
+ * a grandchild; exits with the grandchild's exit code, 9 if it could not
+ * start it. */
+static int child_closed_stdio(const mproc_args *a, mproc_args *r) {
+  mproc_process *p;
+  int code = 9;
+  (void)a;
+  (void)r;
+  t_close_std_streams();
+  if (mproc_process_create(&p, "child_std_streams_open", NULL, NULL) != MPROC_OK)
+    return 9;
+  if (mproc_process_start(p) == MPROC_OK && mproc_process_join(p, T_BOUND_MS) == MPROC_OK)
+    mproc_process_exitcode(p, &code);
+  mproc_process_destroy(p);
+  return code;
+}
+
 /* ---- tests ---- */
 
 static int run_exit_code(const char *fn, mproc_args *args) {
@@ -295,7 +320,15 @@ static void test_many_at_once(void) {
     CU_ASSERT_EQUAL(t_finish(p[i]), 10 + i);
 }
 
+/* A parent with closed stdio (a daemon) still starts children, and they get
+ * open standard streams (XNU's spawn refused to inherit a closed one). */
+static void test_closed_stdio(void) {
+  mproc_process *p = t_start("child_closed_stdio", NULL, NULL);
+  CU_ASSERT_EQUAL(t_finish(p), 0);
+}
+
 static const CU_TestInfo tests[] = {
+    {"a parent with closed stdio starts children", test_closed_stdio},
     {"exit codes as Python", test_exit_codes},
     {"typed arguments cross", test_args_cross},
     {"join timeout, is_alive, terminate", test_join_timeout_and_terminate},
@@ -308,9 +341,16 @@ static const CU_TestInfo tests[] = {
     {"many processes at once", test_many_at_once},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {
-    MPROC_FUNCTION(child_ok),        MPROC_FUNCTION(child_fail),  MPROC_FUNCTION(child_exit),
-    MPROC_FUNCTION(child_abort),     MPROC_FUNCTION(child_sleep), MPROC_FUNCTION(child_check_args),
-    MPROC_FUNCTION(child_self_info), MPROC_FUNCTION(child_spawn), MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {MPROC_FUNCTION(child_ok),
+                                           MPROC_FUNCTION(child_fail),
+                                           MPROC_FUNCTION(child_exit),
+                                           MPROC_FUNCTION(child_abort),
+                                           MPROC_FUNCTION(child_sleep),
+                                           MPROC_FUNCTION(child_check_args),
+                                           MPROC_FUNCTION(child_self_info),
+                                           MPROC_FUNCTION(child_spawn),
+                                           MPROC_FUNCTION(child_closed_stdio),
+                                           MPROC_FUNCTION(child_std_streams_open),
+                                           MPROC_FUNCTIONS_END};
 
 const test_suite suite_process = {"process", tests, functions};
