@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_env.h>
+#include <apr_pools.h>
+
 #include "pool/pool.h"
 
 static const struct {
@@ -29,20 +32,32 @@ static unsigned lookup(const char *s, size_t n) {
   return 0;
 }
 
+/* The variable as the OS holds it: APR reads Windows' own environment, which
+ * children inherit and SetEnvironmentVariable changes, where getenv() reads
+ * the C runtime's copy of it. */
 mproc_status mproc__fast_paths(unsigned *on) {
-  const char *s = getenv("MPROC_POOL_DISABLE");
+  apr_pool_t *tmp = NULL;
+  char *s = NULL;
+  mproc_status st = MPROC_OK;
   *on = MPROC__FAST_ALL;
-  while (s && *s) {
+  if (apr_pool_create(&tmp, NULL) != APR_SUCCESS)
+    return mproc__fail(MPROC_ENOMEM, "MPROC_POOL_DISABLE: out of memory");
+  if (apr_env_get(&s, "MPROC_POOL_DISABLE", tmp) != APR_SUCCESS)
+    s = NULL;
+  while (s && *s && st == MPROC_OK) {
     size_t n = strcspn(s, ", ");
     unsigned bit = lookup(s, n);
     if (n && !bit)
-      return mproc__fail(MPROC_EINVAL,
-                         "MPROC_POOL_DISABLE: \"%.*s\" is no fast path "
-                         "(pipeline, mbox, lanes, spin, all)",
-                         (int)n, s);
+      st = mproc__fail(MPROC_EINVAL,
+                       "MPROC_POOL_DISABLE: \"%.*s\" is no fast path "
+                       "(pipeline, mbox, lanes, spin, all)",
+                       (int)n, s);
     *on &= ~bit;
     s += n;
     s += strspn(s, ", ");
   }
-  return MPROC_OK;
+  if (st != MPROC_OK)
+    *on = MPROC__FAST_ALL;
+  apr_pool_destroy(tmp);
+  return st;
 }
