@@ -145,6 +145,10 @@ static inline int64_t mproc__remaining(int64_t deadline) {
   return left > 0 ? left : 0;
 }
 int mproc__cpu_count(void);
+/* How many descriptors this process may hold (POSIX's RLIMIT_NOFILE soft
+ * limit); -1 where no such limit applies (Windows' handles, an unlimited
+ * one). */
+int64_t mproc__fd_limit(void);
 /* Non-zero while a process with this id exists and has not exited (zombies count as exited). */
 int mproc__pid_alive(int64_t pid);
 /* The OS's last error code (errno / GetLastError()), for mproc__fail_os(). */

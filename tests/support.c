@@ -20,6 +20,7 @@
 #else
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -202,6 +203,11 @@ void t_close_handle(intptr_t h) { CloseHandle((HANDLE)h); }
 /* The handle is "the file" if it is a disk file whose size matches the
  * distinctive size the test gave it: handle values are small integers that
  * the child may reuse for its own objects, so validity alone proves nothing. */
+int t_set_fd_limit(int n) {
+  (void)n;
+  return 0; /* handles have no such per-process limit */
+}
+
 void t_close_std_streams(void) {
   _close(0);
   _close(1);
@@ -317,6 +323,14 @@ intptr_t t_open_inheritable(const char *path) {
 }
 
 void t_close_handle(intptr_t h) { close((int)h); }
+
+int t_set_fd_limit(int n) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 0;
+  rl.rlim_cur = (rlim_t)n;
+  return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
 
 void t_close_std_streams(void) {
   close(0);

@@ -114,6 +114,9 @@ void t_setenv(const char *name, const char *value);
 /* A malloc'ed copy of an environment variable's value; NULL when unset. */
 char *t_getenv(const char *name);
 
+/* Sets this process's descriptor limit (RLIMIT_NOFILE's soft limit); 0
+ * where the OS has none to set (Windows). */
+int t_set_fd_limit(int n);
 /* Closes this process's standard streams (as a daemon does). */
 void t_close_std_streams(void);
 /* Whether all three standard streams are open. */

@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,12 +25,12 @@ mproc_status mproc__posix_socketpair(int sv[2]) {
 #if defined(SOCK_CLOEXEC) && !defined(MPROC_PORTABLE_POSIX)
   /* Atomic close-on-exec: no window in which another thread's spawn inherits it. */
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return mproc__fail_os(errno, "socketpair", "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC");
+    return mproc__posix_fail_fd(errno, "socketpair", "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC");
 #else
   /* The portable path: the window before FD_CLOEXEC is closed by the spawn
    * itself (POSIX_SPAWN_CLOEXEC_DEFAULT, closefrom, or the child's sweep). */
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-    return mproc__fail_os(errno, "socketpair", "AF_UNIX, SOCK_STREAM");
+    return mproc__posix_fail_fd(errno, "socketpair", "AF_UNIX, SOCK_STREAM");
 #endif
   for (i = 0; i < 2; i++) {
     mproc_status st = mproc__posix_set_cloexec(sv[i]);
@@ -57,4 +60,28 @@ void mproc__posix_close_inherited(int rd, int wr) {
   (void)rd;
   (void)wr;
 #endif
+}
+
+int64_t mproc__fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    return -1;
+  return (int64_t)rl.rlim_cur;
+}
+
+mproc_status mproc__posix_fail_fd(int err, const char *call, const char *fmt, ...) {
+  char what[256];
+  mproc_status st;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  st = mproc__fail_os(err, call, "%s", what);
+  if (err == EMFILE)
+    mproc__fail(st,
+                "%s; this process may hold %lld descriptors (RLIMIT_NOFILE): a pool's parent "
+                "holds 2 per worker and, on macOS, 1 per open shared object (raise it with "
+                "ulimit -n or setrlimit)",
+                mproc_last_error(), (long long)mproc__fd_limit());
+  return st;
 }

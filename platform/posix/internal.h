@@ -37,6 +37,12 @@
 mproc_status mproc__posix_set_cloexec(int fd);
 /* A connected AF_UNIX stream pair, both ends close-on-exec and SIGPIPE-free. */
 mproc_status mproc__posix_socketpair(int sv[2]);
+/* mproc__fail_os() for a call that may fail for want of descriptors: on
+ * EMFILE the message says how many the process may hold and what holds
+ * them, so that the fix (a higher limit) is in the error. */
+mproc_status mproc__posix_fail_fd(int err, const char *call, const char *fmt, ...)
+    MPROC__PRINTF(3, 4);
+
 /* Child side, when the spawn could not close them: closes every descriptor
  * above 2 except @rd and @wr, so nothing the parent leaked survives into user code. */
 void mproc__posix_close_inherited(int rd, int wr);

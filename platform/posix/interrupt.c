@@ -49,7 +49,7 @@ mproc_status mproc__interrupt_watch(void (*fn)(void)) {
   if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
     return mproc__fail(MPROC_ESTATE, "SIGINT is handled by the program: mproc leaves it alone");
   if (pipe(wake_fd) < 0)
-    return mproc__fail_os(errno, "pipe", "interrupt wake-up");
+    return mproc__posix_fail_fd(errno, "pipe", "interrupt wake-up");
   mproc__posix_set_cloexec(wake_fd[0]);
   mproc__posix_set_cloexec(wake_fd[1]);
   fcntl(wake_fd[1], F_SETFL, O_NONBLOCK);

@@ -45,7 +45,7 @@ static mproc_status child_end_above(int *fd) {
     return MPROC_OK;
   moved = fcntl(*fd, F_DUPFD_CLOEXEC, MPROC__CHILD_CHAN_FD + 2);
   if (moved < 0)
-    return mproc__fail_os(errno, "fcntl", "F_DUPFD_CLOEXEC of fd %d", *fd);
+    return mproc__posix_fail_fd(errno, "fcntl", "F_DUPFD_CLOEXEC of fd %d", *fd);
   close(*fd);
   *fd = moved;
   return MPROC_OK;

@@ -28,7 +28,7 @@ mproc_status mproc__sem_create(mproc__sem *sem, const char *name) {
   os_name(os, sizeof os, name);
   s = sem_open(os, O_CREAT | O_EXCL, 0600, 0);
   if (s == SEM_FAILED)
-    return mproc__fail_os(errno, "sem_open", "%s, O_CREAT|O_EXCL", os);
+    return mproc__posix_fail_fd(errno, "sem_open", "%s, O_CREAT|O_EXCL", os);
   sem->p = s;
   return MPROC_OK;
 }
@@ -39,7 +39,7 @@ mproc_status mproc__sem_open(mproc__sem *sem, const char *name) {
   os_name(os, sizeof os, name);
   s = sem_open(os, 0);
   if (s == SEM_FAILED)
-    return mproc__fail_os(errno, "sem_open", "%s", os);
+    return mproc__posix_fail_fd(errno, "sem_open", "%s", os);
   sem->p = s;
   return MPROC_OK;
 }

@@ -48,7 +48,7 @@ mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   os_name(os, sizeof os, name);
   fd = shm_open(os, O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
-    return mproc__fail_os(errno, "shm_open", "%s, O_CREAT|O_EXCL", os);
+    return mproc__posix_fail_fd(errno, "shm_open", "%s, O_CREAT|O_EXCL", os);
   if ((st = owner_only(fd, os)) != MPROC_OK)
     ;
   else if (ftruncate(fd, (off_t)size) < 0)
@@ -69,7 +69,7 @@ mproc_status mproc__shm_commit(const char *name) {
   int fd, err;
   os_name(os, sizeof os, name);
   if ((fd = shm_open(os, O_RDWR, 0)) < 0)
-    return mproc__fail_os(errno, "shm_open", "%s", os);
+    return mproc__posix_fail_fd(errno, "shm_open", "%s", os);
   if (fstat(fd, &sb) < 0)
     st = mproc__fail_os(errno, "fstat", "%s", os);
   else if ((err = posix_fallocate(fd, 0, sb.st_size)) != 0)
@@ -90,7 +90,7 @@ mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size) {
   os_name(os, sizeof os, name);
   fd = shm_open(os, O_RDWR, 0);
   if (fd < 0)
-    return mproc__fail_os(errno, "shm_open", "%s", os);
+    return mproc__posix_fail_fd(errno, "shm_open", "%s", os);
   if (fstat(fd, &sb) < 0)
     st = mproc__fail_os(errno, "fstat", "%s", os);
   else if ((uint64_t)sb.st_size < (uint64_t)size)

@@ -67,6 +67,8 @@ mproc_status mproc__exit_with_parent(int64_t parent_pid) {
 int64_t mproc__self_pid(void) { return (int64_t)GetCurrentProcessId(); }
 
 int64_t mproc__now_ms(void) { return (int64_t)GetTickCount64(); }
+int64_t mproc__fd_limit(void) { return -1; }
+
 int mproc__last_os_error(void) { return (int)GetLastError(); }
 
 /* The MS CRT has no line buffering (_IOLBF is full buffering), so unbuffered

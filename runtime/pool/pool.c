@@ -65,6 +65,30 @@ static mproc_status pool_alloc(mproc_pool **out, const mproc_pool_options *o, in
   return MPROC_OK;
 }
 
+/* Descriptors a pool's parent holds: per worker, its channel's two ends
+ * and, where named objects hold one each (no futex: macOS), its two lanes'
+ * and its mailbox's; for the pool, its cancel event and claim words, and
+ * room for what the program holds (stdio and a few). */
+#define FDS_PER_WORKER 2
+#define FDS_PER_WORKER_OBJECTS 3
+#define FDS_RESERVED 16
+
+/* A pool the descriptor limit cannot hold is refused, rather than started
+ * with the workers it happens to get. */
+static mproc_status check_descriptors(int n) {
+  int64_t limit = mproc__fd_limit(), per = FDS_PER_WORKER;
+  if (!mproc__futex_available())
+    per += FDS_PER_WORKER_OBJECTS;
+  if (limit < 0 || (int64_t)n * per + FDS_RESERVED <= limit)
+    return MPROC_OK;
+  return mproc__fail(MPROC_ERANGE,
+                     "mproc_pool_create: %d workers need %lld descriptors, and this process may "
+                     "hold %lld (RLIMIT_NOFILE): raise it with ulimit -n or setrlimit, or use "
+                     "at most %lld workers",
+                     n, (long long)(n * per + FDS_RESERVED), (long long)limit,
+                     (long long)((limit - FDS_RESERVED) / per));
+}
+
 static mproc_status check_options(const mproc_pool_options *o, int *n) {
   *n = o && o->workers > 0 ? o->workers : mproc_cpu_count();
   if (o && (o->workers < 0 || o->workers > 4096))
@@ -76,7 +100,7 @@ static mproc_status check_options(const mproc_pool_options *o, int *n) {
   if (mproc__pool_depth() >= MPROC__POOL_MAX_DEPTH)
     return mproc__fail(MPROC_ERANGE, "mproc_pool_create: pools nest %d deep at most",
                        MPROC__POOL_MAX_DEPTH);
-  return MPROC_OK;
+  return check_descriptors(*n);
 }
 
 mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options) {

@@ -1206,7 +1206,45 @@ static void test_pipelined_task_taken_back(void) {
   mproc_event_destroy(e);
 }
 
+/* In a child whose descriptor limit is 64: a pool that would need more is
+ * refused with the numbers, and events that each hold a descriptor (on
+ * macOS, and under tests/darwin) run out with an error naming the limit.
+ * Exits 0 on success, 77 where there is no such limit to set. */
+static int pool_fd_limit(const mproc_args *a, mproc_args *r) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_event *ev[400];
+  mproc_status st = MPROC_OK;
+  int n = 0, code = 0;
+  (void)a;
+  (void)r;
+  if (!t_set_fd_limit(64))
+    return 77;
+  memset(&o, 0, sizeof o);
+  o.workers = 100;
+  if (mproc_pool_create(&p, &o) != MPROC_ERANGE || !strstr(mproc_last_error(), "RLIMIT_NOFILE"))
+    code = 1;
+  while (n < 400 && (st = mproc_event_create(&ev[n])) == MPROC_OK)
+    n++;
+  if (st != MPROC_OK && !strstr(mproc_last_error(), "RLIMIT_NOFILE"))
+    code = 2;
+  if (st != MPROC_OK)
+    printf("(%d events, then: %s) ", n, mproc_last_error());
+  while (n > 0)
+    mproc_event_destroy(ev[--n]);
+  return code;
+}
+
+static void test_fd_limit(void) {
+  int code = t_finish(t_start("pool_fd_limit", NULL, NULL));
+  if (code == 77)
+    printf("SKIP (no descriptor limit to set on this OS) ");
+  else
+    CU_ASSERT_EQUAL(code, 0);
+}
+
 static const CU_TestInfo tests[] = {
+    {"a pool the descriptor limit cannot hold is refused", test_fd_limit},
     {"apply and submit", test_apply_and_submit},
     {"map: order, chunks", test_map_order_and_chunks},
     {"failure and crash fail only their task", test_failure_and_crash},
@@ -1239,30 +1277,19 @@ static const CU_TestInfo tests[] = {
     {"a pipelined task is taken back when another worker idles", test_pipelined_task_taken_back},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
-                                           MPROC_FUNCTION(pool_pid),
-                                           MPROC_FUNCTION(pool_fail),
-                                           MPROC_FUNCTION(pool_sleep_or_die),
-                                           MPROC_FUNCTION(pool_echo),
-                                           MPROC_FUNCTION(pool_bailout),
-                                           MPROC_FUNCTION(pool_init),
-                                           MPROC_FUNCTION(pool_init_fails),
-                                           MPROC_FUNCTION(pool_init_slow),
-                                           MPROC_FUNCTION(pool_check_init),
-                                           MPROC_FUNCTION(pool_nested),
-                                           MPROC_FUNCTION(pool_set_prefix),
-                                           MPROC_FUNCTION(pool_until_cancelled),
-                                           MPROC_FUNCTION(pool_ctrlc_victim),
-                                           MPROC_FUNCTION(pool_count),
-                                           MPROC_FUNCTION(pool_block),
-                                           MPROC_FUNCTION(pool_open_counters),
-                                           MPROC_FUNCTION(pool_map_victim),
-                                           MPROC_FUNCTION(pool_set_event),
-                                           MPROC_FUNCTION(pool_killer),
-                                           MPROC_FUNCTION(pool_wait_event),
-                                           MPROC_FUNCTION(pool_fail_after),
-                                           MPROC_FUNCTION(pool_segv),
-                                           MPROC_FUNCTION(pool_hog),
-                                           MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(pool_square),       MPROC_FUNCTION(pool_fd_limit),
+    MPROC_FUNCTION(pool_pid),          MPROC_FUNCTION(pool_fail),
+    MPROC_FUNCTION(pool_sleep_or_die), MPROC_FUNCTION(pool_echo),
+    MPROC_FUNCTION(pool_bailout),      MPROC_FUNCTION(pool_init),
+    MPROC_FUNCTION(pool_init_fails),   MPROC_FUNCTION(pool_init_slow),
+    MPROC_FUNCTION(pool_check_init),   MPROC_FUNCTION(pool_nested),
+    MPROC_FUNCTION(pool_set_prefix),   MPROC_FUNCTION(pool_until_cancelled),
+    MPROC_FUNCTION(pool_ctrlc_victim), MPROC_FUNCTION(pool_count),
+    MPROC_FUNCTION(pool_block),        MPROC_FUNCTION(pool_open_counters),
+    MPROC_FUNCTION(pool_map_victim),   MPROC_FUNCTION(pool_set_event),
+    MPROC_FUNCTION(pool_killer),       MPROC_FUNCTION(pool_wait_event),
+    MPROC_FUNCTION(pool_fail_after),   MPROC_FUNCTION(pool_segv),
+    MPROC_FUNCTION(pool_hog),          MPROC_FUNCTIONS_END};
 
 const test_suite suite_pool = {"pool", tests, functions};

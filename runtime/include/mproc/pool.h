@@ -72,8 +72,16 @@ typedef struct mproc_pool_options {
 
 /**
  * Creates a pool and starts its workers.
+ *
+ * Descriptors: the parent holds 2 per worker (its channel) on every POSIX
+ * system, and on macOS also 3 per worker for its fast paths' segments (each
+ * named object holds a descriptor there, until it is closed), plus a few
+ * for the pool itself. A pool that RLIMIT_NOFILE's soft limit cannot hold
+ * (macOS's default is 256: about 50 workers) is refused here, with the
+ * numbers; a later lack of descriptors is an error naming the limit too.
  * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOTINIT; MPROC_ENOFUNC (unknown
- *         initializer); MPROC_ERANGE (workers < 0 or too many); an OS status.
+ *         initializer); MPROC_ERANGE (workers < 0, too many, or more than the
+ *         descriptor limit can hold); an OS status.
  */
 MPROC_API mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options);
 
