@@ -28,6 +28,7 @@ extern const test_suite suite_init;
 extern const test_suite suite_event;
 extern const test_suite suite_object;
 extern const test_suite suite_lock;
+extern const test_suite suite_storm;
 extern const test_suite suite_semaphore;
 extern const test_suite suite_cond;
 extern const test_suite suite_barrier;

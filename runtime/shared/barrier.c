@@ -10,7 +10,7 @@
  *
  * A process that dies holding the mutex (inside the action, typically)
  * breaks the barrier: the next one to take the mutex sees MPROC_EOWNERDEAD,
- * and sleeping parties look for a dead holder every OWNER_CHECK_MS.
+ * and sleeping parties look for a dead holder every MPROC__OWNER_CHECK_MS.
  *
  * Invariants, under the mutex: count < parties between calls (the last
  * arrival ends the generation and zeroes it); `broken` is set only together
@@ -28,7 +28,6 @@
 #define PARTIES_MAX 65535u
 #define ACTION_MAX 64 /* bytes of a registered function's name, with its NUL */
 #define HISTORY 64    /* generations whose outcome is remembered */
-#define OWNER_CHECK_MS 100
 
 struct mproc_barrier {
   mproc__obj obj;
@@ -196,12 +195,12 @@ static mproc_status release_all(mproc_barrier *b) {
  * killed inside the action, say. The sleepers would otherwise never look at
  * the mutex again before their deadline, which may be never. */
 static int holder_died(const barrier_state *s) {
-  uint32_t pid = mproc__load32(&s->mutex.owner_pid);
+  uint32_t pid = mproc__mutex_owner(&s->mutex);
   return pid != 0 && !mproc__pid_alive(pid);
 }
 
 /* Sleeps until generation @gen ends, the deadline passes or the mutex's
- * holder died, re-checking the holder every OWNER_CHECK_MS. */
+ * holder died, re-checking the holder every MPROC__OWNER_CHECK_MS. */
 static void sleep_through(mproc_barrier *b, uint32_t gen, int64_t deadline) {
   barrier_state *s = state(b);
   for (;;) {
@@ -209,7 +208,7 @@ static void sleep_through(mproc_barrier *b, uint32_t gen, int64_t deadline) {
     if (mproc__load32(&s->generation) != gen || left == 0 || holder_died(s))
       return;
     mproc__park_wait(&b->obj, &s->generation, gen,
-                     left < 0 || left > OWNER_CHECK_MS ? OWNER_CHECK_MS : left);
+                     left < 0 || left > MPROC__OWNER_CHECK_MS ? MPROC__OWNER_CHECK_MS : left);
   }
 }
 

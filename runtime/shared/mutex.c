@@ -1,70 +1,74 @@
 /*
- * The shared mutex (see mutex.h): Drepper's three-state futex mutex, with the
- * owner recorded for dead-owner detection.
+ * The shared mutex (see mutex.h): Drepper's futex mutex, whose locked value
+ * is the owner's pid, so that taking it records who took it.
  */
 #include "shared/mutex.h"
 
-#define OWNER_CHECK_MS 100
-
+/* The owner's record, once the word names this process: the thread and the
+ * recursion count are the owner's alone to write. */
 static void take(mproc__mutex *m) {
   m->owner_tid = mproc__thread_id();
   m->count = 1;
-  /* The pid last: whoever sees it sees a complete owner record. */
-  mproc__store32(&m->owner_pid, (uint32_t)mproc__self_pid());
 }
 
-/* Claims the lock if its recorded owner is dead; non-zero when claimed. */
-static int claim_from_dead(mproc__mutex *m) {
-  uint32_t pid = mproc__load32(&m->owner_pid);
-  uint32_t me = (uint32_t)mproc__self_pid();
-  if (pid == 0 || pid == me || mproc__pid_alive(pid))
-    return 0;
-  if (!mproc__cas32(&m->owner_pid, pid, me))
-    return 0; /* another waiter claimed it first */
-  m->owner_tid = mproc__thread_id();
-  m->count = 1;
-  mproc__xchg32(&m->state, 2); /* there may be sleepers: make unlock wake them */
-  return 1;
+/* The word as this process owns it; 0 when its pid does not fit (a pid is
+ * below 2^31 on every OS mproc supports). */
+static uint32_t me(void) {
+  int64_t pid = mproc__self_pid();
+  return pid > 0 && pid < (int64_t)MPROC__MUTEX_WAITERS ? (uint32_t)pid : 0;
 }
 
 mproc_status mproc__mutex_lock(mproc__obj *o, mproc__mutex *m, int64_t timeout_ms) {
+  uint32_t mine = me(), s;
   int64_t deadline;
-  if (mproc__cas32(&m->state, 0, 1)) {
+  if (!mine)
+    return mproc__fail(MPROC_ERANGE, "lock %s: pid %lld does not fit its word", o->name,
+                       (long long)mproc__self_pid());
+  if (mproc__cas32(&m->state, 0, mine)) {
     take(m);
     return MPROC_OK;
   }
   deadline = mproc__deadline(timeout_ms);
   for (;;) {
     int64_t left;
-    if (mproc__xchg32(&m->state, 2) == 0) {
-      take(m);
-      return MPROC_OK;
+    s = mproc__load32(&m->state);
+    if (s == 0) {
+      /* Taken after a wait: others may sleep on it still, so unlock must wake. */
+      if (mproc__cas32(&m->state, 0, mine | MPROC__MUTEX_WAITERS)) {
+        take(m);
+        return MPROC_OK;
+      }
+      continue;
     }
-    if (claim_from_dead(m))
+    if ((s & ~MPROC__MUTEX_WAITERS) != mine && !mproc__pid_alive(s & ~MPROC__MUTEX_WAITERS)) {
+      if (!mproc__cas32(&m->state, s, mine | MPROC__MUTEX_WAITERS))
+        continue; /* it changed: another waiter claimed it, or it was released */
+      take(m);
       return mproc__fail(MPROC_EOWNERDEAD, "lock %s: its owner died holding it; now yours",
                          o->name);
+    }
+    if (!(s & MPROC__MUTEX_WAITERS) && !mproc__cas32(&m->state, s, s | MPROC__MUTEX_WAITERS))
+      continue;
     left = mproc__remaining(deadline);
     if (left == 0)
       return MPROC_ETIMEDOUT;
-    mproc__park_wait(o, &m->state, 2, left < 0 || left > OWNER_CHECK_MS ? OWNER_CHECK_MS : left);
+    mproc__park_wait(o, &m->state, s | MPROC__MUTEX_WAITERS,
+                     left < 0 || left > MPROC__OWNER_CHECK_MS ? MPROC__OWNER_CHECK_MS : left);
   }
 }
 
 mproc_status mproc__mutex_unlock(mproc__obj *o, mproc__mutex *m, const char *fn) {
   if (mproc__load32(&m->state) == 0)
     return mproc__fail(MPROC_ESTATE, "%s: %s is not locked", fn, o->name);
-  m->owner_tid = 0;
+  m->owner_tid = 0; /* before the word: a new owner of this process writes its own */
   m->count = 0;
-  mproc__store32(&m->owner_pid, 0);
-  if (mproc__xchg32(&m->state, 0) == 2)
+  if (mproc__xchg32(&m->state, 0) & MPROC__MUTEX_WAITERS)
     mproc__park_wake(o, &m->state, 0);
   return MPROC_OK;
 }
 
 int mproc__mutex_mine(const mproc__mutex *m) {
-  return mproc__load32(&m->state) != 0 &&
-         mproc__load32(&m->owner_pid) == (uint32_t)mproc__self_pid() &&
-         m->owner_tid == mproc__thread_id();
+  return mproc__mutex_owner(m) == me() && m->owner_tid == mproc__thread_id();
 }
 
 mproc_status mproc__mutex_lock_recursive(mproc__obj *o, mproc__mutex *m, int64_t timeout_ms) {

@@ -1,22 +1,27 @@
 /*
- * The mutex inside Lock, RLock, Condition, Barrier and locked arrays: a word
- * in shared memory (0 free, 1 locked, 2 locked with sleepers) plus its
- * owner's pid and thread, so that a lock whose owner died is detected and
- * handed over (MPROC_EOWNERDEAD) instead of deadlocking.
+ * The mutex inside Lock, RLock, Condition, Barrier and locked arrays: one
+ * word in shared memory that is 0 when free and otherwise holds its owner's
+ * pid, with MPROC__MUTEX_WAITERS set when someone may sleep on it (as Linux
+ * robust futexes hold the owner's TID). Taking the lock and recording who
+ * took it are one compare-and-swap, so a process killed at any instruction
+ * leaves either a free lock or one that names it: a lock whose owner died is
+ * always detected and handed over (MPROC_EOWNERDEAD), never held by nobody.
+ * The owner's thread and the recursion count are written after, by the
+ * owner alone; a waiter that claims a dead owner's lock rewrites them.
  *
- * Waiters re-check the owner's pid at least every OWNER_CHECK_MS. There is a
- * window of a few instructions, between taking the word and recording the
- * owner, in which a dying owner cannot be detected; the lock then stays held
- * by nobody (documented limitation, as with any user-space owner record).
+ * Waiters re-check the owner's pid at least every MPROC__OWNER_CHECK_MS.
  */
 #ifndef MPROC_MUTEX_H
 #define MPROC_MUTEX_H
 
 #include "shared/object.h"
 
+#define MPROC__MUTEX_WAITERS 0x80000000u
+#define MPROC__OWNER_CHECK_MS 100
+
 typedef struct mproc__mutex {
-  uint32_t state;
-  uint32_t owner_pid;
+  uint32_t state; /* 0, or the owner's pid | MPROC__MUTEX_WAITERS */
+  uint32_t pad0;
   uint64_t owner_tid;
   uint32_t count; /* recursion depth (RLock, Condition); 1 for a plain lock */
   uint32_t pad;
@@ -26,6 +31,10 @@ typedef struct mproc__mutex {
 mproc_status mproc__mutex_lock(mproc__obj *o, mproc__mutex *m, int64_t timeout_ms);
 /* Releases it whoever holds it; MPROC_ESTATE when it is not locked. */
 mproc_status mproc__mutex_unlock(mproc__obj *o, mproc__mutex *m, const char *fn);
+/* The pid of the process holding it; 0 when it is free. */
+static inline uint32_t mproc__mutex_owner(const mproc__mutex *m) {
+  return mproc__load32(&m->state) & ~MPROC__MUTEX_WAITERS;
+}
 /* Non-zero when the calling thread of this process holds it. */
 int mproc__mutex_mine(const mproc__mutex *m);
 

@@ -11,7 +11,7 @@
 #include "shared/object.h"
 
 #define SEG_MAGIC 0x424f504du /* "MPOB" */
-#define SEG_VERSION 1
+#define SEG_VERSION 2         /* 2: a mutex word holds its owner's pid */
 /* Released handles are kept this long (in releases) before their memory is
  * freed, so that using one soon after close/destroy is a clean MPROC_ECLOSED. */
 #define QUARANTINE 256
