@@ -35,6 +35,12 @@ extern const test_suite suite_shm;
 extern const test_suite suite_array;
 extern const test_suite suite_pool;
 extern const test_suite suite_map;
+extern const test_suite suite_handoff;
+
+/* Bound on any join or wait in the tests: long enough for a slow CI
+ * machine, short enough that a hang fails the test instead of the CTest
+ * timeout. */
+#define T_JOIN_BOUND_MS 30000
 
 /* Asserts st == MPROC_OK and prints the detail when it is not. */
 #define T_OK(expr) t_check_status((expr), MPROC_OK, #expr, __FILE__, __LINE__)
@@ -101,5 +107,12 @@ char *t_getenv(const char *name);
 
 /* Runs this test program with one argument as a fresh main process; its exit code. */
 int t_run_self(const char *arg);
+
+/* ---- channels (tests/support.c, per OS) ---- */
+/* Two connected ends of a channel (platform.h) in this process, as a parent
+ * and its child hold them: what one writes the other reads. Non-zero on
+ * success; close each end with mproc__chan_close(). */
+struct mproc__chan;
+int t_chan_pair(struct mproc__chan *a, struct mproc__chan *b);
 
 #endif
