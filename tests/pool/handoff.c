@@ -1,10 +1,11 @@
 /*
  * Thread-level stress of the pool's lock-free hand-offs, which the pool
  * suites reach only end to end, through real workers: a mailbox's take-back
- * (runtime/pool/mbox.c). Threads of this process play the two sides on real
- * shared memory, racing many thousand times, so that the tsan preset sees
- * every access they make. Threads report in strings; only the test's own
- * thread asserts (CUnit is not thread-safe).
+ * (runtime/pool/mbox.c) and the claim words of pipelined tasks
+ * (runtime/pool/dispatch.c, worker_main.c). Threads of this process play the
+ * two sides on real shared memory, racing many thousand times, so that the
+ * tsan preset sees every access they make. Threads report in strings; only
+ * the test's own thread asserts (CUnit is not thread-safe).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,7 +308,207 @@ static void test_mbox_take_back(void) {
   free(m);
 }
 
+/* ---- claims: a pipelined task is started by its worker or taken back, never both ---- */
+
+#define CL_WORDS 16     /* a worker's claim words (CLAIM_SLOTS in dispatch.c) */
+#define CL_ROUNDS 12500 /* of CL_WORDS tasks each: 200000 tasks */
+
+/* The pool (one thread) fills a worker's claim words with the ids of the
+ * tasks it sends ahead, as dispatch.c's pipeline() does; the worker (the
+ * other thread) swaps each id to 0 before it would start that task, in
+ * order, and skips the tasks it loses; meanwhile the pool takes tasks back
+ * from the last one, as mproc__pool_take_back() does, until a swap fails
+ * (the worker started that one, hence every one before it). The two meet
+ * somewhere in each round of CL_WORDS tasks. */
+typedef struct cl_run {
+  mproc_array *array;
+  volatile uint64_t *word;               /* the array's CL_WORDS values */
+  volatile uint64_t published, finished; /* rounds the pool filled in; the worker went through */
+  volatile uint32_t stop, ended;
+  uint8_t *by_worker, *by_pool; /* per id (from 1): who swapped it to 0 */
+  char pool_err[256], worker_err[256];
+} cl_run;
+
+/* The one swap both sides make: worker_main.c's claimed() before it starts
+ * task @id, dispatch.c's mproc__pool_take_back() to take it back; whoever
+ * swaps first has the task. Both are static there, so the protocol is
+ * repeated here on the same words (an mproc_array of i64, as make_claims()
+ * creates) with the same primitive. */
+static int cl_swap(volatile uint64_t *word, uint64_t id) { return mproc__cas64(word, id, 0); }
+
+/* Waits until *@v reaches @want, spinning a little first (a round takes
+ * microseconds), then yielding: 0 if the other side gave up or the bound
+ * passed. */
+static int cl_wait(cl_run *c, volatile uint64_t *v, uint64_t want, int64_t start) {
+  unsigned turns = 0;
+  while (mproc__load64(v) < want) {
+    if (mproc__load32(&c->stop))
+      return 0;
+    if (++turns % 1024 == 0 && t_now_ms() - start > T_JOIN_BOUND_MS) {
+      mproc__store32(&c->stop, 1);
+      return 0;
+    }
+    if (turns > 256)
+      apr_thread_yield();
+  }
+  return 1;
+}
+
+/* A few random nanoseconds to a microsecond or so between two swaps, so
+ * that the two sides' swaps interleave rather than one side's all come first. */
+static void cl_step(uint32_t *rng) { spin_loops(next_rand(rng) % 64); }
+
+/* A short, random pause at the start of a round: either side may be
+ * first, even when the two share one CPU (then only a yield lets the other
+ * one go first). */
+static void cl_pause(uint32_t *rng) {
+  uint32_t r = next_rand(rng);
+  if (r % 4 == 0)
+    busy_us((r >> 8) % 3);
+  else if (r % 4 == 1)
+    apr_thread_yield();
+  else
+    cl_step(rng);
+}
+
+static void *APR_THREAD_FUNC cl_pool(apr_thread_t *thread, void *data) {
+  cl_run *c = data;
+  int64_t start = t_now_ms();
+  uint32_t rng = 0x6a09e667u;
+  uint64_t r, base, left;
+  int j;
+  (void)thread;
+  for (r = 1; r <= CL_ROUNDS; r++) {
+    base = (r - 1) * CL_WORDS;
+    if (!cl_wait(c, &c->finished, r - 1, start)) {
+      snprintf(c->pool_err, sizeof c->pool_err, "round %llu: the worker never finished the last",
+               (unsigned long long)r);
+      break;
+    }
+    for (j = 0; j < CL_WORDS; j++) /* the worker went through them: each is 0 again */
+      if ((left = mproc__load64(&c->word[j])) != 0) {
+        snprintf(c->pool_err, sizeof c->pool_err, "round %llu: word %d still holds id %llu",
+                 (unsigned long long)r, j, (unsigned long long)left);
+        mproc__store32(&c->stop, 1);
+        goto out;
+      }
+    for (j = 0; j < CL_WORDS; j++)
+      mproc__store64(&c->word[j], base + (uint64_t)j + 1);
+    mproc__store64(&c->published, r);
+    cl_pause(&rng);
+    for (j = CL_WORDS - 1; j >= 0 && cl_swap(&c->word[j], base + (uint64_t)j + 1); j--) {
+      c->by_pool[base + (uint64_t)j + 1] = 1;
+      cl_step(&rng);
+    }
+  }
+out:
+  mproc__add32(&c->ended, 1);
+  return NULL;
+}
+
+static void *APR_THREAD_FUNC cl_worker(apr_thread_t *thread, void *data) {
+  cl_run *c = data;
+  int64_t start = t_now_ms();
+  uint32_t rng = 0xbb67ae85u;
+  uint64_t r, base;
+  int j;
+  (void)thread;
+  for (r = 1; r <= CL_ROUNDS; r++) {
+    base = (r - 1) * CL_WORDS;
+    if (!cl_wait(c, &c->published, r, start)) {
+      snprintf(c->worker_err, sizeof c->worker_err, "round %llu: the pool never filled it in",
+               (unsigned long long)r);
+      break;
+    }
+    cl_pause(&rng);
+    for (j = 0; j < CL_WORDS; j++) { /* a task lost is skipped: it runs elsewhere */
+      if (cl_swap(&c->word[j], base + (uint64_t)j + 1))
+        c->by_worker[base + (uint64_t)j + 1] = 1;
+      cl_step(&rng); /* it runs the task */
+    }
+    mproc__store64(&c->finished, r);
+  }
+  mproc__add32(&c->ended, 1);
+  return NULL;
+}
+
+/* 200000 tasks raced for by a worker and the pool on real claim words:
+ * each is won by exactly one side, the pool's wins are the last tasks of
+ * their round, and each side won some. */
+static void test_claims(void) {
+  cl_run *c = calloc(1, sizeof *c);
+  const size_t ids = (size_t)CL_ROUNDS * CL_WORDS + 1;
+  apr_pool_t *pool = NULL;
+  apr_thread_t *th[2];
+  apr_status_t ignored;
+  uint64_t worker = 0, pool_won = 0, both = 0, bad = 0, first_bad = 0, r;
+  int64_t start;
+  int j;
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
+  T_OK(mproc_array_create(&c->array, MPROC_TYPE_I64, CL_WORDS, NULL));
+  CU_ASSERT_FATAL(c->array != NULL);
+  c->word = (volatile uint64_t *)mproc_array_data(c->array);
+  c->by_worker = calloc(ids, 1);
+  c->by_pool = calloc(ids, 1);
+  CU_ASSERT_FATAL(c->by_worker && c->by_pool);
+  calibrate();
+  start = t_now_ms();
+  CU_ASSERT_FATAL(start_thread(&th[0], cl_worker, c, pool));
+  CU_ASSERT_FATAL(start_thread(&th[1], cl_pool, c, pool));
+  if (!wait_ended(&c->ended, 2)) {
+    fprintf(stderr, "\nclaims: still running after %d ms\n", T_JOIN_BOUND_MS);
+    CU_FAIL("the claims stress hung");
+    return;
+  }
+  for (j = 0; j < 2; j++)
+    apr_thread_join(&ignored, th[j]);
+  for (r = 0; r < CL_ROUNDS; r++) {
+    int w = 0, p = 0;
+    for (j = 0; j < CL_WORDS; j++) {
+      uint64_t id = r * CL_WORDS + (uint64_t)j + 1;
+      w += c->by_worker[id];
+      p += c->by_pool[id];
+      /* Exactly one side; and once the pool lost a swap it took no earlier one. */
+      if (c->by_worker[id] + c->by_pool[id] != 1 ||
+          (j + 1 < CL_WORDS && c->by_pool[id] && !c->by_pool[id + 1])) {
+        bad++;
+        first_bad = first_bad ? first_bad : id;
+      }
+    }
+    worker += (uint64_t)w;
+    pool_won += (uint64_t)p;
+    if (w && p)
+      both++;
+  }
+  printf("\n  %llu tasks in %lld ms: %llu started by the worker, %llu taken back; the two "
+         "met inside %llu rounds of %d\n  ",
+         (unsigned long long)(ids - 1), (long long)(t_now_ms() - start), (unsigned long long)worker,
+         (unsigned long long)pool_won, (unsigned long long)both, CL_WORDS);
+  if (c->pool_err[0] || c->worker_err[0])
+    fprintf(stderr, "\nclaims: pool: %s; worker: %s\n", c->pool_err[0] ? c->pool_err : "ok",
+            c->worker_err[0] ? c->worker_err : "ok");
+  if (bad)
+    fprintf(stderr,
+            "\nclaims: %llu tasks won by both sides, or by neither, or out of order; "
+            "the first: task %llu (worker %d, pool %d)\n",
+            (unsigned long long)bad, (unsigned long long)first_bad, c->by_worker[first_bad],
+            c->by_pool[first_bad]);
+  CU_ASSERT_STRING_EQUAL(c->pool_err, "");
+  CU_ASSERT_STRING_EQUAL(c->worker_err, "");
+  CU_ASSERT_EQUAL(bad, 0);
+  CU_ASSERT(worker > 0);
+  CU_ASSERT(pool_won > 0);
+  T_OK(mproc_array_destroy(c->array));
+  free(c->by_worker);
+  free(c->by_pool);
+  apr_pool_destroy(pool);
+  free(c);
+}
+
 static const CU_TestInfo tests[] = {
-    {"mailbox: frames taken back, none lost or doubled", test_mbox_take_back}, CU_TEST_INFO_NULL};
+    {"mailbox: frames taken back, none lost or doubled", test_mbox_take_back},
+    {"claims: each task won by one side", test_claims},
+    CU_TEST_INFO_NULL};
 
 const test_suite suite_handoff = {"handoff", tests, NULL};
