@@ -12,6 +12,7 @@
 #include <apr_time.h>
 
 #include "core/core.h"
+#include "platform.h"
 #include "tests.h"
 
 #ifdef _WIN32
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -141,7 +143,31 @@ int t_run_self(const char *arg) {
   return system(cmd) == 0 ? 0 : 1;
 }
 
+static void chan_reset(mproc__chan *c) {
+  memset(c, 0, sizeof *c);
+  c->rd = c->wr = MPROC__NO_HANDLE;
+}
+
 #ifdef _WIN32
+/* Anonymous pipes, one per direction, as platform/win32 makes for a child. */
+int t_chan_pair(mproc__chan *a, mproc__chan *b) {
+  HANDLE down_rd, down_wr, up_rd, up_wr;
+  chan_reset(a);
+  chan_reset(b);
+  if (!CreatePipe(&down_rd, &down_wr, NULL, 65536))
+    return 0;
+  if (!CreatePipe(&up_rd, &up_wr, NULL, 65536)) {
+    CloseHandle(down_rd);
+    CloseHandle(down_wr);
+    return 0;
+  }
+  a->wr = (mproc__handle)down_wr;
+  b->rd = (mproc__handle)down_rd;
+  b->wr = (mproc__handle)up_wr;
+  a->rd = (mproc__handle)up_rd;
+  return 1;
+}
+
 int t_object_mode(const char *name) {
   (void)name;
   return -1;
@@ -238,6 +264,41 @@ int t_handle_is_file(intptr_t h, const char *path) {
   return same;
 }
 #else
+/* One AF_UNIX socket pair, close-on-exec (other suites spawn children) and,
+ * where the OS has it, without SIGPIPE (Linux: chan.c sends MSG_NOSIGNAL). */
+static int socket_pair(int sv[2]) {
+  int i;
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+    return 0;
+  for (i = 0; i < 2; i++) {
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+    setsockopt(sv[i], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    fcntl(sv[i], F_SETFD, FD_CLOEXEC);
+  }
+  return 1;
+}
+
+/* Two socket pairs, one per direction, as platform/posix makes for a child. */
+int t_chan_pair(mproc__chan *a, mproc__chan *b) {
+  int down[2], up[2];
+  chan_reset(a);
+  chan_reset(b);
+  if (!socket_pair(down))
+    return 0;
+  if (!socket_pair(up)) {
+    close(down[0]);
+    close(down[1]);
+    return 0;
+  }
+  a->wr = down[0];
+  b->rd = down[1];
+  b->wr = up[0];
+  a->rd = up[1];
+  return 1;
+}
+
 /* Linux keeps objects in /dev/shm: the segment as "<name>", the semaphore
  * (portable path) as "sem.<name>-w". */
 static void shm_path(char *out, size_t cap, const char *name, int sem) {

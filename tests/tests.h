@@ -36,6 +36,7 @@ extern const test_suite suite_shm;
 extern const test_suite suite_array;
 extern const test_suite suite_pool;
 extern const test_suite suite_map;
+extern const test_suite suite_handoff;
 
 /* The generous bound a test puts on anything that should happen promptly (a
  * join, a wait, a poll for a child's report): it only catches hangs, failing
@@ -125,5 +126,12 @@ int t_std_streams_open(void);
 
 /* Runs this test program with one argument as a fresh main process; its exit code. */
 int t_run_self(const char *arg);
+
+/* ---- channels (tests/support.c, per OS) ---- */
+/* Two connected ends of a channel (platform.h) in this process, as a parent
+ * and its child hold them: what one writes the other reads. Non-zero on
+ * success; close each end with mproc__chan_close(). */
+struct mproc__chan;
+int t_chan_pair(struct mproc__chan *a, struct mproc__chan *b);
 
 #endif
