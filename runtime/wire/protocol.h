@@ -69,7 +69,7 @@ enum mproc__frame_type {
   MPROC__FRAME_INITFAIL,
   /* parent -> pool worker: retire now; empty. */
   MPROC__FRAME_EXIT,
-  /* parent -> pool worker: [the pool's claim words: an Array of u64]
+  /* parent -> pool worker: [the pool's claim words: an Array of i64]
    * (pool/dispatch.c says what a claim is). */
   MPROC__FRAME_CLAIMS,
   /* parent -> pool worker: [down lane: shm, up lane: shm] (pool/lane.c). */
