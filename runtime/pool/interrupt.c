@@ -21,6 +21,10 @@
 #include "wire/result.h"
 
 static mproc_pool *all_pools; /* under mproc__lock() */
+/* Set (under mproc__lock(), never cleared) once an interrupt is being
+ * handled: the handler works on the pools it found registered, so none of
+ * them may be freed until it ends the process. */
+static int interrupting;
 
 static int busy_workers(mproc_pool *p) {
   int i, n = 0;
@@ -44,6 +48,7 @@ static void on_interrupt(void) {
   int64_t deadline = mproc__now_ms() + MPROC__POOL_DEFAULT_GRACE_MS + 2000;
   mproc_pool *p;
   mproc__lock();
+  interrupting = 1;
   for (p = all_pools; p && n < 64; p = p->next_pool)
     snapshot[n++] = p;
   mproc__unlock();
@@ -63,6 +68,15 @@ static void on_interrupt(void) {
 void mproc__interrupt_register(mproc_pool *p, int add) {
   mproc_pool **pp;
   mproc__lock();
+  /* A pool being destroyed during an interrupt waits for the handler, which
+   * ends the process: the program's own reaction to the cancellation (destroy
+   * the pool when its map returns MPROC_ECANCELED) must not free a pool the
+   * handler is cancelling. */
+  while (!add && interrupting) {
+    mproc__unlock();
+    apr_sleep(10000);
+    mproc__lock();
+  }
   if (add) {
     p->next_pool = all_pools;
     all_pools = p;

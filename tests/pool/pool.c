@@ -136,21 +136,31 @@ static int pool_until_cancelled(const mproc_args *a, mproc_args *r) {
 }
 
 /* args: [prefix]: runs a pool of 2 until a Ctrl-C (SIGINT) ends this process. */
+/* [prefix, destroy]: a pool whose map runs until cancelled; with destroy,
+ * the program destroys the pool as soon as the map returns (the ordinary
+ * reaction to MPROC_ECANCELED), racing the interrupt's own handling. */
 static int pool_ctrlc_victim(const mproc_args *a, mproc_args *r) {
   mproc_pool_options o;
   mproc_pool *p = NULL;
-  mproc_args *items = NULL;
+  mproc_args *items = NULL, *init = NULL;
+  const char *prefix = "";
+  int destroy = 0;
   (void)r;
+  mproc_args_get_str(a, 0, &prefix);
+  mproc_args_get_bool(a, 1, &destroy);
+  mproc_args_create(&init);
+  mproc_args_add_str(init, prefix);
   memset(&o, 0, sizeof o);
   o.workers = 2;
   o.initializer = "pool_set_prefix";
-  o.initargs = a;
+  o.initargs = init;
   if (mproc_pool_create(&p, &o))
     return 2;
   mproc_args_create(&items);
   mproc_args_add_i64(items, 0);
   mproc_args_add_i64(items, 1);
-  mproc_pool_map(p, "pool_until_cancelled", items, 1, NULL, NULL);
+  if (mproc_pool_map(p, "pool_until_cancelled", items, 1, NULL, NULL) == MPROC_ECANCELED && destroy)
+    mproc_pool_destroy(p);
   t_sleep_ms(T_FOREVER_MS); /* the program carries on; the interrupt ends it */
   return 3;
 }
@@ -1114,7 +1124,7 @@ static void count_names_of(const char *name, void *arg) {
 
 /* Ctrl-C in a parent running a pool: it exits (130), and leaves no worker
  * and no named object behind. */
-static void test_ctrl_c(void) {
+static void ctrl_c(int destroy) {
   char *prefix = t_temp_path("ctrlc");
   mproc_args *a = NULL;
   mproc_process *v;
@@ -1126,6 +1136,7 @@ static void test_ctrl_c(void) {
   }
   mproc_args_create(&a);
   mproc_args_add_str(a, prefix);
+  mproc_args_add_bool(a, destroy);
   v = t_start("pool_ctrlc_victim", a, NULL);
   mproc_args_destroy(a);
   mproc_process_pid(v, &vpid);
@@ -1144,6 +1155,16 @@ static void test_ctrl_c(void) {
   free(prefix);
 }
 
+static void test_ctrl_c(void) { ctrl_c(0); }
+
+/* The program destroys the pool the moment its map returns MPROC_ECANCELED,
+ * while the interrupt's handler still works on it: no use after free. */
+static void test_ctrl_c_destroy(void) {
+  int i;
+  for (i = 0; i < 3; i++)
+    ctrl_c(1);
+}
+
 /* A parent SIGKILLed (TerminateProcess) while its pool works: its workers do
  * not linger, and reaping it sweeps the names it could not remove. */
 static void test_parent_killed(void) {
@@ -1153,6 +1174,7 @@ static void test_parent_killed(void) {
   int64_t vpid = 0, w0, w1, names[2];
   mproc_args_create(&a);
   mproc_args_add_str(a, prefix);
+  mproc_args_add_bool(a, 0);
   v = t_start("pool_ctrlc_victim", a, NULL);
   mproc_args_destroy(a);
   mproc_process_pid(v, &vpid);
@@ -1256,6 +1278,7 @@ static const CU_TestInfo tests[] = {
     {"64 workers; nested pool", test_many_workers_and_nesting},
     {"bad input, close, join", test_bad_input_and_close},
     {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
+    {"Ctrl-C while the program destroys its pool", test_ctrl_c_destroy},
     {"parent SIGKILLed: no worker lingers, its names are swept", test_parent_killed},
     {"info: OK, EFAILED with its message, ESTATE while running", test_info_ok_failed_running},
     {"info: ECRASHED by abort() and SIGSEGV, pid and exit code", test_info_crash_abort_segv},
