@@ -309,6 +309,21 @@ static mproc_status lane_result(mproc_pool *p, mproc__worker *w, mproc__buf *buf
   return *len != 0 ? MPROC_EPROTO : mproc__lane_take(&up, buf, len);
 }
 
+/* No worker starts once the pool is terminating (a replacement after a crash
+ * or a timeout would otherwise start after terminate looked, and keep
+ * destroy waiting on it): non-zero when @w is dead for good. */
+static int terminating(mproc_pool *p, mproc__worker *w) {
+  int dead;
+  apr_thread_mutex_lock(p->lock);
+  dead = p->state == MPROC__POOL_TERMINATED;
+  if (dead) {
+    w->state = MPROC__W_DEAD;
+    apr_thread_cond_broadcast(p->changed);
+  }
+  apr_thread_mutex_unlock(p->lock);
+  return dead;
+}
+
 /* Spawns its worker, reads its frames, reaps it and spawns the next. It
  * outlives every worker it spawns, as it must: a worker may end with the
  * thread that spawned it (mproc__exit_with_parent). */
@@ -324,14 +339,22 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
     size_t len = 0;
     mproc_status st;
     if (!w->spawned) {
+      if (terminating(p, w))
+        break;
       st = spawn_worker(p, w);
       apr_thread_mutex_lock(p->lock);
       w->spawned = st == MPROC_OK;
       w->state = w->spawned ? MPROC__W_IDLE : MPROC__W_DEAD;
-      if (w->spawned)
+      if (w->spawned && p->state == MPROC__POOL_TERMINATED) {
+        /* terminated while it started, which terminate could not see: its
+         * initializer may never let it read EXIT, so it ends now */
+        w->kill_reason = MPROC_ECANCELED;
+        mproc__proc_signal(&w->proc, 1);
+      } else if (w->spawned) {
         mproc__pool_dispatch(p);
-      else
+      } else {
         mproc__pool_fail_queued(p, st, mproc_last_error());
+      }
       apr_thread_cond_broadcast(p->changed);
       apr_thread_mutex_unlock(p->lock);
       if (!w->spawned)

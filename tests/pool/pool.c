@@ -80,6 +80,45 @@ static int pool_init_slow(const mproc_args *a, mproc_args *r) {
   return 0;
 }
 
+/* [counter array]: the pool's first two workers start at once; every
+ * replacement blocks in its initializer until it is killed. */
+static int pool_init_block_replacements(const mproc_args *a, mproc_args *r) {
+  mproc_array *c = NULL;
+  int64_t before = 0;
+  (void)r;
+  if (mproc_args_open_array(a, 0, &c) || mproc_array_add_i64(c, 0, 1, &before))
+    return 1;
+  if (before >= 2)
+    t_sleep_ms(T_FOREVER_MS);
+  return 0;
+}
+
+/* Destroys a pool right after one of its workers crashed: the replacement,
+ * blocked in its initializer, must not keep destroy waiting. Exits 0. */
+static int pool_destroy_after_crash(const mproc_args *a, mproc_args *r) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_array *c = NULL;
+  mproc_args *init = NULL, *x = NULL;
+  mproc_future *f = NULL;
+  mproc_status st = MPROC_EFAILED;
+  (void)a;
+  (void)r;
+  if (mproc_array_create(&c, MPROC_TYPE_I64, 1, NULL) || mproc_args_create(&init) ||
+      mproc_args_add_array(init, c) || mproc_args_create(&x) || mproc_args_add_i64(x, -1))
+    return 2;
+  memset(&o, 0, sizeof o);
+  o.workers = 2;
+  o.initializer = "pool_init_block_replacements";
+  o.initargs = init;
+  if (mproc_pool_create(&p, &o) || mproc_pool_submit(p, &f, "pool_sleep_or_die", x, NULL))
+    return 3;
+  st = mproc_future_get(f, T_BOUND_MS, NULL);
+  mproc_future_destroy(f);
+  mproc_pool_destroy(p); /* bounded: the parent's t_finish() says if not */
+  return st == MPROC_ECRASHED ? 0 : 4;
+}
+
 static int pool_init_fails(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
@@ -1157,6 +1196,14 @@ static void ctrl_c(int destroy) {
 
 static void test_ctrl_c(void) { ctrl_c(0); }
 
+/* Destroy right after a crash: no replacement may start once the pool is
+ * terminating, and destroy ends whatever a starting worker does. */
+static void test_destroy_after_crash(void) {
+  int i;
+  for (i = 0; i < 5; i++)
+    CU_ASSERT_EQUAL(t_finish(t_start("pool_destroy_after_crash", NULL, NULL)), 0);
+}
+
 /* The program destroys the pool the moment its map returns MPROC_ECANCELED,
  * while the interrupt's handler still works on it: no use after free. */
 static void test_ctrl_c_destroy(void) {
@@ -1279,6 +1326,7 @@ static const CU_TestInfo tests[] = {
     {"bad input, close, join", test_bad_input_and_close},
     {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
     {"Ctrl-C while the program destroys its pool", test_ctrl_c_destroy},
+    {"destroy right after a crash is bounded", test_destroy_after_crash},
     {"parent SIGKILLed: no worker lingers, its names are swept", test_parent_killed},
     {"info: OK, EFAILED with its message, ESTATE while running", test_info_ok_failed_running},
     {"info: ECRASHED by abort() and SIGSEGV, pid and exit code", test_info_crash_abort_segv},
@@ -1300,19 +1348,33 @@ static const CU_TestInfo tests[] = {
     {"a pipelined task is taken back when another worker idles", test_pipelined_task_taken_back},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {
-    MPROC_FUNCTION(pool_square),       MPROC_FUNCTION(pool_fd_limit),
-    MPROC_FUNCTION(pool_pid),          MPROC_FUNCTION(pool_fail),
-    MPROC_FUNCTION(pool_sleep_or_die), MPROC_FUNCTION(pool_echo),
-    MPROC_FUNCTION(pool_bailout),      MPROC_FUNCTION(pool_init),
-    MPROC_FUNCTION(pool_init_fails),   MPROC_FUNCTION(pool_init_slow),
-    MPROC_FUNCTION(pool_check_init),   MPROC_FUNCTION(pool_nested),
-    MPROC_FUNCTION(pool_set_prefix),   MPROC_FUNCTION(pool_until_cancelled),
-    MPROC_FUNCTION(pool_ctrlc_victim), MPROC_FUNCTION(pool_count),
-    MPROC_FUNCTION(pool_block),        MPROC_FUNCTION(pool_open_counters),
-    MPROC_FUNCTION(pool_map_victim),   MPROC_FUNCTION(pool_set_event),
-    MPROC_FUNCTION(pool_killer),       MPROC_FUNCTION(pool_wait_event),
-    MPROC_FUNCTION(pool_fail_after),   MPROC_FUNCTION(pool_segv),
-    MPROC_FUNCTION(pool_hog),          MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
+                                           MPROC_FUNCTION(pool_fd_limit),
+                                           MPROC_FUNCTION(pool_pid),
+                                           MPROC_FUNCTION(pool_fail),
+                                           MPROC_FUNCTION(pool_sleep_or_die),
+                                           MPROC_FUNCTION(pool_echo),
+                                           MPROC_FUNCTION(pool_bailout),
+                                           MPROC_FUNCTION(pool_init),
+                                           MPROC_FUNCTION(pool_init_fails),
+                                           MPROC_FUNCTION(pool_init_slow),
+                                           MPROC_FUNCTION(pool_check_init),
+                                           MPROC_FUNCTION(pool_nested),
+                                           MPROC_FUNCTION(pool_set_prefix),
+                                           MPROC_FUNCTION(pool_until_cancelled),
+                                           MPROC_FUNCTION(pool_ctrlc_victim),
+                                           MPROC_FUNCTION(pool_destroy_after_crash),
+                                           MPROC_FUNCTION(pool_init_block_replacements),
+                                           MPROC_FUNCTION(pool_count),
+                                           MPROC_FUNCTION(pool_block),
+                                           MPROC_FUNCTION(pool_open_counters),
+                                           MPROC_FUNCTION(pool_map_victim),
+                                           MPROC_FUNCTION(pool_set_event),
+                                           MPROC_FUNCTION(pool_killer),
+                                           MPROC_FUNCTION(pool_wait_event),
+                                           MPROC_FUNCTION(pool_fail_after),
+                                           MPROC_FUNCTION(pool_segv),
+                                           MPROC_FUNCTION(pool_hog),
+                                           MPROC_FUNCTIONS_END};
 
 const test_suite suite_pool = {"pool", tests, functions};
