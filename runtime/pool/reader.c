@@ -372,6 +372,11 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
       if (st != MPROC_ECLOSED)
         mproc__proc_signal(&w->proc, 1);
       mproc__proc_wait(&w->proc, MPROC_WAIT_FOREVER);
+      /* A worker that did not exit cleanly (killed, crashed, orphaned) could
+       * not remove the names it created: reaping it sweeps them, as joining
+       * a Process does. */
+      if (w->proc.exitcode != 0)
+        mproc__sweep(w->proc.pid);
       apr_thread_mutex_lock(p->lock);
       again = worker_ended(p, w);
       if (!again)

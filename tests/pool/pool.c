@@ -119,6 +119,22 @@ static int pool_destroy_after_crash(const mproc_args *a, mproc_args *r) {
   return st == MPROC_ECRASHED ? 0 : 4;
 }
 
+/* [array of 9]: records this worker's pid in the next slot (slot 0 counts
+ * them) and creates an Event it never destroys: the names a killed worker
+ * leaves behind. */
+static int pool_init_leak_event(const mproc_args *a, mproc_args *r) {
+  mproc_array *c = NULL;
+  mproc_event *e = NULL;
+  int64_t before = 0;
+  (void)r;
+  if (mproc_args_open_array(a, 0, &c) || mproc_array_add_i64(c, 0, 1, &before) ||
+      mproc_event_create(&e))
+    return 1;
+  if (before < 8)
+    mproc_array_set_i64(c, (size_t)before + 1, mproc_self_pid());
+  return 0;
+}
+
 static int pool_init_fails(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
@@ -1196,6 +1212,50 @@ static void ctrl_c(int destroy) {
 
 static void test_ctrl_c(void) { ctrl_c(0); }
 
+static void count_names_of(const char *name, void *arg);
+
+/* Workers whose initializer made an Event are killed (a crash, then the
+ * pool's terminate): reaping each sweeps the names it left, as joining a
+ * Process does. */
+static void test_worker_names_swept(void) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_array *c = NULL;
+  mproc_args *init = NULL, *x = NULL;
+  mproc_future *f = NULL;
+  int64_t n = 0, i, names[2] = {0, 0};
+  if (mproc__names_list(count_names_of, names) == MPROC_ENOTSUP) {
+    printf("SKIP (this OS cannot list names) ");
+    return;
+  }
+  T_OK(mproc_array_create(&c, MPROC_TYPE_I64, 9, NULL));
+  T_OK(mproc_args_create(&init));
+  T_OK(mproc_args_add_array(init, c));
+  T_OK(mproc_args_create(&x));
+  T_OK(mproc_args_add_i64(x, -1));
+  memset(&o, 0, sizeof o);
+  o.initializer = "pool_init_leak_event";
+  o.initargs = init;
+  p = make_pool(2, &o);
+  T_OK(mproc_pool_submit(p, &f, "pool_sleep_or_die", x, NULL));
+  T_STATUS(mproc_future_get(f, T_BOUND_MS, NULL), MPROC_ECRASHED);
+  mproc_future_destroy(f);
+  t_array_wait_i64(c, 0, 3, T_BOUND_MS); /* the replacement ran its initializer */
+  T_OK(mproc_pool_terminate(p));
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_get_i64(c, 0, &n));
+  CU_ASSERT(n >= 3);
+  for (i = 1; i <= n && i <= 8; i++) {
+    T_OK(mproc_array_get_i64(c, (size_t)i, &names[0]));
+    names[1] = 0;
+    mproc__names_list(count_names_of, names);
+    CU_ASSERT_EQUAL(names[1], 0);
+  }
+  mproc_args_destroy(x);
+  mproc_args_destroy(init);
+  T_OK(mproc_array_destroy(c));
+}
+
 /* Destroy right after a crash: no replacement may start once the pool is
  * terminating, and destroy ends whatever a starting worker does. */
 static void test_destroy_after_crash(void) {
@@ -1327,6 +1387,7 @@ static const CU_TestInfo tests[] = {
     {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
     {"Ctrl-C while the program destroys its pool", test_ctrl_c_destroy},
     {"destroy right after a crash is bounded", test_destroy_after_crash},
+    {"a killed worker's names are swept", test_worker_names_swept},
     {"parent SIGKILLed: no worker lingers, its names are swept", test_parent_killed},
     {"info: OK, EFAILED with its message, ESTATE while running", test_info_ok_failed_running},
     {"info: ECRASHED by abort() and SIGSEGV, pid and exit code", test_info_crash_abort_segv},
@@ -1365,6 +1426,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_ctrlc_victim),
                                            MPROC_FUNCTION(pool_destroy_after_crash),
                                            MPROC_FUNCTION(pool_init_block_replacements),
+                                           MPROC_FUNCTION(pool_init_leak_event),
                                            MPROC_FUNCTION(pool_count),
                                            MPROC_FUNCTION(pool_block),
                                            MPROC_FUNCTION(pool_open_counters),
