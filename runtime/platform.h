@@ -170,16 +170,15 @@ typedef struct mproc__shm {
   mproc__handle h; /* Windows: the mapping handle; POSIX: unused (the fd is closed after mmap) */
 } mproc__shm;
 
-/* Creates a zero-filled segment of @size bytes and maps it. */
+/* Creates a zero-filled segment of @size bytes, with all its memory, and
+ * maps it. "With all its memory": on Linux a segment is a sparse tmpfs file,
+ * whose first touch of a page /dev/shm has no room for is a SIGBUS, so its
+ * pages are reserved here and a full /dev/shm is an error (ENOSPC, naming
+ * the filesystem's free space); Windows commits a section when it is
+ * created; macOS has no such limit. */
 mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size);
 /* Maps an existing segment, which must hold at least @size bytes. */
 mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size);
-/* Gives segment @name all its memory now: on Linux a segment is a sparse
- * tmpfs file, whose first touch of a page /dev/shm has no room for is a
- * SIGBUS, so an implicit segment (a pool's lanes) reserves its pages here
- * and fails with the OS's ENOSPC instead. Elsewhere nothing: Windows commits
- * a section when it is created, macOS has no such limit. */
-mproc_status mproc__shm_commit(const char *name);
 /* Unmaps; the segment lives on while others map it or until unlinked. */
 void mproc__shm_close(mproc__shm *shm);
 /* Removes the name (POSIX shm_unlink; nothing on Windows). Absent names are fine. */

@@ -2,6 +2,9 @@
  * Test helpers: process shortcuts, time, temp files, and the per-OS probes
  * the inheritance tests need (the only #ifdef _WIN32 in tests/).
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* unshare(), for a private /dev/shm */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#ifdef __linux__
+#include <sched.h>
+#include <sys/mount.h>
+#endif
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -229,6 +236,12 @@ void t_close_handle(intptr_t h) { CloseHandle((HANDLE)h); }
 /* The handle is "the file" if it is a disk file whose size matches the
  * distinctive size the test gave it: handle values are small integers that
  * the child may reuse for its own objects, so validity alone proves nothing. */
+int t_private_shm(int kib) {
+  (void)kib;
+  skip_reason = "Windows commits a section when it is created";
+  return 0;
+}
+
 int t_set_fd_limit(int n) {
   (void)n;
   return 0; /* handles have no such per-process limit */
@@ -384,6 +397,23 @@ intptr_t t_open_inheritable(const char *path) {
 }
 
 void t_close_handle(intptr_t h) { close((int)h); }
+
+int t_private_shm(int kib) {
+#ifdef __linux__
+  char opts[32];
+  snprintf(opts, sizeof opts, "size=%dk,mode=1777", kib);
+  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      mount("tmpfs", "/dev/shm", "tmpfs", 0, opts) != 0) {
+    skip_reason = "a private /dev/shm needs root (a mount namespace)";
+    return 0;
+  }
+  return 1;
+#else
+  (void)kib;
+  skip_reason = "no tmpfs /dev/shm on this OS";
+  return 0;
+#endif
+}
 
 int t_set_fd_limit(int n) {
   struct rlimit rl;

@@ -119,6 +119,9 @@ char *t_getenv(const char *name);
 /* Sets this process's descriptor limit (RLIMIT_NOFILE's soft limit); 0
  * where the OS has none to set (Windows). */
 int t_set_fd_limit(int n);
+/* Gives this process a private /dev/shm of @kib KiB (a tmpfs in a new mount
+ * namespace: Linux, as root); 0 where that cannot be done (t_skip_reason()). */
+int t_private_shm(int kib);
 /* Closes this process's standard streams (as a daemon does). */
 void t_close_std_streams(void);
 /* Whether all three standard streams are open. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -41,6 +42,29 @@ static mproc_status owner_only(int fd, const char *os) {
   return MPROC_OK;
 }
 
+/* All the segment's memory now (see platform.h): on Linux, /dev/shm's
+ * pages are reserved, so that a full /dev/shm is this error, never a SIGBUS
+ * at a page's first touch. */
+static mproc_status back(int fd, const char *os, size_t size) {
+#ifdef __linux__ /* a tmpfs limit, whichever path: the portable build too */
+  struct statvfs fs;
+  int err = posix_fallocate(fd, 0, (off_t)size);
+  if (err == 0)
+    return MPROC_OK;
+  if (err == ENOSPC && statvfs("/dev/shm", &fs) == 0)
+    return mproc__fail_os(err, "posix_fallocate",
+                          "%s, %zu bytes: /dev/shm has %llu of its %llu bytes free", os, size,
+                          (unsigned long long)fs.f_bavail * fs.f_frsize,
+                          (unsigned long long)fs.f_blocks * fs.f_frsize);
+  return mproc__fail_os(err, "posix_fallocate", "%s, %zu bytes", os, size);
+#else
+  (void)fd;
+  (void)os;
+  (void)size;
+  return MPROC_OK;
+#endif
+}
+
 mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   char os[96];
   mproc_status st = MPROC_OK;
@@ -53,33 +77,12 @@ mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
     ;
   else if (ftruncate(fd, (off_t)size) < 0)
     st = mproc__fail_os(errno, "ftruncate", "%s, %zu bytes", os, size);
-  else
+  else if ((st = back(fd, os, size)) == MPROC_OK)
     st = map(shm, fd, size, os);
   close(fd);
   if (st != MPROC_OK)
     shm_unlink(os);
   return st;
-}
-
-mproc_status mproc__shm_commit(const char *name) {
-#ifdef MPROC__LINUX
-  char os[96];
-  struct stat sb;
-  mproc_status st = MPROC_OK;
-  int fd, err;
-  os_name(os, sizeof os, name);
-  if ((fd = shm_open(os, O_RDWR, 0)) < 0)
-    return mproc__posix_fail_fd(errno, "shm_open", "%s", os);
-  if (fstat(fd, &sb) < 0)
-    st = mproc__fail_os(errno, "fstat", "%s", os);
-  else if ((err = posix_fallocate(fd, 0, sb.st_size)) != 0)
-    st = mproc__fail_os(err, "posix_fallocate", "%s, %lld bytes", os, (long long)sb.st_size);
-  close(fd);
-  return st;
-#else
-  (void)name;
-  return MPROC_OK;
-#endif
 }
 
 mproc_status mproc__shm_open(mproc__shm *shm, const char *name, size_t size) {

@@ -64,11 +64,6 @@ mproc_status mproc__shm_create(mproc__shm *shm, const char *name, size_t size) {
   return st;
 }
 
-mproc_status mproc__shm_commit(const char *name) {
-  (void)name; /* a section's memory is committed when it is created */
-  return MPROC_OK;
-}
-
 /* Windows has no documented way to ask a section its size; the view of the
  * whole section is its size rounded up to pages. So the check has page
  * granularity: the bytes past a smaller section's end up to its last page

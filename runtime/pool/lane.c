@@ -7,7 +7,7 @@
  * is swept like any of its objects) holding one frame's payload: the sender
  * copies it in and sends a frame of no payload; the receiver takes it. A
  * lane is as large as the frames it has carried (rounded up), and its memory
- * is reserved when it is made (mproc__shm_commit()): a /dev/shm too small
+ * is reserved when it is made (as every segment's): a /dev/shm too small
  * for it means no lane, never a SIGBUS at a page's first touch.
  *
  * Layout: state:u32 (LANE_FREE / LANE_FULL), 4 bytes unused, len:u64, then the
@@ -45,9 +45,9 @@ mproc_status mproc__lane_create(mproc__lane *l, size_t cap) {
   mproc_status st;
   l->owner = 1;
   l->cap = cap;
-  if ((st = mproc_shm_create(&l->shm, LANE_DATA + cap)) == MPROC_OK &&
-      (st = mproc__shm_commit(mproc_shm_name(l->shm))) != MPROC_OK)
-    mproc__lane_drop(l);
+  st = mproc_shm_create(&l->shm, LANE_DATA + cap);
+  if (st != MPROC_OK)
+    l->shm = NULL;
   return st;
 }
 

@@ -51,9 +51,9 @@ struct mproc__mbox_dir {
 mproc_status mproc__mbox_create(mproc__mbox *m) {
   mproc_status st;
   memset(m, 0, sizeof *m);
-  if ((st = mproc_shm_create(&m->shm, 2 * MBOX_DIR)) == MPROC_OK &&
-      (st = mproc__shm_commit(mproc_shm_name(m->shm))) != MPROC_OK)
-    mproc__mbox_drop(m);
+  st = mproc_shm_create(&m->shm, 2 * MBOX_DIR);
+  if (st != MPROC_OK)
+    m->shm = NULL;
   return st;
 }
 
