@@ -242,6 +242,9 @@ int t_private_shm(int kib) {
   return 0;
 }
 
+int t_open_null(void) { return -1; }
+void t_close_fd(int fd) { (void)fd; }
+
 int t_set_fd_limit(int n) {
   (void)n;
   return 0; /* handles have no such per-process limit */
@@ -414,6 +417,9 @@ int t_private_shm(int kib) {
   return 0;
 #endif
 }
+
+int t_open_null(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+void t_close_fd(int fd) { close(fd); }
 
 int t_set_fd_limit(int n) {
   struct rlimit rl;

@@ -122,6 +122,9 @@ int t_set_fd_limit(int n);
 /* Gives this process a private /dev/shm of @kib KiB (a tmpfs in a new mount
  * namespace: Linux, as root); 0 where that cannot be done (t_skip_reason()). */
 int t_private_shm(int kib);
+/* Opens the null device (a descriptor to spend); -1 when none is left. */
+int t_open_null(void);
+void t_close_fd(int fd);
 /* Closes this process's standard streams (as a daemon does). */
 void t_close_std_streams(void);
 /* Whether all three standard streams are open. */

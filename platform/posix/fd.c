@@ -80,7 +80,7 @@ mproc_status mproc__posix_fail_fd(int err, const char *call, const char *fmt, ..
   if (err == EMFILE)
     mproc__fail(st,
                 "%s; this process may hold %lld descriptors (RLIMIT_NOFILE): a pool's parent "
-                "holds 2 per worker and, on macOS, 1 per open shared object (raise it with "
+                "holds up to 3 per worker and, on macOS, 1 per open shared object (raise it with "
                 "ulimit -n or setrlimit)",
                 mproc_last_error(), (long long)mproc__fd_limit());
   return st;

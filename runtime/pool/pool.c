@@ -66,10 +66,10 @@ static mproc_status pool_alloc(mproc_pool **out, const mproc_pool_options *o, in
 }
 
 /* Descriptors a pool's parent holds: per worker, its channel's two ends
- * and, where named objects hold one each (no futex: macOS), its two lanes'
- * and its mailbox's; for the pool, its cancel event and claim words, and
+ * and a handle on its process (Linux's pidfd), and, where named objects hold one each (no futex:
+ * macOS), its two lanes' and its mailbox's; for the pool, its cancel event and claim words, and
  * room for what the program holds (stdio and a few). */
-#define FDS_PER_WORKER 2
+#define FDS_PER_WORKER 3
 #define FDS_PER_WORKER_OBJECTS 3
 #define FDS_RESERVED 16
 

@@ -190,6 +190,7 @@ typedef struct mproc__worker {
   int index;
   mproc__proc proc;
   int spawned;
+  int starting; /* its thread is spawning it (pool lock) */
   mproc__wstate state;
   mproc__task *current; /* the task it runs */
   mproc__task *queued;  /* sent behind it, not started, in order (pipelining, see dispatch.c) */

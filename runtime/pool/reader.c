@@ -319,9 +319,69 @@ static int terminating(mproc_pool *p, mproc__worker *w) {
   if (dead) {
     w->state = MPROC__W_DEAD;
     apr_thread_cond_broadcast(p->changed);
+  } else {
+    w->starting = 1; /* a sibling whose spawn fails meanwhile retries for it */
   }
   apr_thread_mutex_unlock(p->lock);
   return dead;
+}
+
+/* A slot whose spawn failed tries again after this long, doubling up to the
+ * most: the cause (no descriptors, no memory, a process limit) may pass. */
+#define RESPAWN_FIRST_MS 10
+#define RESPAWN_MAX_MS 1000
+
+/* Whether a worker other than @w runs or is being started (pool lock held). */
+static int others_run(const mproc_pool *p, const mproc__worker *w) {
+  int i;
+  for (i = 0; i < p->nworkers; i++)
+    if (&p->workers[i] != w && (p->workers[i].spawned || p->workers[i].starting))
+      return 1;
+  return 0;
+}
+
+/* Sleeps @ms unless the pool is terminated first (pool lock held). */
+static void respawn_pause(mproc_pool *p, int64_t ms) {
+  int64_t deadline = mproc__deadline(ms), left;
+  while (p->state != MPROC__POOL_TERMINATED && (left = mproc__remaining(deadline)) > 0)
+    apr_thread_cond_timedwait(p->changed, p->lock, (apr_interval_time_t)left * 1000);
+}
+
+/* Starts @w's worker: 1 once it runs; 0 when the spawn failed while other
+ * workers run (the slot is tried again after *backoff_ms, which doubles:
+ * no task fails for it); -1 when @w is dead for good: the pool is
+ * terminating, or no worker at all runs, and then the queued tasks fail
+ * with the spawn's error (nothing else would ever run them). */
+static int start_worker(mproc_pool *p, mproc__worker *w, int64_t *backoff_ms) {
+  mproc_status st;
+  if (terminating(p, w))
+    return -1;
+  st = spawn_worker(p, w);
+  apr_thread_mutex_lock(p->lock);
+  w->starting = 0;
+  w->spawned = st == MPROC_OK;
+  if (w->spawned) {
+    w->state = MPROC__W_IDLE;
+    *backoff_ms = RESPAWN_FIRST_MS;
+    if (p->state == MPROC__POOL_TERMINATED) {
+      /* terminated while it started, which terminate could not see: its
+       * initializer may never let it read EXIT, so it ends now */
+      w->kill_reason = MPROC_ECANCELED;
+      mproc__proc_signal(&w->proc, 1);
+    } else {
+      mproc__pool_dispatch(p);
+    }
+  } else if (p->state != MPROC__POOL_TERMINATED && others_run(p, w)) {
+    w->state = MPROC__W_RETIRING; /* not dispatchable, nothing to kill */
+    respawn_pause(p, *backoff_ms);
+    *backoff_ms = *backoff_ms * 2 > RESPAWN_MAX_MS ? RESPAWN_MAX_MS : *backoff_ms * 2;
+  } else {
+    w->state = MPROC__W_DEAD;
+    mproc__pool_fail_queued(p, st, mproc_last_error());
+  }
+  apr_thread_cond_broadcast(p->changed);
+  apr_thread_mutex_unlock(p->lock);
+  return w->spawned ? 1 : w->state == MPROC__W_DEAD ? -1 : 0;
 }
 
 /* Spawns its worker, reads its frames, reaps it and spawns the next. It
@@ -332,6 +392,7 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
   mproc_pool *p = w->pool;
   mproc__spin spin = {0, 0};  /* results that come back fast are spun for */
   mproc__buf buf = {NULL, 0}; /* a worker's RESULTs: see mproc__buf */
+  int64_t backoff_ms = RESPAWN_FIRST_MS;
   (void)thread;
   spin.off = !(p->fast & MPROC__FAST_SPIN);
   for (;;) {
@@ -339,26 +400,11 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
     size_t len = 0;
     mproc_status st;
     if (!w->spawned) {
-      if (terminating(p, w))
+      int started = start_worker(p, w, &backoff_ms);
+      if (started < 0)
         break;
-      st = spawn_worker(p, w);
-      apr_thread_mutex_lock(p->lock);
-      w->spawned = st == MPROC_OK;
-      w->state = w->spawned ? MPROC__W_IDLE : MPROC__W_DEAD;
-      if (w->spawned && p->state == MPROC__POOL_TERMINATED) {
-        /* terminated while it started, which terminate could not see: its
-         * initializer may never let it read EXIT, so it ends now */
-        w->kill_reason = MPROC_ECANCELED;
-        mproc__proc_signal(&w->proc, 1);
-      } else if (w->spawned) {
-        mproc__pool_dispatch(p);
-      } else {
-        mproc__pool_fail_queued(p, st, mproc_last_error());
-      }
-      apr_thread_cond_broadcast(p->changed);
-      apr_thread_mutex_unlock(p->lock);
-      if (!w->spawned)
-        break;
+      if (started == 0)
+        continue;
       /* A new worker takes a millisecond to start: spinning for its first
        * frame would only take a CPU from it (and from its siblings). */
       spin.last_us = INT64_MAX;

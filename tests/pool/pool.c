@@ -1364,6 +1364,49 @@ static int pool_fd_limit(const mproc_args *a, mproc_args *r) {
   return code;
 }
 
+/* With descriptors for about three workers only, a pool of 8 runs a map
+ * of 2000 tasks on the workers it could start: the slots whose spawn failed
+ * fail no task and are tried again. Exits 0; 77 without a limit to set. */
+static int pool_spawn_fails(const mproc_args *a, mproc_args *r) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_args *items = NULL, *res = NULL;
+  int fds[64], nfd = 0, i, code = 0;
+  size_t n = 0;
+  (void)a;
+  (void)r;
+  if (!t_set_fd_limit(64)) /* what a pool of 8 needs on any POSIX system */
+    return 77;
+  while (nfd < 64 && (fds[nfd] = t_open_null()) >= 0) /* fill the table */
+    nfd++;
+  for (i = 0; i < 10 && nfd > 0; i++) /* room for about three workers */
+    t_close_fd(fds[--nfd]);
+  memset(&o, 0, sizeof o);
+  o.workers = 8;
+  if (mproc_pool_create(&p, &o) != MPROC_OK)
+    return 2;
+  mproc_args_create(&items);
+  for (i = 0; i < 2000; i++)
+    mproc_args_add_i64(items, i);
+  if (mproc_pool_map(p, "pool_square", items, 1, &res, NULL) != MPROC_OK)
+    code = 3;
+  else if (mproc_args_count(res, &n) || n != 2000)
+    code = 4;
+  printf("(%d descriptors kept; map: %s) ", nfd, code ? mproc_last_error() : "all 2000 ok");
+  while (nfd > 0)
+    t_close_fd(fds[--nfd]);
+  mproc_pool_destroy(p);
+  return code;
+}
+
+static void test_spawn_fails(void) {
+  int code = t_finish(t_start("pool_spawn_fails", NULL, NULL));
+  if (code == 77)
+    printf("SKIP (no descriptor limit to set on this OS) ");
+  else
+    CU_ASSERT_EQUAL(code, 0);
+}
+
 static void test_fd_limit(void) {
   int code = t_finish(t_start("pool_fd_limit", NULL, NULL));
   if (code == 77)
@@ -1374,6 +1417,7 @@ static void test_fd_limit(void) {
 
 static const CU_TestInfo tests[] = {
     {"a pool the descriptor limit cannot hold is refused", test_fd_limit},
+    {"workers that cannot be spawned fail no task", test_spawn_fails},
     {"apply and submit", test_apply_and_submit},
     {"map: order, chunks", test_map_order_and_chunks},
     {"failure and crash fail only their task", test_failure_and_crash},
@@ -1411,6 +1455,7 @@ static const CU_TestInfo tests[] = {
 
 static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_fd_limit),
+                                           MPROC_FUNCTION(pool_spawn_fails),
                                            MPROC_FUNCTION(pool_pid),
                                            MPROC_FUNCTION(pool_fail),
                                            MPROC_FUNCTION(pool_sleep_or_die),

@@ -73,8 +73,9 @@ typedef struct mproc_pool_options {
 /**
  * Creates a pool and starts its workers.
  *
- * Descriptors: the parent holds 2 per worker (its channel) on every POSIX
- * system, and on macOS also 3 per worker for its fast paths' segments (each
+ * Descriptors: the parent holds up to 3 per worker (its channel, and on
+ * Linux a process descriptor) on every POSIX system, and on macOS also 3
+ * per worker for its fast paths' segments (each
  * named object holds a descriptor there, until it is closed), plus a few
  * for the pool itself. A pool that RLIMIT_NOFILE's soft limit cannot hold
  * (macOS's default is 256: about 50 workers) is refused here, with the
