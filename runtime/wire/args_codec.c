@@ -149,11 +149,24 @@ void mproc__args_patch_i64(uint8_t *encoding, size_t at, int64_t v) {
   mproc__put_u64(encoding + at, (uint64_t)v);
 }
 
+/* A value longer than a whole encoding may be fails the writer (sticky),
+ * before its length is narrowed to the u32 an item keeps. */
+static int fits(mproc__writer *w, size_t len) {
+  if (len <= MPROC_ARGS_MAX_SIZE)
+    return 1;
+  if (w->st == MPROC_OK)
+    w->st = mproc__fail(MPROC_ERANGE, "encoding arguments: %zu bytes in one value", len);
+  return 0;
+}
+
 void mproc__writer_str(mproc__writer *w, const char *s) {
+  size_t len = strlen(s);
   item it;
+  if (!fits(w, len))
+    return;
   it.type = MPROC_TYPE_STR;
   it.v.data = (uint8_t *)(uintptr_t)s;
-  it.len = strlen(s);
+  it.len = (uint32_t)len;
   write_item(w, &it);
 }
 
@@ -166,11 +179,8 @@ void mproc__writer_bool(mproc__writer *w, int v) {
 
 void mproc__writer_bytes(mproc__writer *w, const void *data, size_t len) {
   item it;
-  if (len > MPROC_ARGS_MAX_SIZE) {
-    if (w->st == MPROC_OK)
-      w->st = mproc__fail(MPROC_ERANGE, "encoding arguments: %zu bytes in one value", len);
+  if (!fits(w, len))
     return;
-  }
   it.type = MPROC_TYPE_BYTES;
   it.v.data = len ? (uint8_t *)(uintptr_t)data : NULL;
   it.len = (uint32_t)len;
