@@ -84,7 +84,7 @@ void mproc__writer_init_buf(mproc__writer *w, mproc__buf *from, size_t hint) {
   from->cap = 0;
   if (!w->buf) {
     w->cap = want;
-    if (!(w->buf = malloc(want)))
+    if ((w->buf = malloc(want)) == NULL)
       w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
   }
   w->len = MPROC__ARGS_HEADER;
@@ -112,7 +112,7 @@ static uint8_t *grow(mproc__writer *w, size_t size) {
   if (cap >
       MPROC_ARGS_MAX_SIZE) /* the buffer never outgrows the limit (write_item() relies on it) */
     cap = MPROC_ARGS_MAX_SIZE;
-  if (!(grown = realloc(w->buf, cap))) {
+  if ((grown = realloc(w->buf, cap)) == NULL) {
     w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
     return NULL;
   }
@@ -130,7 +130,7 @@ static void write_item(mproc__writer *w, const item *it) {
   if (w->st == MPROC_OK && w->count < MPROC_ARGS_MAX_COUNT && size <= w->cap - w->len) {
     w->count++;
     p = w->buf + w->len;
-  } else if (!(p = grow(w, size))) {
+  } else if ((p = grow(w, size)) == NULL) {
     return;
   }
   w->len += (size_t)(put_item(p, it) - p);
@@ -304,7 +304,7 @@ static mproc_status read_object(mproc__reader *r, mproc_args *a) {
       size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE)
     return mproc__fail(MPROC_EPROTO, "arguments: object of kind %u and size %llu is not valid",
                        kind, (unsigned long long)size);
-  if (n == 0 || n >= MPROC__NAME_MAX || !(q = take_bytes(r, n)))
+  if (n == 0 || n >= MPROC__NAME_MAX || (q = take_bytes(r, n)) == NULL)
     return mproc__fail(MPROC_EPROTO, "arguments: object name of %u bytes is not valid", n);
   for (i = 0; i < n; i++) {
     uint8_t c = q[i];
@@ -321,7 +321,7 @@ static mproc_status read_buffer(mproc__reader *r, mproc_type type, mproc_args *a
   if (!q)
     return mproc__fail(MPROC_EPROTO, "arguments: truncated length");
   n = mproc__get_u32(q);
-  if (!(q = take_bytes(r, n)))
+  if ((q = take_bytes(r, n)) == NULL)
     return mproc__fail(MPROC_EPROTO, "arguments: length %u exceeds the %zu bytes left", n, r->left);
   if (type == MPROC_TYPE_STR && n && memchr(q, 0, n))
     return mproc__fail(MPROC_EPROTO, "arguments: string holds a NUL byte");
@@ -339,7 +339,7 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   switch (q[0]) {
   case MPROC_TYPE_I64:
   case MPROC_TYPE_F64:
-    if (!(q = take_bytes(r, 8)))
+    if ((q = take_bytes(r, 8)) == NULL)
       return mproc__fail(MPROC_EPROTO, "arguments: truncated number");
     bits = mproc__get_u64(q);
     if (it.type == MPROC_TYPE_I64)
@@ -348,7 +348,7 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
       memcpy(&it.v.f64, &bits, 8);
     return mproc__args_push(a, &it, "decoding arguments");
   case MPROC_TYPE_BOOL:
-    if (!(q = take_bytes(r, 1)) || q[0] > 1)
+    if ((q = take_bytes(r, 1)) == NULL || q[0] > 1)
       return mproc__fail(MPROC_EPROTO, "arguments: truncated or invalid bool");
     it.v.b = q[0];
     return mproc__args_push(a, &it, "decoding arguments");

@@ -278,7 +278,7 @@ static void *hoard; /* what pool_hog keeps */
 static int pool_hog(const mproc_args *a, mproc_args *r) {
   int64_t mib = 0;
   void **block;
-  if (mproc_args_get_i64(a, 0, &mib) || mib <= 0 || !(block = malloc((size_t)mib << 20)))
+  if (mproc_args_get_i64(a, 0, &mib) || mib <= 0 || (block = malloc((size_t)mib << 20)) == NULL)
     return 1;
   memset(block, 1, (size_t)mib << 20);
   block[0] = hoard; /* a chain: every block stays reachable */
