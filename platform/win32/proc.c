@@ -321,6 +321,7 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
   PROCESS_INFORMATION pi;
   mproc_status st;
   memset(&s, 0, sizeof s);
+  memset(&pi, 0, sizeof pi); /* (filled in only if st is OK: MSVC's C4701 cannot tell) */
   st = make_channel(&s);
   if (st == MPROC_OK) {
     copy_std_handles(&s);
