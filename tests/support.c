@@ -49,7 +49,9 @@ int t_finish(mproc_process *p) {
   return code;
 }
 
-int64_t t_now_ms(void) { return (int64_t)(apr_time_now() / 1000); }
+/* The runtime's monotonic clock: apr_time_now() is the wall clock, which may
+ * jump, and on Windows moves in ~15.6 ms steps. */
+int64_t t_now_ms(void) { return mproc__now_ms(); }
 void t_sleep_ms(int64_t ms) { apr_sleep((apr_interval_time_t)ms * 1000); }
 
 int t_wait_pid_gone(int64_t pid, int64_t timeout_ms) {
