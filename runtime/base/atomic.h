@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 #if defined(_MSC_VER) && !defined(__clang__)
+#ifndef _WIN64 /* (CMakeLists.txt refuses it first) */
+#error "mproc needs a 64-bit Windows target: the 64-bit _Interlocked intrinsics exist only there"
+#endif
 #include <intrin.h>
 static __inline uint32_t mproc__load32(const volatile uint32_t *p) {
   return (uint32_t)_InterlockedOr((volatile long *)p, 0);
