@@ -2,6 +2,7 @@
  * Test helpers: process shortcuts, time, temp files, and the per-OS probes
  * the inheritance tests need (the only #ifdef _WIN32 in tests/).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,6 @@
 #include <windows.h>
 #else
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -183,7 +183,26 @@ int t_hard_kill_pid(int64_t pid) {
   return ok;
 }
 
-int t_signal_exitcode(int sig) { return sig == 9 ? -9 : 3; }
+/* The UCRT's abort() fast-fails (mproc reads that as -6) unless its fault
+ * report is off. It is turned off here, as googletest's death tests and
+ * CPython do: a fast fail starts Windows Error Reporting, which may wait for
+ * someone to click. abort() then ends with _exit(3), as msvcrt's does. */
+void t_abort(void) {
+#if defined(_MSC_VER) || defined(_UCRT)
+  _set_abort_behavior(0, _WRITE_ABORT_MSG | _CALL_REPORTFAULT);
+#endif
+  abort();
+}
+
+void t_segfault(void) {
+  volatile uintptr_t bad = 16; /* in the first 64 KiB, never mapped; volatile: unknown */
+  /* No "stopped working" box: the access violation just ends the process. */
+  SetErrorMode(GetErrorMode() | SEM_NOGPFAULTERRORBOX);
+  *(volatile int *)bad = 1;
+  abort(); /* not reached */
+}
+
+int t_signal_exitcode(int sig) { return sig == SIGABRT ? 3 : -sig; }
 
 intptr_t t_open_inheritable(const char *path) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
@@ -290,6 +309,15 @@ void t_kill_pid(int64_t pid) {
 }
 
 int t_hard_kill_pid(int64_t pid) { return pid > 0 && kill((pid_t)pid, SIGKILL) == 0; }
+
+void t_abort(void) { abort(); }
+
+void t_segfault(void) {
+  volatile uintptr_t bad = 16; /* in the first page, never mapped; volatile: unknown */
+  signal(SIGSEGV, SIG_DFL);    /* no sanitizer's handler: die of the signal itself */
+  *(volatile int *)bad = 1;
+  abort(); /* not reached */
+}
 
 int t_signal_exitcode(int sig) { return -sig; }
 
