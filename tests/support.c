@@ -111,14 +111,6 @@ int64_t t_array_wait_i64(mproc_array *array, size_t index, int64_t least, int64_
 static const char *skip_reason = "";
 const char *t_skip_reason(void) { return skip_reason; }
 
-void t_setenv(const char *name, const char *value) {
-  apr_pool_t *pool;
-  CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
-  CU_ASSERT(value ? apr_env_set(name, value, pool) == APR_SUCCESS
-                  : apr_env_delete(name, pool) == APR_SUCCESS);
-  apr_pool_destroy(pool);
-}
-
 char *t_getenv(const char *name) {
   const char *v = getenv(name);
   size_t n = v ? strlen(v) + 1 : 0;
@@ -136,6 +128,15 @@ int t_run_self(const char *arg) {
 }
 
 #ifdef _WIN32
+/* _putenv, not apr_env_set(): APR sets the OS's environment block
+ * (SetEnvironmentVariable), which this process's getenv() never reads: the
+ * CRT keeps its own copy. _putenv sets both, as a user's would. */
+void t_setenv(const char *name, const char *value) {
+  char assignment[1024]; /* "NAME=" removes it */
+  snprintf(assignment, sizeof assignment, "%s=%s", name, value ? value : "");
+  CU_ASSERT(_putenv(assignment) == 0);
+}
+
 int t_object_mode(const char *name) {
   (void)name;
   return -1;
@@ -233,6 +234,14 @@ int t_handle_is_file(intptr_t h, const char *path) {
   return same;
 }
 #else
+void t_setenv(const char *name, const char *value) {
+  apr_pool_t *pool;
+  CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
+  CU_ASSERT(value ? apr_env_set(name, value, pool) == APR_SUCCESS
+                  : apr_env_delete(name, pool) == APR_SUCCESS);
+  apr_pool_destroy(pool);
+}
+
 /* Linux keeps objects in /dev/shm: the segment as "<name>", the semaphore
  * (portable path) as "sem.<name>-w". */
 static void shm_path(char *out, size_t cap, const char *name, int sem) {
