@@ -80,15 +80,16 @@ static mproc_status run_is_set(int quick, bench_result *res) {
   double v[MAX_TRIALS], l[MAX_TRIALS], *out;
   int n = trials(quick), i, code = -1;
   mproc_status st;
-  if ((st = mproc_event_create(&e)) || (st = mproc_shm_create(&shm, 8192)) ||
-      (st = mproc_args_create(&a)))
+  if ((st = mproc_event_create(&e)) != MPROC_OK ||
+      (st = mproc_shm_create(&shm, 8192)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
     return st;
   mproc_args_add_event(a, e);
   mproc_args_add_shm(a, shm);
   mproc_args_add_i64(a, n);
   mproc_args_add_f64(a, quick ? 0.05 : 0.25);
-  if (!(st = mproc_process_create(&p, "bench_is_set_child", a, NULL)) &&
-      !(st = mproc_process_start(p)) && !(st = mproc_process_join(p, MPROC_WAIT_FOREVER)))
+  if ((st = mproc_process_create(&p, "bench_is_set_child", a, NULL)) == MPROC_OK &&
+      (st = mproc_process_start(p)) == MPROC_OK &&
+      (st = mproc_process_join(p, MPROC_WAIT_FOREVER)) == MPROC_OK)
     st = mproc_process_exitcode(p, &code);
   if (st == MPROC_OK && code != 0)
     st = MPROC_EFAILED;
@@ -170,11 +171,11 @@ static mproc_status run_wake(int quick, bench_result *res) {
   mproc__name_prefix(n1, sizeof n1, mproc_self_pid());
   strcat(n0, "benchwake0-1");
   strcat(n1, "benchwake1-1");
-  if ((st = mproc_event_create(&ea)) || (st = mproc_event_create(&eb)) ||
-      (st = mproc_shm_create(&shm, 64)) || (st = mproc_args_create(&a)))
+  if ((st = mproc_event_create(&ea)) != MPROC_OK || (st = mproc_event_create(&eb)) != MPROC_OK ||
+      (st = mproc_shm_create(&shm, 64)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
     return st;
-  if (!mproc__futex_available() &&
-      ((st = mproc__sem_create(&rp.sem[0], n0)) || (st = mproc__sem_create(&rp.sem[1], n1))))
+  if (!mproc__futex_available() && ((st = mproc__sem_create(&rp.sem[0], n0)) != MPROC_OK ||
+                                    (st = mproc__sem_create(&rp.sem[1], n1)) != MPROC_OK))
     return st;
   rp.word = mproc_shm_base(shm);
   mproc_args_add_event(a, ea);
@@ -183,7 +184,8 @@ static mproc_status run_wake(int quick, bench_result *res) {
   mproc_args_add_i64(a, (int64_t)n * ROUNDS_PER_TRIAL);
   mproc_args_add_str(a, n0);
   mproc_args_add_str(a, n1);
-  if ((st = mproc_process_create(&p, "bench_wake_child", a, NULL)) || (st = mproc_process_start(p)))
+  if ((st = mproc_process_create(&p, "bench_wake_child", a, NULL)) != MPROC_OK ||
+      (st = mproc_process_start(p)) != MPROC_OK)
     return st;
   for (t = 0; t < n; t++) {
     double t0 = bench_now();

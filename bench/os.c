@@ -48,7 +48,7 @@ int64_t bench_rss_kib(int64_t pid) {
   long long kib = 0;
   FILE *f;
   snprintf(path, sizeof path, "/proc/%lld/status", (long long)pid);
-  if (!(f = fopen(path, "r")))
+  if ((f = fopen(path, "r")) == NULL)
     return 0;
   while (fgets(line, sizeof line, f))
     if (sscanf(line, "VmRSS: %lld", &kib) == 1)

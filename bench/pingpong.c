@@ -68,18 +68,18 @@ mproc_status bench_limit_futex_pingpong(int trials, int rounds, double *us) {
   memset(&rp, 0, sizeof rp);
   for (i = 0; i < 2; i++)
     snprintf(n[i], sizeof n[i], "mproc-%lld-benchpong%d-1", (long long)mproc_self_pid(), i);
-  if ((st = mproc_shm_create(&shm, 64)) || (st = mproc_args_create(&a)))
+  if ((st = mproc_shm_create(&shm, 64)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
     goto out;
-  if (!fx &&
-      ((st = mproc__sem_create(&rp.sem[0], n[0])) || (st = mproc__sem_create(&rp.sem[1], n[1]))))
+  if (!fx && ((st = mproc__sem_create(&rp.sem[0], n[0])) != MPROC_OK ||
+              (st = mproc__sem_create(&rp.sem[1], n[1])) != MPROC_OK))
     goto out;
   rp.word = mproc_shm_base(shm);
   mproc_args_add_shm(a, shm);
   mproc_args_add_i64(a, (int64_t)(trials + 1) * rounds); /* + a warm-up */
   mproc_args_add_str(a, n[0]);
   mproc_args_add_str(a, n[1]);
-  if ((st = mproc_process_create(&p, "bench_raw_pong_child", a, NULL)) ||
-      (st = mproc_process_start(p)))
+  if ((st = mproc_process_create(&p, "bench_raw_pong_child", a, NULL)) != MPROC_OK ||
+      (st = mproc_process_start(p)) != MPROC_OK)
     goto out;
   for (t = -1; t < trials; t++) { /* t -1: a warm-up, as the pool's trials have */
     double t0 = bench_now(), per;

@@ -216,9 +216,9 @@ static mproc_status run_s7(int quick, bench_result *res) {
   memset(&o, 0, sizeof o);
   memset(&r, 0, sizeof r);
   memset(&rd, 0, sizeof rd);
-  if ((st = mproc_array_create(&slots, MPROC_TYPE_I64, 2 * n, NULL)) ||
-      (st = mproc_args_create(&items)) || (st = mproc_args_create(&init)) ||
-      (st = mproc_args_add_array(init, slots)))
+  if ((st = mproc_array_create(&slots, MPROC_TYPE_I64, 2 * n, NULL)) != MPROC_OK ||
+      (st = mproc_args_create(&items)) != MPROC_OK || (st = mproc_args_create(&init)) != MPROC_OK ||
+      (st = mproc_args_add_array(init, slots)) != MPROC_OK)
     goto out;
   for (i = 0; i < n && st == MPROC_OK; i++)
     st = mproc_args_add_i64(items, (int64_t)i);

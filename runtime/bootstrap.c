@@ -67,8 +67,7 @@ static void *APR_THREAD_FUNC watchdog(apr_thread_t *thread, void *data) {
   (void)data;
   while (mproc__chan_read(&parent_chan, buf, sizeof buf, &got) == MPROC_OK && got)
     ;
-  mproc__exit_now(MPROC__EXIT_ORPHANED);
-  return NULL;
+  mproc__exit_now(MPROC__EXIT_ORPHANED); /* (no return after it: MSVC's C4702) */
 }
 
 /* Reads START and looks its function up (NULL: a pool worker). */

@@ -212,11 +212,54 @@ static void test_quote_arg_win32(void) {
     CU_ASSERT_STRING_EQUAL(out, cases[i][1]);
   }
 }
+
+/* The rule that turns a Windows exit status into mproc's exit code
+ * (platform/win32/internal.h): signals only where a POSIX signal is meant. */
+static void test_exit_code_win32(void) {
+  static const struct {
+    DWORD status;
+    int code;
+  } cases[] = {
+      {0, 0},
+      {3, 3}, /* msvcrt's abort(): an ordinary exit code */
+      {255, 255},
+      {0x7FFFFFFFu, 0x7FFFFFFF},
+      {0x10000u + 9, -9}, /* mproc's kill() and terminate() */
+      {0x10000u + 15, -15},
+      {0x10000u + 64, -64},
+      {0x10000u, 0x10000}, /* outside 0x10000 + 1..64: not a signal */
+      {0x10000u + 65, 0x10000 + 65},
+      {0xC0000005u, -11}, /* access violation: SIGSEGV */
+      {0xC00000FDu, -11}, /* stack overflow: SIGSEGV, as on POSIX */
+      {0xC0000409u, -6},  /* fast fail (the UCRT's abort()): SIGABRT */
+      {0xC000013Au, -2},  /* Ctrl-C: SIGINT */
+      {0xC000001Du, -4},  /* illegal instruction: SIGILL */
+      {0xC0000094u, -8},  /* integer division by zero: SIGFPE */
+      {0xC0000095u, -8},  /* integer overflow */
+      {0xC000008Eu, -8},  /* float division by zero */
+      {0xC0000093u, -8},  /* float underflow */
+      {0xC00002B5u, -8},  /* float multiple traps */
+      {0xFFFFFFFFu, 255}, /* exit(-1): 255, as on POSIX */
+      {0xFFFFFFC0u, 192}, /* exit(-64) */
+      {0xFFFFFFBFu, -65}, /* exit(-65): below -64, never a signal */
+  };
+  /* Other statuses: no memory, DLL not found, a breakpoint. */
+  static const DWORD others[] = {0xC0000000u, 0xC0000017u, 0xC0000135u, 0x80000003u, 0x80000000u};
+  size_t i;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    CU_ASSERT_EQUAL(mproc__win32_exit_code(cases[i].status), cases[i].code);
+  for (i = 0; i < sizeof others / sizeof others[0]; i++) {
+    int code = mproc__win32_exit_code(others[i]);
+    CU_ASSERT_EQUAL(code, (int)others[i]);
+    CU_ASSERT(code < -64);
+  }
+}
 #endif
 
 static const CU_TestInfo tests[] = {
 #ifdef _WIN32
     {"argument quoting (win32)", test_quote_arg_win32},
+    {"exit status to exit code (win32)", test_exit_code_win32},
 #endif
     {"registry is validated", test_registry_is_validated},
     {"no accidental inheritance", test_no_accidental_inheritance},

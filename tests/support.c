@@ -5,6 +5,7 @@
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* unshare(), for a private /dev/shm */
 #endif
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,6 @@
 #include <windows.h>
 #else
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/resource.h>
 #ifdef __linux__
 #include <sched.h>
@@ -66,7 +66,9 @@ int t_finish(mproc_process *p) {
   return code;
 }
 
-int64_t t_now_ms(void) { return (int64_t)(apr_time_now() / 1000); }
+/* The runtime's monotonic clock: apr_time_now() is the wall clock, which may
+ * jump, and on Windows moves in ~15.6 ms steps. */
+int64_t t_now_ms(void) { return mproc__now_ms(); }
 void t_sleep_ms(int64_t ms) { apr_sleep((apr_interval_time_t)ms * 1000); }
 
 int t_wait_pid_gone(int64_t pid, int64_t timeout_ms) {
@@ -126,14 +128,6 @@ int64_t t_array_wait_i64(mproc_array *array, size_t index, int64_t least, int64_
 static const char *skip_reason = "";
 const char *t_skip_reason(void) { return skip_reason; }
 
-void t_setenv(const char *name, const char *value) {
-  apr_pool_t *pool;
-  CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
-  CU_ASSERT(value ? apr_env_set(name, value, pool) == APR_SUCCESS
-                  : apr_env_delete(name, pool) == APR_SUCCESS);
-  apr_pool_destroy(pool);
-}
-
 char *t_getenv(const char *name) {
   const char *v = getenv(name);
   size_t n = v ? strlen(v) + 1 : 0;
@@ -173,6 +167,15 @@ int t_chan_pair(mproc__chan *a, mproc__chan *b) {
   b->wr = (mproc__handle)up_wr;
   a->rd = (mproc__handle)up_rd;
   return 1;
+}
+
+/* _putenv, not apr_env_set(): APR sets the OS's environment block
+ * (SetEnvironmentVariable), which this process's getenv() never reads: the
+ * CRT keeps its own copy. _putenv sets both, as a user's would. */
+void t_setenv(const char *name, const char *value) {
+  char assignment[1024]; /* "NAME=" removes it */
+  snprintf(assignment, sizeof assignment, "%s=%s", name, value ? value : "");
+  CU_ASSERT(_putenv(assignment) == 0);
 }
 
 int t_object_mode(const char *name) {
@@ -222,7 +225,26 @@ int t_hard_kill_pid(int64_t pid) {
   return ok;
 }
 
-int t_signal_exitcode(int sig) { return sig == 9 ? -9 : 3; }
+/* The UCRT's abort() fast-fails (mproc reads that as -6) unless its fault
+ * report is off. It is turned off here, as googletest's death tests and
+ * CPython do: a fast fail starts Windows Error Reporting, which may wait for
+ * someone to click. abort() then ends with _exit(3), as msvcrt's does. */
+void t_abort(void) {
+#if defined(_MSC_VER) || defined(_UCRT)
+  _set_abort_behavior(0, _WRITE_ABORT_MSG | _CALL_REPORTFAULT);
+#endif
+  abort();
+}
+
+void t_segfault(void) {
+  volatile uintptr_t bad = 16; /* in the first 64 KiB, never mapped; volatile: unknown */
+  /* No "stopped working" box: the access violation just ends the process. */
+  SetErrorMode(GetErrorMode() | SEM_NOGPFAULTERRORBOX);
+  *(volatile int *)bad = 1;
+  abort(); /* not reached */
+}
+
+int t_signal_exitcode(int sig) { return sig == SIGABRT ? 3 : -sig; }
 
 intptr_t t_open_inheritable(const char *path) {
   SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
@@ -315,6 +337,14 @@ int t_chan_pair(mproc__chan *a, mproc__chan *b) {
   return 1;
 }
 
+void t_setenv(const char *name, const char *value) {
+  apr_pool_t *pool;
+  CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
+  CU_ASSERT(value ? apr_env_set(name, value, pool) == APR_SUCCESS
+                  : apr_env_delete(name, pool) == APR_SUCCESS);
+  apr_pool_destroy(pool);
+}
+
 /* Linux keeps objects in /dev/shm: the segment as "<name>", the semaphore
  * (portable path) as "sem.<name>-w". */
 static void shm_path(char *out, size_t cap, const char *name, int sem) {
@@ -391,6 +421,15 @@ void t_kill_pid(int64_t pid) {
 }
 
 int t_hard_kill_pid(int64_t pid) { return pid > 0 && kill((pid_t)pid, SIGKILL) == 0; }
+
+void t_abort(void) { abort(); }
+
+void t_segfault(void) {
+  volatile uintptr_t bad = 16; /* in the first page, never mapped; volatile: unknown */
+  signal(SIGSEGV, SIG_DFL);    /* no sanitizer's handler: die of the signal itself */
+  *(volatile int *)bad = 1;
+  abort(); /* not reached */
+}
 
 int t_signal_exitcode(int sig) { return -sig; }
 

@@ -11,6 +11,7 @@
 #include <CUnit/CUnit.h>
 #include <stdint.h>
 
+#include "base/base.h" /* MPROC__NORETURN */
 #include "mproc.h"
 
 /* A suite: its name (the CTest entry), its tests, and the child functions it needs. */
@@ -75,9 +76,16 @@ void t_kill_pid(int64_t pid);
 /* Kills @pid at once as mproc_process_kill() does (SIGKILL; on Windows
  * TerminateProcess with the status mproc reads as -9); non-zero on success. */
 int t_hard_kill_pid(int64_t pid);
-/* The exit code mproc reports for a child that died of signal @sig (SIGABRT,
- * SIGSEGV raised by the child, or 9 for t_hard_kill_pid()): minus the signal
- * on POSIX; on Windows, the CRT's status 3 for abort() and raise(), -9 for a kill. */
+/* Crash this process as a bug would, for the crash tests. t_abort() calls
+ * abort(), on Windows without the CRT's message box or fault report (which
+ * would start Windows Error Reporting), so it ends with _exit(3) under every
+ * CRT. t_segfault() writes to an address that is never mapped: SIGSEGV, or
+ * on Windows an access violation. */
+MPROC__NORETURN void t_abort(void);
+MPROC__NORETURN void t_segfault(void);
+/* The exit code mproc reports for a child ended by t_abort() (SIGABRT),
+ * t_segfault() (SIGSEGV) or t_hard_kill_pid() (9): minus the signal, but 3,
+ * an ordinary exit code, for t_abort() on Windows. */
 int t_signal_exitcode(int sig);
 /* Polls value @index of an i64 array until it is at least @least or
  * @timeout_ms passes (a bound that only catches hangs); returns the last value. */

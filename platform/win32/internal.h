@@ -23,6 +23,29 @@
 #define MPROC__WIN32_SIGKILL 9u
 
 /*
+ * The exit code mproc reports for a Windows exit status: Python's convention,
+ * where minus N means "ended by signal N" (POSIX numbers: the MS CRT's SIGABRT
+ * is 22, not 6). Windows has no signals; a crash ends a process with the
+ * NTSTATUS of its exception, and those that mean what a POSIX signal means
+ * read as that signal:
+ *   0x10000 + N (N = 1..64)                 -N   mproc's terminate()/kill()
+ *   0xC0000005 STATUS_ACCESS_VIOLATION      -11  SIGSEGV
+ *   0xC00000FD STATUS_STACK_OVERFLOW        -11  SIGSEGV, as on POSIX
+ *   0xC0000409 STATUS_STACK_BUFFER_OVERRUN  -6   SIGABRT: a fast fail, which is
+ *                                                how the UCRT's abort() ends
+ *   0xC000013A STATUS_CONTROL_C_EXIT        -2   SIGINT
+ *   0xC000001D STATUS_ILLEGAL_INSTRUCTION   -4   SIGILL
+ *   0xC0000094/95 STATUS_INTEGER_DIVIDE_BY_ZERO/_OVERFLOW, STATUS_FLOAT_*
+ *                                           -8   SIGFPE
+ * Nothing else reads as a signal. An exit status that is what exit(-N) leaves
+ * (0xFFFFFFC0 to 0xFFFFFFFF) reads as 256 - N, POSIX's 8-bit status for it;
+ * every other status is the int the DWORD converts to: 0 to 0x7FFFFFFF as
+ * they are (msvcrt's abort() is a plain exit code 3), and the remaining
+ * statuses, NTSTATUS errors included, negative but below -64.
+ */
+int mproc__win32_exit_code(DWORD status);
+
+/*
  * Quotes one argument so that the MS C runtime's (and CommandLineToArgvW's)
  * command-line parser gives it back unchanged. Writes the quoted form and a
  * NUL to @out when @out is not NULL; returns its length without the NUL, so a

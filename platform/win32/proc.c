@@ -16,7 +16,8 @@
  * CPython does, would close that window.)
  *
  * Exit codes follow CPython on Windows: terminate() and kill() end the child
- * with 0x10000 + SIGTERM/SIGKILL, and wait reports that back as -15/-9.
+ * with 0x10000 + SIGTERM/SIGKILL, and wait reports that back as -15/-9; a
+ * crash's NTSTATUS reads as the signal it stands for (internal.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +322,7 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
   PROCESS_INFORMATION pi;
   mproc_status st;
   memset(&s, 0, sizeof s);
+  memset(&pi, 0, sizeof pi); /* (filled in only if st is OK: MSVC's C4701 cannot tell) */
   st = make_channel(&s);
   if (st == MPROC_OK) {
     copy_std_handles(&s);
@@ -358,10 +360,40 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
 /* The longest finite wait WaitForSingleObject takes (INFINITE is 0xFFFFFFFF). */
 #define MAX_FINITE_WAIT ((int64_t)(INFINITE - 1))
 
-static int exit_code_to_int(DWORD code) {
-  if (code > MPROC__WIN32_SIGNAL_BASE && code <= MPROC__WIN32_SIGNAL_BASE + MPROC__WIN32_SIGNAL_MAX)
-    return -(int)(code - MPROC__WIN32_SIGNAL_BASE);
-  return (int)code;
+/* The NTSTATUS values that stand for a POSIX signal (see internal.h). */
+static const struct {
+  DWORD status;
+  int sig;
+} crash_signals[] = {
+    {0xC0000005u, 11}, /* STATUS_ACCESS_VIOLATION: SIGSEGV */
+    {0xC00000FDu, 11}, /* STATUS_STACK_OVERFLOW: SIGSEGV, as on POSIX */
+    {0xC0000409u, 6},  /* STATUS_STACK_BUFFER_OVERRUN (__fastfail): SIGABRT */
+    {0xC000013Au, 2},  /* STATUS_CONTROL_C_EXIT: SIGINT */
+    {0xC000001Du, 4},  /* STATUS_ILLEGAL_INSTRUCTION: SIGILL */
+    {0xC000008Du, 8},  /* STATUS_FLOAT_DENORMAL_OPERAND: SIGFPE, as the next ones */
+    {0xC000008Eu, 8},  /* STATUS_FLOAT_DIVIDE_BY_ZERO */
+    {0xC000008Fu, 8},  /* STATUS_FLOAT_INEXACT_RESULT */
+    {0xC0000090u, 8},  /* STATUS_FLOAT_INVALID_OPERATION */
+    {0xC0000091u, 8},  /* STATUS_FLOAT_OVERFLOW */
+    {0xC0000092u, 8},  /* STATUS_FLOAT_STACK_CHECK */
+    {0xC0000093u, 8},  /* STATUS_FLOAT_UNDERFLOW */
+    {0xC0000094u, 8},  /* STATUS_INTEGER_DIVIDE_BY_ZERO */
+    {0xC0000095u, 8},  /* STATUS_INTEGER_OVERFLOW (INT_MIN / -1: SIGFPE on POSIX too) */
+    {0xC00002B4u, 8},  /* STATUS_FLOAT_MULTIPLE_FAULTS */
+    {0xC00002B5u, 8},  /* STATUS_FLOAT_MULTIPLE_TRAPS */
+};
+
+int mproc__win32_exit_code(DWORD status) {
+  size_t i;
+  if (status > MPROC__WIN32_SIGNAL_BASE &&
+      status <= MPROC__WIN32_SIGNAL_BASE + MPROC__WIN32_SIGNAL_MAX)
+    return -(int)(status - MPROC__WIN32_SIGNAL_BASE);
+  for (i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+    if (status == crash_signals[i].status)
+      return -crash_signals[i].sig;
+  if (status >= 0xFFFFFFC0u) /* exit(-N), N <= 64: 256 - N, never a signal */
+    return (int)(status & 0xFFu);
+  return (int)status; /* (the negative ones are at most (int)0xFFFFFFBF, -65) */
 }
 
 mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
@@ -390,7 +422,7 @@ mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
   if (!GetExitCodeProcess(h, &code))
     return mproc__fail_os((int)GetLastError(), "GetExitCodeProcess", "process %lld",
                           (long long)proc->pid);
-  proc->exitcode = exit_code_to_int(code);
+  proc->exitcode = mproc__win32_exit_code(code);
   proc->exited = 1;
   return MPROC_OK;
 }

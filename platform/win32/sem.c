@@ -17,7 +17,7 @@
 
 mproc_status mproc__sem_create(mproc__sem *sem, const char *name) {
   mproc__win32_owner_only sec;
-  WCHAR *wname;
+  WCHAR *wname = NULL; /* set only if st is OK: MSVC's C4703 cannot tell */
   HANDLE h = NULL;
   DWORD err;
   mproc_status st = mproc__win32_owner_only_sa(&sec);

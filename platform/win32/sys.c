@@ -66,9 +66,19 @@ mproc_status mproc__exit_with_parent(int64_t parent_pid) {
 
 int64_t mproc__self_pid(void) { return (int64_t)GetCurrentProcessId(); }
 
-int64_t mproc__now_ms(void) { return (int64_t)GetTickCount64(); }
-int64_t mproc__fd_limit(void) { return -1; }
+/* The performance counter, not GetTickCount64(), which moves in steps of the
+ * timer interrupt (~15.6 ms): a 10 ms timeout must not end after 0 or 15.
+ * Whole seconds and the remainder are scaled apart, so ticks * 1000 never
+ * overflows whatever the frequency (fixed at boot; 10 MHz since Windows 10,
+ * the TSC's GHz before). Neither call fails since Windows XP. */
+int64_t mproc__now_ms(void) {
+  LARGE_INTEGER now, freq;
+  QueryPerformanceCounter(&now);
+  QueryPerformanceFrequency(&freq);
+  return now.QuadPart / freq.QuadPart * 1000 + now.QuadPart % freq.QuadPart * 1000 / freq.QuadPart;
+}
 
+int64_t mproc__fd_limit(void) { return -1; }
 int mproc__last_os_error(void) { return (int)GetLastError(); }
 
 /* The MS CRT has no line buffering (_IOLBF is full buffering), so unbuffered

@@ -5,14 +5,19 @@
  * only as experimental), and the words are plain uint32_t/uint64_t fields of
  * structs mapped by several processes. GCC/Clang builtins and MSVC
  * intrinsics are both lock-free for aligned 32- and 64-bit words on every
- * target mproc supports, so they work across processes.
+ * target mproc supports, so they work across processes. clang-cl takes the
+ * MSVC branch too (it has both): the branch MSVC compiles is then compiled in
+ * CI, by scripts/msvc-check.sh.
  */
 #ifndef MPROC_ATOMIC_H
 #define MPROC_ATOMIC_H
 
 #include <stdint.h>
 
-#if defined(_MSC_VER) && !defined(__clang__)
+#if defined(_MSC_VER)
+#ifndef _WIN64 /* (CMakeLists.txt refuses it first) */
+#error "mproc needs a 64-bit Windows target: the 64-bit _Interlocked intrinsics exist only there"
+#endif
 #include <intrin.h>
 static __inline uint32_t mproc__load32(const volatile uint32_t *p) {
   return (uint32_t)_InterlockedOr((volatile long *)p, 0);

@@ -36,7 +36,7 @@
 #define MPROC__TLS _Thread_local
 #endif
 
-#if defined(_MSC_VER) && !defined(__clang__)
+#if defined(_MSC_VER)
 #define MPROC__NORETURN __declspec(noreturn)
 #else
 #define MPROC__NORETURN _Noreturn

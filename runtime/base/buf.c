@@ -27,7 +27,7 @@ mproc_status mproc__buf_reserve(mproc__buf *b, size_t n) {
   if (n <= b->cap)
     return MPROC_OK;
   mproc__buf_trim(b, 1);
-  if (!(b->data = malloc(n)))
+  if ((b->data = malloc(n)) == NULL)
     return mproc__fail(MPROC_ENOMEM, "out of memory for a frame of %zu bytes", n);
   b->cap = n;
   return MPROC_OK;

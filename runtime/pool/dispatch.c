@@ -182,7 +182,7 @@ static int claims_ready(mproc_pool *p, mproc__worker *w) {
   if (w->has_claims)
     return 1;
   if (w->queued_bytes + p->claims_len + MPROC__FRAME_HEADER > PIPELINE_MAX_BYTES ||
-      !(g = ghost_of(p->claims_len)))
+      (g = ghost_of(p->claims_len)) == NULL)
     return 0;
   if (!mproc__worker_send(w, MPROC__FRAME_CLAIMS, p->claims_frame, p->claims_len)) {
     free(g);
@@ -226,7 +226,7 @@ mproc__task *mproc__pool_take_back(mproc_pool *p) {
       last = xl;
     }
   }
-  if (!v || !(g = ghost_of((*last)->len)))
+  if (!v || (g = ghost_of((*last)->len)) == NULL)
     return NULL;
   t = *last;
   if (!mproc__cas64(claim_word(p, t->slot), t->id, 0)) { /* it started: all before it too */

@@ -172,7 +172,7 @@ mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char 
     return mproc__pool_bad("mproc_pool_submit", future ? "pool" : "future");
   if ((st = mproc__futures_init()) != MPROC_OK)
     return st;
-  if (!(f = calloc(1, sizeof *f)))
+  if ((f = calloc(1, sizeof *f)) == NULL)
     return mproc__fail(MPROC_ENOMEM, "mproc_pool_submit: out of memory");
   f->refs = 2;
   if (options)

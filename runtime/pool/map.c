@@ -351,7 +351,7 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
     return mproc__pool_bad(fn, !out ? "map" : !p ? "pool" : "function");
   if ((st = mproc__futures_init()) != MPROC_OK)
     return st;
-  if (!(m = calloc(1, sizeof *m)) || !(m->function = mproc__strdup(function))) {
+  if ((m = calloc(1, sizeof *m)) == NULL || (m->function = mproc__strdup(function)) == NULL) {
     free(m);
     return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
   }
@@ -419,7 +419,7 @@ static mproc_status start(mproc_map *m, int all, const char *fn) {
     m->cap = m->total ? m->total : 1;
   }
   m->nring = (m->cap + m->chunk - 1) / m->chunk + 1;
-  if (st == MPROC_OK && !(m->ring = calloc(m->nring, sizeof *m->ring)))
+  if (st == MPROC_OK && (m->ring = calloc(m->nring, sizeof *m->ring)) == NULL)
     st = mproc__fail(MPROC_ENOMEM, "%s: out of memory for %zu chunks", fn, m->nring);
   if (st == MPROC_OK && all)
     make_out(m);
@@ -473,7 +473,8 @@ mproc_status mproc_pool_imap_source(mproc_pool *p, mproc_map **map, const char *
   mproc_status st;
   if (!map || !source)
     return mproc__pool_bad("mproc_pool_imap_source", map ? "source" : "map");
-  if ((st = map_new(&m, p, function, options, SRC_CALLBACK, 0, "mproc_pool_imap_source")))
+  st = map_new(&m, p, function, options, SRC_CALLBACK, 0, "mproc_pool_imap_source");
+  if (st != MPROC_OK)
     return st;
   m->source = source;
   m->user = user;
@@ -591,7 +592,7 @@ static mproc_status fill(mproc_map *m, const slot *s, mproc_map_item *item) {
   if (st != MPROC_OK)
     return st;
   mproc__args_clear(m->current);
-  if (s->o->values && (st = mproc__args_append(m->current, s->o->values, c->at, c->n)))
+  if (s->o->values && (st = mproc__args_append(m->current, s->o->values, c->at, c->n)) != MPROC_OK)
     return st;
   item->index = s->index;
   item->status = c->status;

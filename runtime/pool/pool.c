@@ -34,7 +34,7 @@ mproc_status mproc__pool_bad(const char *fn, const char *what) {
 static mproc_status pool_alloc(mproc_pool **out, const mproc_pool_options *o, int n) {
   mproc_pool *p = calloc(1, sizeof *p);
   mproc_status st = MPROC_OK;
-  if (!p || !(p->workers = calloc((size_t)n, sizeof *p->workers)))
+  if (!p || (p->workers = calloc((size_t)n, sizeof *p->workers)) == NULL)
     st = mproc__fail(MPROC_ENOMEM, "mproc_pool_create: out of memory");
   else if (apr_pool_create(&p->apool, mproc__apr_pool()) ||
            apr_thread_mutex_create(&p->lock, APR_THREAD_MUTEX_NESTED, p->apool) ||
@@ -43,7 +43,7 @@ static mproc_status pool_alloc(mproc_pool **out, const mproc_pool_options *o, in
   if (st == MPROC_OK && o) {
     p->opts = *o;
     p->opts.initargs = NULL;
-    if (o->initializer && !(p->initializer = mproc__strdup(o->initializer)))
+    if (o->initializer && (p->initializer = mproc__strdup(o->initializer)) == NULL)
       st = mproc__fail(MPROC_ENOMEM, "mproc_pool_create: out of memory");
   }
   if (st == MPROC_OK)
@@ -112,8 +112,9 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
     return mproc__pool_bad("mproc_pool_create", "pool");
   if (!mproc__is_initialized())
     return mproc__fail(MPROC_ENOTINIT, "mproc_pool_create: call mproc_init() first");
-  if ((st = check_options(options, &n)) || (st = mproc__fast_paths(&fast)) ||
-      (st = mproc__futures_init()) || (st = pool_alloc(&p, options, n)))
+  if ((st = check_options(options, &n)) != MPROC_OK ||
+      (st = mproc__fast_paths(&fast)) != MPROC_OK || (st = mproc__futures_init()) != MPROC_OK ||
+      (st = pool_alloc(&p, options, n)) != MPROC_OK)
     return st;
   p->fast = fast;
   apr_thread_mutex_lock(p->lock);

@@ -73,7 +73,7 @@ static mproc_status records_from(mproc__outcome *o, size_t i) {
   mproc__call *call;
   if (o->call)
     return MPROC_OK;
-  if (!(call = malloc(o->calls * sizeof *call)))
+  if ((call = malloc(o->calls * sizeof *call)) == NULL)
     return mproc__fail(MPROC_ENOMEM, "pool: out of memory for a result");
   for (j = 0; j < i; j++) /* (read while o->call is NULL: the plain layout) */
     call[j] = mproc__outcome_call(o, j);

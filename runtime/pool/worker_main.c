@@ -309,7 +309,7 @@ static void run_task(const uint8_t *payload, size_t payload_len, const mproc__la
       mproc_args_get_i64(head, MPROC__TASK_MODE, &mode) ||
       mproc_args_get_i64(head, MPROC__TASK_SLOT, &slot) || mproc__reader_bytes(&in, &bytes, &len) ||
       mproc__reader_end(&in) || mproc__reader_open(&body, bytes, len) ||
-      !(fn = mproc__registry_find(name)) || (mode == MPROC__TASK_ITEMS && body.values == 0))
+      (fn = mproc__registry_find(name)) == NULL || (mode == MPROC__TASK_ITEMS && body.values == 0))
     mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent validated all this: a broken parent */
   if (!claimed(slot, id)) /* taken back: it runs elsewhere, and nothing is sent for it */
     return;
@@ -379,7 +379,7 @@ void mproc__worker_main(mproc__chan *chan, const mproc_args *args) {
                      &rss); /* reading it costs 3 system calls per task */
   w.report_rss = rss != 0;
   if (mproc_args_open_event(args, MPROC__WSTART_CANCEL, &w.cancel) != MPROC_OK ||
-      !(w.cancelled = mproc__event_flag(w.cancel)) || mproc_args_create(&w.header) ||
+      (w.cancelled = mproc__event_flag(w.cancel)) == NULL || mproc_args_create(&w.header) ||
       mproc_args_create(&w.args) || mproc_args_create(&w.result) ||
       (!w.direct &&
        (apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, mproc__apr_pool()) ||

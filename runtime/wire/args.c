@@ -45,7 +45,7 @@ static mproc_status reserve(mproc_args *a, size_t n, const char *fn) {
     return mproc__fail(MPROC_ERANGE, "%s: a view of %zu values is full", fn, a->capacity);
   while (cap < a->count + n)
     cap *= 2;
-  if (!(grown = realloc(a->items, cap * sizeof *grown)))
+  if ((grown = realloc(a->items, cap * sizeof *grown)) == NULL)
     return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
   a->items = grown;
   a->capacity = cap;

@@ -84,7 +84,7 @@ void mproc__writer_init_buf(mproc__writer *w, mproc__buf *from, size_t hint) {
   from->cap = 0;
   if (!w->buf) {
     w->cap = want;
-    if (!(w->buf = malloc(want)))
+    if ((w->buf = malloc(want)) == NULL)
       w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
   }
   w->len = MPROC__ARGS_HEADER;
@@ -112,7 +112,7 @@ static uint8_t *grow(mproc__writer *w, size_t size) {
   if (cap >
       MPROC_ARGS_MAX_SIZE) /* the buffer never outgrows the limit (write_item() relies on it) */
     cap = MPROC_ARGS_MAX_SIZE;
-  if (!(grown = realloc(w->buf, cap))) {
+  if ((grown = realloc(w->buf, cap)) == NULL) {
     w->st = mproc__fail(MPROC_ENOMEM, "encoding arguments: out of memory");
     return NULL;
   }
@@ -130,7 +130,7 @@ static void write_item(mproc__writer *w, const item *it) {
   if (w->st == MPROC_OK && w->count < MPROC_ARGS_MAX_COUNT && size <= w->cap - w->len) {
     w->count++;
     p = w->buf + w->len;
-  } else if (!(p = grow(w, size))) {
+  } else if ((p = grow(w, size)) == NULL) {
     return;
   }
   w->len += (size_t)(put_item(p, it) - p);
@@ -149,11 +149,24 @@ void mproc__args_patch_i64(uint8_t *encoding, size_t at, int64_t v) {
   mproc__put_u64(encoding + at, (uint64_t)v);
 }
 
+/* A value longer than a whole encoding may be fails the writer (sticky),
+ * before its length is narrowed to the u32 an item keeps. */
+static int fits(mproc__writer *w, size_t len) {
+  if (len <= MPROC_ARGS_MAX_SIZE)
+    return 1;
+  if (w->st == MPROC_OK)
+    w->st = mproc__fail(MPROC_ERANGE, "encoding arguments: %zu bytes in one value", len);
+  return 0;
+}
+
 void mproc__writer_str(mproc__writer *w, const char *s) {
+  size_t len = strlen(s);
   item it;
+  if (!fits(w, len))
+    return;
   it.type = MPROC_TYPE_STR;
   it.v.data = (uint8_t *)(uintptr_t)s;
-  it.len = strlen(s);
+  it.len = (uint32_t)len;
   write_item(w, &it);
 }
 
@@ -166,11 +179,8 @@ void mproc__writer_bool(mproc__writer *w, int v) {
 
 void mproc__writer_bytes(mproc__writer *w, const void *data, size_t len) {
   item it;
-  if (len > MPROC_ARGS_MAX_SIZE) {
-    if (w->st == MPROC_OK)
-      w->st = mproc__fail(MPROC_ERANGE, "encoding arguments: %zu bytes in one value", len);
+  if (!fits(w, len))
     return;
-  }
   it.type = MPROC_TYPE_BYTES;
   it.v.data = len ? (uint8_t *)(uintptr_t)data : NULL;
   it.len = (uint32_t)len;
@@ -294,7 +304,7 @@ static mproc_status read_object(mproc__reader *r, mproc_args *a) {
       size > MPROC__SEG_HEADER + MPROC_SHM_MAX_SIZE)
     return mproc__fail(MPROC_EPROTO, "arguments: object of kind %u and size %llu is not valid",
                        kind, (unsigned long long)size);
-  if (n == 0 || n >= MPROC__NAME_MAX || !(q = take_bytes(r, n)))
+  if (n == 0 || n >= MPROC__NAME_MAX || (q = take_bytes(r, n)) == NULL)
     return mproc__fail(MPROC_EPROTO, "arguments: object name of %u bytes is not valid", n);
   for (i = 0; i < n; i++) {
     uint8_t c = q[i];
@@ -311,7 +321,7 @@ static mproc_status read_buffer(mproc__reader *r, mproc_type type, mproc_args *a
   if (!q)
     return mproc__fail(MPROC_EPROTO, "arguments: truncated length");
   n = mproc__get_u32(q);
-  if (!(q = take_bytes(r, n)))
+  if ((q = take_bytes(r, n)) == NULL)
     return mproc__fail(MPROC_EPROTO, "arguments: length %u exceeds the %zu bytes left", n, r->left);
   if (type == MPROC_TYPE_STR && n && memchr(q, 0, n))
     return mproc__fail(MPROC_EPROTO, "arguments: string holds a NUL byte");
@@ -329,7 +339,7 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   switch (q[0]) {
   case MPROC_TYPE_I64:
   case MPROC_TYPE_F64:
-    if (!(q = take_bytes(r, 8)))
+    if ((q = take_bytes(r, 8)) == NULL)
       return mproc__fail(MPROC_EPROTO, "arguments: truncated number");
     bits = mproc__get_u64(q);
     if (it.type == MPROC_TYPE_I64)
@@ -338,7 +348,7 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
       memcpy(&it.v.f64, &bits, 8);
     return mproc__args_push(a, &it, "decoding arguments");
   case MPROC_TYPE_BOOL:
-    if (!(q = take_bytes(r, 1)) || q[0] > 1)
+    if ((q = take_bytes(r, 1)) == NULL || q[0] > 1)
       return mproc__fail(MPROC_EPROTO, "arguments: truncated or invalid bool");
     it.v.b = q[0];
     return mproc__args_push(a, &it, "decoding arguments");

@@ -30,7 +30,7 @@ static int map_sleep(const mproc_args *a, mproc_args *r) {
   int64_t ms = 0;
   mproc_args_get_i64(a, 0, &ms);
   if (ms == -999)
-    abort();
+    t_abort();
   if (ms < 0) {
     mproc_task_fail("negative");
     return 1;
@@ -44,7 +44,7 @@ static int map_square_or_abort(const mproc_args *a, mproc_args *r) {
   int64_t x = 0;
   mproc_args_get_i64(a, 0, &x);
   if (x == -999)
-    abort();
+    t_abort();
   return mproc_args_add_i64(r, x * x) ? 1 : 0;
 }
 

@@ -202,6 +202,29 @@ static void test_writer(void) {
   mproc_args_destroy(tail);
 }
 
+/* A value over the size limit fails the writer, before its length is cut
+ * to the u32 the encoding keeps, and the failure sticks. */
+static void test_writer_value_too_long(void) {
+  size_t over = (size_t)MPROC_ARGS_MAX_SIZE + 1;
+  char *s = malloc(over + 1);
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  mproc__writer w;
+  CU_ASSERT_FATAL(s != NULL);
+  memset(s, 'x', over);
+  s[over] = '\0';
+  mproc__writer_init(&w, 0);
+  mproc__writer_str(&w, s);
+  mproc__writer_i64(&w, 1);
+  CU_ASSERT_EQUAL(mproc__writer_finish(&w, &buf, &len), MPROC_ERANGE);
+  mproc__writer_init(&w, 0);
+  mproc__writer_bytes(&w, s, over);
+  mproc__writer_str(&w, "fits");
+  CU_ASSERT_EQUAL(mproc__writer_finish(&w, &buf, &len), MPROC_ERANGE);
+  CU_ASSERT_PTR_NULL(buf);
+  free(s);
+}
+
 /* A reader takes values one by one and refuses what is not there. */
 static void test_reader(void) {
   mproc_args *a = NULL, *got = NULL;
@@ -299,6 +322,7 @@ static const CU_TestInfo tests[] = {
     {"bad input to adders", test_bad_input_to_adders},
     {"count limit", test_count_limit},
     {"writer: a pool task's frame, value by value", test_writer},
+    {"writer: a value over the size limit", test_writer_value_too_long},
     {"reader: value by value, checked", test_reader},
     {"reader_next and writer_one: one value at a time", test_one_value_at_a_time},
     {"decoder rejects every truncation", test_decoder_rejects_truncation},

@@ -160,10 +160,20 @@ MPROC_API mproc_status mproc_process_is_alive(mproc_process *process, int *alive
 
 /**
  * The child's exit code, as Python defines it: 0; the status it passed to
- * exit(); 1 when its function failed; minus the signal number when a signal
- * ended it. On Windows, terminate and kill end the child with codes that read
- * back as -15 and -9, and other exit codes are reported as the process's
- * exit code.
+ * exit(); 1 when its function failed; minus the signal number (POSIX's
+ * numbers) when a signal ended it.
+ *
+ * Windows has no signals, so the ends that stand for one read as it:
+ * terminate and kill give -15 and -9; a crash's exception status gives -11
+ * (access violation, stack overflow), -6 (a fast fail, which is how the
+ * UCRT's abort() ends), -4 (illegal instruction), -8 (integer or
+ * floating-point exception) and -2 (Ctrl-C). Nothing else reads as a signal:
+ * other exit codes are reported as the process's exit code converted to int
+ * (0 to 0x7FFFFFFF as they are, the rest negative and below -64), except
+ * that exit(-N) for N up to 64 gives 256 - N, as on POSIX. So abort() is -6
+ * under the UCRT (unless _set_abort_behavior() turned its fault report off:
+ * then it is _exit(3)), and 3, an ordinary exit code, under msvcrt
+ * (mingw-w64's default C runtime), whose abort() is _exit(3).
  * @return MPROC_OK; MPROC_EINVAL; MPROC_ESTATE (not started, or still
  *         running: join it first).
  */
