@@ -1344,7 +1344,7 @@ static int pool_fd_limit(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
   if (!t_set_fd_limit(64))
-    return 77;
+    exit(77); /* a function's non-zero return is exit code 1 */
   memset(&o, 0, sizeof o);
   o.workers = 100;
   if (mproc_pool_create(&p, &o) != MPROC_ERANGE || !strstr(mproc_last_error(), "RLIMIT_NOFILE"))
@@ -1372,7 +1372,7 @@ static int pool_spawn_fails(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
   if (!t_set_fd_limit(64)) /* what a pool of 8 needs on any POSIX system */
-    return 77;
+    exit(77); /* a function's non-zero return is exit code 1 */
   while (nfd < 64 && (fds[nfd] = t_open_null()) >= 0) /* fill the table */
     nfd++;
   for (i = 0; i < 10 && nfd > 0; i++) /* room for about three workers */

@@ -1,4 +1,5 @@
 /* Tests of runtime/shm.c (raw shared memory) across processes. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests.h"
@@ -165,7 +166,7 @@ static int shm_full_child(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
   if (!t_private_shm(1024))
-    return 77;
+    exit(77); /* a function's non-zero return is exit code 1 */
   while (n < 1024 && (st = mproc_event_create(&ev[n])) == MPROC_OK)
     n++;
   if (st == MPROC_OK || !strstr(mproc_last_error(), "/dev/shm"))
