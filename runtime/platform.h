@@ -127,6 +127,8 @@ int64_t mproc__self_pid(void);
 int64_t mproc__self_rss_kib(void);
 /* Milliseconds on a clock that never jumps (deadlines must survive clock changes). */
 int64_t mproc__now_ms(void);
+/* Microseconds on the same clock: spin budgets and task durations. */
+int64_t mproc__now_us(void);
 /* Deadline arithmetic for timeouts: a negative timeout (MPROC_WAIT_FOREVER)
  * never expires, and a huge one saturates instead of overflowing. */
 static inline int64_t mproc__deadline(int64_t timeout_ms) {

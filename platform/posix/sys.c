@@ -52,6 +52,12 @@ int64_t mproc__now_ms(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+int64_t mproc__now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int mproc__last_os_error(void) { return errno; }
 
 void mproc__stdio_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, BUFSIZ); }

@@ -78,6 +78,14 @@ int64_t mproc__now_ms(void) {
   return now.QuadPart / freq.QuadPart * 1000 + now.QuadPart % freq.QuadPart * 1000 / freq.QuadPart;
 }
 
+int64_t mproc__now_us(void) {
+  LARGE_INTEGER now, freq;
+  QueryPerformanceCounter(&now);
+  QueryPerformanceFrequency(&freq);
+  return now.QuadPart / freq.QuadPart * 1000000 +
+         now.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart;
+}
+
 int64_t mproc__fd_limit(void) { return -1; }
 int mproc__last_os_error(void) { return (int)GetLastError(); }
 

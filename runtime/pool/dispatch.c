@@ -296,7 +296,7 @@ static int start_on(mproc_pool *p, mproc__worker *w, mproc__task *t) {
   w->current = t;
   w->state = MPROC__W_BUSY;
   w->kill_reason = MPROC_OK;
-  w->start_us = mproc__spin_clock_us();
+  w->start_us = mproc__now_us();
   w->deadline = t->timeout_ms <= 0
                     ? -1
                     : mproc__now_ms() + t->timeout_ms + (w->ready ? 0 : BOOT_ALLOWANCE_MS);

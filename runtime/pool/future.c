@@ -61,7 +61,7 @@ static int spin_for_completion(uint32_t seen, int64_t start) {
 }
 
 mproc_status mproc__futures_wait(int64_t deadline) {
-  int64_t left = mproc__remaining(deadline), start = mproc__spin_clock_us();
+  int64_t left = mproc__remaining(deadline), start = mproc__now_us();
   uint32_t seen = mproc__load32(&completions);
   if (left == 0)
     return MPROC_ETIMEDOUT;
@@ -72,7 +72,7 @@ mproc_status mproc__futures_wait(int64_t deadline) {
     else
       apr_thread_cond_timedwait(fcond, flock, (apr_interval_time_t)left * 1000);
   }
-  mproc__store64(&last_wait_us, (uint64_t)(mproc__spin_clock_us() - start));
+  mproc__store64(&last_wait_us, (uint64_t)(mproc__now_us() - start));
   return MPROC_OK;
 }
 

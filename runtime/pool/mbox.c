@@ -166,7 +166,7 @@ static int arrived(const void *arg) {
 mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin *spin,
                               uint16_t *type, mproc__buf *buf, size_t *len) {
   mproc__spin none = {INT64_MAX, 1};
-  int64_t start = mproc__spin_clock_us();
+  int64_t start = mproc__now_us();
   mproc_status st;
   int got;
   if (!rx->d)
@@ -182,6 +182,6 @@ mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin
     return st;
   if (!got)
     mproc__mbox_counted(rx);
-  spin->last_us = mproc__spin_clock_us() - start;
+  spin->last_us = mproc__now_us() - start;
   return MPROC_OK;
 }

@@ -14,7 +14,7 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
-#include "base/spin.h"
+#include "core/spin.h"
 #include "mproc/pool.h"
 #include "mproc/shared.h"
 #include "platform.h"
@@ -307,7 +307,7 @@ enum {
   MPROC__FAST_PIPELINE = 1u, /* a busy worker's next short tasks sent ahead (dispatch.c) */
   MPROC__FAST_MBOX = 2u,     /* small frames through shared memory while spinning (mbox.c) */
   MPROC__FAST_LANES = 4u,    /* large frames through shared memory (lane.c) */
-  MPROC__FAST_SPIN = 8u,     /* waiters spin briefly before they sleep (base/spin.h) */
+  MPROC__FAST_SPIN = 8u,     /* waiters spin briefly before they sleep (core/spin.h) */
   MPROC__FAST_ALL = 15u
 };
 /* The fast paths MPROC_POOL_DISABLE leaves on; MPROC_EINVAL naming an

@@ -154,7 +154,7 @@ static mproc__task *last_queued(mproc__worker *w) {
 
 /* The worker's current task is done: its first queued one (if any) runs now. */
 static void next_task(mproc__worker *w) {
-  int64_t now = mproc__spin_clock_us();
+  int64_t now = mproc__now_us();
   w->last_us = now - w->start_us;
   w->start_us = now;
   while (w->queued && w->queued->ghost) /* the worker skips those (see mproc__pool_take_back()) */

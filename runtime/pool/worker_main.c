@@ -131,7 +131,7 @@ static int handed_over(const void *arg) {
  * from the reader thread. */
 static frame *handed_frame(void) {
   frame *f = &w.read;
-  int64_t start = mproc__spin_clock_us();
+  int64_t start = mproc__now_us();
   int got;
   if (mproc__spin_wanted(&w.spin)) {
     mproc__mbox_watch(&w.rx, 1);
@@ -154,7 +154,7 @@ static frame *handed_frame(void) {
     apr_thread_mutex_unlock(w.lock);
     mproc__mbox_counted(&w.rx);
   }
-  w.spin.last_us = mproc__spin_clock_us() - start;
+  w.spin.last_us = mproc__now_us() - start;
   return f;
 }
 

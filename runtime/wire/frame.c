@@ -126,11 +126,11 @@ static int readable(const void *arg) {
 
 mproc_status mproc__frame_recv_spin(mproc__chan *chan, mproc__spin *spin, uint16_t *type,
                                     mproc__buf *buf, size_t *len) {
-  int64_t start = mproc__spin_clock_us();
+  int64_t start = mproc__now_us();
   mproc_status st;
   if (mproc__spin_wanted(spin))
     mproc__spin_until(readable, chan, start);
   st = recv_into(chan, type, buf, len);
-  spin->last_us = mproc__spin_clock_us() - start;
+  spin->last_us = mproc__now_us() - start;
   return st;
 }

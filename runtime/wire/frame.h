@@ -5,7 +5,7 @@
 #ifndef MPROC_FRAME_H
 #define MPROC_FRAME_H
 
-#include "base/spin.h"
+#include "core/spin.h"
 #include "platform.h"
 #include "wire/protocol.h"
 

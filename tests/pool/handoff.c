@@ -38,14 +38,14 @@ static void spin_loops(uint32_t n) {
  * read a clock that ticks every 1-16 ms (APR's on Windows). */
 static double loops_per_us;
 static void calibrate(void) {
-  int64_t start = mproc__spin_clock_us(), now;
+  int64_t start = mproc__now_us(), now;
   double loops = 0;
   if (loops_per_us > 0)
     return;
   do {
     spin_loops(1000);
     loops += 1000;
-  } while ((now = mproc__spin_clock_us()) - start < 20000);
+  } while ((now = mproc__now_us()) - start < 20000);
   loops_per_us = loops / (double)(now - start);
 }
 
@@ -131,9 +131,9 @@ typedef struct mb_run {
  * still missing one after 200 ms (a frame stranded in the slot: the next
  * one, through the channel, then overtakes it). */
 static int mb_caught_up(mb_run *m, uint32_t n) {
-  int64_t start = mproc__spin_clock_us();
+  int64_t start = mproc__now_us();
   while (mproc__load32(&m->got) < n) {
-    if (mproc__load32(&m->ended) || mproc__spin_clock_us() - start > 200000)
+    if (mproc__load32(&m->ended) || mproc__now_us() - start > 200000)
       return 0;
     apr_thread_yield();
   }

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "platform.h"
+
 #define MPROC__SPIN_US 50
 #define MPROC__SPIN_AGAIN_US 200
 typedef struct mproc__spin {
@@ -23,8 +25,10 @@ typedef struct mproc__spin {
 static inline int mproc__spin_wanted(const mproc__spin *s) {
   return !s->off && s->last_us <= MPROC__SPIN_AGAIN_US;
 }
-/* Microseconds on a clock that is cheap to read (spin budgets only). */
-int64_t mproc__spin_clock_us(void);
+/* Spin budgets are timed on the platform's monotonic microsecond clock
+ * (mproc__now_us(): a wall clock such as APR's moves in 15.6 ms steps on
+ * Windows, longer than a whole budget); hence this layer, above the
+ * platform's. */
 /* Spins, yielding, until ready(arg) or MPROC__SPIN_US after @start; ready's last answer. */
 int mproc__spin_until(int (*ready)(const void *arg), const void *arg, int64_t start);
 
