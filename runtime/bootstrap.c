@@ -46,9 +46,50 @@ static mproc_status check_registry(const mproc_function *registry) {
   return MPROC_OK;
 }
 
+/* The ending signal being handled (MPROC__SIG*); 0: none. Written once,
+ * under mproc__lock(), before anything of the handling. */
+static int ending;
+
+static int ending_signal(void) {
+  int sig;
+  mproc__lock();
+  sig = ending;
+  mproc__unlock();
+  return sig;
+}
+
+/* Whichever thread's exit() runs it: once an ending signal is being
+ * handled, the process ends as that signal says (130 for Ctrl-C, as a
+ * shell reports it; dead by the signal for the others), even if another
+ * thread, main() returning say, called exit(0) meanwhile. */
 static void at_exit(void) {
+  int sig;
   mproc__children_at_exit();
   mproc__objects_at_exit();
+  sig = ending_signal();
+  if (sig == MPROC__SIGINT)
+    mproc__exit_now(130);
+  if (sig)
+    mproc__exit_signalled(sig);
+}
+
+/*
+ * An ending signal (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) that the program left
+ * at its default: everything mproc started ends first (pools are cancelled
+ * and their workers reaped; other children get a grace, then are
+ * terminated), then the process ends as that signal asks, through at_exit()
+ * so that every name it created is removed. Python ends on Ctrl-C by its
+ * KeyboardInterrupt and joins its children, forever if one never ends; this
+ * always ends.
+ */
+static void on_signal(int sig) {
+  mproc__lock();
+  if (!ending)
+    ending = sig;
+  mproc__unlock();
+  mproc__pools_interrupted();
+  mproc__children_interrupted(MPROC__INTERRUPT_GRACE_MS);
+  exit(sig == MPROC__SIGINT ? 130 : 128 + sig); /* at_exit() ends it as it should */
 }
 
 static void die(const char *what) {
@@ -119,6 +160,7 @@ static void child_main(const char *marker) {
     mproc__fail(MPROC_ENOMEM, "cannot start the watchdog thread");
     die("bootstrap");
   }
+  mproc__signals_watch(on_signal); /* a plain child ends its own children too */
   rc = fn->fn(args, NULL);
   mproc_args_destroy(args);
   exit(rc == 0 ? 0 : 1);
@@ -146,5 +188,6 @@ mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry)
     child_main((*argv)[1] + strlen(MPROC__MARKER_PREFIX));
   /* A main process cleans up after earlier runs that were killed. */
   mproc__sweep(0);
+  mproc__signals_watch(on_signal);
   return MPROC_OK;
 }

@@ -218,11 +218,25 @@ void mproc__futex_wake(volatile uint32_t *word, int all);
 typedef void (*mproc__name_fn)(const char *name, void *arg);
 mproc_status mproc__names_list(mproc__name_fn fn, void *arg);
 
-/* ---- interrupts (interrupt.c) ----
- * Arranges for @fn to run on an ordinary thread (never in a signal handler)
- * when the user presses Ctrl-C: SIGINT on POSIX, CTRL_C/CTRL_BREAK on a
- * Windows console. Installed once; MPROC_ESTATE when the program already
- * handles (or ignores) the interrupt itself, which mproc then leaves alone. */
-mproc_status mproc__interrupt_watch(void (*fn)(void));
+/* ---- ending signals (interrupt.c) ----
+ * The signals that ask a process to end, by their POSIX numbers on every OS. */
+#define MPROC__SIGHUP 1
+#define MPROC__SIGINT 2
+#define MPROC__SIGQUIT 3
+#define MPROC__SIGTERM 15
+
+/* Arranges for @fn(sig) to run on an ordinary thread (never in a signal
+ * handler) when the process is asked to end: SIGINT (Ctrl-C), SIGTERM,
+ * SIGHUP or SIGQUIT on POSIX, each only while the program leaves it at its
+ * default (one it handles or ignores stays its own); on a Windows console,
+ * CTRL_C and CTRL_BREAK as SIGINT, CTRL_CLOSE, CTRL_LOGOFF and
+ * CTRL_SHUTDOWN as SIGTERM. @fn is expected to end the process; a second
+ * such signal while it runs ends it at once, by that signal. Installed
+ * once (later calls do nothing). */
+mproc_status mproc__signals_watch(void (*fn)(int sig));
+/* Ends this process as killed by @sig, running no atexit handler: POSIX
+ * restores the signal's default action and raises it; Windows exits with
+ * 0x10000 + sig, which mproc reads as -sig (process.h). */
+MPROC__NORETURN void mproc__exit_signalled(int sig);
 
 #endif /* MPROC_PLATFORM_H */

@@ -198,6 +198,11 @@ int t_interrupt_pid(int64_t pid) {
   return 0;
 }
 
+int t_terminate_pid(int64_t pid) {
+  (void)pid;
+  return 0;
+}
+
 int t_other_user_can_open(const char *name) {
   (void)name;
   skip_reason = "needs a second user account; Windows objects carry an owner-only DACL";
@@ -376,6 +381,7 @@ int t_can_interrupt(void) {
 }
 
 int t_interrupt_pid(int64_t pid) { return pid > 0 && kill((pid_t)pid, SIGINT) == 0; }
+int t_terminate_pid(int64_t pid) { return pid > 0 && kill((pid_t)pid, SIGTERM) == 0; }
 
 /* Opens @path for reading and writing as uid/gid 65534 (nobody). */
 static int nobody_opens(const char *path) {

@@ -118,6 +118,8 @@ const char *t_skip_reason(void);
 int t_can_interrupt(void);
 /* Sends an interrupt (SIGINT) to @pid; non-zero on success. */
 int t_interrupt_pid(int64_t pid);
+/* Asks @pid to end (SIGTERM), where t_can_interrupt(); non-zero on success. */
+int t_terminate_pid(int64_t pid);
 
 /* Sets (value != NULL) or removes an environment variable of this process. */
 void t_setenv(const char *name, const char *value);

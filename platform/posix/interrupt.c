@@ -1,7 +1,9 @@
 /*
- * POSIX Ctrl-C: a SIGINT handler that only writes one byte to a pipe (all it
- * may safely do), and a thread that reads the pipe and runs the runtime's
- * callback with no async-signal restrictions.
+ * POSIX ending signals: a handler that only writes the signal's number to a
+ * pipe (all it may safely do), and a thread that reads the pipe and runs the
+ * runtime's callback with no async-signal restrictions. A second signal
+ * while the callback runs is the user insisting: the handler ends the
+ * process at once, by that signal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +14,29 @@
 
 #include "internal.h"
 
+static const int watched[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
 static int wake_fd[2] = {-1, -1};
-static void (*on_interrupt)(void);
+static void (*on_signal)(int sig);
+static volatile sig_atomic_t handling;
+
+/* POSIX's numbers for the platform's (they are the same on every POSIX
+ * system mproc knows, but nothing promises it). */
+static int portable_number(int sig) {
+  return sig == SIGINT    ? MPROC__SIGINT
+         : sig == SIGTERM ? MPROC__SIGTERM
+         : sig == SIGHUP  ? MPROC__SIGHUP
+                          : MPROC__SIGQUIT;
+}
 
 static void handler(int sig) {
   int saved = errno;
-  char c = 1;
-  (void)sig;
+  unsigned char c = (unsigned char)portable_number(sig);
+  if (handling) { /* the second one: now */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  handling = 1;
   if (write(wake_fd[1], &c, 1) < 0) {
     /* nothing to do: a byte is already pending */
   }
@@ -27,40 +45,53 @@ static void handler(int sig) {
 
 /* A plain detached thread: it lives as long as the process. */
 static void *watcher(void *data) {
-  char c;
+  unsigned char c;
   (void)data;
   for (;;) {
     ssize_t r = read(wake_fd[0], &c, 1);
     if (r == 1)
-      on_interrupt();
+      on_signal(c);
     else if (r < 0 && errno != EINTR)
       return NULL;
   }
 }
 
-mproc_status mproc__interrupt_watch(void (*fn)(void)) {
+MPROC__NORETURN void mproc__exit_signalled(int sig) {
+  int os = sig == MPROC__SIGINT    ? SIGINT
+           : sig == MPROC__SIGTERM ? SIGTERM
+           : sig == MPROC__SIGHUP  ? SIGHUP
+                                   : SIGQUIT;
+  sigset_t set;
+  signal(os, SIG_DFL);
+  sigemptyset(&set);
+  sigaddset(&set, os);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  raise(os);
+  _exit(128 + sig); /* not reached: the default action of each ends the process */
+}
+
+mproc_status mproc__signals_watch(void (*fn)(int sig)) {
   struct sigaction old, sa;
   pthread_t thread;
+  size_t i;
   int err;
-  if (on_interrupt)
+  if (on_signal)
     return MPROC_OK;
-  if (sigaction(SIGINT, NULL, &old) < 0)
-    return mproc__fail_os(errno, "sigaction", "SIGINT");
-  if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
-    return mproc__fail(MPROC_ESTATE, "SIGINT is handled by the program: mproc leaves it alone");
   if (pipe(wake_fd) < 0)
-    return mproc__posix_fail_fd(errno, "pipe", "interrupt wake-up");
+    return mproc__posix_fail_fd(errno, "pipe", "signal wake-up");
   mproc__posix_set_cloexec(wake_fd[0]);
   mproc__posix_set_cloexec(wake_fd[1]);
   fcntl(wake_fd[1], F_SETFL, O_NONBLOCK);
-  on_interrupt = fn;
+  on_signal = fn;
   if ((err = pthread_create(&thread, NULL, watcher, NULL)) != 0)
-    return mproc__fail_os(err, "pthread_create", "interrupt watcher");
+    return mproc__fail_os(err, "pthread_create", "signal watcher");
   pthread_detach(thread);
   sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  if (sigaction(SIGINT, &sa, NULL) < 0)
-    return mproc__fail_os(errno, "sigaction", "SIGINT");
+  for (i = 0; i < sizeof watched / sizeof watched[0]; i++)
+    if (sigaction(watched[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+        !(old.sa_flags & SA_SIGINFO))
+      sigaction(watched[i], &sa, NULL); /* the program's own handling stays its own */
   return MPROC_OK;
 }

@@ -1,7 +1,8 @@
 /*
- * Ctrl-C: every live pool is registered here; an interrupt cancels them all,
- * gives running tasks their grace, and ends the program as Python's
- * KeyboardInterrupt would (exit status 130).
+ * Ending signals (Ctrl-C, SIGTERM...): every live pool is registered here,
+ * and when the process is asked to end (bootstrap.c watches the signals)
+ * every pool is cancelled, its running tasks get their grace, and its
+ * workers are terminated and reaped, before the process ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +37,12 @@ static int busy_workers(mproc_pool *p) {
 }
 
 /*
- * Ctrl-C in a program with pools: workers (in their own process group) do
- * not see it; the parent cancels every pool, lets running tasks notice within
- * their grace period (the monitors kill stragglers), terminates and reaps the
- * workers, and exits with 130 like an interrupted program, through exit() so
- * that at-exit clean-up removes every name it created.
+ * Workers (in their own process group) do not see a terminal's Ctrl-C: the
+ * parent cancels every pool, lets running tasks notice within their grace
+ * period (the monitors kill stragglers), then terminates and reaps the
+ * workers; the caller then ends the process.
  */
-static void on_interrupt(void) {
+void mproc__pools_interrupted(void) {
   mproc_pool *snapshot[64];
   int n = 0, i;
   int64_t deadline = mproc__now_ms() + MPROC__POOL_DEFAULT_GRACE_MS + 2000;
@@ -52,7 +52,8 @@ static void on_interrupt(void) {
   for (p = all_pools; p && n < 64; p = p->next_pool)
     snapshot[n++] = p;
   mproc__unlock();
-  fprintf(stderr, "mproc: interrupted: cancelling %d pool(s)\n", n);
+  if (n)
+    fprintf(stderr, "mproc: interrupted: cancelling %d pool(s)\n", n);
   for (i = 0; i < n; i++)
     mproc_pool_cancel(snapshot[i]);
   for (i = 0; i < n; i++)
@@ -62,7 +63,6 @@ static void on_interrupt(void) {
     mproc_pool_terminate(snapshot[i]);
     mproc_pool_join(snapshot[i], 5000);
   }
-  exit(130);
 }
 
 void mproc__interrupt_register(mproc_pool *p, int add) {
@@ -88,6 +88,4 @@ void mproc__interrupt_register(mproc_pool *p, int add) {
       }
   }
   mproc__unlock();
-  if (add)
-    mproc__interrupt_watch(on_interrupt); /* left alone if the program handles SIGINT */
 }

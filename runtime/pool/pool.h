@@ -322,9 +322,13 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data);
 int mproc__monitor_start(mproc_pool *p);
 void mproc__pool_cancel_locked(mproc_pool *p);
 
-/* ---- Ctrl-C (interrupt.c) ---- */
-/* Adds @p to (@add) or removes it from the pools an interrupt cancels. */
+/* ---- ending signals (interrupt.c) ---- */
+/* Adds @p to (@add) or removes it from the pools an ending signal cancels;
+ * a removal waits while one is being handled (its handler ends the process). */
 void mproc__interrupt_register(mproc_pool *p, int add);
+/* The process is asked to end: cancels every pool, gives running tasks
+ * their grace, then terminates and reaps every worker. */
+void mproc__pools_interrupted(void);
 
 /* ---- the worker process (worker_main.c) ---- */
 /* Pool nesting: 0 in a process that is not a pool worker. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_time.h>
+
 #include "core/core.h"
 #include "process/process.h"
 #include "shared/object.h"
@@ -319,5 +321,52 @@ void mproc__children_at_exit(void) {
     if (mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER) == MPROC_OK)
       exited(p);
   }
+  mproc__unlock();
+}
+
+/* Ends one child after the grace: asked (SIGTERM), then made to (SIGKILL) a
+ * second later; reaped unless another thread is joining it (that thread
+ * reaps it; a signal is all this one may send). Lock held. */
+static void end_child(mproc_process *p) {
+  mproc__proc_signal(&p->os, 0);
+  if (p->waiting)
+    return;
+  if (mproc__proc_wait(&p->os, 1000) != MPROC_OK) {
+    mproc__proc_signal(&p->os, 1);
+    mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER);
+  }
+  exited(p);
+}
+
+/* Reaps the children that ended (but those another thread is joining: it
+ * reaps them); how many still run. */
+static int still_running(void) {
+  mproc_process *p;
+  int n = 0;
+  mproc__lock();
+  for (p = children; p; p = p->next)
+    if (p->state == P_STARTED && (p->waiting || mproc__proc_wait(&p->os, 0) != MPROC_OK))
+      n++;
+    else if (p->state == P_STARTED)
+      exited(p);
+  mproc__unlock();
+  return n;
+}
+
+void mproc__children_interrupted(int64_t grace_ms) {
+  int64_t deadline = mproc__deadline(grace_ms);
+  mproc_process *p;
+  mproc__lock();
+  for (p = children; p; p = p->next) /* daemons end at once, as at exit */
+    if (p->state == P_STARTED && p->daemon)
+      mproc__proc_signal(&p->os, 0);
+  mproc__unlock();
+  /* The grace, without the lock: a thread joining a child records its end. */
+  while (still_running() > 0 && mproc__remaining(deadline) > 0)
+    apr_sleep(10000);
+  mproc__lock();
+  for (p = children; p; p = p->next)
+    if (p->state == P_STARTED)
+      end_child(p);
   mproc__unlock();
 }

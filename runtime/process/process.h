@@ -16,4 +16,12 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__start *start);
 /* At exit: terminate daemonic children, join the others (as Python does). */
 void mproc__children_at_exit(void);
 
+/* How long children that are not daemons may run on when the process is
+ * asked to end (Ctrl-C, SIGTERM), as a pool's cancelled tasks may. */
+#define MPROC__INTERRUPT_GRACE_MS 1000
+/* The process is asked to end: daemons are terminated at once; the other
+ * children get @grace_ms to finish, then are terminated, and killed a
+ * second later. Without this, exit would join a child that never ends. */
+void mproc__children_interrupted(int64_t grace_ms);
+
 #endif /* MPROC_PROCESS_INTERNAL_H */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/object.h" /* names */
 #include "tests.h"
 
 /* ---- child functions ---- */
@@ -137,6 +138,28 @@ static int child_closed_stdio(const mproc_args *a, mproc_args *r) {
     mproc_process_exitcode(p, &code);
   mproc_process_destroy(p);
   return code;
+}
+
+/* [path]: makes an Event (a name to remove), starts a child that is not a
+ * daemon and never ends, writes that child's pid to @path, then waits to be
+ * told to end. */
+static int child_parent_of_sleeper(const mproc_args *a, mproc_args *r) {
+  const char *path = NULL;
+  mproc_event *e = NULL;
+  mproc_process *p = NULL;
+  mproc_args *forever = NULL;
+  int64_t pid = 0;
+  char text[32];
+  (void)r;
+  if (mproc_args_get_str(a, 0, &path) || mproc_event_create(&e) || mproc_args_create(&forever) ||
+      mproc_args_add_i64(forever, T_FOREVER_MS) ||
+      mproc_process_create(&p, "child_sleep", forever, NULL) || mproc_process_start(p) ||
+      mproc_process_pid(p, &pid))
+    return 2;
+  snprintf(text, sizeof text, "%lld", (long long)pid);
+  t_write_file(path, text);
+  mproc_process_join(p, MPROC_WAIT_FOREVER); /* as a program waits for its worker */
+  return 3;
 }
 
 /* ---- tests ---- */
@@ -328,7 +351,54 @@ static void test_closed_stdio(void) {
   CU_ASSERT_EQUAL(t_finish(p), 0);
 }
 
+static void count_own_names(const char *name, void *arg) {
+  int64_t *a = arg;
+  if (mproc__name_pid(name) == a[0])
+    a[1]++;
+}
+
+/* Asked to end by @sig (SIGINT or SIGTERM) while it joins a child that never
+ * ends, a program ends all the same: the child gets its grace, then is
+ * terminated; the program's names are removed; it ends with 130 for an
+ * interrupt, by the signal for the others. */
+static void ended_with_a_child(int sig) {
+  char *path = t_temp_path("sleeper");
+  char text[32] = "";
+  mproc_args *a = NULL;
+  mproc_process *v;
+  int64_t vpid = 0, cpid = 0, names[2], end = t_now_ms() + T_BOUND_MS;
+  if (!t_can_interrupt()) {
+    printf("SKIP (%s) ", t_skip_reason());
+    free(path);
+    return;
+  }
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_str(a, path));
+  v = t_start("child_parent_of_sleeper", a, NULL);
+  mproc_args_destroy(a);
+  mproc_process_pid(v, &vpid);
+  while (t_now_ms() < end && !(t_read_file(path, text, sizeof text) && atoll(text) > 0))
+    t_sleep_ms(5);
+  cpid = atoll(text);
+  CU_ASSERT(cpid > 0);
+  CU_ASSERT(sig == 2 ? t_interrupt_pid(vpid) : t_terminate_pid(vpid));
+  CU_ASSERT(t_wait_pid_gone(vpid, T_BOUND_MS));
+  CU_ASSERT(t_wait_pid_gone(cpid, T_BOUND_MS));
+  names[0] = vpid;
+  names[1] = 0;
+  mproc__names_list(count_own_names, names); /* before the join's sweep could hide it */
+  CU_ASSERT_EQUAL(names[1], 0);
+  CU_ASSERT_EQUAL(t_finish(v), sig == 2 ? 130 : t_signal_exitcode(sig));
+  remove(path);
+  free(path);
+}
+
+static void test_interrupted_with_a_child(void) { ended_with_a_child(2); }
+static void test_terminated_with_a_child(void) { ended_with_a_child(15); }
+
 static const CU_TestInfo tests[] = {
+    {"Ctrl-C ends a program that joins a child that never ends", test_interrupted_with_a_child},
+    {"SIGTERM ends a program cleanly, and by the signal", test_terminated_with_a_child},
     {"a parent with closed stdio starts children", test_closed_stdio},
     {"exit codes as Python", test_exit_codes},
     {"typed arguments cross", test_args_cross},
@@ -347,6 +417,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(child_ok),
                                            MPROC_FUNCTION(child_exit),
                                            MPROC_FUNCTION(child_abort),
                                            MPROC_FUNCTION(child_segfault),
+                                           MPROC_FUNCTION(child_parent_of_sleeper),
                                            MPROC_FUNCTION(child_sleep),
                                            MPROC_FUNCTION(child_check_args),
                                            MPROC_FUNCTION(child_self_info),

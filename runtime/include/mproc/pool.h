@@ -17,12 +17,13 @@
  *
  * Ctrl-C: workers run in their own process group (console group on
  * Windows), so a terminal's interrupt reaches only the parent. If the program
- * leaves SIGINT at its default, the first pool installs a handler: on Ctrl-C
- * every pool is cancelled, running tasks get their grace period, what is left
- * is killed and reaped, and the program exits with status 130 through exit()
- * (so at-exit clean-up removes every named object). Meanwhile the program's
- * own waits return MPROC_ECANCELED. A program that handles or ignores SIGINT
- * itself is left alone.
+ * leaves SIGINT (or SIGTERM, SIGHUP, SIGQUIT: see process.h) at its default,
+ * then on Ctrl-C every pool is cancelled, running tasks get their grace
+ * period, what is left is killed and reaped, and the program exits with
+ * status 130, every named object removed. Meanwhile the program's own waits
+ * return MPROC_ECANCELED, and a pool it destroys then waits for this to end
+ * the process. A program that handles or ignores the signal itself is left
+ * alone.
  *
  * Thread safety: a pool and its futures may be used from any threads.
  */

@@ -40,6 +40,20 @@
  * see their channel close and exit at once. When the parent exits normally,
  * mproc (like Python) terminates its daemonic children and joins the others.
  *
+ * Ending signals: mproc_init() watches SIGINT (Ctrl-C), SIGTERM, SIGHUP and
+ * SIGQUIT, each only if the program leaves it at its default (one it handles
+ * or ignores, before or after mproc_init(), stays its own); on Windows, the
+ * console's Ctrl-C/Ctrl-Break (as SIGINT) and close/logoff/shutdown events
+ * (as SIGTERM). When one arrives, everything mproc started ends first: every
+ * pool is cancelled (see pool.h); children that are not daemons get 1 s to
+ * finish, then are terminated (and killed a second later), daemons at once;
+ * every named object this process created is removed. Then the process ends
+ * with status 130 for Ctrl-C, as a shell reports an interrupted program, and
+ * by the signal itself for the others, so its exit status stays honest. A
+ * second such signal while this runs ends the process at once. Unlike
+ * Python, whose exit joins a child that never ends forever, this always
+ * ends. A pool worker does not watch them: its pool ends it.
+ *
  * Thread safety: the functions here may be called from any thread, but one
  * ::mproc_process must not be used by two threads at once.
  */
