@@ -212,6 +212,20 @@ int mproc__futex_available(void);
 mproc_status mproc__futex_wait(volatile uint32_t *word, uint32_t expected, int64_t timeout_ms);
 void mproc__futex_wake(volatile uint32_t *word, int all);
 
+/*
+ * Lives: a named lock a process holds for as long as it lives, which the
+ * kernel releases at its death. The sweep asks it, not the pid, whether a
+ * name's creator lives: a pid says nothing across PID namespaces (two
+ * containers sharing /dev/shm) and can be reused. Only where names can be
+ * listed (and so swept): MPROC_ENOTSUP elsewhere.
+ */
+/* Creates the lock @name (bare, as an object's) and holds it until this
+ * process ends; its descriptor is not inherited. */
+mproc_status mproc__life_hold(const char *name);
+/* Whether the lock @name is held: 1 (its holder lives, or this process may
+ * not open it: another user's), 0 (its holder died, or there is none). */
+int mproc__life_held(const char *name);
+
 /* Calls @fn with the bare name of every mproc object that exists on this
  * machine (for the sweep of dead creators' names). MPROC_ENOTSUP where the OS
  * cannot list them (macOS) or never leaves them behind (Windows). */

@@ -49,11 +49,10 @@ static mproc_function *merged_registry(void) {
 /* Prints every mproc name on this machine; used after the whole suite (before
  * mproc_init(), whose sweep would hide what was left behind). */
 static void print_name(const char *name, void *arg) {
-  long long pid = (long long)mproc__name_pid(name);
   /* A live creator's names are in use (another mproc program may be running):
    * only a dead creator's names are leaks. */
-  if (pid > 0 && mproc__pid_alive(pid)) {
-    printf("in use by live pid %lld: %s\n", pid, name);
+  if (mproc__name_creator_lives(name)) {
+    printf("in use by a live process: %s\n", name);
     return;
   }
   printf("left behind: %s\n", name);

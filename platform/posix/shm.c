@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -116,4 +117,44 @@ void mproc__shm_unlink(const char *name) {
   char os[96];
   os_name(os, sizeof os, name);
   shm_unlink(os);
+}
+
+/* ---- lives: flock on a segment (Linux) ---- */
+
+mproc_status mproc__life_hold(const char *name) {
+#ifdef MPROC__LINUX
+  char os[96];
+  int fd;
+  os_name(os, sizeof os, name);
+  fd = shm_open(os, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return mproc__posix_fail_fd(errno, "shm_open", "%s, O_CREAT|O_EXCL", os);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    mproc_status st = mproc__fail_os(errno, "flock", "%s, LOCK_EX", os);
+    close(fd);
+    shm_unlink(os);
+    return st;
+  }
+  return MPROC_OK; /* fd stays open, and locked, until this process ends */
+#else
+  (void)name;
+  return mproc__fail(MPROC_ENOTSUP, "lives: names are not swept on this OS");
+#endif
+}
+
+int mproc__life_held(const char *name) {
+#ifdef MPROC__LINUX
+  char os[96];
+  int fd, held;
+  os_name(os, sizeof os, name);
+  fd = shm_open(os, O_RDWR | O_CLOEXEC, 0);
+  if (fd < 0)
+    return errno != ENOENT;
+  held = flock(fd, LOCK_EX | LOCK_NB) != 0; /* taken: nobody held it */
+  close(fd);
+  return held;
+#else
+  (void)name;
+  return 1;
+#endif
 }

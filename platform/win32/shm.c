@@ -113,3 +113,15 @@ void mproc__shm_close(mproc__shm *shm) {
 /* Nothing to do: a named kernel object vanishes with its last handle, so the
  * name lives exactly while the creator or an opener still has it open. */
 void mproc__shm_unlink(const char *name) { (void)name; }
+
+/* Windows never leaves a name behind (an object ends with its last handle):
+ * there is nothing to sweep, so no process needs a life. */
+mproc_status mproc__life_hold(const char *name) {
+  (void)name;
+  return mproc__fail(MPROC_ENOTSUP, "lives: not needed on Windows");
+}
+
+int mproc__life_held(const char *name) {
+  (void)name;
+  return 1;
+}

@@ -20,6 +20,10 @@ static mproc__obj *live;
 static mproc__obj *quarantine[QUARANTINE];
 static unsigned quarantine_next;
 static uint32_t next_serial;
+/* This process's creator key, "mproc-<pid>-<random>", every name it makes
+ * begins with, and the name of its life (mproc__life_hold): made with its
+ * first object (under mproc__lock()). "" until then. */
+static char key[MPROC__NAME_MAX];
 
 static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -54,29 +58,69 @@ int64_t mproc__name_pid(const char *name) {
   return end > name + 6 && *end == '-' && pid > 0 ? (int64_t)pid : -1;
 }
 
+static void put_serial(char *out, uint32_t serial) {
+  out[put_digits(out, serial % MPROC__NAME_SERIALS, 36, 6)] = 0;
+}
+
 void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random) {
   size_t len = mproc__name_prefix(out, MPROC__NAME_MAX, pid);
   len += put_digits(out + len, random, 62, MPROC__NAME_RANDOM);
   out[len++] = '-';
-  len += put_digits(out + len, serial % MPROC__NAME_SERIALS, 36, 6);
-  out[len] = 0;
+  put_serial(out + len, serial);
 }
 
-static mproc_status make_name(char *out, const char *fn) {
+int mproc__name_creator_lives(const char *name) {
+  char creator[MPROC__NAME_MAX];
+  const char *last = strrchr(name, '-');
+  size_t n = strlen(name);
+  if (mproc__name_pid(name) <= 0 || n >= sizeof creator)
+    return 0;
+  /* a life is "mproc-<pid>-<random>" (two dashes), an object that plus "-<serial>" */
+  if (last && last - name > 6 && memchr(name + 6, '-', (size_t)(last - name - 6)))
+    n = (size_t)(last - name);
+  memcpy(creator, name, n);
+  creator[n] = 0;
+  return mproc__life_held(creator);
+}
+
+/* This process's key and life, at its first object (lock held): a name
+ * whose creator's life is not held is swept, so none is made without one
+ * (where names are swept at all). */
+static mproc_status make_key(const char *fn) {
   unsigned char rnd[8];
   uint64_t r = 0;
-  uint32_t n;
+  size_t len;
+  mproc_status st;
   int i;
   apr_status_t ast = apr_generate_random_bytes(rnd, sizeof rnd);
   if (ast != APR_SUCCESS)
     return mproc__fail(ast, "%s: no random bytes for a name", fn);
   for (i = 0; i < 8; i++)
     r = r << 8 | rnd[i];
-  mproc__lock();
-  n = ++next_serial;
-  mproc__unlock();
-  mproc__name_make(out, mproc__self_pid(), n, r);
+  len = mproc__name_prefix(key, sizeof key, mproc__self_pid());
+  len += put_digits(key + len, r, 62, MPROC__NAME_RANDOM);
+  key[len] = 0;
+  st = mproc__life_hold(key);
+  if (st != MPROC_OK && st != MPROC_ENOTSUP) {
+    key[0] = 0;
+    return st;
+  }
   return MPROC_OK;
+}
+
+static mproc_status make_name(char *out, const char *fn) {
+  mproc_status st = MPROC_OK;
+  uint32_t n;
+  mproc__lock();
+  if (!key[0])
+    st = make_key(fn);
+  n = ++next_serial;
+  if (st == MPROC_OK)
+    snprintf(out, MPROC__NAME_MAX, "%s-", key);
+  mproc__unlock();
+  if (st == MPROC_OK)
+    put_serial(out + strlen(out), n);
+  return st;
 }
 
 /* Names come from other processes: only the characters make_name() produces. */
@@ -326,14 +370,25 @@ mproc_status mproc__obj_add_to(mproc_args *args, const mproc__obj *o, const char
 
 /* ---- names of dead creators ---- */
 
+/* A sweep's budget: it judges names for this long at most, whatever sits
+ * in /dev/shm (anyone may plant names there); what is left is for a later
+ * sweep. */
+#define SWEEP_BUDGET_MS 20
+
+typedef struct sweep {
+  int64_t only;     /* a pid whose names alone are judged; 0: all */
+  int64_t deadline; /* mproc__deadline() of the budget */
+} sweep;
+
 static void sweep_one(const char *name, void *arg) {
-  int64_t only = *(const int64_t *)arg;
+  const sweep *s = arg;
   int64_t pid = mproc__name_pid(name);
-  if (pid <= 0 || pid == mproc__self_pid())
+  if (pid <= 0 || (s->only > 0 && pid != s->only) || mproc__remaining(s->deadline) == 0 ||
+      (key[0] && strncmp(name, key, strlen(key)) == 0))
     return;
-  if ((only > 0 && pid != only) || mproc__pid_alive(pid))
+  if (mproc__name_creator_lives(name))
     return;
-  mproc__shm_unlink(name);
+  mproc__shm_unlink(name); /* the object's segment, or the life itself */
   mproc__sem_unlink(name);
 }
 
@@ -341,8 +396,11 @@ static void sweep_one(const char *name, void *arg) {
  * detail of the caller's last failure (listing is unsupported on some OSes). */
 void mproc__sweep(int64_t pid) {
   char saved[512];
+  sweep s;
+  s.only = pid;
+  s.deadline = mproc__deadline(SWEEP_BUDGET_MS);
   snprintf(saved, sizeof saved, "%s", mproc_last_error());
-  mproc__names_list(sweep_one, &pid);
+  mproc__names_list(sweep_one, &s);
   mproc__fail(0, "%s", saved);
 }
 
@@ -355,5 +413,7 @@ void mproc__objects_at_exit(void) {
       if (!mproc__futex_available())
         mproc__sem_unlink(o->name);
     }
+  if (key[0])
+    mproc__shm_unlink(key); /* the life: its lock goes with this process */
   mproc__unlock();
 }

@@ -79,8 +79,11 @@ const volatile uint32_t *mproc__event_flag(const mproc_event *e);
  * Short enough for XNU's semaphore names (30 characters, with the platform's
  * "/" and "-w"), whatever the pid (5 base-36 digits hold Linux's largest,
  * 4 macOS's) and the serial (kept to 6 digits): at most 27 characters. The
- * creator's pid tells the sweep whose name it is; the random part keeps a
- * dead process's leftovers from colliding with a new one of the same pid.
+ * creator's pid says whose name it is (Process join and pool reaps sweep
+ * one pid's); the random part, drawn once per process, keeps a dead
+ * process's leftovers from colliding with a new one of the same pid, and
+ * "mproc-<pid>-<random>" is also the name of the creator's life (see
+ * mproc__life_hold), which tells the sweep whether it lives.
  */
 #define MPROC__NAME_PREFIX "mproc-"
 #define MPROC__NAME_RANDOM 7            /* base-62 digits: 41 bits */
@@ -91,6 +94,10 @@ size_t mproc__name_prefix(char *out, size_t cap, int64_t pid);
 int64_t mproc__name_pid(const char *name);
 /* Writes a name (MPROC__NAME_MAX bytes at most) into @out. */
 void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random);
+/* Whether the creator of @name (an object's, or a life's: see
+ * mproc__life_hold) lives, by its life's lock, not its pid: a pid means
+ * nothing across PID namespaces. 0 for a name that is no mproc name. */
+int mproc__name_creator_lives(const char *name);
 
 /* Crossing: @o as a value of @args (its kind, name and size: see
  * mproc__args_add_object()). */

@@ -172,7 +172,64 @@ static void test_longest_name_fits_macos(void) {
   CU_ASSERT_EQUAL(mproc__name_pid("other-1-x-1"), -1);
 }
 
+/* [life, path]: holds the life @life (as a process would in another PID
+ * namespace, where its pid means nothing here), says so in @path, and
+ * waits to be killed. */
+static int child_hold_life(const mproc_args *a, mproc_args *r) {
+  const char *life = NULL, *path = NULL;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &life) || mproc_args_get_str(a, 1, &path) ||
+      mproc__life_hold(life) != MPROC_OK)
+    return 2;
+  t_write_file(path, "held");
+  t_sleep_ms(T_FOREVER_MS);
+  return 0;
+}
+
+/* A name whose creator's pid is dead here but whose creator lives (another
+ * PID namespace sharing /dev/shm) is not swept; once its life ends, it is. */
+static void test_sweep_asks_the_life(void) {
+  mproc_process *p, *holder;
+  mproc_args *a = NULL;
+  mproc__shm shm;
+  char life[MPROC__NAME_MAX], name[MPROC__NAME_MAX + 8], text[16] = "";
+  char *path = t_temp_path("life");
+  int64_t dead = 0, end = t_now_ms() + T_BOUND_MS;
+  if (!can_list_names()) {
+    free(path);
+    return;
+  }
+  p = t_start("child_ok", NULL, NULL);
+  mproc_process_pid(p, &dead);
+  CU_ASSERT_EQUAL(t_finish(p), 0);
+  mproc__name_prefix(life, sizeof life, dead);
+  strcat(life, "LifeTst");
+  snprintf(name, sizeof name, "%s-1", life);
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_str(a, life));
+  T_OK(mproc_args_add_str(a, path));
+  holder = t_start("child_hold_life", a, NULL);
+  mproc_args_destroy(a);
+  while (t_now_ms() < end && !t_read_file(path, text, sizeof text))
+    t_sleep_ms(5);
+  memset(&shm, 0, sizeof shm);
+  T_OK(mproc__shm_create(&shm, name, 4096));
+  mproc__shm_close(&shm);
+  CU_ASSERT_EQUAL(t_run_self("--init-only"), 0); /* a fresh main process sweeps */
+  CU_ASSERT_TRUE(segment_exists(name));          /* its creator lives */
+  T_OK(mproc_process_kill(holder));
+  t_finish(holder);
+  CU_ASSERT_EQUAL(t_run_self("--init-only"), 0);
+  CU_ASSERT_FALSE(segment_exists(name)); /* its life ended */
+  CU_ASSERT_FALSE(segment_exists(life)); /* and the life went with it */
+  mproc__shm_unlink(name);
+  mproc__shm_unlink(life);
+  remove(path);
+  free(path);
+}
+
 static const CU_TestInfo tests[] = {
+    {"the sweep asks a creator's life, not its pid", test_sweep_asks_the_life},
     {"the longest name fits macOS's 30 characters", test_longest_name_fits_macos},
     {"names unique, owner-only", test_names_are_unique_and_owner_only},
     {"creation is exclusive", test_creation_is_exclusive},
@@ -183,6 +240,6 @@ static const CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {MPROC_FUNCTION(child_create_and_leave),
-                                           MPROC_FUNCTIONS_END};
+                                           MPROC_FUNCTION(child_hold_life), MPROC_FUNCTIONS_END};
 
 const test_suite suite_object = {"object", tests, functions};
