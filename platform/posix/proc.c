@@ -228,7 +228,7 @@ static int wait_a_little(mproc__proc *proc, int64_t ms, int chan_ended, int *bac
 }
 
 mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
-  int64_t deadline = timeout_ms < 0 ? -1 : mproc__now_ms() + timeout_ms;
+  int64_t deadline = mproc__deadline(timeout_ms);
   int chan_ended = 0, backoff = 1;
   if (proc->exited)
     return MPROC_OK;

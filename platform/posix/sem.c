@@ -68,14 +68,14 @@ mproc_status mproc__sem_wait(mproc__sem *sem, int64_t timeout_ms) {
   }
 #ifdef POLL_TIMED_WAITS
   {
-    int64_t deadline = mproc__now_ms() + timeout_ms;
+    int64_t deadline = mproc__deadline(timeout_ms);
     long backoff = 20;
     for (;;) {
       if (sem_trywait(s) == 0)
         return MPROC_OK;
       if (errno != EAGAIN && errno != EINTR)
         return mproc__fail_os(errno, "sem_trywait", "%p", (void *)s);
-      if (mproc__now_ms() >= deadline)
+      if (mproc__remaining(deadline) == 0) /* a huge timeout never expires */
         return MPROC_ETIMEDOUT;
       nap_us(backoff);
       if (backoff < 1000)

@@ -297,9 +297,10 @@ static int start_on(mproc_pool *p, mproc__worker *w, mproc__task *t) {
   w->state = MPROC__W_BUSY;
   w->kill_reason = MPROC_OK;
   w->start_us = mproc__now_us();
-  w->deadline = t->timeout_ms <= 0
-                    ? -1
-                    : mproc__now_ms() + t->timeout_ms + (w->ready ? 0 : BOOT_ALLOWANCE_MS);
+  w->deadline = t->timeout_ms <= 0 ? -1
+                : w->ready || t->timeout_ms > INT64_MAX - BOOT_ALLOWANCE_MS
+                    ? mproc__deadline(t->timeout_ms) /* saturates: a huge one never expires */
+                    : mproc__deadline(t->timeout_ms + BOOT_ALLOWANCE_MS);
   if (w->deadline >= 0 && w->deadline < p->monitor_wake)
     apr_thread_cond_broadcast(p->changed); /* the monitor sleeps past it */
   give_mbox(w);

@@ -50,11 +50,8 @@ void mproc__pool_cancel_locked(mproc_pool *p) {
   mproc__monitor_start(p); /* it kills stragglers after the grace and ends the cancellation */
   p->cancelling = 1;
   p->cancels++;
-  p->cancel_deadline =
-      p->opts.cancel_grace_ms < 0
-          ? -1
-          : mproc__now_ms() +
-                (p->opts.cancel_grace_ms ? p->opts.cancel_grace_ms : MPROC__POOL_DEFAULT_GRACE_MS);
+  p->cancel_deadline = mproc__deadline(p->opts.cancel_grace_ms ? p->opts.cancel_grace_ms
+                                                               : MPROC__POOL_DEFAULT_GRACE_MS);
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "cancelled before it started");
   apr_thread_cond_broadcast(p->changed);
 }

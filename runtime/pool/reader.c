@@ -284,7 +284,7 @@ static void on_frame(mproc_pool *p, mproc__worker *w, uint16_t type, const uint8
     w->ready = 1;
     if (w->state == MPROC__W_BUSY && w->current && w->current->timeout_ms > 0 && !w->kill_reason)
       w->deadline =
-          mproc__now_ms() + w->current->timeout_ms; /* nearer: the caller wakes the monitor */
+          mproc__deadline(w->current->timeout_ms); /* nearer: the caller wakes the monitor */
   } else if (type == MPROC__FRAME_MBOX_ACK && len == 0 && w->mbox.given > 0 && !w->rx.d) {
     mproc__mbox_attach(w->mbox.shm, 0, NULL, &w->rx); /* its results may come that way now */
   } else if (type == MPROC__FRAME_INITFAIL) {

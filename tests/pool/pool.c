@@ -1372,7 +1372,7 @@ static int pool_spawn_fails(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
   if (!t_set_fd_limit(64)) /* what a pool of 8 needs on any POSIX system */
-    exit(77); /* a function's non-zero return is exit code 1 */
+    exit(77);              /* a function's non-zero return is exit code 1 */
   while (nfd < 64 && (fds[nfd] = t_open_null()) >= 0) /* fill the table */
     nfd++;
   for (i = 0; i < 10 && nfd > 0; i++) /* room for about three workers */
@@ -1403,6 +1403,37 @@ static void test_spawn_fails(void) {
     CU_ASSERT_EQUAL(code, 0);
 }
 
+/* INT64_MAX for every timeout means "never": no overflow (UBSan watches the
+ * asan leg) and no early expiry. */
+static void test_huge_timeouts(void) {
+  mproc_pool_options o;
+  mproc_task_options to;
+  mproc_pool *p;
+  mproc_process *c;
+  const mproc_args *res = NULL;
+  mproc_future *f = NULL;
+  mproc_args *seven = ints(7, 1), *three = ints(3, 1);
+  int64_t v = 0;
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = INT64_MAX;
+  o.cancel_grace_ms = INT64_MAX;
+  p = make_pool(1, &o);
+  memset(&to, 0, sizeof to);
+  to.timeout_ms = INT64_MAX;
+  T_OK(mproc_pool_submit(p, &f, "pool_square", seven, &to));
+  T_OK(mproc_future_get(f, INT64_MAX, &res));
+  T_OK(mproc_args_get_i64(res, 0, &v));
+  CU_ASSERT_EQUAL(v, 49);
+  mproc_future_destroy(f);
+  T_OK(mproc_pool_cancel(p));
+  T_OK(mproc_pool_destroy(p));
+  c = t_start("pool_square", three, NULL);
+  T_OK(mproc_process_join(c, INT64_MAX));
+  T_OK(mproc_process_destroy(c));
+  mproc_args_destroy(seven);
+  mproc_args_destroy(three);
+}
+
 static void test_fd_limit(void) {
   int code = t_finish(t_start("pool_fd_limit", NULL, NULL));
   if (code == 77)
@@ -1413,6 +1444,7 @@ static void test_fd_limit(void) {
 
 static const CU_TestInfo tests[] = {
     {"a pool the descriptor limit cannot hold is refused", test_fd_limit},
+    {"INT64_MAX timeouts never overflow", test_huge_timeouts},
     {"workers that cannot be spawned fail no task", test_spawn_fails},
     {"apply and submit", test_apply_and_submit},
     {"map: order, chunks", test_map_order_and_chunks},
