@@ -17,6 +17,7 @@
 #include <apr_general.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
+#include <apr_time.h>
 
 #include "core/core.h"
 #include "pool/pool.h"
@@ -46,27 +47,49 @@ static mproc_status check_registry(const mproc_function *registry) {
   return MPROC_OK;
 }
 
-/* The ending signal being handled (MPROC__SIG*); 0: none. Written once,
- * under mproc__lock(), before anything of the handling. */
-static int ending;
+/* The thread that ends the process (mproc__thread_id()), 0: none yet:
+ * either the signal watcher or a thread in exit(). Once one has it, any
+ * other that comes to end the process waits for it (under mproc__lock()). */
+static uint64_t ender;
 
-static int ending_signal(void) {
-  int sig;
+/* Whether the calling thread ends the process; if another does, it waits
+ * for that one to (which never returns). */
+static int claim_ending(void) {
+  uint64_t me = mproc__thread_id();
   mproc__lock();
-  sig = ending;
+  if (!ender)
+    ender = me;
   mproc__unlock();
-  return sig;
+  if (ender == me)
+    return 1;
+  for (;;)
+    apr_sleep(1000000);
 }
 
-/* Whichever thread's exit() runs it: once an ending signal is being
- * handled, the process ends as that signal says (130 for Ctrl-C, as a
- * shell reports it; dead by the signal for the others), even if another
- * thread, main() returning say, called exit(0) meanwhile. */
+/* Ends what mproc started when an ending signal came: pools are cancelled
+ * and their workers reaped; children that are not daemons get a grace,
+ * then are terminated. Idempotent. */
+static void end_started(void) {
+  mproc__pools_interrupted();
+  mproc__children_interrupted(MPROC__INTERRUPT_GRACE_MS);
+}
+
+/*
+ * Whichever thread's exit() runs it. After an ending signal (recorded by
+ * the signal handler itself, so main() returning first cannot miss it),
+ * the process ends as that signal says: 130 for Ctrl-C, as a shell reports
+ * it; dead by the signal for the others. Only one thread ends the process:
+ * main() returning while the watcher handles the signal waits for it.
+ */
 static void at_exit(void) {
   int sig;
-  mproc__children_at_exit();
+  claim_ending();
+  sig = mproc__signal_received();
+  if (sig)
+    end_started();
+  else
+    mproc__children_at_exit();
   mproc__objects_at_exit();
-  sig = ending_signal();
   if (sig == MPROC__SIGINT)
     mproc__exit_now(130);
   if (sig)
@@ -75,21 +98,21 @@ static void at_exit(void) {
 
 /*
  * An ending signal (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) that the program left
- * at its default: everything mproc started ends first (pools are cancelled
- * and their workers reaped; other children get a grace, then are
- * terminated), then the process ends as that signal asks, through at_exit()
- * so that every name it created is removed. Python ends on Ctrl-C by its
- * KeyboardInterrupt and joins its children, forever if one never ends; this
- * always ends.
+ * at its default: everything mproc started ends first and every name it
+ * created is removed, then the process ends at once as that signal asks:
+ * 130 for Ctrl-C, by the signal for the others. Not through exit(): a
+ * thread of the program (main() returning as its children end) could
+ * then finish the exit first, with its own status. Python ends on Ctrl-C
+ * and joins its children, forever if one never ends; this always ends.
  */
 static void on_signal(int sig) {
-  mproc__lock();
-  if (!ending)
-    ending = sig;
-  mproc__unlock();
-  mproc__pools_interrupted();
-  mproc__children_interrupted(MPROC__INTERRUPT_GRACE_MS);
-  exit(sig == MPROC__SIGINT ? 130 : 128 + sig); /* at_exit() ends it as it should */
+  claim_ending();
+  end_started();
+  mproc__objects_at_exit();
+  fflush(NULL);
+  if (sig == MPROC__SIGINT)
+    mproc__exit_now(130);
+  mproc__exit_signalled(sig);
 }
 
 static void die(const char *what) {
@@ -160,7 +183,9 @@ static void child_main(const char *marker) {
     mproc__fail(MPROC_ENOMEM, "cannot start the watchdog thread");
     die("bootstrap");
   }
-  mproc__signals_watch(on_signal); /* a plain child ends its own children too */
+  if (mproc__frame_send(&parent_chan, MPROC__FRAME_STARTED, NULL, 0) != MPROC_OK)
+    die("telling the parent it started"); /* the parent tells a bootstrap by it */
+  mproc__signals_watch(on_signal);        /* a plain child ends its own children too */
   rc = fn->fn(args, NULL);
   mproc_args_destroy(args);
   exit(rc == 0 ? 0 : 1);

@@ -248,6 +248,9 @@ mproc_status mproc__names_list(mproc__name_fn fn, void *arg);
  * such signal while it runs ends it at once, by that signal. Installed
  * once (later calls do nothing). */
 mproc_status mproc__signals_watch(void (*fn)(int sig));
+/* The first ending signal this process received (MPROC__SIG*), 0 if none:
+ * recorded by the signal handler itself, before any thread can run on. */
+int mproc__signal_received(void);
 /* Ends this process as killed by @sig, running no atexit handler: POSIX
  * restores the signal's default action and raises it; Windows exits with
  * 0x10000 + sig, which mproc reads as -sig (process.h). */

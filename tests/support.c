@@ -269,6 +269,8 @@ int t_private_shm(int kib) {
   return 0;
 }
 
+const char *t_true_program(void) { return NULL; /* no such program in a Windows install */ }
+
 int t_open_null(void) { return -1; }
 void t_close_fd(int fd) { (void)fd; }
 
@@ -461,6 +463,15 @@ int t_private_shm(int kib) {
   skip_reason = "no tmpfs /dev/shm on this OS";
   return 0;
 #endif
+}
+
+const char *t_true_program(void) {
+  static const char *const candidates[] = {"/bin/true", "/usr/bin/true"};
+  size_t i;
+  for (i = 0; i < 2; i++)
+    if (access(candidates[i], X_OK) == 0)
+      return candidates[i];
+  return NULL;
 }
 
 int t_open_null(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }

@@ -135,6 +135,9 @@ int t_private_shm(int kib);
 /* Opens the null device (a descriptor to spend); -1 when none is left. */
 int t_open_null(void);
 void t_close_fd(int fd);
+/* A program that exits 0 at once and is no mproc program (/bin/true); NULL
+ * where there is none. */
+const char *t_true_program(void);
 /* Closes this process's standard streams (as a daemon does). */
 void t_close_std_streams(void);
 /* Whether all three standard streams are open. */

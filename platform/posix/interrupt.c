@@ -19,6 +19,7 @@ static const int watched[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static int wake_fd[2] = {-1, -1};
 static void (*on_signal)(int sig);
 static volatile sig_atomic_t handling;
+static volatile sig_atomic_t received; /* the first one's portable number */
 
 /* POSIX's numbers for the platform's (they are the same on every POSIX
  * system mproc knows, but nothing promises it). */
@@ -37,6 +38,7 @@ static void handler(int sig) {
     raise(sig);
   }
   handling = 1;
+  received = (sig_atomic_t)c;
   if (write(wake_fd[1], &c, 1) < 0) {
     /* nothing to do: a byte is already pending */
   }
@@ -55,6 +57,8 @@ static void *watcher(void *data) {
       return NULL;
   }
 }
+
+int mproc__signal_received(void) { return (int)received; }
 
 MPROC__NORETURN void mproc__exit_signalled(int sig) {
   int os = sig == MPROC__SIGINT    ? SIGINT

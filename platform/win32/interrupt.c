@@ -9,6 +9,7 @@
 
 static void (*on_signal)(int sig);
 static volatile LONG handling;
+static volatile LONG received;
 
 static BOOL WINAPI handler(DWORD type) {
   int sig;
@@ -20,9 +21,12 @@ static BOOL WINAPI handler(DWORD type) {
     return FALSE;
   if (InterlockedExchange(&handling, 1) != 0)
     mproc__exit_signalled(sig); /* the second one: now */
-  on_signal(sig);               /* does not return: it ends the process */
+  InterlockedExchange(&received, sig);
+  on_signal(sig); /* does not return: it ends the process */
   return TRUE;
 }
+
+int mproc__signal_received(void) { return (int)received; }
 
 MPROC__NORETURN void mproc__exit_signalled(int sig) {
   TerminateProcess(GetCurrentProcess(), MPROC__WIN32_SIGNAL_BASE + (UINT)sig);

@@ -520,12 +520,12 @@ mproc_status mproc_pool_starmap(mproc_pool *p, const char *function,
   mproc_status st;
   if (!arglists && n)
     return mproc__pool_bad("mproc_pool_starmap", "arglists");
+  if (n > MPROC_ARGS_MAX_COUNT) /* before reading n pointers of the caller's array */
+    return mproc__fail(MPROC_ERANGE, "mproc_pool_starmap: %zu items (at most %u)", n,
+                       MPROC_ARGS_MAX_COUNT);
   for (i = 0; i < n; i++)
     if (!arglists[i])
       return mproc__fail(MPROC_EINVAL, "mproc_pool_starmap: arglists[%zu] is NULL", i);
-  if (n > MPROC_ARGS_MAX_COUNT)
-    return mproc__fail(MPROC_ERANGE, "mproc_pool_starmap: %zu items (at most %u)", n,
-                       MPROC_ARGS_MAX_COUNT);
   memset(&o, 0, sizeof o);
   o.chunksize = chunksize;
   if ((st = map_new(&m, p, function, &o, SRC_LISTS, n, "mproc_pool_starmap")) != MPROC_OK)

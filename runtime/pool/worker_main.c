@@ -101,13 +101,30 @@ mproc_status mproc_task_fail(const char *message) {
 }
 
 /* Reads frames and hands them to the main thread; exits when the parent is gone. */
+/* Ends this worker when its parent sent what no mproc parent sends, saying
+ * so on stderr (a parent that is merely gone ends it silently: nobody is
+ * left to tell). */
+static MPROC__NORETURN void broken(const char *what) {
+  fprintf(stderr, "mproc: pool worker %lld: %s: %s\n", (long long)mproc__self_pid(), what,
+          mproc_last_error());
+  mproc__exit_now(MPROC__EXIT_ORPHANED);
+}
+
+/* After a failed receive: the parent's end (silent), or a bad frame. */
+static MPROC__NORETURN void lost(mproc_status st) {
+  if (st == MPROC_ECLOSED)
+    mproc__exit_now(MPROC__EXIT_ORPHANED);
+  broken("reading a frame from the parent");
+}
+
 static void *APR_THREAD_FUNC reader(apr_thread_t *thread, void *data) {
   (void)thread;
   (void)data;
   for (;;) {
     frame *f = calloc(1, sizeof *f);
-    if (!f || mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) != MPROC_OK)
-      mproc__exit_now(MPROC__EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+    mproc_status st = f ? mproc__frame_recv(w.chan, &f->type, &f->payload, &f->len) : MPROC_ENOMEM;
+    if (st != MPROC_OK)
+      lost(st);
     apr_thread_mutex_lock(w.lock);
     if (w.tail)
       w.tail->next = f;
@@ -139,7 +156,7 @@ static frame *handed_frame(void) {
     mproc__mbox_watch(&w.rx, 0);
   }
   if (mproc__mbox_take(&w.rx, &got, &f->type, &w.in, &f->len) != MPROC_OK)
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* a broken parent, or no memory */
+    broken("taking a frame from the mailbox");
   if (got) {
     f->payload = w.in.data;
   } else {
@@ -162,8 +179,9 @@ static frame *next_frame(void) {
   frame *f = &w.read;
   if (!w.direct)
     return handed_frame();
-  if (mproc__mbox_recv(&w.rx, w.chan, &w.spin, &f->type, &w.in, &f->len) != MPROC_OK)
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* parent gone, or it speaks nonsense */
+  mproc_status st = mproc__mbox_recv(&w.rx, w.chan, &w.spin, &f->type, &w.in, &f->len);
+  if (st != MPROC_OK)
+    lost(st);
   f->payload = w.in.data;
   return f;
 }
@@ -220,7 +238,7 @@ static void run_calls(const mproc_function *fn, int64_t mode, mproc__reader *in,
       st = n < 0 ? MPROC_EPROTO : mproc__reader_take(in, (size_t)n, w.args);
     }
     if (st != MPROC_OK)
-      mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent validated all this: a broken parent */
+      broken("a TASK's arguments"); /* the parent validated all this */
     run_call(fn, w.args, w.result, out);
   } while (in->values > 0 && mode != MPROC__TASK_CALL);
 }
@@ -231,7 +249,7 @@ static int claimed(int64_t slot, int64_t id) {
   if (slot < 0)
     return 1;
   if (!w.claims || (uint64_t)slot >= mproc_array_length(w.claims))
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent sent no claim words: a broken parent */
+    broken("a pipelined TASK without claim words");
   return mproc__cas64((volatile uint64_t *)mproc_array_data(w.claims) + slot, (uint64_t)id, 0);
 }
 
@@ -239,7 +257,7 @@ static void take_claims(const frame *f) {
   mproc_args *a = NULL;
   mproc_array *claims = NULL;
   if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_array(a, 0, &claims))
-    mproc__exit_now(MPROC__EXIT_ORPHANED);
+    broken("a CLAIMS frame");
   if (w.claims)
     mproc_array_close(w.claims);
   w.claims = claims;
@@ -259,11 +277,11 @@ static void take_lanes(const frame *f) {
   mproc_args *a = NULL;
   int i;
   if (mproc__args_decode(f->payload, f->len, &a))
-    mproc__exit_now(MPROC__EXIT_ORPHANED);
+    broken("a LANES frame");
   for (i = 0; i < 2; i++) {
     mproc__lane_drop(&w.lane[i]);
     if (mproc__lane_open(&w.lane[i], a, (size_t)i))
-      mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent sent no lanes: a broken parent */
+      broken("a LANES frame");
   }
   mproc_args_destroy(a);
 }
@@ -276,7 +294,7 @@ static void take_mbox(const frame *f) {
   mproc_shm *shm = NULL;
   if (mproc__args_decode(f->payload, f->len, &a) || mproc_args_open_shm(a, 0, &shm) ||
       mproc__mbox_check(shm))
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* a broken parent */
+    broken("an MBOX frame");
   mproc_args_destroy(a);
   writing(1);
   if (w.mbox)
@@ -310,14 +328,14 @@ static void run_task(const uint8_t *payload, size_t payload_len, const mproc__la
       mproc_args_get_i64(head, MPROC__TASK_SLOT, &slot) || mproc__reader_bytes(&in, &bytes, &len) ||
       mproc__reader_end(&in) || mproc__reader_open(&body, bytes, len) ||
       (fn = mproc__registry_find(name)) == NULL || (mode == MPROC__TASK_ITEMS && body.values == 0))
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* the parent validated all this: a broken parent */
-  if (!claimed(slot, id)) /* taken back: it runs elsewhere, and nothing is sent for it */
+    broken("a TASK frame"); /* the parent validated all this */
+  if (!claimed(slot, id))   /* taken back: it runs elsewhere, and nothing is sent for it */
     return;
   mproc__result_begin(&out, &w.out, len + 64, id);
   run_calls(fn, mode, &body, &out);
   if (mproc__reader_end(&body) ||
       mproc__result_finish(&out, w.report_rss ? mproc__self_rss_kib() : 0, &buf, &len))
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* over the size limits: the parent sees a crash */
+    broken("the RESULT"); /* over the size limits: the parent sees a crash */
   if (from)
     mproc__lane_release(from); /* the calls are done with it: free before the RESULT */
   send_result(buf, len);
@@ -330,7 +348,7 @@ static void run_lane_task(void) {
   size_t len = 0;
   const uint8_t *payload = mproc__lane_view(&w.lane[0], &len);
   if (!payload)
-    mproc__exit_now(MPROC__EXIT_ORPHANED); /* announced, not there: a broken parent */
+    broken("a TASK_LANE frame with an empty lane");
   run_task(payload, len, &w.lane[0]);
 }
 
@@ -347,7 +365,7 @@ static void initialize(const mproc_args *args) {
   fn = mproc__registry_find(name);
   if (!fn || mproc_args_get_bytes(args, MPROC__WSTART_INITARGS, &buf, &len) ||
       mproc__args_decode(buf, len, &initargs))
-    mproc__exit_now(MPROC__EXIT_ORPHANED);
+    broken("the initializer's arguments");
   w.message[0] = 0;
   rc = fn->fn(initargs, NULL);
   mproc_args_destroy(initargs);

@@ -21,7 +21,8 @@ struct mproc_process {
   mproc__proc os;
   process_state state;
   int daemon;
-  int waiting; /* a thread is inside join(); others must not reap (under the lock) */
+  int waiting;      /* a thread is inside join(); others must not reap (under the lock) */
+  int no_bootstrap; /* it exited 0 without saying STARTED: not an mproc program */
   char *name;
   char *identity;
   char *function;
@@ -33,8 +34,30 @@ struct mproc_process {
 static mproc_process *children;
 
 /* A child was reaped: if it was killed, names it created may be left behind. */
+/* A child that ran mproc's bootstrap said STARTED before its function (the
+ * frame waits in the channel after its end). One that exited 0 without
+ * saying it never ran it: its executable is not an mproc program, or
+ * exits before mproc_init(). That is a failed bootstrap, exit code 1. */
+static int said_started(mproc_process *p) {
+  char saved[512];
+  uint16_t type = 0;
+  uint8_t *payload = NULL;
+  size_t len = 0;
+  int started;
+  snprintf(saved, sizeof saved, "%s", mproc_last_error());
+  started = mproc__frame_recv(&p->os.chan, &type, &payload, &len) == MPROC_OK &&
+            type == MPROC__FRAME_STARTED;
+  free(payload);
+  mproc__fail(0, "%s", saved); /* housekeeping: the caller's last failure stays */
+  return started;
+}
+
 static void exited(mproc_process *p) {
   p->state = P_EXITED;
+  if (p->os.exitcode == 0 && !said_started(p)) {
+    p->no_bootstrap = 1;
+    p->os.exitcode = 1;
+  }
   if (p->os.exitcode != 0)
     mproc__sweep(p->os.pid);
 }
@@ -216,6 +239,12 @@ mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
   else if (st == MPROC_ETIMEDOUT)
     mproc__fail(st, "mproc_process_join: %s still running after %lld ms", p->name,
                 (long long)timeout_ms);
+  if (st == MPROC_OK && p->no_bootstrap)
+    st = mproc__fail(MPROC_EPROTO,
+                     "mproc_process_join: %s (pid %lld) ended without running mproc's bootstrap: "
+                     "is %s an mproc program whose main() calls mproc_init() first? (exit code "
+                     "1)",
+                     p->name, (long long)p->os.pid, mproc__executable());
   return st;
 }
 

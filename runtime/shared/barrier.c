@@ -228,7 +228,8 @@ static mproc_status wait_generation(mproc_barrier *b, uint32_t gen, int64_t dead
     }
     if (mproc__remaining(deadline) == 0) {
       break_barrier(b); /* as Python's: one party's timeout breaks it for all */
-      return MPROC_ETIMEDOUT;
+      return mproc__fail(MPROC_ETIMEDOUT, "mproc_barrier_wait: %s timed out, and is broken",
+                         b->obj.name);
     }
   }
 }

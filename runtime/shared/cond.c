@@ -124,7 +124,7 @@ static mproc_status wait_until(mproc_cond *c, int64_t deadline) {
     if (st == MPROC_EOWNERDEAD)
       break;
     if (mproc__remaining(deadline) == 0) {
-      st = MPROC_ETIMEDOUT;
+      st = mproc__fail(MPROC_ETIMEDOUT, "condition %s: not notified in time", c->obj.name);
       break;
     }
     seen = mproc__load32(&s->seq);
@@ -153,7 +153,8 @@ mproc_status mproc_cond_wait_for(mproc_cond *c, mproc_predicate predicate, void 
    * deadline (as Python's wait_for), always with the lock held. */
   while (!predicate(arg)) {
     if (mproc__remaining(deadline) == 0)
-      return MPROC_ETIMEDOUT;
+      return mproc__fail(MPROC_ETIMEDOUT, "mproc_cond_wait_for: %s: the predicate is still false",
+                         c->obj.name);
     st = wait_until(c, deadline);
     if (st != MPROC_OK && st != MPROC_ETIMEDOUT)
       return st; /* EOWNERDEAD: the caller must repair the state first */

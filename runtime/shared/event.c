@@ -62,7 +62,8 @@ mproc_status mproc_event_wait(mproc_event *e, int64_t timeout_ms) {
       return MPROC_OK;
     left = mproc__remaining(deadline);
     if (left == 0)
-      return MPROC_ETIMEDOUT;
+      return mproc__fail(MPROC_ETIMEDOUT, "mproc_event_wait: %s not set after %lld ms", e->obj.name,
+                         (long long)timeout_ms);
     mproc__park_wait(&e->obj, &state(e)->flag, 0, left);
   }
 }

@@ -51,7 +51,8 @@ mproc_status mproc__mutex_lock(mproc__obj *o, mproc__mutex *m, int64_t timeout_m
       continue;
     left = mproc__remaining(deadline);
     if (left == 0)
-      return MPROC_ETIMEDOUT;
+      return mproc__fail(MPROC_ETIMEDOUT, "lock %s: still held by pid %u after %lld ms", o->name,
+                         (unsigned)(s & ~MPROC__MUTEX_WAITERS), (long long)timeout_ms);
     mproc__park_wait(o, &m->state, s | MPROC__MUTEX_WAITERS,
                      left < 0 || left > MPROC__OWNER_CHECK_MS ? MPROC__OWNER_CHECK_MS : left);
   }

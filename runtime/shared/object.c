@@ -23,7 +23,7 @@ static uint32_t next_serial;
 /* This process's creator key, "mproc-<pid>-<random>", every name it makes
  * begins with, and the name of its life (mproc__life_hold): made with its
  * first object (under mproc__lock()). "" until then. */
-static char key[MPROC__NAME_MAX];
+static char key[32]; /* "mproc-" + at most 13 + "-" + 7 */
 
 static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -115,11 +115,13 @@ static mproc_status make_name(char *out, const char *fn) {
   if (!key[0])
     st = make_key(fn);
   n = ++next_serial;
-  if (st == MPROC_OK)
-    snprintf(out, MPROC__NAME_MAX, "%s-", key);
+  if (st == MPROC_OK) {
+    size_t len = strlen(key);
+    memcpy(out, key, len);
+    out[len] = '-';
+    put_serial(out + len + 1, n);
+  }
   mproc__unlock();
-  if (st == MPROC_OK)
-    put_serial(out + strlen(out), n);
   return st;
 }
 

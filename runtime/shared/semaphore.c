@@ -116,7 +116,8 @@ mproc_status mproc_sem_acquire(mproc_sem *s, int64_t timeout_ms) {
   for (;;) {
     int64_t left = mproc__remaining(deadline);
     if (left == 0)
-      return MPROC_ETIMEDOUT;
+      return mproc__fail(MPROC_ETIMEDOUT, "semaphore %s: no count after %lld ms", s->obj.name,
+                         (long long)timeout_ms);
     /* Counted before parking, which re-checks the word: a release that
      * misses the count has already made the word non-zero. */
     mproc__add32(&ss->waiters, 1);

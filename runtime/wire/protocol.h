@@ -88,7 +88,10 @@ enum mproc__frame_type {
   MPROC__FRAME_MBOX_ACK,
   /* pool worker -> parent: its initializer ran, it takes tasks; empty. A
    * task's timeout counts from here. */
-  MPROC__FRAME_READY
+  MPROC__FRAME_READY,
+  /* plain child -> parent: it ran the bootstrap and now runs its function;
+   * empty. A child that exits 0 without it never ran mproc's bootstrap. */
+  MPROC__FRAME_STARTED
 };
 
 /*

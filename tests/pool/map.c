@@ -707,6 +707,11 @@ static void test_bad_input(void) {
   T_STATUS(mproc_pool_map_async(p, &m, "no_such_function", items, NULL), MPROC_ENOFUNC);
   T_STATUS(mproc_pool_imap_source(p, &m, "map_square", NULL, NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_pool_starmap(p, "map_mul", NULL, 2, 0, NULL, NULL), MPROC_EINVAL);
+  { /* n is checked before the array is read: one list, a wild n (ASan watches) */
+    const mproc_args *one[1];
+    one[0] = items;
+    T_STATUS(mproc_pool_starmap(p, "map_mul", one, (size_t)1 << 40, 0, NULL, NULL), MPROC_ERANGE);
+  }
   T_STATUS(mproc_pool_map(p, "map_square", NULL, 0, NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_map_next(NULL, 0, &it), MPROC_EINVAL);
   T_STATUS(mproc_map_get(NULL, 0, NULL, NULL), MPROC_EINVAL);

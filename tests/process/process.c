@@ -218,7 +218,10 @@ static void test_join_timeout_and_terminate(void) {
   T_STATUS(mproc_process_exitcode(p, &code), MPROC_ESTATE);
   T_STATUS(mproc_process_destroy(p), MPROC_ESTATE); /* still running: nothing lost */
   T_OK(mproc_process_terminate(p));
-  CU_ASSERT_EQUAL(t_finish(p), -15);
+  code = t_finish(p);
+  if (code != -15)
+    printf("(exit code %d: %s) ", code, mproc_last_error());
+  CU_ASSERT_EQUAL(code, -15);
 }
 
 static void test_kill(void) {
@@ -367,6 +370,7 @@ static void ended_with_a_child(int sig) {
   mproc_args *a = NULL;
   mproc_process *v;
   int64_t vpid = 0, cpid = 0, names[2], end = t_now_ms() + T_BOUND_MS;
+  int code;
   if (!t_can_interrupt()) {
     printf("SKIP (%s) ", t_skip_reason());
     free(path);
@@ -388,7 +392,10 @@ static void ended_with_a_child(int sig) {
   names[1] = 0;
   mproc__names_list(count_own_names, names); /* before the join's sweep could hide it */
   CU_ASSERT_EQUAL(names[1], 0);
-  CU_ASSERT_EQUAL(t_finish(v), sig == 2 ? 130 : t_signal_exitcode(sig));
+  code = t_finish(v);
+  if (code != (sig == 2 ? 130 : t_signal_exitcode(sig)))
+    printf("(exit code %d) ", code);
+  CU_ASSERT_EQUAL(code, sig == 2 ? 130 : t_signal_exitcode(sig));
   remove(path);
   free(path);
 }
@@ -396,7 +403,29 @@ static void ended_with_a_child(int sig) {
 static void test_interrupted_with_a_child(void) { ended_with_a_child(2); }
 static void test_terminated_with_a_child(void) { ended_with_a_child(15); }
 
+/* An executable that is not an mproc program (/bin/true: it exits 0 at once)
+ * is no success: join says the child never ran mproc's bootstrap. */
+static void test_not_an_mproc_program(void) {
+  const char *exe = t_true_program();
+  mproc_process *p = NULL;
+  int code = 0;
+  if (!exe) {
+    printf("SKIP (no program that exits 0 here) ");
+    return;
+  }
+  T_OK(mproc_set_executable(exe));
+  T_OK(mproc_process_create(&p, "child_ok", NULL, NULL));
+  T_OK(mproc_process_start(p));
+  T_OK(mproc_set_executable(NULL)); /* this program again, for the other tests */
+  T_STATUS(mproc_process_join(p, T_BOUND_MS), MPROC_EPROTO);
+  CU_ASSERT(strstr(mproc_last_error(), "bootstrap") != NULL);
+  T_OK(mproc_process_exitcode(p, &code));
+  CU_ASSERT_EQUAL(code, 1);
+  T_OK(mproc_process_destroy(p));
+}
+
 static const CU_TestInfo tests[] = {
+    {"an executable that is no mproc program is no success", test_not_an_mproc_program},
     {"Ctrl-C ends a program that joins a child that never ends", test_interrupted_with_a_child},
     {"SIGTERM ends a program cleanly, and by the signal", test_terminated_with_a_child},
     {"a parent with closed stdio starts children", test_closed_stdio},

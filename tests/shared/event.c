@@ -144,7 +144,26 @@ static void test_crafted_names_rejected(void) {
   }
 }
 
+/* A timeout says so in mproc_last_error(), not an older failure's detail. */
+static void test_timeout_says_so(void) {
+  mproc_event *e = NULL;
+  mproc_lock *l = NULL;
+  T_OK(mproc_event_create(&e));
+  T_OK(mproc_lock_create(&l));
+  T_STATUS(mproc_event_set(NULL), MPROC_EINVAL); /* an older failure */
+  T_STATUS(mproc_event_wait(e, 10), MPROC_ETIMEDOUT);
+  CU_ASSERT(strstr(mproc_last_error(), "not set after 10 ms") != NULL);
+  T_OK(mproc_lock_acquire(l, 0));
+  T_STATUS(mproc_event_set(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_lock_acquire(l, 10), MPROC_ETIMEDOUT);
+  CU_ASSERT(strstr(mproc_last_error(), "still held") != NULL);
+  T_OK(mproc_lock_release(l));
+  T_OK(mproc_lock_destroy(l));
+  T_OK(mproc_event_destroy(e));
+}
+
 static const CU_TestInfo tests[] = {{"local semantics and timeouts", test_local_semantics},
+                                    {"a timeout says so", test_timeout_says_so},
                                     {"set wakes every waiter", test_set_wakes_every_waiter},
                                     {"child sets, parent waits", test_child_sets_parent_waits},
                                     {"bad input and lifetime", test_bad_input_and_lifetime},

@@ -95,7 +95,7 @@ typedef struct mproc_function {
 #define MPROC_WAIT_FOREVER (-1)
 
 /** Version of the parent-child protocol; a mismatch is MPROC_EPROTO. */
-#define MPROC_PROTOCOL_VERSION 1
+#define MPROC_PROTOCOL_VERSION 2
 
 /**
  * Initialises mproc. Call it first thing in main(), before any other mproc
@@ -162,7 +162,9 @@ MPROC_API mproc_status mproc_process_start(mproc_process *process);
  * Waits until the child exits, at most @p timeout_ms milliseconds
  * (MPROC_WAIT_FOREVER: no limit; 0: just check).
  * @return MPROC_OK (it has exited); MPROC_ETIMEDOUT (still running);
- *         MPROC_EINVAL; MPROC_ESTATE (not started).
+ *         MPROC_EPROTO (it exited 0 without running mproc's bootstrap: the
+ *         executable is not an mproc program, or exits before mproc_init();
+ *         its exit code is then 1); MPROC_EINVAL; MPROC_ESTATE (not started).
  */
 MPROC_API mproc_status mproc_process_join(mproc_process *process, int64_t timeout_ms);
 
