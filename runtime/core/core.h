@@ -26,6 +26,12 @@ void mproc__self_set(const char *name, const char *identity, int daemon, int64_t
 void mproc__lock(void);
 void mproc__unlock(void);
 
+/* Frees @p (malloc'ed) later: the last MPROC__QUARANTINE handles released
+ * are kept, so that a use soon after destroy reads a dead handle's magic (a
+ * clean MPROC_ECLOSED) instead of freed memory. NULL: nothing. */
+#define MPROC__QUARANTINE 256
+void mproc__quarantine(void *p);
+
 /* The process-wide APR pool (threads, mutexes and conditions hang off it). */
 struct apr_pool_t;
 struct apr_pool_t *mproc__apr_pool(void);

@@ -107,3 +107,17 @@ void mproc__self_set(const char *name, const char *identity, int daemon, int64_t
   g.daemon = daemon;
   g.parent_pid = parent_pid;
 }
+
+void mproc__quarantine(void *p) {
+  static void *kept[MPROC__QUARANTINE];
+  static unsigned next;
+  void *old;
+  if (!p)
+    return;
+  mproc__lock();
+  old = kept[next];
+  kept[next] = p;
+  next = (next + 1) % MPROC__QUARANTINE;
+  mproc__unlock();
+  free(old);
+}

@@ -59,6 +59,7 @@ static mproc_status pool_alloc(mproc_pool **out, const mproc_pool_options *o, in
     free(p);
     return st;
   }
+  p->live = MPROC__POOL_LIVE;
   p->nworkers = n;
   p->cancel_deadline = -1;
   *out = p;
@@ -164,10 +165,18 @@ static mproc_status check_submit(mproc_pool *p, const char *function, const char
   return MPROC_OK;
 }
 
-mproc_status mproc__pool_check(mproc_pool *p, const char *function, const char *fn) {
-  mproc_status st;
+mproc_status mproc__pool_usable(const mproc_pool *p, const char *fn) {
   if (!p)
     return mproc__pool_bad(fn, "pool");
+  if (p->live != MPROC__POOL_LIVE)
+    return mproc__fail(MPROC_ECLOSED, "%s: the pool was destroyed", fn);
+  return MPROC_OK;
+}
+
+mproc_status mproc__pool_check(mproc_pool *p, const char *function, const char *fn) {
+  mproc_status st = mproc__pool_usable(p, fn);
+  if (st != MPROC_OK)
+    return st;
   apr_thread_mutex_lock(p->lock);
   st = check_submit(p, function, fn);
   apr_thread_mutex_unlock(p->lock);
@@ -176,9 +185,9 @@ mproc_status mproc__pool_check(mproc_pool *p, const char *function, const char *
 
 mproc_status mproc__pool_queue(mproc_pool *p, const mproc__submit *s, const char *fn) {
   mproc__task *t = NULL;
-  mproc_status st = MPROC_OK;
-  if (!p)
-    return mproc__pool_bad(fn, "pool");
+  mproc_status st = mproc__pool_usable(p, fn);
+  if (st != MPROC_OK)
+    return st;
   if (s->function) /* outside the lock: a chunk may hold a million values */
     st = mproc__task_new(&t, s);
   apr_thread_mutex_lock(p->lock);
@@ -199,8 +208,9 @@ mproc_status mproc__pool_queue(mproc_pool *p, const mproc__submit *s, const char
 }
 
 mproc_status mproc_pool_cancel(mproc_pool *p) {
-  if (!p)
-    return mproc__pool_bad("mproc_pool_cancel", "pool");
+  mproc_status usable = mproc__pool_usable(p, "mproc_pool_cancel");
+  if (usable != MPROC_OK)
+    return usable;
   apr_thread_mutex_lock(p->lock);
   mproc__pool_cancel_locked(p);
   apr_thread_mutex_unlock(p->lock);
@@ -208,8 +218,9 @@ mproc_status mproc_pool_cancel(mproc_pool *p) {
 }
 
 mproc_status mproc_pool_close(mproc_pool *p) {
-  if (!p)
-    return mproc__pool_bad("mproc_pool_close", "pool");
+  mproc_status usable = mproc__pool_usable(p, "mproc_pool_close");
+  if (usable != MPROC_OK)
+    return usable;
   apr_thread_mutex_lock(p->lock);
   if (p->state == MPROC__POOL_OPEN)
     p->state = MPROC__POOL_CLOSED;
@@ -220,8 +231,9 @@ mproc_status mproc_pool_close(mproc_pool *p) {
 
 mproc_status mproc_pool_terminate(mproc_pool *p) {
   int i;
-  if (!p)
-    return mproc__pool_bad("mproc_pool_terminate", "pool");
+  mproc_status usable = mproc__pool_usable(p, "mproc_pool_terminate");
+  if (usable != MPROC_OK)
+    return usable;
   apr_thread_mutex_lock(p->lock);
   p->state = MPROC__POOL_TERMINATED;
   p->cancels++; /* its maps stop feeding: their rest completes as cancelled */
@@ -243,8 +255,9 @@ mproc_status mproc_pool_terminate(mproc_pool *p) {
 mproc_status mproc_pool_join(mproc_pool *p, int64_t timeout_ms) {
   int64_t deadline = mproc__deadline(timeout_ms);
   mproc_status st = MPROC_OK;
-  if (!p)
-    return mproc__pool_bad("mproc_pool_join", "pool");
+  mproc_status usable = mproc__pool_usable(p, "mproc_pool_join");
+  if (usable != MPROC_OK)
+    return usable;
   apr_thread_mutex_lock(p->lock);
   if (p->state == MPROC__POOL_OPEN)
     st = mproc__fail(MPROC_ESTATE, "mproc_pool_join: close or terminate the pool first");
@@ -264,8 +277,9 @@ mproc_status mproc_pool_join(mproc_pool *p, int64_t timeout_ms) {
 mproc_status mproc_pool_destroy(mproc_pool *p) {
   apr_status_t ignored;
   int i;
-  if (!p)
-    return mproc__pool_bad("mproc_pool_destroy", "pool");
+  mproc_status usable = mproc__pool_usable(p, "mproc_pool_destroy");
+  if (usable != MPROC_OK)
+    return usable;
   mproc__interrupt_register(p, 0);
   mproc__maps_detach(p); /* its maps may live on; they queue nothing more */
   if (p->state == MPROC__POOL_OPEN)
@@ -305,6 +319,7 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   free(p->workers);
   free(p->initializer);
   free(p->initargs);
-  free(p);
+  p->live = 0;
+  mproc__quarantine(p); /* a use after destroy: a clean MPROC_ECLOSED */
   return MPROC_OK;
 }

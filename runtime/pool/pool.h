@@ -218,7 +218,9 @@ typedef enum mproc__pool_state {
 /* Why a pool is broken (its broken_msg says it to every task refused). */
 enum { MPROC__POOL_BROKEN_INIT = 1, MPROC__POOL_BROKEN_MONITOR };
 
+#define MPROC__POOL_LIVE 0x504f4f4cu /* "POOL"; 0 once destroyed */
 struct mproc_pool {
+  uint32_t live;            /* MPROC__POOL_LIVE while usable */
   apr_thread_mutex_t *lock; /* nested: callbacks may call the pool */
   apr_thread_cond_t *changed;
   apr_pool_t *apool;
@@ -265,6 +267,9 @@ typedef struct mproc__submit {
 
 /* ---- the public API and lifecycle (pool.c) ---- */
 mproc_status mproc__pool_bad(const char *fn, const char *what);
+/* MPROC_OK if @p is a usable pool: MPROC_EINVAL for NULL, MPROC_ECLOSED for
+ * one destroyed (caught while its memory is in quarantine). */
+mproc_status mproc__pool_usable(const mproc_pool *p, const char *fn);
 /* Whether @p takes tasks of @function now (what a queue checks first). */
 mproc_status mproc__pool_check(mproc_pool *p, const char *function, const char *fn);
 /* Checks the pool and queues one task; on failure nothing is queued. */

@@ -17,7 +17,10 @@
 
 typedef enum process_state { P_CREATED, P_STARTED, P_EXITED } process_state;
 
+#define PROCESS_LIVE 0x50524f43u /* "PROC"; 0 once destroyed */
+
 struct mproc_process {
+  uint32_t live; /* PROCESS_LIVE while usable */
   mproc__proc os;
   process_state state;
   int daemon;
@@ -63,8 +66,14 @@ static void exited(mproc_process *p) {
 }
 static unsigned long child_counter;
 
-static mproc_status bad(const char *fn) {
-  return mproc__fail(MPROC_EINVAL, "%s: process is NULL", fn);
+/* MPROC_OK if @p is a usable process: MPROC_EINVAL for NULL, MPROC_ECLOSED
+ * for one destroyed (caught while its memory is in quarantine). */
+static mproc_status check(const mproc_process *p, const char *fn) {
+  if (!p)
+    return mproc__fail(MPROC_EINVAL, "%s: process is NULL", fn);
+  if (p->live != PROCESS_LIVE)
+    return mproc__fail(MPROC_ECLOSED, "%s: the process was destroyed", fn);
+  return MPROC_OK;
 }
 
 /* A child's identity extends its parent's: "3" in the main process, "3:1" below it. */
@@ -92,7 +101,8 @@ static void process_free(mproc_process *p) {
   free(p->identity);
   free(p->function);
   free(p->args);
-  free(p);
+  p->live = 0;
+  mproc__quarantine(p);
 }
 
 mproc_status mproc_process_create(mproc_process **process, const char *function,
@@ -111,6 +121,7 @@ mproc_status mproc_process_create(mproc_process **process, const char *function,
   p = calloc(1, sizeof *p);
   if (!p)
     return mproc__fail(MPROC_ENOMEM, "mproc_process_create: out of memory");
+  p->live = PROCESS_LIVE;
   p->os.chan.rd = p->os.chan.wr = p->os.handle = MPROC__NO_HANDLE;
   p->daemon = options && options->daemon;
   p->function = mproc__strdup(function);
@@ -150,10 +161,18 @@ mproc_status mproc__child_start(mproc__proc *os, const mproc__start *spec) {
   if (st == MPROC_OK) {
     st = mproc__frame_send(&os->chan, MPROC__FRAME_START, start, len);
     if (st != MPROC_OK) {
-      /* The child cannot run without START: make sure it is gone. */
+      /* The child cannot run without START: make sure it is gone. A child
+       * gone already never read it: no mproc program does that. */
+      int gone = mproc__proc_wait(os, 0) == MPROC_OK;
       mproc__proc_signal(os, 1);
       mproc__proc_wait(os, MPROC_WAIT_FOREVER);
       mproc__proc_release(os);
+      if (gone)
+        st = mproc__fail(MPROC_EPROTO,
+                         "the child ended before it read its START, so it never ran mproc's "
+                         "bootstrap: is %s an mproc program whose main() calls mproc_init() "
+                         "first? (%s)",
+                         exe, mproc_last_error());
     }
   }
   free(start);
@@ -183,9 +202,9 @@ static void list_remove(mproc_process *p) {
 
 mproc_status mproc_process_start(mproc_process *p) {
   mproc__start spec;
-  mproc_status st;
-  if (!p)
-    return bad("mproc_process_start");
+  mproc_status st = check(p, "mproc_process_start");
+  if (st != MPROC_OK)
+    return st;
   if (p->state != P_CREATED)
     return mproc__fail(MPROC_ESTATE, "mproc_process_start: %s was already started", p->name);
   if (mproc_self_is_daemon())
@@ -220,9 +239,9 @@ static mproc_status poll_exit(mproc_process *p) {
 }
 
 mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
-  mproc_status st;
-  if (!p)
-    return bad("mproc_process_join");
+  mproc_status st = check(p, "mproc_process_join");
+  if (st != MPROC_OK)
+    return st;
   if (p->state == P_CREATED)
     return mproc__fail(MPROC_ESTATE, "mproc_process_join: %s was not started", p->name);
   if (p->state == P_EXITED)
@@ -249,15 +268,21 @@ mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
 }
 
 mproc_status mproc_process_is_alive(mproc_process *p, int *alive) {
-  if (!p || !alive)
-    return mproc__fail(MPROC_EINVAL, "mproc_process_is_alive: NULL argument");
+  mproc_status st = check(p, "mproc_process_is_alive");
+  if (st != MPROC_OK)
+    return st;
+  if (!alive)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_is_alive: alive is NULL");
   *alive = p->state == P_STARTED && poll_exit(p) != MPROC_OK;
   return MPROC_OK;
 }
 
 mproc_status mproc_process_exitcode(mproc_process *p, int *exitcode) {
-  if (!p || !exitcode)
-    return mproc__fail(MPROC_EINVAL, "mproc_process_exitcode: NULL argument");
+  mproc_status st = check(p, "mproc_process_exitcode");
+  if (st != MPROC_OK)
+    return st;
+  if (!exitcode)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_exitcode: exitcode is NULL");
   if (p->state == P_CREATED)
     return mproc__fail(MPROC_ESTATE, "mproc_process_exitcode: %s was not started", p->name);
   if (poll_exit(p) != MPROC_OK)
@@ -267,19 +292,25 @@ mproc_status mproc_process_exitcode(mproc_process *p, int *exitcode) {
 }
 
 mproc_status mproc_process_pid(const mproc_process *p, int64_t *pid) {
-  if (!p || !pid)
-    return mproc__fail(MPROC_EINVAL, "mproc_process_pid: NULL argument");
+  mproc_status st = check(p, "mproc_process_pid");
+  if (st != MPROC_OK)
+    return st;
+  if (!pid)
+    return mproc__fail(MPROC_EINVAL, "mproc_process_pid: pid is NULL");
   if (p->state == P_CREATED)
     return mproc__fail(MPROC_ESTATE, "mproc_process_pid: %s was not started", p->name);
   *pid = p->os.pid;
   return MPROC_OK;
 }
 
-const char *mproc_process_name(const mproc_process *p) { return p ? p->name : "(null)"; }
+const char *mproc_process_name(const mproc_process *p) {
+  return !p ? "(null)" : p->live != PROCESS_LIVE ? "(destroyed)" : p->name;
+}
 
 static mproc_status signal_process(mproc_process *p, int force, const char *fn) {
-  if (!p)
-    return bad(fn);
+  mproc_status st = check(p, fn);
+  if (st != MPROC_OK)
+    return st;
   if (p->state == P_CREATED)
     return mproc__fail(MPROC_ESTATE, "%s: %s was not started", fn, p->name);
   if (p->state == P_EXITED)
@@ -296,8 +327,9 @@ mproc_status mproc_process_kill(mproc_process *p) {
 }
 
 mproc_status mproc_process_destroy(mproc_process *p) {
-  if (!p)
-    return bad("mproc_process_destroy");
+  mproc_status st = check(p, "mproc_process_destroy");
+  if (st != MPROC_OK)
+    return st;
   if (p->state == P_STARTED && poll_exit(p) != MPROC_OK)
     return mproc__fail(MPROC_ESTATE, "mproc_process_destroy: %s is still running; join it first",
                        p->name);

@@ -12,13 +12,8 @@
 
 #define SEG_MAGIC 0x424f504du /* "MPOB" */
 #define SEG_VERSION 2         /* 2: a mutex word holds its owner's pid */
-/* Released handles are kept this long (in releases) before their memory is
- * freed, so that using one soon after close/destroy is a clean MPROC_ECLOSED. */
-#define QUARANTINE 256
 
 static mproc__obj *live;
-static mproc__obj *quarantine[QUARANTINE];
-static unsigned quarantine_next;
 static uint32_t next_serial;
 /* This process's creator key, "mproc-<pid>-<random>", every name it makes
  * begins with, and the name of its life (mproc__life_hold): made with its
@@ -195,16 +190,6 @@ mproc_status mproc__obj_registered(const mproc__obj *o, mproc__kind kind, const 
                              fn);
 }
 
-static void quarantine_put(mproc__obj *o) {
-  mproc__obj *old;
-  mproc__lock();
-  old = quarantine[quarantine_next];
-  quarantine[quarantine_next] = o;
-  quarantine_next = (quarantine_next + 1) % QUARANTINE;
-  mproc__unlock();
-  free(old);
-}
-
 static void release_os(mproc__obj *o) {
   mproc__shm_close(&o->shm);
   if (!mproc__futex_available())
@@ -354,7 +339,7 @@ static mproc_status release(mproc__obj *o, mproc__kind kind, int destroy, const 
       mproc__sem_unlink(o->name);
   }
   release_os(o);
-  quarantine_put(o);
+  mproc__quarantine(o);
   return MPROC_OK;
 }
 

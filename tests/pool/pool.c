@@ -116,6 +116,9 @@ static int pool_destroy_after_crash(const mproc_args *a, mproc_args *r) {
   st = mproc_future_get(f, T_BOUND_MS, NULL);
   mproc_future_destroy(f);
   mproc_pool_destroy(p); /* bounded: the parent's t_finish() says if not */
+  mproc_args_destroy(x);
+  mproc_args_destroy(init);
+  mproc_array_destroy(c);
   return st == MPROC_ECRASHED ? 0 : 4;
 }
 
@@ -1392,6 +1395,9 @@ static int pool_spawn_fails(const mproc_args *a, mproc_args *r) {
   while (nfd > 0)
     t_close_fd(fds[--nfd]);
   mproc_pool_destroy(p);
+  mproc_args_destroy(items);
+  if (res)
+    mproc_args_destroy(res);
   return code;
 }
 

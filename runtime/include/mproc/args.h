@@ -55,7 +55,10 @@ typedef enum mproc_type {
 MPROC_API mproc_status mproc_args_create(mproc_args **args);
 
 /**
- * Destroys a list and every value it holds.
+ * Destroys a list and every value it holds. Using the list afterwards, or
+ * destroying it twice, is undefined (a use of freed memory): a list is on
+ * every per-call path of a map, where a check would cost, unlike a process
+ * or a pool, whose use after destroy is a clean MPROC_ECLOSED.
  * @return MPROC_OK, MPROC_EINVAL (args NULL).
  */
 MPROC_API mproc_status mproc_args_destroy(mproc_args *args);

@@ -256,7 +256,10 @@ MPROC_API mproc_status mproc_pool_join(mproc_pool *pool, int64_t timeout_ms);
  */
 MPROC_API mproc_status mproc_pool_cancel(mproc_pool *pool);
 /** Terminates (if not joined), joins and frees the pool: no child process and
- *  no named object is left behind. Futures stay valid until destroyed. */
+ *  no named object is left behind. Futures stay valid until destroyed. A use
+ *  of the pool afterwards, or a second destroy, is MPROC_ECLOSED (its memory
+ *  is kept a while for this: best effort, never a use of freed memory for
+ *  the next hundreds of releases). */
 MPROC_API mproc_status mproc_pool_destroy(mproc_pool *pool);
 
 /** Inside a task: non-zero once the pool was cancelled (one atomic load). */
@@ -301,7 +304,9 @@ typedef struct mproc_task_info {
 
 /** @return MPROC_OK, MPROC_EINVAL, MPROC_ESTATE (not done yet). */
 MPROC_API mproc_status mproc_future_info(const mproc_future *future, mproc_task_info *info);
-/** Frees a future (waiting for it is not required: the task keeps running). */
+/** Frees a future (waiting for it is not required: the task keeps running).
+ *  Using it afterwards, or destroying it twice, is undefined (a use of freed
+ *  memory); a pool's use after mproc_pool_destroy() is MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_future_destroy(mproc_future *future);
 
 #ifdef __cplusplus

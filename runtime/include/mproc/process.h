@@ -222,7 +222,10 @@ MPROC_API mproc_status mproc_process_kill(mproc_process *process);
 /**
  * Releases the process object. The child must not be running: join it (or
  * kill and join it) first; a process never started may always be destroyed.
- * @return MPROC_OK; MPROC_EINVAL; MPROC_ESTATE (still running: nothing freed).
+ * A use of it afterwards, or a second destroy, is MPROC_ECLOSED (its memory
+ * is kept a while for this: best effort).
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ESTATE (still running: nothing freed);
+ *         MPROC_ECLOSED (destroyed already).
  */
 MPROC_API mproc_status mproc_process_destroy(mproc_process *process);
 
