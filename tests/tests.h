@@ -66,6 +66,9 @@ void t_check_status(mproc_status got, mproc_status want, const char *what, const
 mproc_process *t_start(const char *fn, mproc_args *args, const mproc_process_options *opts);
 /* Joins (bounded by T_BOUND_MS), returns the exit code, destroys. */
 int t_finish(mproc_process *p);
+/* Runs child function @fn (no arguments) and asserts it exits 0; an exit
+ * code of 77 is a skip, said with @skip_reason. */
+void t_child_passes(const char *fn, const char *skip_reason);
 /* Milliseconds since an arbitrary start. */
 int64_t t_now_ms(void);
 void t_sleep_ms(int64_t ms);
