@@ -138,6 +138,43 @@ static int pool_init_leak_event(const mproc_args *a, mproc_args *r) {
   return 0;
 }
 
+/* Returns one value as large as a list may hold, so that the RESULT, which
+ * adds its header, is over the limit. */
+static int pool_too_large_result(const mproc_args *a, mproc_args *r) {
+  size_t n = MPROC_ARGS_MAX_SIZE - 13; /* the list's 8-byte header, a value's 5 */
+  char *big = calloc(1, n);
+  int rc;
+  (void)a;
+  rc = !big || mproc_args_add_bytes(r, big, n) != MPROC_OK;
+  free(big);
+  return rc;
+}
+
+/* [path]: with stderr in @path, a worker whose RESULT cannot be written
+ * ends, and says why there. Exits 0 if the task crashed and the message is
+ * there. */
+static int pool_worker_says_why(const mproc_args *a, mproc_args *r) {
+  mproc_pool_options o;
+  mproc_pool *p = NULL;
+  mproc_future *f = NULL;
+  const char *path = NULL;
+  char text[2048] = "";
+  mproc_status st;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &path) || !freopen(path, "w", stderr))
+    return 2;
+  memset(&o, 0, sizeof o);
+  o.workers = 1;
+  if (mproc_pool_create(&p, &o) || mproc_pool_submit(p, &f, "pool_too_large_result", NULL, NULL))
+    return 3;
+  st = mproc_future_get(f, T_BOUND_MS, NULL);
+  mproc_future_destroy(f);
+  mproc_pool_destroy(p);
+  fflush(stderr);
+  t_read_file(path, text, sizeof text);
+  return st == MPROC_ECRASHED && strstr(text, "pool worker") && strstr(text, "the RESULT") ? 0 : 4;
+}
+
 static int pool_init_fails(const mproc_args *a, mproc_args *r) {
   (void)a;
   (void)r;
@@ -1436,12 +1473,26 @@ static void test_huge_timeouts(void) {
   mproc_args_destroy(three);
 }
 
+/* A worker that ends because of what it cannot do (here: write a RESULT
+ * over the size limit) says why on stderr; its task is CRASHED. */
+static void test_worker_says_why(void) {
+  char *path = t_temp_path("stderr");
+  mproc_args *a = NULL;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_str(a, path));
+  CU_ASSERT_EQUAL(t_finish(t_start("pool_worker_says_why", a, NULL)), 0);
+  mproc_args_destroy(a);
+  remove(path);
+  free(path);
+}
+
 static void test_fd_limit(void) {
   t_child_passes("pool_fd_limit", "no descriptor limit to set on this OS");
 }
 
 static const CU_TestInfo tests[] = {
     {"a pool the descriptor limit cannot hold is refused", test_fd_limit},
+    {"a worker that cannot go on says why on stderr", test_worker_says_why},
     {"INT64_MAX timeouts never overflow", test_huge_timeouts},
     {"workers that cannot be spawned fail no task", test_spawn_fails},
     {"apply and submit", test_apply_and_submit},
@@ -1481,6 +1532,8 @@ static const CU_TestInfo tests[] = {
 
 static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_fd_limit),
+                                           MPROC_FUNCTION(pool_worker_says_why),
+                                           MPROC_FUNCTION(pool_too_large_result),
                                            MPROC_FUNCTION(pool_spawn_fails),
                                            MPROC_FUNCTION(pool_pid),
                                            MPROC_FUNCTION(pool_fail),
