@@ -64,10 +64,11 @@ int mproc__chan_readable(mproc__chan *chan);
  */
 typedef struct mproc__proc {
   int64_t pid;
-  mproc__handle handle; /* Windows: the process handle; POSIX: unused */
-  mproc__chan chan;     /* the parent's end of the channel */
-  int exited;           /* set once the child has been reaped */
-  int exitcode;         /* valid when exited: Python's exitcode convention */
+  mproc__handle handle;     /* Windows: the process handle; POSIX: unused */
+  mproc__chan chan;         /* the parent's end of the channel */
+  volatile uint32_t exited; /* set once the child has been reaped (atomic: a thread may
+                             * signal a child another thread is reaping) */
+  int exitcode;             /* valid when exited: Python's exitcode convention */
 } mproc__proc;
 
 /*

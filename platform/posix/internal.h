@@ -6,6 +6,7 @@
 
 #include <spawn.h>
 
+#include "base/atomic.h"
 #include "platform.h"
 
 /*

@@ -162,7 +162,7 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
     return mproc__fail_os(err, "posix_spawn", "%s", exe);
   }
   proc->pid = pid;
-  proc->exited = 0;
+  mproc__store32(&proc->exited, 0);
   proc->exitcode = 0;
   proc->chan.rd = up[0];
   proc->chan.wr = down[0];
@@ -200,7 +200,7 @@ static int try_reap(mproc__proc *proc, mproc_status *st) {
     *st = mproc__fail_os(errno, "waitpid", "%lld", (long long)proc->pid);
     return -1;
   }
-  proc->exited = 1;
+  mproc__store32(&proc->exited, 1);
   if (WIFEXITED(status))
     proc->exitcode = WEXITSTATUS(status);
   else if (WIFSIGNALED(status))
@@ -230,7 +230,7 @@ static int wait_a_little(mproc__proc *proc, int64_t ms, int chan_ended, int *bac
 mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
   int64_t deadline = mproc__deadline(timeout_ms);
   int chan_ended = 0, backoff = 1;
-  if (proc->exited)
+  if (mproc__load32(&proc->exited))
     return MPROC_OK;
   for (;;) {
     int64_t left;
@@ -248,7 +248,7 @@ mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
 }
 
 mproc_status mproc__proc_signal(mproc__proc *proc, int force) {
-  if (proc->exited)
+  if (mproc__load32(&proc->exited))
     return MPROC_OK;
   if (proc->pid <= 0) /* kill(0 or -1) would hit a whole process group: never */
     return mproc__fail(MPROC_ESTATE, "kill: no child process (pid %lld)", (long long)proc->pid);

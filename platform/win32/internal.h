@@ -6,6 +6,7 @@
 
 #include <windows.h>
 
+#include "base/atomic.h"
 #include "platform.h"
 
 /* mproc__handle <-> HANDLE: the runtime stores HANDLEs as intptr_t. */

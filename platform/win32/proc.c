@@ -350,7 +350,7 @@ mproc_status mproc__proc_spawn(mproc__proc *proc, const char *exe, const char *m
   proc->handle = MPROC__WIN32_HANDLE(pi.hProcess);
   proc->chan.rd = MPROC__WIN32_HANDLE(s.parent_rd);
   proc->chan.wr = MPROC__WIN32_HANDLE(s.parent_wr);
-  proc->exited = 0;
+  mproc__store32(&proc->exited, 0);
   proc->exitcode = 0;
   return MPROC_OK;
 }
@@ -399,7 +399,7 @@ int mproc__win32_exit_code(DWORD status) {
 mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
   HANDLE h = MPROC__WIN32_H(proc->handle);
   DWORD code;
-  if (proc->exited)
+  if (mproc__load32(&proc->exited))
     return MPROC_OK;
   /* (HANDLE)-1 is GetCurrentProcess(): waiting on it would never return. */
   if (proc->handle == MPROC__NO_HANDLE)
@@ -423,7 +423,7 @@ mproc_status mproc__proc_wait(mproc__proc *proc, int64_t timeout_ms) {
     return mproc__fail_os((int)GetLastError(), "GetExitCodeProcess", "process %lld",
                           (long long)proc->pid);
   proc->exitcode = mproc__win32_exit_code(code);
-  proc->exited = 1;
+  mproc__store32(&proc->exited, 1);
   return MPROC_OK;
 }
 
@@ -433,7 +433,7 @@ mproc_status mproc__proc_signal(mproc__proc *proc, int force) {
   HANDLE h = MPROC__WIN32_H(proc->handle);
   UINT code = MPROC__WIN32_SIGNAL_BASE + (force ? MPROC__WIN32_SIGKILL : MPROC__WIN32_SIGTERM);
   DWORD err;
-  if (proc->exited)
+  if (mproc__load32(&proc->exited))
     return MPROC_OK;
   /* (HANDLE)-1 is GetCurrentProcess(): terminating it would end this process. */
   if (proc->handle == MPROC__NO_HANDLE)

@@ -55,6 +55,8 @@ static int said_started(mproc_process *p) {
   return started;
 }
 
+/* Records that @p was reaped (the lock held: an ending signal's handler
+ * reads the state of every child). */
 static void exited(mproc_process *p) {
   p->state = P_EXITED;
   if (p->os.exitcode == 0 && !said_started(p)) {
@@ -232,9 +234,9 @@ static mproc_status poll_exit(mproc_process *p) {
   mproc__lock();
   if (!p->waiting)
     st = mproc__proc_wait(&p->os, 0);
-  mproc__unlock();
   if (st == MPROC_OK)
     exited(p);
+  mproc__unlock();
   return st;
 }
 
@@ -252,10 +254,10 @@ mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
   st = mproc__proc_wait(&p->os, timeout_ms < 0 ? MPROC_WAIT_FOREVER : timeout_ms);
   mproc__lock();
   p->waiting--;
-  mproc__unlock();
   if (st == MPROC_OK)
     exited(p);
-  else if (st == MPROC_ETIMEDOUT)
+  mproc__unlock();
+  if (st == MPROC_ETIMEDOUT)
     mproc__fail(st, "mproc_process_join: %s still running after %lld ms", p->name,
                 (long long)timeout_ms);
   if (st == MPROC_OK && p->no_bootstrap)
