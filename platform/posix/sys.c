@@ -25,6 +25,7 @@
 #include <libproc.h>
 #include <mach-o/dyld.h>
 #include <mach/mach.h>
+#include <sys/proc.h> /* SZOMB */
 #include <sys/proc_info.h>
 #endif
 
