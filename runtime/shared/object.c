@@ -19,6 +19,7 @@ static uint32_t next_serial;
  * begins with, and the name of its life (mproc__life_hold): made with its
  * first object (under mproc__lock()). "" until then. */
 static char key[32]; /* "mproc-" + at most 13 + "-" + 7 */
+static uint64_t key_random;
 
 static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -57,11 +58,18 @@ static void put_serial(char *out, uint32_t serial) {
   out[put_digits(out, serial % MPROC__NAME_SERIALS, 36, 6)] = 0;
 }
 
-void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random) {
+/* A creator's key, "mproc-<pid>-<random>" (the name of its life); its length. */
+static size_t key_make(char *out, int64_t pid, uint64_t random) {
   size_t len = mproc__name_prefix(out, MPROC__NAME_MAX, pid);
   len += put_digits(out + len, random, 62, MPROC__NAME_RANDOM);
-  out[len++] = '-';
-  put_serial(out + len, serial);
+  out[len] = 0;
+  return len;
+}
+
+void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random) {
+  size_t len = key_make(out, pid, random);
+  out[len] = '-';
+  put_serial(out + len + 1, serial);
 }
 
 int mproc__name_creator_lives(const char *name) {
@@ -84,7 +92,6 @@ int mproc__name_creator_lives(const char *name) {
 static mproc_status make_key(const char *fn) {
   unsigned char rnd[8];
   uint64_t r = 0;
-  size_t len;
   mproc_status st;
   int i;
   apr_status_t ast = apr_generate_random_bytes(rnd, sizeof rnd);
@@ -92,9 +99,8 @@ static mproc_status make_key(const char *fn) {
     return mproc__fail(ast, "%s: no random bytes for a name", fn);
   for (i = 0; i < 8; i++)
     r = r << 8 | rnd[i];
-  len = mproc__name_prefix(key, sizeof key, mproc__self_pid());
-  len += put_digits(key + len, r, 62, MPROC__NAME_RANDOM);
-  key[len] = 0;
+  key_make(key, mproc__self_pid(), r);
+  key_random = r;
   st = mproc__life_hold(key);
   if (st != MPROC_OK && st != MPROC_ENOTSUP) {
     key[0] = 0;
@@ -110,12 +116,8 @@ static mproc_status make_name(char *out, const char *fn) {
   if (!key[0])
     st = make_key(fn);
   n = ++next_serial;
-  if (st == MPROC_OK) {
-    size_t len = strlen(key);
-    memcpy(out, key, len);
-    out[len] = '-';
-    put_serial(out + len + 1, n);
-  }
+  if (st == MPROC_OK)
+    mproc__name_make(out, mproc__self_pid(), n, key_random);
   mproc__unlock();
   return st;
 }
