@@ -72,18 +72,24 @@ void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random) 
   put_serial(out + len + 1, serial);
 }
 
-int mproc__name_creator_lives(const char *name) {
-  char creator[MPROC__NAME_MAX];
+/* The creator's key of @name into @out (MPROC__NAME_MAX bytes): a life is
+ * "mproc-<pid>-<random>" (two dashes), an object's name that plus
+ * "-<serial>". 0 when @name is no mproc name. */
+static int creator_of(const char *name, char *out) {
   const char *last = strrchr(name, '-');
   size_t n = strlen(name);
-  if (mproc__name_pid(name) <= 0 || n >= sizeof creator)
+  if (mproc__name_pid(name) <= 0 || n >= MPROC__NAME_MAX)
     return 0;
-  /* a life is "mproc-<pid>-<random>" (two dashes), an object that plus "-<serial>" */
   if (last && last - name > 6 && memchr(name + 6, '-', (size_t)(last - name - 6)))
     n = (size_t)(last - name);
-  memcpy(creator, name, n);
-  creator[n] = 0;
-  return mproc__life_held(creator);
+  memcpy(out, name, n);
+  out[n] = 0;
+  return 1;
+}
+
+int mproc__name_creator_lives(const char *name) {
+  char creator[MPROC__NAME_MAX];
+  return creator_of(name, creator) && mproc__life_held(creator);
 }
 
 /* This process's key and life, at its first object (lock held): a name
@@ -365,17 +371,24 @@ mproc_status mproc__obj_add_to(mproc_args *args, const mproc__obj *o, const char
 #define SWEEP_BUDGET_MS 20
 
 typedef struct sweep {
-  int64_t only;     /* a pid whose names alone are judged; 0: all */
-  int64_t deadline; /* mproc__deadline() of the budget */
+  int64_t only;               /* a pid whose names alone are judged; 0: all */
+  int64_t deadline;           /* mproc__deadline() of the budget */
+  char last[MPROC__NAME_MAX]; /* the creator judged last: a creator's names */
+  int last_lives;             /* (its segments, semaphores, life) come together */
 } sweep;
 
 static void sweep_one(const char *name, void *arg) {
-  const sweep *s = arg;
+  sweep *s = arg;
+  char creator[MPROC__NAME_MAX];
   int64_t pid = mproc__name_pid(name);
   if (pid <= 0 || (s->only > 0 && pid != s->only) || mproc__remaining(s->deadline) == 0 ||
-      (key[0] && strncmp(name, key, strlen(key)) == 0))
+      !creator_of(name, creator) || strcmp(creator, key) == 0)
     return;
-  if (mproc__name_creator_lives(name))
+  if (strcmp(creator, s->last) != 0) {
+    memcpy(s->last, creator, sizeof creator);
+    s->last_lives = mproc__life_held(creator);
+  }
+  if (s->last_lives)
     return;
   mproc__shm_unlink(name); /* the object's segment, or the life itself */
   mproc__sem_unlink(name);
@@ -387,6 +400,8 @@ void mproc__sweep(int64_t pid) {
   char saved[512];
   sweep s;
   s.only = pid;
+  s.last[0] = 0;
+  s.last_lives = 0;
   s.deadline = mproc__deadline(SWEEP_BUDGET_MS);
   snprintf(saved, sizeof saved, "%s", mproc_last_error());
   mproc__names_list(sweep_one, &s);
