@@ -56,14 +56,20 @@ static int said_started(mproc_process *p) {
 }
 
 /* Records that @p was reaped (the lock held: an ending signal's handler
- * reads the state of every child). */
-static void exited(mproc_process *p) {
+ * reads the state of every child). Non-zero when its names must be swept
+ * (it did not exit cleanly, so it may have left some): the caller sweeps,
+ * after the lock where it can (a sweep lists /dev/shm). */
+static int exited(mproc_process *p) {
   p->state = P_EXITED;
   if (p->os.exitcode == 0 && !said_started(p)) {
     p->no_bootstrap = 1;
     p->os.exitcode = 1;
   }
-  if (p->os.exitcode != 0)
+  return p->os.exitcode != 0 && !p->no_bootstrap;
+}
+
+static void exited_and_swept(mproc_process *p) {
+  if (exited(p))
     mproc__sweep(p->os.pid);
 }
 static unsigned long child_counter;
@@ -229,18 +235,22 @@ mproc_status mproc_process_start(mproc_process *p) {
 /* Reaps without waiting when no other thread is joining; MPROC_OK once exited. */
 static mproc_status poll_exit(mproc_process *p) {
   mproc_status st = MPROC_ETIMEDOUT;
+  int sweep = 0;
   if (p->state == P_EXITED)
     return MPROC_OK;
   mproc__lock();
   if (!p->waiting)
     st = mproc__proc_wait(&p->os, 0);
   if (st == MPROC_OK)
-    exited(p);
+    sweep = exited(p);
   mproc__unlock();
+  if (sweep)
+    mproc__sweep(p->os.pid);
   return st;
 }
 
 mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
+  int sweep = 0;
   mproc_status st = check(p, "mproc_process_join");
   if (st != MPROC_OK)
     return st;
@@ -255,8 +265,10 @@ mproc_status mproc_process_join(mproc_process *p, int64_t timeout_ms) {
   mproc__lock();
   p->waiting--;
   if (st == MPROC_OK)
-    exited(p);
+    sweep = exited(p);
   mproc__unlock();
+  if (sweep)
+    mproc__sweep(p->os.pid);
   if (st == MPROC_ETIMEDOUT)
     mproc__fail(st, "mproc_process_join: %s still running after %lld ms", p->name,
                 (long long)timeout_ms);
@@ -353,7 +365,7 @@ mproc_status mproc_children_active(mproc_process **list, size_t capacity, size_t
   mproc__lock();
   for (p = children; p; p = p->next) {
     if (p->state == P_STARTED && !p->waiting && mproc__proc_wait(&p->os, 0) == MPROC_OK)
-      exited(p);
+      exited_and_swept(p);
     if (p->state != P_STARTED)
       continue;
     if (n < capacity)
@@ -382,7 +394,7 @@ void mproc__children_at_exit(void) {
     if (p->daemon && mproc__proc_wait(&p->os, 1000) != MPROC_OK)
       mproc__proc_signal(&p->os, 1);
     if (mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER) == MPROC_OK)
-      exited(p);
+      exited_and_swept(p);
   }
   mproc__unlock();
 }
@@ -398,7 +410,7 @@ static void end_child(mproc_process *p) {
     mproc__proc_signal(&p->os, 1);
     mproc__proc_wait(&p->os, MPROC_WAIT_FOREVER);
   }
-  exited(p);
+  exited_and_swept(p);
 }
 
 /* Reaps the children that ended (but those another thread is joining: it
@@ -411,7 +423,7 @@ static int still_running(void) {
     if (p->state == P_STARTED && (p->waiting || mproc__proc_wait(&p->os, 0) != MPROC_OK))
       n++;
     else if (p->state == P_STARTED)
-      exited(p);
+      exited_and_swept(p);
   mproc__unlock();
   return n;
 }
