@@ -14,20 +14,35 @@
 
 #include "internal.h"
 
-static const int watched[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/* The signals watched, with POSIX's numbers for them (the same on every
+ * POSIX system mproc knows, but nothing promises it): one table both ways. */
+static const struct {
+  int os, portable;
+} watched[] = {{SIGINT, MPROC__SIGINT},
+               {SIGTERM, MPROC__SIGTERM},
+               {SIGHUP, MPROC__SIGHUP},
+               {SIGQUIT, MPROC__SIGQUIT}};
+#define NWATCHED (sizeof watched / sizeof watched[0])
 
 static int wake_fd[2] = {-1, -1};
 static void (*on_signal)(int sig);
 static volatile sig_atomic_t handling;
 static volatile sig_atomic_t received; /* the first one's portable number */
 
-/* POSIX's numbers for the platform's (they are the same on every POSIX
- * system mproc knows, but nothing promises it). */
-static int portable_number(int sig) {
-  return sig == SIGINT    ? MPROC__SIGINT
-         : sig == SIGTERM ? MPROC__SIGTERM
-         : sig == SIGHUP  ? MPROC__SIGHUP
-                          : MPROC__SIGQUIT;
+static int portable_number(int os) {
+  size_t i;
+  for (i = 0; i < NWATCHED; i++)
+    if (watched[i].os == os)
+      return watched[i].portable;
+  return 0;
+}
+
+static int os_number(int portable) {
+  size_t i;
+  for (i = 0; i < NWATCHED; i++)
+    if (watched[i].portable == portable)
+      return watched[i].os;
+  return SIGKILL; /* no such ending signal: still end */
 }
 
 static void handler(int sig) {
@@ -61,10 +76,7 @@ static void *watcher(void *data) {
 int mproc__signal_received(void) { return (int)received; }
 
 MPROC__NORETURN void mproc__exit_signalled(int sig) {
-  int os = sig == MPROC__SIGINT    ? SIGINT
-           : sig == MPROC__SIGTERM ? SIGTERM
-           : sig == MPROC__SIGHUP  ? SIGHUP
-                                   : SIGQUIT;
+  int os = os_number(sig);
   sigset_t set;
   signal(os, SIG_DFL);
   sigemptyset(&set);
@@ -93,9 +105,9 @@ mproc_status mproc__signals_watch(void (*fn)(int sig)) {
   sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (i = 0; i < sizeof watched / sizeof watched[0]; i++)
-    if (sigaction(watched[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+  for (i = 0; i < NWATCHED; i++)
+    if (sigaction(watched[i].os, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
         !(old.sa_flags & SA_SIGINFO))
-      sigaction(watched[i], &sa, NULL); /* the program's own handling stays its own */
+      sigaction(watched[i].os, &sa, NULL); /* the program's own handling stays its own */
   return MPROC_OK;
 }
