@@ -66,53 +66,44 @@ static int claim_ending(void) {
     apr_sleep(1000000);
 }
 
-/* Ends what mproc started when an ending signal came: pools are cancelled
- * and their workers reaped; children that are not daemons get a grace,
- * then are terminated. Idempotent. */
-static void end_started(void) {
+/*
+ * After an ending signal (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) that the program
+ * left at its default, by whichever thread ends the process: everything mproc
+ * started ends first (pools are cancelled and their workers reaped; children
+ * that are not daemons get a grace, then are terminated), every name this
+ * process created is removed, then the process ends at once as the signal
+ * asks: 130 for Ctrl-C, as a shell reports it; by the signal for the others.
+ * At once, not through exit(): a thread of the program (main() returning as
+ * its children end) could then finish the exit first, with its own status.
+ * Python ends on Ctrl-C and joins its children, forever if one never ends;
+ * this always ends.
+ */
+static MPROC__NORETURN void end_by(int sig) {
   mproc__pools_interrupted();
   mproc__children_interrupted(MPROC__INTERRUPT_GRACE_MS);
-}
-
-/*
- * Whichever thread's exit() runs it. After an ending signal (recorded by
- * the signal handler itself, so main() returning first cannot miss it),
- * the process ends as that signal says: 130 for Ctrl-C, as a shell reports
- * it; dead by the signal for the others. Only one thread ends the process:
- * main() returning while the watcher handles the signal waits for it.
- */
-static void at_exit(void) {
-  int sig;
-  claim_ending();
-  sig = mproc__signal_received();
-  if (sig)
-    end_started();
-  else
-    mproc__children_at_exit();
-  mproc__objects_at_exit();
-  if (sig == MPROC__SIGINT)
-    mproc__exit_now(130);
-  if (sig)
-    mproc__exit_signalled(sig);
-}
-
-/*
- * An ending signal (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT) that the program left
- * at its default: everything mproc started ends first and every name it
- * created is removed, then the process ends at once as that signal asks:
- * 130 for Ctrl-C, by the signal for the others. Not through exit(): a
- * thread of the program (main() returning as its children end) could
- * then finish the exit first, with its own status. Python ends on Ctrl-C
- * and joins its children, forever if one never ends; this always ends.
- */
-static void on_signal(int sig) {
-  claim_ending();
-  end_started();
   mproc__objects_at_exit();
   fflush(NULL);
   if (sig == MPROC__SIGINT)
     mproc__exit_now(130);
   mproc__exit_signalled(sig);
+}
+
+/* Whichever thread's exit() runs it. A signal is recorded by its handler
+ * before any thread runs on, so main() returning first cannot miss it. */
+static void at_exit(void) {
+  int sig;
+  claim_ending();
+  sig = mproc__signal_received();
+  if (sig)
+    end_by(sig);
+  mproc__children_at_exit();
+  mproc__objects_at_exit();
+}
+
+/* The signal watcher's callback. */
+static void on_signal(int sig) {
+  claim_ending();
+  end_by(sig);
 }
 
 static void die(const char *what) {
