@@ -46,7 +46,18 @@ mproc_status mproc__exit_with_parent(int64_t parent_pid) {
   return mproc__fail(MPROC_ENOTSUP, "ending with the parent");
 #endif
 }
-int64_t mproc__self_pid(void) { return (int64_t)getpid(); }
+/* getpid() is a system call (glibc no longer caches it), and a lock takes
+ * this on every acquire: kept once read. mproc never forks (every child is a
+ * new execution), so a process's pid never changes under it. */
+int64_t mproc__self_pid(void) {
+  static volatile uint32_t pid;
+  uint32_t p = mproc__load32(&pid);
+  if (!p) {
+    p = (uint32_t)getpid();
+    mproc__store32(&pid, p);
+  }
+  return (int64_t)p;
+}
 
 int64_t mproc__now_ms(void) {
   struct timespec ts;
