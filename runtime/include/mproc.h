@@ -19,7 +19,9 @@
 #include "mproc/export.h"
 #include "mproc/pool.h"
 #include "mproc/process.h"
+#include "mproc/queue.h"
 #include "mproc/shared.h"
 #include "mproc/status.h"
+#include "mproc/wait.h"
 
 #endif /* MPROC_H */
