@@ -26,6 +26,7 @@
 #ifndef MPROC_QUEUE_STREAM_H
 #define MPROC_QUEUE_STREAM_H
 
+#include "core/spin.h"
 #include "shared/mutex.h"
 #include "shared/object.h"
 
@@ -62,6 +63,7 @@ typedef struct mproc__stream {
   mproc__ring_map put_map, get_map;
   uint64_t head_seen, tail_seen; /* lower bounds of the other side's word */
   mproc__buf scratch;            /* a message copied out of the ring */
+  uint32_t spin_last_us;         /* a getter's last wait (core/spin.h) */
 } mproc__stream;
 
 /* A message as put: an encoded list (ARGS) or raw bytes (RAW). */
@@ -79,7 +81,7 @@ typedef struct mproc__msg {
 /* Creator: initialises @ctl (in @owner's zeroed state) and makes the first
  * ring of 2^shift units. */
 mproc_status mproc__stream_init(mproc__stream *s, mproc__obj *owner, mproc__stream_ctl *ctl,
-                                uint32_t maxsize, uint32_t shift, const char *fn);
+                                uint32_t maxsize, uint32_t shift);
 /* Opener: a handle on an existing stream. */
 void mproc__stream_attach(mproc__stream *s, mproc__obj *owner, mproc__stream_ctl *ctl);
 /* Unmaps what the handle maps. */

@@ -198,6 +198,16 @@ mproc_status mproc__obj_registered(const mproc__obj *o, mproc__kind kind, const 
                              fn);
 }
 
+/* Removes the object's names: its segment's, its semaphore's, and those
+ * its kind owns besides (while the segment is still mapped). */
+static void unlink_names(const mproc__obj *o) {
+  if (o->unlink_more && o->shm.base)
+    o->unlink_more(o);
+  mproc__shm_unlink(o->name);
+  if (!mproc__futex_available())
+    mproc__sem_unlink(o->name);
+}
+
 static void release_os(mproc__obj *o) {
   mproc__shm_close(&o->shm);
   if (!mproc__futex_available())
@@ -210,11 +220,8 @@ static void mproc__obj_abandon(mproc__obj *o) {
     return;
   if (o->shm.base)
     release_os(o);
-  if (o->creator && o->name[0]) {
-    mproc__shm_unlink(o->name);
-    if (!mproc__futex_available())
-      mproc__sem_unlink(o->name);
-  }
+  if (o->creator && o->name[0])
+    unlink_names(o);
   free(o);
 }
 
@@ -341,11 +348,8 @@ static mproc_status release(mproc__obj *o, mproc__kind kind, int destroy, const 
                                : "the creator destroys its objects; it does not close them");
   if (!registry_remove(o))
     return mproc__fail(MPROC_ECLOSED, "%s: the object was closed or destroyed", fn);
-  if (destroy) {
-    mproc__shm_unlink(o->name);
-    if (!mproc__futex_available())
-      mproc__sem_unlink(o->name);
-  }
+  if (destroy)
+    unlink_names(o);
   release_os(o);
   mproc__quarantine(o);
   return MPROC_OK;
@@ -412,11 +416,8 @@ void mproc__objects_at_exit(void) {
   mproc__obj *o;
   mproc__lock();
   for (o = live; o; o = o->next)
-    if (o->creator) {
-      mproc__shm_unlink(o->name);
-      if (!mproc__futex_available())
-        mproc__sem_unlink(o->name);
-    }
+    if (o->creator)
+      unlink_names(o);
   if (key[0])
     mproc__shm_unlink(key); /* the life: its lock goes with this process */
   mproc__unlock();

@@ -34,6 +34,9 @@ typedef struct mproc__obj {
   char name[MPROC__NAME_MAX];
   mproc__shm shm;
   mproc__sem sem; /* the wake channel when there is no futex */
+  /* Removes names the object owns besides its own (a queue's rings), where
+   * its own name is removed; NULL for none. */
+  void (*unlink_more)(const struct mproc__obj *o);
   struct mproc__obj *prev, *next;
 } mproc__obj;
 
