@@ -172,6 +172,11 @@ int mproc_queue_full(const mproc_queue *queue) {
   return c->maxsize && mproc__stream_count(c) >= c->maxsize;
 }
 
+int mproc__queue_ready(const mproc_queue *q) { return mproc__stream_ready(&q->s); }
+int mproc__queue_wait_ready(mproc_queue *q, int64_t deadline) {
+  return mproc__stream_wait_ready(&q->s, deadline);
+}
+
 mproc_status mproc_queue_shutdown(mproc_queue *queue) {
   mproc_status st = check(queue, "mproc_queue_shutdown");
   if (st == MPROC_OK)

@@ -32,7 +32,8 @@ typedef struct ring_header {
   uint32_t end_count;
   uint32_t next; /* the next ring's id */
   uint32_t pad;
-  uint8_t pad2[32];
+  uint64_t pin; /* mproc__shm_pin()'s token: the ring lives with the stream's owner */
+  uint8_t pad2[24];
 } ring_header;
 
 static void die_at(int step) {
@@ -115,12 +116,16 @@ static mproc_status map_ring(mproc__stream *s, mproc__ring_map *m, uint32_t id, 
   return MPROC_OK;
 }
 
-/* Makes ring @id starting at stream position @start and maps it into @m.
- * A leftover of the same name (a producer killed between making a ring and
- * sealing the old one) is no live ring: the serial gap check guarantees it. */
+/* Makes ring @id starting at stream position @start, pinned to the owner,
+ * and maps it into @m. A leftover of the same name (a producer killed
+ * between making a ring and sealing the old one) is no live ring, as the
+ * serial gap check guarantees: it is removed, or where it cannot be (a
+ * pinned Windows section), reused. A ring that cannot be pinned (its owner
+ * is gone) lives while it is mapped. */
 static mproc_status make_ring(mproc__stream *s, mproc__ring_map *m, uint32_t id, uint32_t start) {
   char name[MPROC__NAME_MAX];
   ring_header *h;
+  uint64_t pin = 0;
   mproc_status st;
   unmap(m);
   ring_name(name, s->owner->name, id);
@@ -128,14 +133,29 @@ static mproc_status make_ring(mproc__stream *s, mproc__ring_map *m, uint32_t id,
   memset(&m->shm, 0, sizeof m->shm);
   m->shm.h = MPROC__NO_HANDLE;
   st = mproc__shm_create(&m->shm, name, ring_size(id));
-  if (st != MPROC_OK)
-    return st;
+  if (st != MPROC_OK) {
+    if (mproc__shm_open(&m->shm, name, ring_size(id)) != MPROC_OK)
+      return mproc__fail(st, "%s: cannot make ring %s", s->owner->name, name);
+    pin = ring_of(m)->pin;
+  } else if (mproc__shm_pin(&m->shm, s->ctl->owner_pid, &pin) != MPROC_OK) {
+    pin = 0;
+  }
   m->id = id;
   h = ring_of(m);
+  memset(h, 0, sizeof *h);
   h->id = id;
   h->start = start;
+  h->pin = pin;
   mproc__store32(&h->magic, RING_MAGIC);
   return MPROC_OK;
+}
+
+/* Releases a ring the stream is done with: its pin, then its name. */
+static void retire(const char *owner, int64_t owner_pid, const ring_header *h) {
+  char name[MPROC__NAME_MAX];
+  ring_name(name, owner, h->id);
+  mproc__shm_unpin(owner_pid, h->pin);
+  mproc__shm_unlink(name);
 }
 
 /* ---- sleeping and waking ---- */
@@ -230,17 +250,34 @@ void mproc__stream_detach(mproc__stream *s) {
   mproc__buf_trim(&s->scratch, 1);
 }
 
+/* Follows the chain from the consumers' ring, retiring each; then removes
+ * the names a killed process may have left on either side of it (see
+ * advance() and switch_ring()). */
 void mproc__stream_unlink(const char *owner_name, const mproc__stream_ctl *ctl) {
   char name[MPROC__NAME_MAX];
-  uint32_t get = mproc__load32(&ctl->get_ring), put = mproc__load32(&ctl->put_ring);
-  /* one before (see advance) and one after (a switch killed half-way) */
-  uint32_t n = serial_gap(get, put) + 3, i;
-  if (n > NAME_SERIALS)
-    n = NAME_SERIALS;
-  for (i = 0; i < n; i++) {
-    ring_name(name, owner_name, id_serial(get) + NAME_SERIALS - 1 + i);
-    mproc__shm_unlink(name);
+  uint32_t id = mproc__load32(&ctl->get_ring), i;
+  uint32_t first = id_serial(id) + NAME_SERIALS - 1, last = id_serial(ctl->put_ring) + 1;
+  for (i = 0; i < NAME_SERIALS; i++) {
+    mproc__shm shm = {NULL, 0, MPROC__NO_HANDLE};
+    const ring_header *h;
+    int valid, sealed;
+    ring_name(name, owner_name, id);
+    if (mproc__shm_open(&shm, name, ring_size(id)) != MPROC_OK)
+      break;
+    h = shm.base;
+    valid = h->magic == RING_MAGIC && h->id == id;
+    sealed = valid && mproc__load32(&h->sealed);
+    if (valid)
+      retire(owner_name, ctl->owner_pid, h);
+    id = h->next;
+    mproc__shm_close(&shm);
+    if (!sealed)
+      break;
   }
+  ring_name(name, owner_name, first);
+  mproc__shm_unlink(name);
+  ring_name(name, owner_name, last);
+  mproc__shm_unlink(name);
 }
 
 /* ---- putting ---- */
@@ -450,14 +487,11 @@ static void get_commit(mproc__stream *s, get_state *g) {
 
 /* Leaves a sealed ring the consumers have read to its end. */
 static void advance(mproc__stream *s, get_state *g) {
-  char name[MPROC__NAME_MAX];
-  uint32_t old = s->get_map.id;
   get_commit(s, g);
   mproc__store32(&s->ctl->get_ring, ring_of(&s->get_map)->next);
   die_at(MPROC__DIE_ADVANCE_MOVED);
+  retire(s->owner->name, s->ctl->owner_pid, ring_of(&s->get_map));
   unmap(&s->get_map);
-  ring_name(name, s->owner->name, old);
-  mproc__shm_unlink(name);
 }
 
 /* Drops what cannot be read after a garbled header: the rest of the ring. */

@@ -27,6 +27,7 @@
 #define MPROC_QUEUE_STREAM_H
 
 #include "core/spin.h"
+#include "mproc/queue.h"
 #include "shared/mutex.h"
 #include "shared/object.h"
 
@@ -122,6 +123,13 @@ uint32_t mproc__stream_unfinished(const mproc__stream_ctl *ctl);
 mproc_status mproc__stream_join(mproc__stream *s, int64_t deadline);
 /* Wakes every sleeper of the stream (a pipe's end closed: receivers re-check). */
 void mproc__stream_wake_all(mproc__stream *s);
+
+/* Readiness for mproc_wait() (queue.c, pipe.c): whether a get or a
+ * receive would not wait. */
+int mproc__queue_ready(const mproc_queue *q);
+int mproc__conn_ready(mproc_conn *c);
+/* Waits until ready or @deadline: 1 ready, 0 not. */
+int mproc__queue_wait_ready(mproc_queue *q, int64_t deadline);
 
 /*
  * Test hook: a process whose mproc__stream_die_at is one of these ends at
