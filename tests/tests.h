@@ -41,6 +41,7 @@ extern const test_suite suite_handoff;
 extern const test_suite suite_queue;
 extern const test_suite suite_queue_faults;
 extern const test_suite suite_pipe;
+extern const test_suite suite_wait;
 
 /* The generous bound a test puts on anything that should happen promptly (a
  * join, a wait, a poll for a child's report): it only catches hangs, failing
