@@ -408,7 +408,7 @@ static void test_poll(void) {
   t0 = t_now_ms();
   T_OK(mproc_conn_poll(a, T_BOUND_MS, &ready));
   CU_ASSERT_EQUAL(ready, 1); /* at EOF */
-  CU_ASSERT(t_now_ms() - t0 < 1000);
+  CU_ASSERT(t_now_ms() - t0 < T_BOUND_MS / 2);
   T_STATUS(mproc_conn_recv(a, m, 0), MPROC_ECLOSED);
   mproc_args_destroy(m);
   T_OK(mproc_conn_close(a));
@@ -429,7 +429,7 @@ static void other_end_goes(int64_t how) {
   expect_run(a, 5);
   t0 = t_now_ms();
   T_STATUS(mproc_conn_recv(a, m, T_BOUND_MS), MPROC_ECLOSED);
-  CU_ASSERT(t_now_ms() - t0 < 1000);
+  CU_ASSERT(t_now_ms() - t0 < T_BOUND_MS / 2);
   T_STATUS(mproc_conn_recv(a, m, 0), MPROC_ECLOSED); /* and stays so */
   mproc_args_destroy(m);
   T_OK(mproc_conn_close(a));
