@@ -213,6 +213,30 @@ static int p_swap_big(const mproc_args *a, mproc_args *r) {
   return 0;
 }
 
+/* args: [path, event, how]: creates a pipe, sends 1 MiB from a to b (a
+ * grown ring), writes both ends' names to path, waits for the event, then
+ * exits without closing them (how 0) or sleeps until killed (how 1). */
+static int p_create_and_leave(const mproc_args *a, mproc_args *r) {
+  mproc_conn *x = NULL, *y = NULL;
+  mproc_event *e = NULL;
+  const char *path = NULL;
+  char names[2 * MPROC__NAME_MAX + 4];
+  int64_t how = 0;
+  (void)r;
+  if (mproc_args_get_str(a, 0, &path) || mproc_args_open_event(a, 1, &e) ||
+      mproc_args_get_i64(a, 2, &how) || mproc_pipe_create(&x, &y, 1))
+    return 2;
+  if (send_seq(x, 1, MIB) != MPROC_OK)
+    return 3;
+  snprintf(names, sizeof names, "%s %s", end_name(x), end_name(y));
+  t_write_file(path, names);
+  if (mproc_event_wait(e, T_BOUND_MS) != MPROC_OK)
+    return 4;
+  if (how == 1)
+    t_sleep_ms(T_FOREVER_MS);
+  return 0;
+}
+
 /* ---- parent helpers ---- */
 
 static void new_pipe(mproc_conn **a, mproc_conn **b, int duplex) {
@@ -635,6 +659,74 @@ static void test_names_go_with_the_last_close(void) {
   CU_ASSERT_FALSE(segment_exists(nb));
 }
 
+/* Counts the names beginning with one of two ends' names (the ends and their rings). */
+typedef struct name_count {
+  const char *a, *b;
+  int n;
+} name_count;
+
+static void count_names_of(const char *name, void *arg) {
+  name_count *c = arg;
+  if (strncmp(name, c->a, strlen(c->a)) == 0 || strncmp(name, c->b, strlen(c->b)) == 0)
+    c->n++;
+}
+
+/* A child creates a pipe and exits without closing it (how 0), or is
+ * killed (how 1): the ends' names and rings go with it. */
+static void creator_leaves(int64_t how) {
+  char *path = t_temp_path("pipe");
+  char text[2 * MPROC__NAME_MAX + 4] = "", na[MPROC__NAME_MAX + 4] = "",
+                                  nb[MPROC__NAME_MAX + 4] = "";
+  mproc_event *e = NULL;
+  mproc_args *a = NULL;
+  mproc_process *p;
+  name_count count;
+  int64_t end = t_now_ms() + T_BOUND_MS;
+  int listed;
+  T_OK(mproc_event_create(&e));
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_str(a, path));
+  T_OK(mproc_args_add_event(a, e));
+  T_OK(mproc_args_add_i64(a, how));
+  p = t_start("p_create_and_leave", a, NULL);
+  while (!t_read_file(path, text, sizeof text) && t_now_ms() < end)
+    t_sleep_ms(10);
+  CU_ASSERT(sscanf(text, "%40s %40s", na, nb) == 2);
+  count.a = na;
+  count.b = nb;
+  count.n = 0;
+  listed = mproc__names_list(count_names_of, &count) == MPROC_OK;
+  if (listed)
+    CU_ASSERT(count.n >= 3); /* two ends, a ring at least */
+  CU_ASSERT_TRUE(segment_exists(na));
+  CU_ASSERT_TRUE(segment_exists(nb));
+  T_OK(mproc_event_set(e));
+  if (how == 1) {
+    T_OK(mproc_process_kill(p));
+    CU_ASSERT_EQUAL(t_finish(p), -9);
+  } else {
+    CU_ASSERT_EQUAL(t_finish(p), 0);
+  }
+  if (how == 0 || listed) { /* a killed creator's names are swept where they can be listed */
+    CU_ASSERT_FALSE(segment_exists(na));
+    CU_ASSERT_FALSE(segment_exists(nb));
+  }
+  if (listed) {
+    count.n = 0;
+    mproc__names_list(count_names_of, &count);
+    CU_ASSERT_EQUAL(count.n, 0);
+  } else {
+    printf("SKIP (this OS cannot list names) ");
+  }
+  mproc_args_destroy(a);
+  T_OK(mproc_event_destroy(e));
+  remove(path);
+  free(path);
+}
+
+static void test_names_gone_at_creator_exit(void) { creator_leaves(0); }
+static void test_killed_creator_swept(void) { creator_leaves(1); }
+
 static const CU_TestInfo tests[] = {
     {"duplex in one process", test_duplex_in_one_process},
     {"duplex: both ways with a child", test_duplex_with_a_child},
@@ -650,6 +742,8 @@ static const CU_TestInfo tests[] = {
     {"50 x 1 MiB both ways at once: no deadlock", test_large_both_ways},
     {"bad input, closed handles", test_bad_input},
     {"names go with the last close", test_names_go_with_the_last_close},
+    {"names gone when the creator exits", test_names_gone_at_creator_exit},
+    {"killed creator: the sweep removes the ends and rings", test_killed_creator_swept},
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {MPROC_FUNCTION(p_echo),
@@ -658,6 +752,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(p_echo),
                                            MPROC_FUNCTION(p_simplex_sender),
                                            MPROC_FUNCTION(p_close_and_exit),
                                            MPROC_FUNCTION(p_swap_big),
+                                           MPROC_FUNCTION(p_create_and_leave),
                                            MPROC_FUNCTIONS_END};
 
 const test_suite suite_pipe = {"pipe", tests, functions};

@@ -728,6 +728,31 @@ static void test_put_many_get_many(void) {
   T_OK(mproc_queue_destroy(b));
 }
 
+/* put_many into a maxsize queue waits for room as a consumer child takes
+ * messages: all of them go in, in order, within one timeout. */
+static void test_put_many_waits_for_room(void) {
+  enum { N = 40 };
+  mproc_queue *q = new_queue(3, 0, 0);
+  mproc_args *a = args_with_queue(q), *msgs[N];
+  mproc_process *p;
+  size_t put = 0, i;
+  for (i = 0; i < N; i++) {
+    msgs[i] = seq_message((int64_t)i, seq_len((int64_t)i));
+    CU_ASSERT_FATAL(msgs[i] != NULL);
+  }
+  mproc_args_add_i64(a, 0);
+  mproc_args_add_i64(a, N);
+  p = t_start("q_consumer", a, NULL);
+  T_OK(mproc_queue_put_many(q, (const mproc_args *const *)msgs, N, T_BOUND_MS, &put));
+  CU_ASSERT_EQUAL(put, N);
+  CU_ASSERT_EQUAL(t_finish(p), 0); /* it got all N, in order */
+  CU_ASSERT_EQUAL(qsize(q), 0);
+  for (i = 0; i < N; i++)
+    mproc_args_destroy(msgs[i]);
+  mproc_args_destroy(a);
+  T_OK(mproc_queue_destroy(q));
+}
+
 /* get_many waits for the first message only: one put by a child wakes it. */
 static void test_get_many_waits_for_first(void) {
   mproc_queue *q = new_queue(0, 0, 0);
@@ -1369,6 +1394,7 @@ static const CU_TestInfo tests[] = {
     {"maxsize: a putter child blocks until the parent gets", test_maxsize_blocks_putter},
     {"qsize, empty and full are exact", test_qsize_empty_full},
     {"put_many and get_many: order, partial put, what is there", test_put_many_get_many},
+    {"put_many waits for room as a child gets", test_put_many_waits_for_room},
     {"get_many waits for the first message only", test_get_many_waits_for_first},
     {"every value type round-trips, through a child too", test_every_type_round_trips},
     {"a message larger than the ring goes through", test_message_larger_than_ring},
