@@ -40,6 +40,7 @@ extern const test_suite suite_map;
 extern const test_suite suite_handoff;
 extern const test_suite suite_queue;
 extern const test_suite suite_queue_faults;
+extern const test_suite suite_queue_stress;
 extern const test_suite suite_pipe;
 extern const test_suite suite_wait;
 
