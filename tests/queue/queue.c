@@ -175,20 +175,25 @@ static int q_put_timed(const mproc_args *a, mproc_args *r) {
   return st == MPROC_OK ? 0 : 3;
 }
 
-/* args: [queue, event, put (bool), want status]: sets the event, then puts
- * (or gets) with a T_BOUND_MS timeout; exits 0 if the status is @want. */
+/* args: [queue, event, op, want status]: sets the event, then gets (op 0),
+ * puts (op 1) or joins (op 2) with a T_BOUND_MS timeout; exits 0 if the
+ * status is @want. */
 static int q_block_expect(const mproc_args *a, mproc_args *r) {
   mproc_queue *q = NULL;
   mproc_event *e = NULL;
-  int put = 0;
-  int64_t want = 0, v = 0;
+  int64_t op = 0, want = 0, v = 0;
   mproc_status st;
   (void)r;
   if (mproc_args_open_queue(a, 0, &q) || mproc_args_open_event(a, 1, &e) ||
-      mproc_args_get_bool(a, 2, &put) || mproc_args_get_i64(a, 3, &want))
+      mproc_args_get_i64(a, 2, &op) || mproc_args_get_i64(a, 3, &want))
     return 2;
   mproc_event_set(e);
-  st = put ? put_i64(q, 99, T_BOUND_MS) : get_i64(q, &v, T_BOUND_MS);
+  if (op == 1)
+    st = put_i64(q, 99, T_BOUND_MS);
+  else if (op == 2)
+    st = mproc_queue_join(q, T_BOUND_MS);
+  else
+    st = get_i64(q, &v, T_BOUND_MS);
   if (st != want)
     fprintf(stderr, "q_block_expect: %s, wanted %s\n", mproc_status_name(st),
             mproc_status_name((mproc_status)want));
@@ -962,38 +967,110 @@ static void test_shutdown_local(void) {
   T_OK(mproc_queue_destroy(q));
 }
 
-/* A getter blocked in another process, and a putter blocked on a full
- * queue, both wake with MPROC_ECLOSED. */
-static void shutdown_wakes(int put) {
+/* Starts @n children blocked in a get (op 0), a put (1) or a join (2),
+ * each exiting 0 if its call returns @want; returns once all of them began
+ * their call, and 200 ms more (to let them sleep). */
+static void start_blocked(mproc_queue *q, int64_t op, mproc_status want, int n, mproc_process **p) {
+  int i, alive = 0;
+  for (i = 0; i < n; i++) {
+    mproc_event *e = NULL;
+    mproc_args *a = args_with_queue(q);
+    T_OK(mproc_event_create(&e));
+    T_OK(mproc_args_add_event(a, e));
+    mproc_args_add_i64(a, op);
+    mproc_args_add_i64(a, want);
+    p[i] = t_start("q_block_expect", a, NULL);
+    T_OK(mproc_event_wait(e, T_BOUND_MS));
+    mproc_args_destroy(a);
+    T_OK(mproc_event_destroy(e));
+  }
+  t_sleep_ms(200);
+  for (i = 0; i < n; i++) {
+    T_OK(mproc_process_is_alive(p[i], &alive));
+    CU_ASSERT_TRUE(alive); /* still blocked */
+  }
+}
+
+/* Each child exits 0, soon after @t0: woken, not timed out. */
+static void all_woken(mproc_process **p, int n, int64_t t0) {
+  int i;
+  for (i = 0; i < n; i++)
+    CU_ASSERT_EQUAL(t_finish(p[i]), 0);
+  CU_ASSERT(t_now_ms() - t0 < T_BOUND_MS / 2);
+}
+
+/* @n getters blocked in other processes, or @n putters blocked on a full
+ * queue, all wake with MPROC_ECLOSED. */
+static void shutdown_wakes(int put, int n) {
   mproc_queue *q = new_queue(1, 0, 0);
-  mproc_event *e = NULL;
-  mproc_args *a = args_with_queue(q);
-  mproc_process *p;
+  mproc_process *p[3];
   int64_t t0;
-  int alive = 0;
-  T_OK(mproc_event_create(&e));
-  T_OK(mproc_args_add_event(a, e));
-  mproc_args_add_bool(a, put);
-  mproc_args_add_i64(a, MPROC_ECLOSED);
   if (put)
     T_OK(put_i64(q, 1, 0)); /* full */
-  p = t_start("q_block_expect", a, NULL);
-  T_OK(mproc_event_wait(e, T_BOUND_MS));
-  t_sleep_ms(200); /* let it block */
-  T_OK(mproc_process_is_alive(p, &alive));
-  CU_ASSERT_TRUE(alive);
+  start_blocked(q, put, MPROC_ECLOSED, n, p);
   t0 = t_now_ms();
   T_OK(mproc_queue_shutdown(q));
-  CU_ASSERT_EQUAL(t_finish(p), 0);
-  CU_ASSERT(t_now_ms() - t0 < T_BOUND_MS / 2); /* woken, not timed out */
+  all_woken(p, n, t0);
   CU_ASSERT_EQUAL(qsize(q), put ? 1 : 0);
-  mproc_args_destroy(a);
-  T_OK(mproc_event_destroy(e));
   T_OK(mproc_queue_destroy(q));
 }
 
-static void test_shutdown_wakes_getter(void) { shutdown_wakes(0); }
-static void test_shutdown_wakes_putter(void) { shutdown_wakes(1); }
+static void test_shutdown_wakes_getter(void) { shutdown_wakes(0, 1); }
+static void test_shutdown_wakes_putter(void) { shutdown_wakes(1, 1); }
+static void test_shutdown_wakes_every_getter(void) { shutdown_wakes(0, 3); }
+static void test_shutdown_wakes_every_putter(void) { shutdown_wakes(1, 3); }
+
+/* Three getters blocked in three processes: three puts, 100 ms apart, wake
+ * each of them (no wake-up is lost to another sleeper). */
+static void test_puts_wake_every_getter(void) {
+  mproc_queue *q = new_queue(0, 0, 0);
+  mproc_process *p[3];
+  int64_t t0, i;
+  start_blocked(q, 0, MPROC_OK, 3, p);
+  t0 = t_now_ms();
+  for (i = 0; i < 3; i++) {
+    T_OK(put_i64(q, i, 0));
+    t_sleep_ms(100);
+  }
+  all_woken(p, 3, t0);
+  CU_ASSERT_EQUAL(qsize(q), 0);
+  T_OK(mproc_queue_destroy(q));
+}
+
+/* Three putters blocked on a full maxsize-1 queue: each get makes room for
+ * one of them, and wakes it. */
+static void test_gets_wake_every_putter(void) {
+  mproc_queue *q = new_queue(1, 0, 0);
+  mproc_process *p[3];
+  int64_t t0, v = 0;
+  int i;
+  T_OK(put_i64(q, 1, 0));
+  start_blocked(q, 1, MPROC_OK, 3, p);
+  t0 = t_now_ms();
+  T_OK(get_i64(q, &v, 0));
+  CU_ASSERT_EQUAL(v, 1);
+  for (i = 0; i < 3; i++) { /* each get waits for a woken putter's message */
+    T_OK(get_i64(q, &v, T_BOUND_MS));
+    CU_ASSERT_EQUAL(v, 99);
+  }
+  all_woken(p, 3, t0);
+  CU_ASSERT_EQUAL(qsize(q), 0);
+  T_OK(mproc_queue_destroy(q));
+}
+
+/* Three processes blocked in join: the last task_done wakes them all. */
+static void test_task_done_wakes_every_joiner(void) {
+  mproc_queue *q = new_queue(0, 0, 1);
+  mproc_process *p[3];
+  int64_t t0, v = 0;
+  T_OK(put_i64(q, 1, 0));
+  start_blocked(q, 2, MPROC_OK, 3, p);
+  t0 = t_now_ms();
+  T_OK(get_i64(q, &v, 0));
+  T_OK(mproc_queue_task_done(q));
+  all_woken(p, 3, t0);
+  T_OK(mproc_queue_destroy(q));
+}
 
 /* JoinableQueue: three consumer processes; join returns once every message
  * was task_done'd, not before. */
@@ -1403,6 +1480,11 @@ static const CU_TestInfo tests[] = {
     {"shutdown: puts ECLOSED, gets drain then ECLOSED", test_shutdown_local},
     {"shutdown wakes a getter blocked in another process", test_shutdown_wakes_getter},
     {"shutdown wakes a putter blocked in another process", test_shutdown_wakes_putter},
+    {"shutdown wakes every getter blocked in 3 processes", test_shutdown_wakes_every_getter},
+    {"shutdown wakes every putter blocked in 3 processes", test_shutdown_wakes_every_putter},
+    {"3 puts wake 3 getters blocked in 3 processes", test_puts_wake_every_getter},
+    {"3 gets wake 3 putters blocked in 3 processes", test_gets_wake_every_putter},
+    {"task_done wakes 3 processes blocked in join", test_task_done_wakes_every_joiner},
     {"JoinableQueue: join across 3 consumer processes", test_joinable_three_consumers},
     {"JoinableQueue: task_done, unfinished, ESTATE", test_joinable_counts},
     {"to a pool initializer and a pool task", test_to_pool_initializer_and_task},
