@@ -403,6 +403,44 @@ static void test_bytes(void) {
   T_OK(mproc_conn_close(b));
 }
 
+/* The largest message send_bytes takes (MPROC_ARGS_MAX_SIZE bytes) goes
+ * through; one more byte is MPROC_ERANGE. A recv that cannot give it as a
+ * list does not lose it: recv_bytes still finds it. */
+static void test_largest_bytes(void) {
+  const size_t max = MPROC_ARGS_MAX_SIZE;
+  mproc_conn *a, *b;
+  mproc_args *m = NULL;
+  uint8_t *out = malloc(max + 1), *in = malloc(max);
+  size_t size = 0, i;
+  mproc_status st;
+  CU_ASSERT_FATAL(out != NULL && in != NULL);
+  for (i = 0; i <= max; i += 4096)
+    out[i] = (uint8_t)(i >> 12);
+  out[max - 1] = 0x5a;
+  new_pipe(&a, &b, 1);
+  T_OK(mproc_args_create(&m));
+  T_STATUS(mproc_conn_send_bytes(a, out, max + 1), MPROC_ERANGE);
+  T_OK(mproc_conn_send_bytes(a, out, max));
+  T_OK(mproc_conn_recv_bytes(b, in, max, &size, 0));
+  CU_ASSERT_EQUAL(size, max);
+  CU_ASSERT_EQUAL(memcmp(in, out, max), 0);
+  T_OK(mproc_conn_send_bytes(a, out, max));
+  st = mproc_conn_recv(b, m, 0);
+  if (st == MPROC_OK) {
+    const void *data = NULL;
+    CU_ASSERT(mproc_args_get_bytes(m, 0, &data, &size) == MPROC_OK && size == max);
+  } else { /* it stays */
+    size = 0;
+    T_OK(mproc_conn_recv_bytes(b, in, max, &size, 0));
+    CU_ASSERT_EQUAL(size, max);
+  }
+  mproc_args_destroy(m);
+  T_OK(mproc_conn_close(a));
+  T_OK(mproc_conn_close(b));
+  free(out);
+  free(in);
+}
+
 /* poll: not ready for 100 ms, ready when a child's message arrives (not
  * taken), ready at the end. */
 static void test_poll(void) {
@@ -732,6 +770,7 @@ static const CU_TestInfo tests[] = {
     {"duplex: both ways with a child", test_duplex_with_a_child},
     {"simplex: a only receives, b only sends", test_simplex_direction},
     {"send_bytes, recv_bytes: ERANGE with the size, ETYPE", test_bytes},
+    {"the largest send_bytes goes through, one byte more is ERANGE", test_largest_bytes},
     {"poll: not ready, ready on data, ready at EOF", test_poll},
     {"other end closed: recv drains, then ECLOSED", test_other_end_closed},
     {"other end's process exits: recv drains, then ECLOSED", test_other_end_exits},
