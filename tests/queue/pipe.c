@@ -565,6 +565,34 @@ static void test_close_right_after_start(void) {
   T_OK(mproc_conn_close(a));
 }
 
+/* One end held by two children: it stays open while either holds it. */
+static void test_end_held_by_two_processes(void) {
+  mproc_conn *a, *b;
+  mproc_args *one = NULL, *two = NULL, *m = NULL;
+  mproc_process *closer, *receiver;
+  int64_t i;
+  new_pipe(&a, &b, 1);
+  T_OK(mproc_args_create(&m));
+  T_OK(mproc_args_create(&one));
+  T_OK(mproc_args_add_conn(one, b));
+  T_OK(mproc_args_create(&two));
+  T_OK(mproc_args_add_conn(two, b));
+  T_OK(mproc_args_add_i64(two, 3));
+  closer = t_start("p_close_and_exit", one, NULL);
+  receiver = t_start("p_recv_n", two, NULL);
+  mproc_args_destroy(one);
+  mproc_args_destroy(two);
+  T_OK(mproc_conn_close(b));
+  CU_ASSERT_EQUAL(t_finish(closer), 0);
+  for (i = 0; i < 3; i++)
+    T_OK(send_seq(a, i, seq_len(i))); /* the receiver still holds b */
+  CU_ASSERT_EQUAL(t_finish(receiver), 0);
+  T_STATUS(send_seq(a, 3, 1), MPROC_ECLOSED); /* nobody does now */
+  T_STATUS(mproc_conn_recv(a, m, T_BOUND_MS), MPROC_ECLOSED);
+  T_OK(mproc_conn_close(a));
+  mproc_args_destroy(m);
+}
+
 static void test_send_to_closed_peer(void) {
   mproc_conn *a, *b;
   mproc_args *m = NULL, *args = NULL;
@@ -778,6 +806,7 @@ static const CU_TestInfo tests[] = {
     {"other end SIGKILLed during a recv: ECLOSED, no hang", test_other_end_killed_during_recv},
     {"closing the child's end right after its start is safe", test_close_right_after_start},
     {"send to a closed peer is ECLOSED", test_send_to_closed_peer},
+    {"an end held by two processes stays open until both let go", test_end_held_by_two_processes},
     {"50 x 1 MiB both ways at once: no deadlock", test_large_both_ways},
     {"bad input, closed handles", test_bad_input},
     {"names go with the last close", test_names_go_with_the_last_close},
