@@ -54,6 +54,29 @@ static int w_ready_after(const mproc_args *a, mproc_args *r) {
   return st == MPROC_OK ? 0 : 3;
 }
 
+/* args: [kind, object, ms]: after ms, shuts the queue down (K_QUEUE), or
+ * SIGKILLs itself holding the pipe end (K_CONN). */
+static int w_end_after(const mproc_args *a, mproc_args *r) {
+  mproc_queue *q = NULL;
+  mproc_conn *c = NULL;
+  int64_t kind = 0, ms = 0;
+  (void)r;
+  if (mproc_args_get_i64(a, 0, &kind) || mproc_args_get_i64(a, 2, &ms))
+    return 2;
+  if (kind == K_QUEUE) {
+    if (mproc_args_open_queue(a, 1, &q))
+      return 2;
+    t_sleep_ms(ms);
+    return mproc_queue_shutdown(q) == MPROC_OK ? 0 : 3;
+  }
+  if (mproc_args_open_conn(a, 1, &c))
+    return 2;
+  t_sleep_ms(ms);
+  t_hard_kill_pid(mproc_self_pid());
+  t_sleep_ms(T_FOREVER_MS);
+  return 3;
+}
+
 /* A pool task: [event]: returns once the event is set. */
 static int w_task_wait_event(const mproc_args *a, mproc_args *r) { return w_wait_event(a, r); }
 
@@ -125,7 +148,8 @@ static void mix_down(mix *m) {
   T_OK(mproc_future_destroy(m->f));
   T_OK(mproc_pool_destroy(m->pool));
   T_OK(mproc_conn_close(m->a));
-  T_OK(mproc_conn_close(m->b));
+  if (m->b)
+    T_OK(mproc_conn_close(m->b));
   T_OK(mproc_queue_destroy(m->q));
   T_OK(mproc_event_destroy(m->e));
   T_OK(mproc_event_destroy(m->release_proc));
@@ -240,6 +264,51 @@ static void test_conn_alone(void) { becomes_ready(K_CONN, 1); }
 static void test_process_alone(void) { becomes_ready(K_PROCESS, 1); }
 static void test_event_alone(void) { becomes_ready(K_EVENT, 1); }
 static void test_future_alone(void) { becomes_ready(K_FUTURE, 1); }
+
+/* A queue shut down by a child (a get would not wait: ECLOSED), and a
+ * pipe end whose only other holder is SIGKILLed (EOF), become ready. */
+static void ends(int k, int single) {
+  mix m;
+  mproc_args *a = NULL;
+  mproc_process *p;
+  size_t n = 0;
+  int64_t t0, dt;
+  int i;
+  mix_up(&m);
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_i64(a, k));
+  if (k == K_QUEUE)
+    T_OK(mproc_args_add_queue(a, m.q));
+  else
+    T_OK(mproc_args_add_conn(a, m.b));
+  T_OK(mproc_args_add_i64(a, 200));
+  p = t_start("w_end_after", a, NULL);
+  mproc_args_destroy(a);
+  if (k == K_CONN) {
+    T_OK(mproc_conn_close(m.b)); /* the child is its only holder now */
+    m.b = NULL;
+  }
+  t0 = t_now_ms();
+  if (single)
+    T_OK(mproc_wait(&m.items[k], 1, T_BOUND_MS, &n));
+  else
+    T_OK(mproc_wait(m.items, KINDS, T_BOUND_MS, &n));
+  dt = t_now_ms() - t0;
+  CU_ASSERT(dt >= 150);
+  CU_ASSERT(dt < T_BOUND_MS / 2);
+  CU_ASSERT_EQUAL(n, 1);
+  CU_ASSERT_NOT_EQUAL(m.items[k].ready, 0);
+  for (i = 0; i < KINDS && !single; i++)
+    if (i != k)
+      CU_ASSERT_EQUAL(m.items[i].ready, 0);
+  CU_ASSERT_EQUAL(t_finish(p), k == K_QUEUE ? 0 : t_signal_exitcode(9));
+  mix_down(&m);
+}
+
+static void test_queue_shut_down_mixed(void) { ends(K_QUEUE, 0); }
+static void test_queue_shut_down_alone(void) { ends(K_QUEUE, 1); }
+static void test_conn_peer_killed_mixed(void) { ends(K_CONN, 0); }
+static void test_conn_peer_killed_alone(void) { ends(K_CONN, 1); }
 
 /* Nothing ready: MPROC_ETIMEDOUT after the timeout, for the mix and for
  * each kind alone; every ready flag written 0. */
@@ -390,14 +459,18 @@ static const CU_TestInfo tests[] = {
     {"a process alone: ready when it exits", test_process_alone},
     {"an event alone: ready when a child sets it", test_event_alone},
     {"a future alone: ready when its task is done", test_future_alone},
+    {"a queue shut down by a child, in a mix", test_queue_shut_down_mixed},
+    {"a queue shut down by a child, alone", test_queue_shut_down_alone},
+    {"a pipe end whose peer is SIGKILLed, in a mix", test_conn_peer_killed_mixed},
+    {"a pipe end whose peer is SIGKILLed, alone", test_conn_peer_killed_alone},
     {"nothing ready: ETIMEDOUT after the timeout", test_timeout},
     {"ready before the wait: at once, all marked", test_ready_before_the_wait},
     {"100 items, one set by a child: only it marked", test_more_than_64_items},
     {"bad input, closed handles", test_bad_input},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(w_wait_event),
-                                           MPROC_FUNCTION(w_ready_after),
-                                           MPROC_FUNCTION(w_task_wait_event), MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(w_wait_event), MPROC_FUNCTION(w_ready_after), MPROC_FUNCTION(w_end_after),
+    MPROC_FUNCTION(w_task_wait_event), MPROC_FUNCTIONS_END};
 
 const test_suite suite_wait = {"wait", tests, functions};
