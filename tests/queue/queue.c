@@ -243,6 +243,27 @@ static int q_echo(const mproc_args *a, mproc_args *r) {
   return rc;
 }
 
+/* args: [queue, value]: passes the queue it opened on to a child of its
+ * own, which puts value (q_pool_put_arg); exits with that child's code. */
+static int q_relay(const mproc_args *a, mproc_args *r) {
+  mproc_queue *q = NULL;
+  mproc_args *b = NULL;
+  mproc_process *p = NULL;
+  int64_t v = 0;
+  int code = -1;
+  (void)r;
+  if (mproc_args_open_queue(a, 0, &q) || mproc_args_get_i64(a, 1, &v) || mproc_args_create(&b) ||
+      mproc_args_add_queue(b, q) || mproc_args_add_i64(b, v))
+    return 2;
+  if (mproc_process_create(&p, "q_pool_put_arg", b, NULL) || mproc_process_start(p) ||
+      mproc_process_join(p, T_BOUND_MS) || mproc_process_exitcode(p, &code))
+    return 3;
+  mproc_process_destroy(p);
+  mproc_args_destroy(b);
+  mproc_queue_close(q);
+  return code;
+}
+
 /* args: [joinable queue, array, index]: gets until the queue is shut down;
  * for each message adds 1 to array[index], then calls task_done. */
 static int q_join_consumer(const mproc_args *a, mproc_args *r) {
@@ -1203,6 +1224,19 @@ static void test_to_pool_initializer_and_task(void) {
   T_OK(mproc_queue_destroy(q));
 }
 
+/* A child passes the queue it opened on to its own child, which puts. */
+static void test_passed_on_by_a_child(void) {
+  mproc_queue *q = new_queue(0, 0, 0);
+  mproc_args *a = args_with_queue(q);
+  int64_t v = 0;
+  T_OK(mproc_args_add_i64(a, 77));
+  CU_ASSERT_EQUAL(t_finish(t_start("q_relay", a, NULL)), 0);
+  T_OK(get_i64(q, &v, 0));
+  CU_ASSERT_EQUAL(v, 77);
+  mproc_args_destroy(a);
+  T_OK(mproc_queue_destroy(q));
+}
+
 /* A result callback (on a pool thread of the parent) puts into a queue. */
 static void put_result(mproc_future *f, void *user) {
   const mproc_args *res = NULL;
@@ -1488,6 +1522,7 @@ static const CU_TestInfo tests[] = {
     {"JoinableQueue: join across 3 consumer processes", test_joinable_three_consumers},
     {"JoinableQueue: task_done, unfinished, ESTATE", test_joinable_counts},
     {"to a pool initializer and a pool task", test_to_pool_initializer_and_task},
+    {"passed on by a child to its own child", test_passed_on_by_a_child},
     {"a pool result callback puts into a queue", test_pool_callback_puts},
     {"bad input, closed handles", test_bad_input},
     {"names owner-only and exclusive, rings too", test_names_owner_only_exclusive},
@@ -1496,13 +1531,20 @@ static const CU_TestInfo tests[] = {
     {"killed opener: the ring it made stays with the queue", test_killed_opener_ring_stays},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {
-    MPROC_FUNCTION(q_producer),         MPROC_FUNCTION(q_consumer),
-    MPROC_FUNCTION(q_put_timed),        MPROC_FUNCTION(q_block_expect),
-    MPROC_FUNCTION(q_put_and_leave),    MPROC_FUNCTION(q_echo),
-    MPROC_FUNCTION(q_join_consumer),    MPROC_FUNCTION(q_close_opener),
-    MPROC_FUNCTION(q_create_and_leave), MPROC_FUNCTION(q_pool_init),
-    MPROC_FUNCTION(q_pool_put_init),    MPROC_FUNCTION(q_pool_put_arg),
-    MPROC_FUNCTION(q_pool_double),      MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {MPROC_FUNCTION(q_producer),
+                                           MPROC_FUNCTION(q_consumer),
+                                           MPROC_FUNCTION(q_put_timed),
+                                           MPROC_FUNCTION(q_block_expect),
+                                           MPROC_FUNCTION(q_put_and_leave),
+                                           MPROC_FUNCTION(q_echo),
+                                           MPROC_FUNCTION(q_join_consumer),
+                                           MPROC_FUNCTION(q_close_opener),
+                                           MPROC_FUNCTION(q_create_and_leave),
+                                           MPROC_FUNCTION(q_pool_init),
+                                           MPROC_FUNCTION(q_pool_put_init),
+                                           MPROC_FUNCTION(q_pool_put_arg),
+                                           MPROC_FUNCTION(q_pool_double),
+                                           MPROC_FUNCTION(q_relay),
+                                           MPROC_FUNCTIONS_END};
 
 const test_suite suite_queue = {"queue", tests, functions};
