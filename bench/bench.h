@@ -115,14 +115,15 @@ mproc_status bench_team_spawn(bench_team *t, const char *fn, const mproc_args *a
 /* Stops and reaps the children (a non-zero exit or a wrong value fails it)
  * and removes the team. */
 mproc_status bench_team_finish(bench_team *t);
-/* Trial @gen starts (parent); a child waits for it: 0 once stopped instead. */
+/* Trial @gen starts (parent); a child waits for it at most @timeout_ms (-1:
+ * no limit): MPROC_OK, MPROC_ECLOSED (stopped instead), MPROC_ETIMEDOUT. */
 void bench_team_go(bench_team *t, uint64_t gen);
-int bench_team_await_go(bench_team *t, uint64_t gen);
+mproc_status bench_team_await_go(bench_team *t, uint64_t gen, int64_t timeout_ms);
 /* The parent expects the done count to reach @done; children count; the
- * parent waits (MPROC_ETIMEDOUT on a hang). */
+ * parent waits at most @timeout_ms: MPROC_OK, MPROC_ETIMEDOUT. */
 void bench_team_expect(bench_team *t, uint64_t done);
 void bench_team_count(bench_team *t, uint64_t n);
-mproc_status bench_team_await_done(bench_team *t);
+mproc_status bench_team_await_done(bench_team *t, int64_t timeout_ms);
 void bench_team_mark_bad(bench_team *t);
 int bench_team_bad(const bench_team *t);
 /* A child adds a value it took to its own sum; the parent reads the totals. */
@@ -161,5 +162,10 @@ extern const bench_scenario bench_s4_cancel;
 extern const bench_scenario bench_s6_bailout;
 extern const bench_scenario bench_s7_killed;
 extern const bench_scenario bench_s8_rss;
+extern const bench_scenario bench_s9_queue;
+extern const bench_scenario bench_s9b_queue_batch;
+extern const bench_scenario bench_s10_queue_latency;
+extern const bench_scenario bench_s11_queue_mpsc;
+extern const bench_scenario bench_s12_joinable;
 
 #endif

@@ -295,9 +295,11 @@ void bench_team_go(bench_team *t, uint64_t gen) {
   wake(t, BENCH_WAKE_GO);
 }
 
-int bench_team_await_go(bench_team *t, uint64_t gen) {
-  await(t, BENCH_WAKE_GO, go_ready, gen, -1);
-  return !mproc__load64(&t->ctl->stop);
+mproc_status bench_team_await_go(bench_team *t, uint64_t gen, int64_t timeout_ms) {
+  mproc_status st = await(t, BENCH_WAKE_GO, go_ready, gen, timeout_ms);
+  if (st == MPROC_OK && mproc__load64(&t->ctl->stop))
+    st = MPROC_ECLOSED;
+  return st;
 }
 
 void bench_team_expect(bench_team *t, uint64_t done) { mproc__store64(&t->ctl->target, done); }
@@ -310,8 +312,8 @@ void bench_team_count(bench_team *t, uint64_t n) {
     wake(t, BENCH_WAKE_DONE);
 }
 
-mproc_status bench_team_await_done(bench_team *t) {
-  return await(t, BENCH_WAKE_DONE, done_ready, 0, HANG_MS);
+mproc_status bench_team_await_done(bench_team *t, int64_t timeout_ms) {
+  return await(t, BENCH_WAKE_DONE, done_ready, 0, timeout_ms);
 }
 
 void bench_team_mark_bad(bench_team *t) { mproc__store32(&t->ctl->bad, 1); }
@@ -434,7 +436,7 @@ int bench_ring_producer_child(const mproc_args *a, mproc_args *r) {
       mproc_args_get_i64(a, k + 1, &n))
     return 2;
   t.multi_put = 1;
-  for (g = 1; g <= trials && bench_team_await_go(&t, (uint64_t)g); g++)
+  for (g = 1; g <= trials && bench_team_await_go(&t, (uint64_t)g, -1) == MPROC_OK; g++)
     for (j = 0; j < n; j++)
       bench_ring_put(&t, (int64_t)t.me << 32 | j);
   bench_team_detach(&t);
@@ -502,7 +504,7 @@ static mproc_status spsc_trial(bench_team *t) {
   bench_team_expect(t, (uint64_t)t->gen);
   for (i = 0; i < t->n; i++)
     bench_ring_put(t, i);
-  return bench_team_await_done(t);
+  return bench_team_await_done(t, HANG_MS);
 }
 
 static mproc_status mpsc_trial(bench_team *t) {
@@ -524,7 +526,7 @@ static mproc_status mpmc_trial(bench_team *t) {
   bench_team_expect(t, g * n);
   for (i = 0; i < t->n; i++)
     bench_ring_put(t, i);
-  if ((st = bench_team_await_done(t)) != MPROC_OK)
+  if ((st = bench_team_await_done(t, HANG_MS)) != MPROC_OK)
     return st;
   bench_team_sums(t, &sum, &count);
   if (count != g * n || sum != g * (n * (n - 1) / 2))
