@@ -39,10 +39,13 @@ static void extra_items(bench_result *res, int64_t items) {
 }
 
 /* A child's failed call: the reason goes to standard error (the parent's),
- * since a function's exit code only says that it failed (1). */
+ * since a function's exit code only says that it failed (1). A queue shut
+ * down under it (MPROC_ECLOSED) is the parent ending a failed run, whose
+ * cause the parent reports: not repeated here. */
 static int child_failed(const char *call, mproc_status st) {
-  fprintf(stderr, "bench: child %s: %s: %s (%s)\n", mproc_self_name(), call, mproc_strerror(st),
-          mproc_last_error());
+  if (st != MPROC_ECLOSED)
+    fprintf(stderr, "bench: child %s: %s: %s (%s)\n", mproc_self_name(), call, mproc_strerror(st),
+            mproc_last_error());
   return 1;
 }
 
@@ -56,12 +59,12 @@ static mproc_status fail_more(mproc_status st, const char *more) {
 
 /* ---- producing and consuming ---- */
 
-/* Puts @n messages [first + i], @batch a hand-off (1: mproc_queue_put, more:
+/* Puts @n messages [i], @batch a hand-off (1: mproc_queue_put, more:
  * mproc_queue_put_many). Each message is a list built for it and destroyed
  * after: what a program sending values does (there is no setter to reuse one).
  * No timeout: a put to an unbounded queue never waits (and a timeout would
  * read the clock on every put). */
-static mproc_status put_values(mproc_queue *q, int64_t first, int64_t n, size_t batch) {
+static mproc_status put_values(mproc_queue *q, int64_t n, size_t batch) {
   mproc_args *m[BATCH];
   mproc_status st = MPROC_OK;
   int64_t i = 0;
@@ -70,7 +73,7 @@ static mproc_status put_values(mproc_queue *q, int64_t first, int64_t n, size_t 
     for (j = 0; j < k && st == MPROC_OK; j++)
       if ((st = mproc_args_create(&m[j])) == MPROC_OK) {
         made++;
-        st = mproc_args_add_i64(m[j], first + i + (int64_t)j);
+        st = mproc_args_add_i64(m[j], i + (int64_t)j);
       }
     if (st == MPROC_OK && batch == 1)
       st = mproc_queue_put(q, m[0], MPROC_WAIT_FOREVER);
@@ -83,14 +86,15 @@ static mproc_status put_values(mproc_queue *q, int64_t first, int64_t n, size_t 
   return st;
 }
 
-/* Takes up to @max messages into @m (@batch lists; 1: mproc_queue_get). */
+/* Takes up to @max messages into @m (@batch lists; 1: mproc_queue_get),
+ * waiting for them without a limit, as a consumer does. */
 static mproc_status get_values(mproc_queue *q, mproc_args **m, size_t batch, size_t max,
-                               int64_t timeout_ms, size_t *got) {
+                               size_t *got) {
   if (batch == 1) {
     *got = 1;
-    return mproc_queue_get(q, m[0], timeout_ms);
+    return mproc_queue_get(q, m[0], MPROC_WAIT_FOREVER);
   }
-  return mproc_queue_get_many(q, m, max < batch ? max : batch, timeout_ms, got);
+  return mproc_queue_get_many(q, m, max < batch ? max : batch, MPROC_WAIT_FOREVER, got);
 }
 
 static void destroy_lists(mproc_args **m, size_t n) {
@@ -127,7 +131,7 @@ static int bench_queue_consumer(const mproc_args *a, mproc_args *r) {
     return 2;
   for (g = 0; g < trials_; g++) {
     for (i = 0; i < n; i += (int64_t)got) {
-      mproc_status st = get_values(q, m, (size_t)batch, (size_t)(n - i), MPROC_WAIT_FOREVER, &got);
+      mproc_status st = get_values(q, m, (size_t)batch, (size_t)(n - i), &got);
       if (st != MPROC_OK)
         return child_failed(batch == 1 ? "mproc_queue_get" : "mproc_queue_get_many", st);
       for (j = 0; j < got; j++)
@@ -230,7 +234,7 @@ static mproc_status spsc_trial(side *s, double *per_s) {
   mproc_status st;
   s->gen++;
   bench_team_expect(&s->team, (uint64_t)s->gen);
-  if ((st = put_values(s->q, 0, s->n, s->batch)) == MPROC_OK)
+  if ((st = put_values(s->q, s->n, s->batch)) == MPROC_OK)
     while ((st = bench_team_await_done(&s->team, SLICE_MS)) == MPROC_ETIMEDOUT)
       if ((st = still_waiting(s, "the consumer's count", t0)) != MPROC_OK)
         break;
@@ -433,13 +437,14 @@ static mproc_status check_reply(mproc_args *m, int64_t *x) {
 }
 
 /* One trial of each mproc ping-pong: us per round trip into @q_us, @pipe_us.
- * A get replaces the list's values, so one list goes round and round. */
+ * A get replaces the list's values, so one list goes round and round. The
+ * gets wait at most HANG_MS (a clock read per round trip is noise here). */
 static mproc_status pingpong_trial(pingpong *pp, double *q_us, double *pipe_us) {
   mproc_status st = MPROC_OK;
   double t0 = bench_now();
   int i;
   for (i = 0; i < pp->rounds && st == MPROC_OK; i++)
-    if ((st = mproc_queue_put(pp->to, pp->qm, HANG_MS)) == MPROC_OK &&
+    if ((st = mproc_queue_put(pp->to, pp->qm, MPROC_WAIT_FOREVER)) == MPROC_OK &&
         (st = mproc_queue_get(pp->from, pp->qm, HANG_MS)) == MPROC_OK)
       st = check_reply(pp->qm, &pp->qx);
   *q_us = (bench_now() - t0) * 1e6 / pp->rounds;
@@ -467,7 +472,10 @@ static mproc_status join_child(mproc_process *p, mproc_status st) {
   return st != MPROC_OK ? st : j;
 }
 
+/* As close_both(): a failed run keeps its own detail. */
 static mproc_status pingpong_close(pingpong *pp, mproc_status st) {
+  char detail[512];
+  snprintf(detail, sizeof detail, "%s", mproc_last_error());
   st = join_child(pp->qchild, st);
   st = join_child(pp->pchild, st);
   if (pp->end)
@@ -482,7 +490,7 @@ static mproc_status pingpong_close(pingpong *pp, mproc_status st) {
     mproc_args_destroy(pp->qm);
   if (pp->pm)
     mproc_args_destroy(pp->pm);
-  return st;
+  return st != MPROC_OK ? mproc__fail(st, "%s", detail) : st;
 }
 
 static mproc_status run_s10(int quick, bench_result *res) {
@@ -492,11 +500,9 @@ static mproc_status run_s10(int quick, bench_result *res) {
   pingpong pp;
   mproc_status st = pingpong_open(&pp, rounds, (int64_t)(n + 1) * rounds);
   for (t = -1; t < n && st == MPROC_OK; t++) { /* t -1: a warm-up; the limits warm their own */
-    if ((st = pingpong_trial(&pp, t < 0 ? &ignored[0] : &v[t], t < 0 ? &ignored[1] : &p[t])) !=
-            MPROC_OK ||
-        t < 0)
-      continue;
-    if ((st = bench_limit_chan_pingpong(1, rounds, &chan[t])) == MPROC_OK)
+    st = pingpong_trial(&pp, t < 0 ? &ignored[0] : &v[t], t < 0 ? &ignored[1] : &p[t]);
+    if (st == MPROC_OK && t >= 0 &&
+        (st = bench_limit_chan_pingpong(1, rounds, &chan[t])) == MPROC_OK)
       st = bench_limit_futex_pingpong(1, rounds, &fx[t]);
   }
   st = pingpong_close(&pp, st);
@@ -687,7 +693,7 @@ static mproc_status join_watched(side *s, double t0) {
 static mproc_status joinable_trial(side *s, double *per_s) {
   uint64_t sum, count, n = (uint64_t)s->n, g = (uint64_t)++s->gen;
   double t0 = bench_now();
-  mproc_status st = put_values(s->q, 0, s->n, 1);
+  mproc_status st = put_values(s->q, s->n, 1);
   if (st == MPROC_OK)
     st = join_watched(s, t0);
   *per_s = (double)s->n / (bench_now() - t0);
