@@ -8,8 +8,9 @@
  * limit, a ring of 16-byte slots; the children that open it; and one wake
  * word per kind of wait: data in the ring (consumers), the start of a trial
  * (producers), the end of one (the parent). A wake word sleeps on a futex,
- * or on a named semaphore where there is none (platform.h's thin wrappers),
- * and costs a system call only when someone sleeps on it.
+ * or, where there is none, each sleeper on a named semaphore of its own
+ * (platform.h's thin wrappers); a wake costs a system call only when
+ * someone sleeps.
  *
  * The ring is Vyukov's bounded queue: each slot carries a sequence number
  * that says whose turn it is, so a slot's own word is its ready flag and no
