@@ -75,6 +75,76 @@ void bench_raw_wait(bench_raw_pair *rp, int i);
 mproc_status bench_limit_futex_pingpong(int trials, int rounds, double *us);
 int bench_raw_pong_child(const mproc_args *args, mproc_args *result);
 
+/* ---- the bare shared-memory rings and the teams of the queue scenarios
+ * (ring.c, queue.c) ----
+ * A team: a segment of shared memory holding a control block (and, for a
+ * limit, a ring of 16-byte slots), the children that open it, and wake
+ * words that sleep on a futex (named semaphores where there is none). Both
+ * sides of S9-S12 start and end their trials through one; a limit's
+ * children are bare: they touch nothing of mproc but the team. */
+enum { BENCH_TEAM_MAX = 4, BENCH_RING_SLOTS = 16384 /* 256 KiB, a queue's first ring */ };
+enum { BENCH_WAITERS = BENCH_TEAM_MAX + 1 }; /* the children 0.., the parent last */
+enum { BENCH_WAKE_DATA, BENCH_WAKE_GO, BENCH_WAKE_DONE, BENCH_WAKES };
+enum { BENCH_SPSC = 1, BENCH_MPSC, BENCH_MPMC };
+typedef struct bench_ctl bench_ctl;
+typedef struct bench_slot bench_slot;
+typedef struct bench_team {
+  mproc_shm *shm;
+  bench_ctl *ctl;
+  bench_slot *slot;
+  uint64_t mask;
+  uint64_t pos; /* this process's position when it is the ring's only producer or consumer */
+  int me;       /* this process's number: its bit in a wake word, its semaphore, its sum */
+  int multi_put, multi_take, fx, sems, kids, kind;
+  char tag;
+  int64_t n, gen;                /* a limit's items per trial, and trials run */
+  mproc__sem sem[BENCH_WAITERS]; /* one per process: where there is no futex */
+  char sem_name[BENCH_WAITERS][48];
+  mproc_process *kid[BENCH_TEAM_MAX];
+} bench_team;
+/* The parent: a team with a ring of @slots (a power of two, or 0), its
+ * semaphores named after @tag. */
+mproc_status bench_team_create(bench_team *t, size_t slots, char tag);
+/* Adds what child number @kid opens the team from (the first values of its args). */
+mproc_status bench_team_add_args(const bench_team *t, mproc_args *a, int kid);
+/* A child: opens the team; *next is the index of its own first argument. */
+mproc_status bench_team_attach(bench_team *t, const mproc_args *a, size_t *next);
+void bench_team_detach(bench_team *t);
+/* Starts an mproc child running @fn (at most BENCH_TEAM_MAX). */
+mproc_status bench_team_spawn(bench_team *t, const char *fn, const mproc_args *a);
+/* Stops and reaps the children (a non-zero exit or a wrong value fails it)
+ * and removes the team. */
+mproc_status bench_team_finish(bench_team *t);
+/* Trial @gen starts (parent); a child waits for it at most @timeout_ms (-1:
+ * no limit): MPROC_OK, MPROC_ECLOSED (stopped instead), MPROC_ETIMEDOUT. */
+void bench_team_go(bench_team *t, uint64_t gen);
+mproc_status bench_team_await_go(bench_team *t, uint64_t gen, int64_t timeout_ms);
+/* The parent expects the done count to reach @done; children count; the
+ * parent waits at most @timeout_ms: MPROC_OK, MPROC_ETIMEDOUT. */
+void bench_team_expect(bench_team *t, uint64_t done);
+void bench_team_count(bench_team *t, uint64_t n);
+mproc_status bench_team_await_done(bench_team *t, int64_t timeout_ms);
+void bench_team_mark_bad(bench_team *t);
+int bench_team_bad(const bench_team *t);
+/* A child adds a value it took to its own sum; the parent reads the totals. */
+void bench_team_add_sum(bench_team *t, int64_t value);
+void bench_team_sums(const bench_team *t, uint64_t *sum, uint64_t *count);
+/* The ring: put (yields while full), take (0 once stopped, or after
+ * @timeout_ms, -1: never). */
+void bench_ring_put(bench_team *t, int64_t value);
+int bench_ring_take(bench_team *t, int64_t *value, int64_t timeout_ms);
+/* The bare children of the limits (the scenarios register them). */
+int bench_ring_consumer_child(const mproc_args *args, mproc_args *result);
+int bench_ring_producer_child(const mproc_args *args, mproc_args *result);
+int bench_ring_worker_child(const mproc_args *args, mproc_args *result);
+/* S11's check: value kid << 32 | j arrives as producer kid's next. */
+int bench_mpsc_in_order(int64_t *next, int producers, int64_t value);
+/* A limit of @kind (BENCH_SPSC: 1 bare consumer; MPSC: 4 bare producers;
+ * MPMC: 4 bare workers), @n items per trial, for @trials trials; one trial
+ * gives items/s; bench_team_finish() ends it. */
+mproc_status bench_limit_ring_open(bench_team *t, int kind, int trials, int64_t n);
+mproc_status bench_limit_ring_trial(bench_team *t, double *per_s);
+
 /* ---- per OS (os.c) ---- */
 /* Resident KiB of process @pid (Linux: VmRSS of /proc/<pid>/status; Windows:
  * its working set); 0 where the OS does not tell. */
@@ -92,5 +162,10 @@ extern const bench_scenario bench_s4_cancel;
 extern const bench_scenario bench_s6_bailout;
 extern const bench_scenario bench_s7_killed;
 extern const bench_scenario bench_s8_rss;
+extern const bench_scenario bench_s9_queue;
+extern const bench_scenario bench_s9b_queue_batch;
+extern const bench_scenario bench_s10_queue_latency;
+extern const bench_scenario bench_s11_queue_mpsc;
+extern const bench_scenario bench_s12_joinable;
 
 #endif
