@@ -187,6 +187,16 @@ void mproc__shm_close(mproc__shm *shm);
 /* Removes the name (POSIX shm_unlink; nothing on Windows). Absent names are fine. */
 void mproc__shm_unlink(const char *name);
 
+/* Keeps the segment @shm maps alive while process @pid lives, whoever else
+ * closes it: Windows, whose named objects end with their last handle,
+ * duplicates the section handle into @pid and gives its value in *token
+ * (for mproc__shm_unpin); POSIX, whose names live until unlinked, does
+ * nothing (*token 0). A queue's rings are made by any process and must
+ * live as long as the queue's creator, not as long as their maker. */
+mproc_status mproc__shm_pin(const mproc__shm *shm, int64_t pid, uint64_t *token);
+/* Closes the handle a pin gave process @pid (once; token 0: nothing). */
+void mproc__shm_unpin(int64_t pid, uint64_t token);
+
 /* A named counting semaphore: the wake channel where there is no futex. */
 typedef struct mproc__sem {
   void *p;         /* POSIX: the sem_t* */

@@ -4,8 +4,8 @@ include cycle exists.  Usage: check-layers.py [--self-test]
 
 Layers, bottom to top (a file may include its own layer or a lower one):
   0 runtime/base/   1 runtime/platform.h, platform/posix/, platform/win32/
-  2 runtime/core/   3 runtime/wire/   4 runtime/shared/   5 runtime/process/
-  6 runtime/pool/   7 runtime/bootstrap.c
+  2 runtime/core/   3 runtime/wire/   4 runtime/shared/   5 runtime/queue/
+  6 runtime/process/   7 runtime/pool/   8 runtime/wait/   9 runtime/bootstrap.c
 Public headers (runtime/include/**) are the API: anyone may include them, and
 they include only each other.  Inside layer 1 the OS folders may include
 runtime/platform.h, never each other; platform.h includes neither.
@@ -27,9 +27,11 @@ UNITS = [  # (path prefix, unit, layer); a prefix ending in "/" is a folder
     ("runtime/core/", "core", 2),
     ("runtime/wire/", "wire", 3),
     ("runtime/shared/", "shared", 4),
-    ("runtime/process/", "process", 5),
-    ("runtime/pool/", "pool", 6),
-    ("runtime/bootstrap.c", "bootstrap", 7),
+    ("runtime/queue/", "queue", 5),
+    ("runtime/process/", "process", 6),
+    ("runtime/pool/", "pool", 7),
+    ("runtime/wait/", "wait", 8),
+    ("runtime/bootstrap.c", "bootstrap", 9),
 ]
 SAME_LAYER_OK = {("platform/posix", "platform"), ("platform/win32", "platform")}
 # Include cycles tolerated, each wholly inside one folder:
@@ -131,7 +133,7 @@ def self_test(root):
     plants = [  # (file, line appended, how what the check must then say begins)
         ("runtime/shared/event.c", '#include "pool/pool.h"',
          ["runtime/shared/event.c:{}: includes runtime/pool/pool.h: "
-          "layer shared (4) may not include pool (6)",
+          "layer shared (4) may not include pool (7)",
           "layer cycle: pool -> "]),
         ("runtime/wire/protocol.h", '#include "wire/frame.h"',
          ["include cycle: runtime/wire/frame.h -> runtime/wire/protocol.h"

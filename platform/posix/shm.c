@@ -119,6 +119,19 @@ void mproc__shm_unlink(const char *name) {
   shm_unlink(os);
 }
 
+/* A name lives until it is unlinked: nothing to pin. */
+mproc_status mproc__shm_pin(const mproc__shm *shm, int64_t pid, uint64_t *token) {
+  (void)shm;
+  (void)pid;
+  *token = 0;
+  return MPROC_OK;
+}
+
+void mproc__shm_unpin(int64_t pid, uint64_t token) {
+  (void)pid;
+  (void)token;
+}
+
 /* ---- lives: flock on a segment (Linux) ---- */
 
 mproc_status mproc__life_hold(const char *name) {

@@ -114,6 +114,34 @@ void mproc__shm_close(mproc__shm *shm) {
  * name lives exactly while the creator or an opener still has it open. */
 void mproc__shm_unlink(const char *name) { (void)name; }
 
+mproc_status mproc__shm_pin(const mproc__shm *shm, int64_t pid, uint64_t *token) {
+  HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid), dup = NULL;
+  BOOL ok;
+  *token = 0;
+  if (!proc)
+    return mproc__fail_os((int)GetLastError(), "OpenProcess", "pid %lld, PROCESS_DUP_HANDLE",
+                          (long long)pid);
+  ok = DuplicateHandle(GetCurrentProcess(), (HANDLE)shm->h, proc, &dup, 0, FALSE,
+                       DUPLICATE_SAME_ACCESS);
+  CloseHandle(proc);
+  if (!ok)
+    return mproc__fail_os((int)GetLastError(), "DuplicateHandle", "a section into pid %lld",
+                          (long long)pid);
+  *token = (uint64_t)(uintptr_t)dup;
+  return MPROC_OK;
+}
+
+void mproc__shm_unpin(int64_t pid, uint64_t token) {
+  HANDLE proc;
+  if (!token)
+    return;
+  proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid);
+  if (!proc)
+    return; /* gone: its handles went with it */
+  DuplicateHandle(proc, (HANDLE)(uintptr_t)token, NULL, NULL, 0, FALSE, DUPLICATE_CLOSE_SOURCE);
+  CloseHandle(proc);
+}
+
 /* Windows never leaves a name behind (an object ends with its last handle):
  * there is nothing to sweep, so no process needs a life. */
 mproc_status mproc__life_hold(const char *name) {

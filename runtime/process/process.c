@@ -291,6 +291,15 @@ mproc_status mproc_process_is_alive(mproc_process *p, int *alive) {
   return MPROC_OK;
 }
 
+mproc_status mproc__process_ended(mproc_process *p, int *ended, const char *fn) {
+  mproc_status st = check(p, fn);
+  if (st == MPROC_OK && p->state == P_CREATED)
+    st = mproc__fail(MPROC_ESTATE, "%s: %s was not started", fn, p->name);
+  if (st == MPROC_OK)
+    *ended = poll_exit(p) == MPROC_OK;
+  return st;
+}
+
 mproc_status mproc_process_exitcode(mproc_process *p, int *exitcode) {
   mproc_status st = check(p, "mproc_process_exitcode");
   if (st != MPROC_OK)

@@ -24,4 +24,8 @@ void mproc__children_at_exit(void);
  * second later. Without this, exit would join a child that never ends. */
 void mproc__children_interrupted(int64_t grace_ms);
 
+/* *ended: whether @p has ended (mproc_wait()); MPROC_ESTATE when it was
+ * never started, MPROC_EINVAL / MPROC_ECLOSED for a bad handle. */
+mproc_status mproc__process_ended(mproc_process *p, int *ended, const char *fn);
+
 #endif /* MPROC_PROCESS_INTERNAL_H */

@@ -26,27 +26,37 @@
 #ifndef MPROC_QUEUE_STREAM_H
 #define MPROC_QUEUE_STREAM_H
 
+#include "core/spin.h"
+#include "mproc/queue.h"
 #include "shared/mutex.h"
 #include "shared/object.h"
 
+/* One cache line per word group by who writes it and who reads it: a
+ * producer's lock stays in its CPU's cache while a consumer polls the
+ * tail, and the reverse. */
+#define MPROC__LINE 64
 typedef struct mproc__stream_ctl {
-  mproc__mutex put_lock; /* producers' line */
-  uint64_t tail;
-  uint32_t put_ring; /* the producers' ring: log2(units) << 24 | serial */
-  uint8_t pad0[64 - sizeof(mproc__mutex) - 12];
-  mproc__mutex get_lock; /* consumers' line */
-  uint64_t head;
-  uint32_t get_ring; /* the consumers' ring, as put_ring */
-  uint8_t pad1[64 - sizeof(mproc__mutex) - 12];
+  mproc__mutex put_lock; /* producers only */
+  uint32_t put_ring;     /* the producers' ring: log2(units) << 24 | serial */
+  uint8_t pad0[MPROC__LINE - sizeof(mproc__mutex) - 4];
+  uint64_t tail; /* written by producers, polled by consumers */
+  uint8_t pad1[MPROC__LINE - 8];
+  mproc__mutex get_lock; /* consumers only */
+  uint32_t get_ring;     /* the consumers' ring, as put_ring */
+  uint8_t pad2[MPROC__LINE - sizeof(mproc__mutex) - 4];
+  uint64_t head; /* written by consumers, read by producers when short of room */
+  uint8_t pad3[MPROC__LINE - 8];
+  /* read on every put and get, written when someone sleeps */
   uint32_t data_seq; /* bumped when messages arrive; bit 31: a getter sleeps */
   uint32_t room_seq; /* bumped when messages leave; bit 31: a putter sleeps */
-  uint32_t done;     /* task_done calls (JoinableQueue), modulo 2^32 */
-  uint32_t join_seq; /* bumped when nothing is unfinished; bit 31: a joiner sleeps */
   uint32_t maxsize;  /* 0: unbounded */
   uint32_t shift0;   /* log2 of the first ring's units: the size it shrinks back to */
   uint32_t shut;     /* 1 once shut down */
-  uint32_t pad2;
-  int64_t owner_pid; /* the process that keeps the rings alive (Windows) */
+  uint32_t pad4;
+  int64_t owner_pid; /* the process that keeps the rings alive (mproc__shm_pin) */
+  uint8_t pad5[MPROC__LINE - 32];
+  uint32_t done;     /* task_done calls (JoinableQueue), modulo 2^32 */
+  uint32_t join_seq; /* bumped when nothing is unfinished; bit 31: a joiner sleeps */
 } mproc__stream_ctl;
 
 /* A process's mapping of one ring. */
@@ -62,6 +72,7 @@ typedef struct mproc__stream {
   mproc__ring_map put_map, get_map;
   uint64_t head_seen, tail_seen; /* lower bounds of the other side's word */
   mproc__buf scratch;            /* a message copied out of the ring */
+  uint32_t spin_last_us;         /* a getter's last wait (core/spin.h) */
 } mproc__stream;
 
 /* A message as put: an encoded list (ARGS) or raw bytes (RAW). */
@@ -79,7 +90,7 @@ typedef struct mproc__msg {
 /* Creator: initialises @ctl (in @owner's zeroed state) and makes the first
  * ring of 2^shift units. */
 mproc_status mproc__stream_init(mproc__stream *s, mproc__obj *owner, mproc__stream_ctl *ctl,
-                                uint32_t maxsize, uint32_t shift, const char *fn);
+                                uint32_t maxsize, uint32_t shift);
 /* Opener: a handle on an existing stream. */
 void mproc__stream_attach(mproc__stream *s, mproc__obj *owner, mproc__stream_ctl *ctl);
 /* Unmaps what the handle maps. */
@@ -120,6 +131,13 @@ uint32_t mproc__stream_unfinished(const mproc__stream_ctl *ctl);
 mproc_status mproc__stream_join(mproc__stream *s, int64_t deadline);
 /* Wakes every sleeper of the stream (a pipe's end closed: receivers re-check). */
 void mproc__stream_wake_all(mproc__stream *s);
+
+/* Readiness for mproc_wait() (queue.c, pipe.c): whether a get or a
+ * receive would not wait. */
+int mproc__queue_ready(const mproc_queue *q);
+int mproc__conn_ready(mproc_conn *c);
+/* Waits until ready or @deadline: 1 ready, 0 not. */
+int mproc__queue_wait_ready(mproc_queue *q, int64_t deadline);
 
 /*
  * Test hook: a process whose mproc__stream_die_at is one of these ends at

@@ -20,6 +20,7 @@ static uint32_t next_serial;
  * first object (under mproc__lock()). "" until then. */
 static char key[32]; /* "mproc-" + at most 13 + "-" + 7 */
 static uint64_t key_random;
+static int key_life; /* the key's life is held: where lives exist (Linux) */
 
 static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -112,7 +113,25 @@ static mproc_status make_key(const char *fn) {
     key[0] = 0;
     return st;
   }
+  key_life = st == MPROC_OK;
   return MPROC_OK;
+}
+
+mproc_status mproc__self_key(char *out, int *has_life, const char *fn) {
+  mproc_status st = MPROC_OK;
+  mproc__lock();
+  if (!key[0])
+    st = make_key(fn);
+  if (st == MPROC_OK) {
+    memcpy(out, key, sizeof key);
+    *has_life = key_life;
+  }
+  mproc__unlock();
+  return st;
+}
+
+int mproc__process_lives(int64_t pid, const char *life, int has_life) {
+  return has_life ? mproc__life_held(life) : mproc__pid_alive(pid);
 }
 
 static mproc_status make_name(char *out, const char *fn) {
@@ -198,6 +217,16 @@ mproc_status mproc__obj_registered(const mproc__obj *o, mproc__kind kind, const 
                              fn);
 }
 
+/* Removes the object's names: its segment's, its semaphore's, and those
+ * its kind owns besides (while the segment is still mapped). */
+static void unlink_names(const mproc__obj *o) {
+  if (o->unlink_more && o->shm.base)
+    o->unlink_more(o);
+  mproc__shm_unlink(o->name);
+  if (!mproc__futex_available())
+    mproc__sem_unlink(o->name);
+}
+
 static void release_os(mproc__obj *o) {
   mproc__shm_close(&o->shm);
   if (!mproc__futex_available())
@@ -210,11 +239,8 @@ static void mproc__obj_abandon(mproc__obj *o) {
     return;
   if (o->shm.base)
     release_os(o);
-  if (o->creator && o->name[0]) {
-    mproc__shm_unlink(o->name);
-    if (!mproc__futex_available())
-      mproc__sem_unlink(o->name);
-  }
+  if (o->creator && o->name[0])
+    unlink_names(o);
   free(o);
 }
 
@@ -331,6 +357,19 @@ mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char 
   return MPROC_OK;
 }
 
+mproc_status mproc__obj_release(mproc__obj *o, mproc__kind kind, int unlink, const char *fn) {
+  mproc_status st = mproc__obj_check(o, kind, fn);
+  if (st != MPROC_OK)
+    return st;
+  if (!registry_remove(o))
+    return mproc__fail(MPROC_ECLOSED, "%s: the object was closed or destroyed", fn);
+  if (unlink)
+    unlink_names(o);
+  release_os(o);
+  mproc__quarantine(o);
+  return MPROC_OK;
+}
+
 static mproc_status release(mproc__obj *o, mproc__kind kind, int destroy, const char *fn) {
   mproc_status st = mproc__obj_check(o, kind, fn);
   if (st != MPROC_OK)
@@ -339,16 +378,7 @@ static mproc_status release(mproc__obj *o, mproc__kind kind, int destroy, const 
     return mproc__fail(MPROC_EPERM, "%s: %s", fn,
                        destroy ? "only the creator destroys an object; close it instead"
                                : "the creator destroys its objects; it does not close them");
-  if (!registry_remove(o))
-    return mproc__fail(MPROC_ECLOSED, "%s: the object was closed or destroyed", fn);
-  if (destroy) {
-    mproc__shm_unlink(o->name);
-    if (!mproc__futex_available())
-      mproc__sem_unlink(o->name);
-  }
-  release_os(o);
-  mproc__quarantine(o);
-  return MPROC_OK;
+  return mproc__obj_release(o, kind, destroy, fn);
 }
 
 mproc_status mproc__obj_close(mproc__obj *o, mproc__kind kind, const char *fn) {
@@ -412,11 +442,8 @@ void mproc__objects_at_exit(void) {
   mproc__obj *o;
   mproc__lock();
   for (o = live; o; o = o->next)
-    if (o->creator) {
-      mproc__shm_unlink(o->name);
-      if (!mproc__futex_available())
-        mproc__sem_unlink(o->name);
-    }
+    if (o->creator)
+      unlink_names(o);
   if (key[0])
     mproc__shm_unlink(key); /* the life: its lock goes with this process */
   mproc__unlock();

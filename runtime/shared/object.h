@@ -34,6 +34,9 @@ typedef struct mproc__obj {
   char name[MPROC__NAME_MAX];
   mproc__shm shm;
   mproc__sem sem; /* the wake channel when there is no futex */
+  /* Removes names the object owns besides its own (a queue's rings), where
+   * its own name is removed; NULL for none. */
+  void (*unlink_more)(const struct mproc__obj *o);
   struct mproc__obj *prev, *next;
 } mproc__obj;
 
@@ -44,6 +47,9 @@ void mproc__obj_publish(mproc__obj *o);
 mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char *fn);
 /* Releases the handle (and, for destroy, the name). Frees @o into the quarantine. */
 mproc_status mproc__obj_close(mproc__obj *o, mproc__kind kind, const char *fn);
+/* Releases the handle whoever created it, removing the names with @unlink
+ * (objects whose names go by another rule than "the creator destroys"). */
+mproc_status mproc__obj_release(mproc__obj *o, mproc__kind kind, int unlink, const char *fn);
 mproc_status mproc__obj_destroy(mproc__obj *o, mproc__kind kind, const char *fn);
 /* The usual create: allocates a handle of @handle_size bytes, creates its
  * segment with @state_size bytes of zeroed state; the caller initialises the
@@ -98,6 +104,14 @@ void mproc__name_make(char *out, int64_t pid, uint32_t serial, uint64_t random);
  * mproc__life_hold) lives, by its life's lock, not its pid: a pid means
  * nothing across PID namespaces. 0 for a name that is no mproc name. */
 int mproc__name_creator_lives(const char *name);
+
+/* This process's key, "mproc-<pid>-<random>" (MPROC__NAME_MAX bytes at
+ * @out), made if need be; *has_life: whether its life (mproc__life_hold)
+ * is held, so that mproc__process_lives() can ask it. */
+mproc_status mproc__self_key(char *out, int *has_life, const char *fn);
+/* Whether the process of @pid and key @life lives: by its life where it has
+ * one (a pid means nothing across PID namespaces), else by its pid. */
+int mproc__process_lives(int64_t pid, const char *life, int has_life);
 
 /* Crossing: @o as a value of @args (its kind, name and size: see
  * mproc__args_add_object()). */

@@ -288,6 +288,13 @@ mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t a
   return st;
 }
 
+mproc_status mproc_args_clear(mproc_args *args) {
+  if (!args)
+    return mproc__fail(MPROC_EINVAL, "mproc_args_clear: args is NULL");
+  mproc__args_reset(args);
+  return MPROC_OK;
+}
+
 void mproc__args_clear(mproc_args *a) {
   while (a->buffers)
     mproc__args_drop_last(a);

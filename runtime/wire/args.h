@@ -68,6 +68,10 @@ mproc_status mproc__args_push_copy(mproc_args *a, mproc_type type, uint8_t kind,
  * NULL @args encodes as an empty list. */
 mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *len);
 mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **args);
+/* Writes @args's encoding (args->encoded_size bytes) at @out. */
+void mproc__args_encode_to(const mproc_args *args, uint8_t *out);
+/* Decodes into @into, whose values it replaces; on failure @into is left empty. */
+mproc_status mproc__args_decode_into(const uint8_t *buf, size_t len, mproc_args *into);
 
 /* Writes an encoding value by value. Errors are sticky (the calls after one
  * do nothing) and reported once, by mproc__writer_finish(), which frees the

@@ -256,6 +256,14 @@ mproc_status mproc__args_encode(const mproc_args *args, uint8_t **buf, size_t *l
   return mproc__writer_finish(&w, buf, len);
 }
 
+void mproc__args_encode_to(const mproc_args *args, uint8_t *out) {
+  size_t i;
+  uint8_t *p = out + MPROC__ARGS_HEADER;
+  put_list_header(out, (uint32_t)args->count);
+  for (i = 0; i < args->count; i++)
+    p = put_item(p, &args->items[i]);
+}
+
 /* ---- reader ---- */
 
 mproc_status mproc__reader_open(mproc__reader *r, const uint8_t *buf, size_t len) {
@@ -455,4 +463,19 @@ mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **out
   }
   *out = a;
   return MPROC_OK;
+}
+
+mproc_status mproc__args_decode_into(const uint8_t *buf, size_t len, mproc_args *into) {
+  mproc__reader r;
+  mproc_status st = mproc__reader_open(&r, buf, len);
+  mproc__args_reset(into);
+  if (st == MPROC_OK)
+    st = mproc__args_reserve(into, r.values);
+  if (st == MPROC_OK)
+    st = mproc__reader_take(&r, r.values, into);
+  if (st == MPROC_OK)
+    st = mproc__reader_end(&r);
+  if (st != MPROC_OK)
+    mproc__args_clear(into);
+  return st;
 }

@@ -35,6 +35,8 @@ typedef enum mproc__kind {
   MPROC__KIND_SEM,
   MPROC__KIND_COND,
   MPROC__KIND_BARRIER,
+  MPROC__KIND_QUEUE,
+  MPROC__KIND_CONN,
   MPROC__KIND_END
 } mproc__kind;
 /* A segment starts with a header of this many bytes (shared/object.h), so

@@ -64,6 +64,13 @@ MPROC_API mproc_status mproc_args_create(mproc_args **args);
 MPROC_API mproc_status mproc_args_destroy(mproc_args *args);
 
 /**
+ * Empties a list, keeping its memory: one list serves message after message
+ * (a queue's producer, a pool task's result) without an allocation each.
+ * @return MPROC_OK, MPROC_EINVAL (args NULL).
+ */
+MPROC_API mproc_status mproc_args_clear(mproc_args *args);
+
+/**
  * Appends a value. Strings are copied up to their NUL; bytes are copied.
  * @return MPROC_OK; MPROC_EINVAL (NULL list, NULL string, NULL data with a
  *         non-zero size); MPROC_ERANGE (more than MPROC_ARGS_MAX_COUNT values,
