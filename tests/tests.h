@@ -38,6 +38,7 @@ extern const test_suite suite_array;
 extern const test_suite suite_pool;
 extern const test_suite suite_map;
 extern const test_suite suite_handoff;
+extern const test_suite suite_queue_stress;
 
 /* The generous bound a test puts on anything that should happen promptly (a
  * join, a wait, a poll for a child's report): it only catches hangs, failing

@@ -388,7 +388,7 @@ static mproc_status place(mproc__stream *s, put_state *p, const mproc__msg *m, c
       p->pos += need;
       return MPROC_OK;
     }
-    if (need < units && need > contig && used <= units - need - contig) {
+    if (need > contig && need <= units - contig && used <= units - contig - need) {
       base[off] = record_header(0, TAG_WRAP);
       write_record(base, m, len);
       p->pos += contig + need;
