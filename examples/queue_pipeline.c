@@ -20,7 +20,7 @@
 
 #include "mproc.h"
 
-enum { PRODUCERS = 3, CONSUMERS = 2, ITEMS = 20, MAXSIZE = 8, TIMEOUT_MS = 5000 };
+enum { PRODUCERS = 3, CONSUMERS = 2, ITEMS = 20, MAXSIZE = 8, TIMEOUT_MS = 2000 };
 
 static int producer(const mproc_args *args, mproc_args *result) {
   mproc_queue *work = NULL;
@@ -42,7 +42,8 @@ static int producer(const mproc_args *args, mproc_args *result) {
     }
     mproc_args_destroy(msg);
   }
-  printf("  [producer %lld] put %d items\n", (long long)p, ITEMS);
+  if (rc == 0)
+    printf("  [producer %lld] put %d items\n", (long long)p, ITEMS);
   mproc_queue_close(work);
   return rc;
 }
