@@ -31,7 +31,8 @@ static int child(const mproc_args *args, mproc_args *result) {
   int64_t x = 0;
   mproc_status st;
   (void)result;
-  if (mproc_args_open_conn(args, 0, &conn) || mproc_args_create(&msg)) {
+  if (mproc_args_open_conn(args, 0, &conn) || mproc_args_create(&msg) ||
+      mproc_args_create(&reply)) {
     fprintf(stderr, "child: %s\n", mproc_last_error());
     return 1;
   }
@@ -40,14 +41,12 @@ static int child(const mproc_args *args, mproc_args *result) {
     if (st != MPROC_OK || mproc_args_type(msg, 0, &type) != MPROC_OK)
       break;
     if (type == MPROC_TYPE_I64 && mproc_args_get_i64(msg, 0, &x) == MPROC_OK) {
-      if (mproc_args_create(&reply) || mproc_args_add_i64(reply, x * x) ||
+      if (mproc_args_clear(reply) || mproc_args_add_i64(reply, x * x) ||
           mproc_conn_send(conn, reply)) {
         fprintf(stderr, "child: cannot reply: %s\n", mproc_last_error());
         st = MPROC_EFAILED;
-      }
-      mproc_args_destroy(reply);
-      if (st != MPROC_OK)
         break;
+      }
     } else if (mproc_args_get_str(msg, 0, &text) == MPROC_OK) {
       printf("  [child] got \"%s\" (no answer expected)\n", text);
     }
@@ -57,6 +56,7 @@ static int child(const mproc_args *args, mproc_args *result) {
   else
     fprintf(stderr, "child: %s: %s\n", mproc_status_name(st), mproc_last_error());
   mproc_args_destroy(msg);
+  mproc_args_destroy(reply);
   mproc_conn_close(conn);
   return st == MPROC_ECLOSED ? 0 : 1;
 }
@@ -72,20 +72,21 @@ int main(int argc, char **argv) {
   if (mproc_init(&argc, &argv, functions) != MPROC_OK)
     return 1;
   if (mproc_pipe_create(&parent_end, &child_end, 1) != MPROC_OK || /* duplex */
-      mproc_args_create(&a) != MPROC_OK || mproc_args_add_conn(a, child_end) != MPROC_OK ||
+      mproc_args_create(&msg) != MPROC_OK || mproc_args_create(&a) != MPROC_OK ||
+      mproc_args_add_conn(a, child_end) != MPROC_OK ||
       mproc_process_create(&p, "child", a, NULL) != MPROC_OK ||
       mproc_process_start(p) != MPROC_OK) {
     fprintf(stderr, "cannot start: %s\n", mproc_last_error());
     return 1;
   }
-  /* The child holds its end now (an end in an args list counts as held until
-   * the receiver opens it), so the parent lets go of it: the parent's own
-   * copy must not keep the child's end open. */
+  /* As in Python, the parent lets go of the child's end at once: it stays
+   * held for the child (an end added to an args list counts as held until a
+   * process opens it from there), and the parent's copy must not keep it
+   * open once the child is gone. */
   if (mproc_conn_close(child_end) != MPROC_OK)
     ok = 0;
   for (x = 3; x <= 5 && ok; x++) {
-    mproc_args_destroy(msg);
-    if (mproc_args_create(&msg) || mproc_args_add_i64(msg, x) || mproc_conn_send(parent_end, msg) ||
+    if (mproc_args_clear(msg) || mproc_args_add_i64(msg, x) || mproc_conn_send(parent_end, msg) ||
         mproc_conn_poll(parent_end, TIMEOUT_MS, &ready)) {
       fprintf(stderr, "exchange %lld failed: %s\n", (long long)x, mproc_last_error());
       ok = 0;
@@ -105,8 +106,7 @@ int main(int argc, char **argv) {
     ok &= y == x * x;
   }
   /* A last one-way message, then close: the child still receives it. */
-  mproc_args_destroy(msg);
-  if (mproc_args_create(&msg) || mproc_args_add_str(msg, "goodbye") ||
+  if (mproc_args_clear(msg) || mproc_args_add_str(msg, "goodbye") ||
       mproc_conn_send(parent_end, msg) || mproc_conn_close(parent_end)) {
     fprintf(stderr, "cannot say goodbye: %s\n", mproc_last_error());
     ok = 0;

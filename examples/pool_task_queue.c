@@ -28,20 +28,21 @@ static int task(const mproc_args *args, mproc_args *result) {
   mproc_args *report = NULL;
   int64_t i = 0, step;
   int rc = 0;
-  if (mproc_args_open_queue(args, 0, &q) || mproc_args_get_i64(args, 1, &i)) {
+  if (mproc_args_open_queue(args, 0, &q) || mproc_args_get_i64(args, 1, &i) ||
+      mproc_args_create(&report)) {
     mproc_task_fail(mproc_last_error());
     return 1;
   }
   for (step = 0; step < STEPS && rc == 0; step++) {
     example_sleep_ms(30); /* the work */
-    if (mproc_args_create(&report) || mproc_args_add_i64(report, i) ||
+    if (mproc_args_clear(report) || mproc_args_add_i64(report, i) ||
         mproc_args_add_i64(report, step) || mproc_args_add_i64(report, mproc_self_pid()) ||
         mproc_queue_put(q, report, TIMEOUT_MS)) {
       mproc_task_fail(mproc_last_error());
       rc = 1;
     }
-    mproc_args_destroy(report);
   }
+  mproc_args_destroy(report);
   mproc_queue_close(q); /* a task opens the queue per call and closes it again */
   return rc == 0 && mproc_args_add_i64(result, i * i) == MPROC_OK ? 0 : 1;
 }

@@ -65,7 +65,7 @@ static int producer(const mproc_args *args, mproc_args *result) {
   char text[32];
   int i, rc = 0;
   (void)result;
-  if (mproc_args_open_queue(args, 0, &q)) {
+  if (mproc_args_open_queue(args, 0, &q) || mproc_args_create(&msg)) {
     fprintf(stderr, "producer: %s\n", mproc_last_error());
     return 1;
   }
@@ -73,14 +73,14 @@ static int producer(const mproc_args *args, mproc_args *result) {
     if (i < ITEMS)
       example_sleep_ms(PRODUCER_PAUSE_MS); /* slower than the consumer's time limit */
     snprintf(text, sizeof text, "item %d", i);
-    if (mproc_args_create(&msg) ||
+    if (mproc_args_clear(msg) ||
         (i < ITEMS ? mproc_args_add_str(msg, text) : mproc_args_add_none(msg)) ||
         mproc_queue_put(q, msg, MPROC_WAIT_FOREVER)) { /* unbounded: never waits */
       fprintf(stderr, "producer: %s\n", mproc_last_error());
       rc = 1;
     }
-    mproc_args_destroy(msg);
   }
+  mproc_args_destroy(msg);
   mproc_queue_close(q);
   return rc;
 }

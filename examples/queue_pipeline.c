@@ -28,20 +28,22 @@ static int producer(const mproc_args *args, mproc_args *result) {
   int64_t p = 0, k;
   int rc = 0;
   (void)result;
-  if (mproc_args_open_queue(args, 0, &work) || mproc_args_get_i64(args, 1, &p)) {
+  if (mproc_args_open_queue(args, 0, &work) || mproc_args_get_i64(args, 1, &p) ||
+      mproc_args_create(&msg)) {
     fprintf(stderr, "producer: %s\n", mproc_last_error());
     return 1;
   }
   for (k = 0; k < ITEMS && rc == 0; k++) {
-    /* A message is a whole mproc_args list; this one holds one value. The
-     * queue has a maxsize, so a put waits for room while the consumers lag. */
-    if (mproc_args_create(&msg) || mproc_args_add_i64(msg, p * 100 + k) ||
+    /* A message is a whole mproc_args list (here one value), copied by the
+     * put: one list serves every message. The queue has a maxsize, so a put
+     * waits for room while the consumers lag. */
+    if (mproc_args_clear(msg) || mproc_args_add_i64(msg, p * 100 + k) ||
         mproc_queue_put(work, msg, TIMEOUT_MS)) {
       fprintf(stderr, "producer %lld: %s\n", (long long)p, mproc_last_error());
       rc = 1;
     }
-    mproc_args_destroy(msg);
   }
+  mproc_args_destroy(msg);
   if (rc == 0)
     printf("  [producer %lld] put %d items\n", (long long)p, ITEMS);
   mproc_queue_close(work);
@@ -74,8 +76,7 @@ static int consumer(const mproc_args *args, mproc_args *result) {
             mproc_last_error());
   } else { /* the sentinel: report (c, n, total) in one message */
     printf("  [consumer %lld] got its sentinel after %lld items\n", (long long)c, (long long)n);
-    mproc_args_destroy(msg);
-    if (mproc_args_create(&msg) || mproc_args_add_i64(msg, c) || mproc_args_add_i64(msg, n) ||
+    if (mproc_args_clear(msg) || mproc_args_add_i64(msg, c) || mproc_args_add_i64(msg, n) ||
         mproc_args_add_i64(msg, total) || mproc_queue_put(results, msg, TIMEOUT_MS))
       fprintf(stderr, "consumer %lld: %s\n", (long long)c, mproc_last_error());
     else
