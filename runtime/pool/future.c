@@ -140,7 +140,7 @@ void mproc__future_settle(mproc_future *f, const mproc__outcome *o) {
   f->info.exitcode = o->exitcode;
   snprintf(f->message, sizeof f->message, "%s", c->message ? c->message : "");
   f->result = result;
-  f->done = 1;
+  mproc__store32(&f->done, 1);
   mproc__futures_broadcast();
   apr_thread_mutex_unlock(flock);
   if (c->status == MPROC_OK && f->opts.callback)
@@ -150,11 +150,11 @@ void mproc__future_settle(mproc_future *f, const mproc__outcome *o) {
   future_release(f); /* the pool's reference */
 }
 
-static mproc_status wait_done(const volatile int *done, int64_t timeout_ms) {
+static mproc_status wait_done(const uint32_t *done, int64_t timeout_ms) {
   int64_t deadline = mproc__deadline(timeout_ms);
   mproc_status st = MPROC_OK;
   apr_thread_mutex_lock(flock);
-  while (!*done && st == MPROC_OK)
+  while (!mproc__load32(done) && st == MPROC_OK)
     st = mproc__futures_wait(deadline);
   apr_thread_mutex_unlock(flock);
   if (st == MPROC_ETIMEDOUT)
@@ -229,12 +229,12 @@ mproc_status mproc_future_get(mproc_future *f, int64_t timeout_ms, const mproc_a
   return f->info.status;
 }
 
-int mproc_future_done(const mproc_future *f) { return f && f->done; }
+int mproc_future_done(const mproc_future *f) { return f && mproc__load32(&f->done); }
 
 mproc_status mproc_future_info(const mproc_future *f, mproc_task_info *info) {
   if (!f || !info)
     return mproc__pool_bad("mproc_future_info", f ? "info" : "future");
-  if (!f->done)
+  if (!mproc__load32(&f->done))
     return mproc__fail(MPROC_ESTATE, "mproc_future_info: the task is not done");
   *info = f->info;
   info->message = f->message;

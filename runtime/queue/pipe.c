@@ -13,6 +13,7 @@
  * look at the slots, at most every CHECK_MS per handle (and before a
  * receiver sleeps, in slices of CHECK_MS), which removes it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "queue/stream.h"
@@ -257,6 +258,54 @@ mproc_status mproc_args_open_conn(const mproc_args *args, size_t index, mproc_co
   return st != MPROC_OK ? st : open_conn(conn, name, size);
 }
 
+/* A pipe's names go with their creator, as every object's: an end its
+ * creator closes while the pipe lives on is kept registered (mapped, with
+ * no handle) until both ends are closed here or the creator exits. */
+typedef struct keeper {
+  mproc__obj *obj;
+  struct keeper *next;
+} keeper;
+static keeper *keepers; /* under mproc__lock() */
+
+static void keep(const mproc_conn *c, const char *fn) {
+  keeper *k = calloc(1, sizeof *k);
+  if (!k ||
+      mproc__obj_open_new(&k->obj, sizeof(mproc__obj), MPROC__KIND_CONN, c->obj.name,
+                          mproc__obj_header(&c->obj)->size, sizeof(end_state), fn) != MPROC_OK) {
+    free(k);
+    return;
+  }
+  k->obj->creator = 1;
+  k->obj->unlink_more = unlink_rings;
+  mproc__lock();
+  k->next = keepers;
+  keepers = k;
+  mproc__unlock();
+}
+
+/* Releases the keepers of @a and @b (both ends are closed: names gone). */
+static void unkeep(const char *a, const char *b, const char *fn) {
+  keeper **p, *gone = NULL;
+  mproc__lock();
+  for (p = &keepers; *p;) {
+    keeper *k = *p;
+    if (strcmp(k->obj->name, a) == 0 || strcmp(k->obj->name, b) == 0) {
+      *p = k->next;
+      k->next = gone;
+      gone = k;
+    } else {
+      p = &k->next;
+    }
+  }
+  mproc__unlock();
+  while (gone) {
+    keeper *k = gone;
+    gone = k->next;
+    mproc__obj_release(k->obj, MPROC__KIND_CONN, 1, fn);
+    free(k);
+  }
+}
+
 mproc_status mproc_conn_close(mproc_conn *conn) {
   static const char fn[] = "mproc_conn_close";
   mproc_status st = mproc__obj_check((mproc__obj *)conn, MPROC__KIND_CONN, fn);
@@ -267,6 +316,10 @@ mproc_status mproc_conn_close(mproc_conn *conn) {
   both_closed = !still_open(&conn->obj) && !still_open(conn->peer);
   if (can(conn, CONN_SEND))
     mproc__stream_wake_all(&conn->out); /* the peer's receivers see the end */
+  if (both_closed)
+    unkeep(conn->obj.name, conn->peer->name, fn);
+  else if (conn->obj.creator)
+    keep(conn, fn);
   drop(conn, both_closed, fn);
   return MPROC_OK;
 }
@@ -305,9 +358,9 @@ mproc_status mproc_conn_send_bytes(mproc_conn *conn, const void *data, size_t si
   mproc__msg m;
   if (!data && size)
     return mproc__fail(MPROC_EINVAL, "mproc_conn_send_bytes: data is NULL");
-  if (size > MPROC_ARGS_MAX_SIZE)
-    return mproc__fail(MPROC_ERANGE, "mproc_conn_send_bytes: %zu bytes is over MPROC_ARGS_MAX_SIZE",
-                       size);
+  if (size > MPROC_CONN_MAX_BYTES)
+    return mproc__fail(MPROC_ERANGE,
+                       "mproc_conn_send_bytes: %zu bytes is over MPROC_CONN_MAX_BYTES", size);
   memset(&m, 0, sizeof m);
   m.type = MPROC__MSG_RAW;
   m.data = data;

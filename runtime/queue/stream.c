@@ -160,7 +160,13 @@ static void retire(const char *owner, int64_t owner_pid, const ring_header *h) {
 
 /* ---- sleeping and waking ---- */
 
-/* Sleeps on @word until it changes, @ready(s) holds, or @deadline passes. */
+/* A sleep lasts this long at most: a process killed between its store and
+ * its wake (MPROC__DIE_PUT_COMMITTED) leaves sleepers no wake, so they
+ * look again by themselves. */
+#define NAP_MS 100
+
+/* Sleeps on @word until it changes, @ready(s) holds, NAP_MS pass, or
+ * @deadline passes; the callers look again in a loop. */
 static void sleep_on(mproc__stream *s, volatile uint32_t *word, int (*ready)(mproc__stream *),
                      int64_t deadline) {
   uint32_t v = mproc__load32(word);
@@ -170,6 +176,8 @@ static void sleep_on(mproc__stream *s, volatile uint32_t *word, int (*ready)(mpr
   if (ready(s))
     return;
   left = mproc__remaining(deadline);
+  if (left < 0 || left > NAP_MS)
+    left = NAP_MS;
   if (left != 0)
     mproc__park_wait(s->owner, word, v | SLEEPING, left);
 }
@@ -273,6 +281,10 @@ void mproc__stream_unlink(const char *owner_name, const mproc__stream_ctl *ctl) 
     mproc__shm_close(&shm);
     if (!sealed)
       break;
+  }
+  if (ctl->retiring) {
+    ring_name(name, owner_name, ctl->retiring);
+    mproc__shm_unlink(name);
   }
   ring_name(name, owner_name, first);
   mproc__shm_unlink(name);
@@ -485,13 +497,38 @@ static void get_commit(mproc__stream *s, get_state *g) {
   g->taken = 0;
 }
 
-/* Leaves a sealed ring the consumers have read to its end. */
+/* Removes ring @id by name (its header gives the pin), if it still exists. */
+static void retire_id(mproc__stream *s, uint32_t id) {
+  char name[MPROC__NAME_MAX];
+  mproc__shm shm = {NULL, 0, MPROC__NO_HANDLE};
+  ring_name(name, s->owner->name, id);
+  if (mproc__shm_open(&shm, name, ring_size(id)) != MPROC_OK)
+    return;
+  if (((ring_header *)shm.base)->id == id)
+    retire(s->owner->name, s->ctl->owner_pid, shm.base);
+  mproc__shm_close(&shm);
+}
+
+/* Leaves a sealed ring the consumers have read to its end. `retiring`
+ * names it until it is removed: a consumer killed in between leaves it to
+ * the next (finish_retiring()). */
 static void advance(mproc__stream *s, get_state *g) {
   get_commit(s, g);
+  mproc__store32(&s->ctl->retiring, s->get_map.id);
   mproc__store32(&s->ctl->get_ring, ring_of(&s->get_map)->next);
   die_at(MPROC__DIE_ADVANCE_MOVED);
   retire(s->owner->name, s->ctl->owner_pid, ring_of(&s->get_map));
+  mproc__store32(&s->ctl->retiring, 0);
   unmap(&s->get_map);
+}
+
+/* Removes the ring a killed consumer left behind (get lock held). */
+static void finish_retiring(mproc__stream *s) {
+  uint32_t id = mproc__load32(&s->ctl->retiring);
+  if (id == 0)
+    return;
+  retire_id(s, id);
+  mproc__store32(&s->ctl->retiring, 0);
 }
 
 /* Drops what cannot be read after a garbled header: the rest of the ring. */
@@ -525,7 +562,9 @@ static mproc_status next_record(mproc__stream *s, get_state *g, uint32_t *tag, u
     uint64_t hdr;
     uint32_t units, off, avail, need;
     mproc_status st;
-    if (g->count == w_count(s->tail_seen)) {
+    /* The tail seen is this handle's: other consumers may have taken
+     * past it since, so it bounds nothing unless it is ahead of the head. */
+    if ((int32_t)(w_count(s->tail_seen) - g->count) <= 0) {
       s->tail_seen = mproc__load64(&c->tail);
       if (g->count == w_count(s->tail_seen))
         return MPROC_EEMPTY;
@@ -607,6 +646,7 @@ static mproc_status take(mproc__stream *s, mproc_args *const *into, size_t n, mp
   get_state g;
   mproc_status st = MPROC_OK;
   uint64_t h = mproc__load64(&s->ctl->head);
+  finish_retiring(s);
   g.count = w_count(h);
   g.pos = w_pos(h);
   g.taken = 0;

@@ -43,7 +43,8 @@ typedef struct mproc__stream_ctl {
   uint8_t pad1[MPROC__LINE - 8];
   mproc__mutex get_lock; /* consumers only */
   uint32_t get_ring;     /* the consumers' ring, as put_ring */
-  uint8_t pad2[MPROC__LINE - sizeof(mproc__mutex) - 4];
+  uint32_t retiring;     /* a ring left and not yet removed (see advance()); 0: none */
+  uint8_t pad2[MPROC__LINE - sizeof(mproc__mutex) - 8];
   uint64_t head; /* written by consumers, read by producers when short of room */
   uint8_t pad3[MPROC__LINE - 8];
   /* read on every put and get, written when someone sleeps */

@@ -92,8 +92,11 @@ MPROC_API mproc_status mproc_queue_put(mproc_queue *queue, const mproc_args *mes
  * Takes the message at the head into @p message (its values replace the
  * list's), waiting at most @p timeout_ms for one.
  * @return MPROC_OK; MPROC_EEMPTY (none in time); MPROC_ECLOSED (shut down
- *         and drained); MPROC_EPROTO (the message was garbled in shared
- *         memory: it is dropped, and the queue goes on with the next one);
+ *         and drained); MPROC_EPROTO (garbled in shared memory by a buggy
+ *         writer: a message whose bytes do not decode is dropped alone; a
+ *         record whose header is not one makes the rest of its ring
+ *         unreadable, so that rest is dropped and counted, and the queue
+ *         goes on with what follows);
  *         MPROC_ERANGE (the list cannot hold the message); MPROC_EINVAL.
  */
 MPROC_API mproc_status mproc_queue_get(mproc_queue *queue, mproc_args *message, int64_t timeout_ms);
@@ -188,15 +191,21 @@ MPROC_API mproc_status mproc_pipe_create(mproc_conn **a, mproc_conn **b, int dup
  *         MPROC_EINVAL.
  */
 MPROC_API mproc_status mproc_conn_send(mproc_conn *conn, const mproc_args *message);
-/** Sends @p size bytes as one message (@p data may be NULL when size is 0). */
+/** The most bytes one mproc_conn_send_bytes() message holds: what one
+ *  BYTES value of an ::mproc_args can (the list's and the value's headers
+ *  take 13 bytes of MPROC_ARGS_MAX_SIZE), so that mproc_conn_recv() can
+ *  always deliver it. */
+#define MPROC_CONN_MAX_BYTES (MPROC_ARGS_MAX_SIZE - 13u)
+/** Sends @p size bytes as one message (@p data may be NULL when size is 0).
+ *  @return as mproc_conn_send(); MPROC_ERANGE (over MPROC_CONN_MAX_BYTES). */
 MPROC_API mproc_status mproc_conn_send_bytes(mproc_conn *conn, const void *data, size_t size);
 /**
  * Receives the next message into @p message, waiting at most @p timeout_ms.
  * A message sent with mproc_conn_send_bytes() arrives as one BYTES value.
  * @return MPROC_OK; MPROC_ETIMEDOUT; MPROC_ECLOSED (the other end is closed
  *         and everything it sent was received: Python's EOFError); MPROC_ESTATE
- *         (this end only sends); MPROC_EPROTO (a garbled message, dropped);
- *         MPROC_EINVAL.
+ *         (this end only sends); MPROC_EPROTO (a garbled message, dropped:
+ *         see mproc_queue_get()); MPROC_EINVAL.
  */
 MPROC_API mproc_status mproc_conn_recv(mproc_conn *conn, mproc_args *message, int64_t timeout_ms);
 /**
