@@ -9,11 +9,16 @@
  * sleeper, since every word of the object shares the one semaphore. A token
  * can still be taken by a sleeper that arrived after the post; sleeping in
  * slices of at most SLICE_MS bounds the delay that can cause, and callers
- * re-check their condition in a loop anyway.
+ * re-check their condition in a loop anyway. A sleeper that wakes with a
+ * token while its word is unchanged and others sleep took someone else's:
+ * it posts it back (a queue would otherwise lose 100 ms a hand-off).
  */
+#include <apr_time.h>
+
 #include "shared/object.h"
 
 #define SLICE_MS 100
+#define RETURNED_TOKEN_NAP_US 200
 
 mproc_status mproc__park_wait(mproc__obj *o, volatile uint32_t *word, uint32_t expected,
                               int64_t timeout_ms) {
@@ -33,6 +38,15 @@ mproc_status mproc__park_wait(mproc__obj *o, volatile uint32_t *word, uint32_t e
       st = MPROC_OK; /* a slice ended, not the caller's timeout */
   } else {
     st = mproc__sem_wait(&o->sem, timeout_ms);
+  }
+  if (st == MPROC_OK && mproc__load32(word) == expected && mproc__load32(&h->sleepers) > 1) {
+    /* A token for a sleeper on another word of this object (a queue's
+     * getter and putter share it): give it back, and let that sleeper
+     * take it before this one looks again. */
+    mproc__sem_post(&o->sem, 1);
+    mproc__add32(&h->sleepers, (uint32_t)-1);
+    apr_sleep(RETURNED_TOKEN_NAP_US);
+    return MPROC_OK;
   }
   mproc__add32(&h->sleepers, (uint32_t)-1);
   return st;
