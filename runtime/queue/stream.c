@@ -22,6 +22,7 @@ int mproc__stream_die_at;
 #define NAME_SERIALS 1296u    /* serials count modulo two base-36 digits */
 #define POS_LIMIT 0x7fffffffu /* units in flight (16 GiB): positions stay comparable */
 #define TAG_WRAP 3u
+#define SHRINK_PROBE 64
 
 typedef struct ring_header {
   uint32_t magic;
@@ -365,7 +366,10 @@ static uint32_t grown_shift(uint32_t shift, uint32_t need) {
 static int shrink_wanted(mproc__stream *s, const put_state *p, uint32_t shift, uint32_t need) {
   if (shift <= s->ctl->shift0 || 4 * need > (1u << s->ctl->shift0) || p->written)
     return 0;
-  s->head_seen = mproc__load64(&s->ctl->head);
+  /* The head is the consumers' cache line: look at it every SHRINK_PROBE
+   * puts, not on each one (the cached head may say "empty" in between). */
+  if (w_pos(s->head_seen) != p->pos && ++s->shrink_probe % SHRINK_PROBE == 0)
+    s->head_seen = mproc__load64(&s->ctl->head);
   return w_pos(s->head_seen) == p->pos;
 }
 

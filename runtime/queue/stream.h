@@ -74,6 +74,7 @@ typedef struct mproc__stream {
   uint64_t head_seen, tail_seen; /* lower bounds of the other side's word */
   mproc__buf scratch;            /* a message copied out of the ring */
   uint32_t spin_last_us;         /* a getter's last wait (core/spin.h) */
+  uint32_t shrink_probe;         /* puts since the head was looked at (put lock held) */
 } mproc__stream;
 
 /* A message as put: an encoded list (ARGS) or raw bytes (RAW). */
