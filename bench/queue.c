@@ -538,18 +538,18 @@ const bench_scenario bench_s10_queue_latency = {
 
 /* ---- S11 ---- */
 
-/* Puts [kid << 32 | j] for j < @n. */
+/* Puts [kid << 32 | j] for j < @n, one list reused (mproc_args_clear). */
 static mproc_status produce(mproc_queue *q, int64_t kid, int64_t n) {
-  mproc_status st = MPROC_OK;
+  mproc_args *m = NULL;
+  mproc_status st = mproc_args_create(&m);
   int64_t j;
   for (j = 0; j < n && st == MPROC_OK; j++) {
-    mproc_args *m = NULL;
-    if ((st = mproc_args_create(&m)) != MPROC_OK)
-      break;
+    mproc_args_clear(m);
     if ((st = mproc_args_add_i64(m, kid << 32 | j)) == MPROC_OK)
       st = mproc_queue_put(q, m, MPROC_WAIT_FOREVER);
-    mproc_args_destroy(m);
   }
+  if (m)
+    mproc_args_destroy(m);
   return st;
 }
 
