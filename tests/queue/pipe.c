@@ -412,6 +412,7 @@ static void test_largest_bytes(void) {
   uint8_t *out = malloc(max + 1), *in = malloc(max);
   size_t size = 0, i;
   CU_ASSERT_FATAL(out != NULL && in != NULL);
+  memset(out, 0, max + 1);
   for (i = 0; i <= max; i += 4096)
     out[i] = (uint8_t)(i >> 12);
   out[max - 1] = 0x5a;
