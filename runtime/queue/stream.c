@@ -686,14 +686,20 @@ static int ready_spin(const void *s) { return mproc__stream_ready(s); }
 /* Turns of the busy spin a waiter makes first: a few microseconds, about
  * what a message takes to come when a producer is busy on another CPU.
  * Shorter than a system call's cost on small VMs (sched_yield ~1.5 us). */
-#define BUSY_TURNS 256
+#define BUSY_TURNS 64
+/* PAUSEs between two looks: each look at the tail pulls the producers'
+ * cache line over, and the next put must take it back; looking less often
+ * lets several puts go by per transfer, and the getter then takes them
+ * together. */
+#define BUSY_GAP 4
 
 static int busy_spin(const mproc__stream *s) {
-  int i;
+  int i, k;
   for (i = 0; i < BUSY_TURNS; i++) {
     if (mproc__stream_ready(s))
       return 1;
-    mproc__cpu_relax();
+    for (k = 0; k < BUSY_GAP; k++)
+      mproc__cpu_relax();
   }
   return 0;
 }
@@ -725,11 +731,13 @@ int mproc__stream_wait_ready(mproc__stream *s, int64_t deadline) {
 mproc_status mproc__stream_get(mproc__stream *s, mproc_args *const *into, size_t n,
                                mproc__raw_out *raw, int64_t deadline, size_t *got, const char *fn) {
   mproc__stream_ctl *c = s->ctl;
+  int waited = 0; /* the first look is the take itself: no extra look at the tail */
   *got = 0;
   for (;;) {
     mproc_status st;
-    if (!mproc__stream_ready(s) && mproc__remaining(deadline) != 0)
+    if (waited && mproc__remaining(deadline) != 0)
       mproc__stream_wait_ready(s, deadline);
+    waited = 1;
     lock_side(s, &c->get_lock, 0, fn);
     die_at(MPROC__DIE_GET_LOCKED);
     st = take(s, into, n, raw, got, fn);
