@@ -214,15 +214,14 @@ mproc_status mproc_queue_unfinished(const mproc_queue *queue, size_t *n) {
   return st;
 }
 
-/* The stream's mappings go first: the object's release frees the handle. */
+/* The stream's mappings go first: the object's release frees the handle
+ * (a release the object refuses, by the creator rule, leaves them). */
 static mproc_status release(mproc_queue *q, int destroy, const char *fn) {
   mproc_status st = check(q, fn);
   if (st != MPROC_OK)
     return st;
-  if (destroy != q->obj.creator)
-    return destroy ? mproc__obj_destroy(&q->obj, MPROC__KIND_QUEUE, fn)
-                   : mproc__obj_close(&q->obj, MPROC__KIND_QUEUE, fn);
-  mproc__stream_detach(&q->s);
+  if (destroy == q->obj.creator)
+    mproc__stream_detach(&q->s);
   return destroy ? mproc__obj_destroy(&q->obj, MPROC__KIND_QUEUE, fn)
                  : mproc__obj_close(&q->obj, MPROC__KIND_QUEUE, fn);
 }

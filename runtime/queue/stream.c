@@ -9,6 +9,7 @@
  * decoding it, so a peer writing the ring meanwhile cannot change what the
  * decoder already checked.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "queue/stream.h"
@@ -135,8 +136,11 @@ static mproc_status make_ring(mproc__stream *s, mproc__ring_map *m, uint32_t id,
   m->shm.h = MPROC__NO_HANDLE;
   st = mproc__shm_create(&m->shm, name, ring_size(id));
   if (st != MPROC_OK) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", mproc_last_error());
     if (mproc__shm_open(&m->shm, name, ring_size(id)) != MPROC_OK)
-      return mproc__fail(st, "%s: cannot make ring %s", s->owner->name, name);
+      return mproc__fail(st, "%s: a ring of %zu bytes for more messages: %s", s->owner->name,
+                         ring_size(id), why);
     pin = ring_of(m)->pin;
   } else if (mproc__shm_pin(&m->shm, s->ctl->owner_pid, &pin) != MPROC_OK) {
     pin = 0;
@@ -259,52 +263,70 @@ void mproc__stream_detach(mproc__stream *s) {
   mproc__buf_trim(&s->scratch, 1);
 }
 
-/* Follows the chain from the consumers' ring, retiring each; then removes
- * the names a killed process may have left on either side of it (see
- * advance() and switch_ring()). */
-void mproc__stream_unlink(const char *owner_name, const mproc__stream_ctl *ctl) {
+/* Retires ring @id of @owner if it still exists (its header gives the
+ * pin); the next ring's id if it was sealed, else 0 (no id is 0). */
+static uint32_t retire_id(const char *owner, int64_t owner_pid, uint32_t id) {
   char name[MPROC__NAME_MAX];
+  mproc__shm shm = {NULL, 0, MPROC__NO_HANDLE};
+  const ring_header *h;
+  uint32_t next = 0;
+  ring_name(name, owner, id);
+  if (mproc__shm_open(&shm, name, ring_size(id)) != MPROC_OK)
+    return 0;
+  h = shm.base;
+  if (h->magic == RING_MAGIC && h->id == id) {
+    if (mproc__load32(&h->sealed))
+      next = h->next;
+    retire(owner, owner_pid, h);
+  }
+  mproc__shm_close(&shm);
+  return next;
+}
+
+/* Follows the chain from the consumers' ring, retiring each; then removes
+ * the names a killed process may have left around it (see advance() and
+ * switch_ring()). Housekeeping of a successful destroy: the last error's
+ * detail is kept. */
+void mproc__stream_unlink(const char *owner_name, const mproc__stream_ctl *ctl) {
+  char name[MPROC__NAME_MAX], saved[512];
   uint32_t id = mproc__load32(&ctl->get_ring), i;
   uint32_t first = id_serial(id) + NAME_SERIALS - 1, last = id_serial(ctl->put_ring) + 1;
-  for (i = 0; i < NAME_SERIALS; i++) {
-    mproc__shm shm = {NULL, 0, MPROC__NO_HANDLE};
-    const ring_header *h;
-    int valid, sealed;
-    ring_name(name, owner_name, id);
-    if (mproc__shm_open(&shm, name, ring_size(id)) != MPROC_OK)
-      break;
-    h = shm.base;
-    valid = h->magic == RING_MAGIC && h->id == id;
-    sealed = valid && mproc__load32(&h->sealed);
-    if (valid)
-      retire(owner_name, ctl->owner_pid, h);
-    id = h->next;
-    mproc__shm_close(&shm);
-    if (!sealed)
-      break;
-  }
-  if (ctl->retiring) {
-    ring_name(name, owner_name, ctl->retiring);
-    mproc__shm_unlink(name);
-  }
+  snprintf(saved, sizeof saved, "%s", mproc_last_error());
+  for (i = 0; id != 0 && i < NAME_SERIALS; i++)
+    id = retire_id(owner_name, ctl->owner_pid, id);
+  if (ctl->retiring)
+    retire_id(owner_name, ctl->owner_pid, ctl->retiring);
   ring_name(name, owner_name, first);
   mproc__shm_unlink(name);
   ring_name(name, owner_name, last);
   mproc__shm_unlink(name);
+  mproc__fail(0, "%s", saved);
 }
 
 /* ---- putting ---- */
 
-typedef struct put_state {
-  uint32_t count, pos; /* the tail as this put has made it so far */
-  uint32_t written;    /* records written since the last store of the tail */
-} put_state;
+/* Where one side's put or get has got to: its commit word as it will be,
+ * and how many records since that word was last stored. */
+typedef struct cursor {
+  uint32_t count, pos;
+  uint32_t pending;
+} cursor;
 
-static void put_commit(mproc__stream *s, put_state *p) {
-  if (!p->written)
+static cursor cursor_at(const uint64_t *word) {
+  uint64_t w = mproc__load64(word);
+  cursor c;
+  c.count = w_count(w);
+  c.pos = w_pos(w);
+  c.pending = 0;
+  return c;
+}
+
+/* Stores @c into its side's commit word (tail or head), if it moved. */
+static void commit(uint64_t *word, cursor *c) {
+  if (!c->pending)
     return;
-  mproc__store64(&s->ctl->tail, w_make(p->count, p->pos));
-  p->written = 0;
+  mproc__store64(word, w_make(c->count, c->pos));
+  c->pending = 0;
 }
 
 /* Units of ring @h in use at producer position @pos, by the head last seen. */
@@ -324,7 +346,7 @@ static void write_record(uint64_t *at, const mproc__msg *m, uint32_t len) {
 /* Moves producers to a new ring of 2^shift units, after committing what is
  * written: made, then the old one sealed, then put_ring moved, so that a
  * producer killed at any step leaves what repair_put() finishes. */
-static mproc_status switch_ring(mproc__stream *s, put_state *p, uint32_t shift, const char *fn) {
+static mproc_status switch_ring(mproc__stream *s, cursor *p, uint32_t shift, const char *fn) {
   mproc__stream_ctl *c = s->ctl;
   ring_header *old;
   uint32_t old_id = c->put_ring;
@@ -334,7 +356,7 @@ static mproc_status switch_ring(mproc__stream *s, put_state *p, uint32_t shift, 
   if (serial_gap(mproc__load32(&c->get_ring), id) == 0)
     return mproc__fail(MPROC_EFULL, "%s: %s holds %u rings, the most it may", fn, s->owner->name,
                        NAME_SERIALS - 1);
-  put_commit(s, p);
+  commit(&s->ctl->tail, p);
   st = make_ring(s, &fresh, id, p->pos);
   if (st != MPROC_OK)
     return st;
@@ -363,8 +385,8 @@ static uint32_t grown_shift(uint32_t shift, uint32_t need) {
 
 /* A large ring is given up for one of the first size once the stream is
  * empty and the message is small for that size. */
-static int shrink_wanted(mproc__stream *s, const put_state *p, uint32_t shift, uint32_t need) {
-  if (shift <= s->ctl->shift0 || 4 * need > (1u << s->ctl->shift0) || p->written)
+static int shrink_wanted(mproc__stream *s, const cursor *p, uint32_t shift, uint32_t need) {
+  if (shift <= s->ctl->shift0 || 4 * need > (1u << s->ctl->shift0) || p->pending)
     return 0;
   /* The head is the consumers' cache line: look at it every SHRINK_PROBE
    * puts, not on each one (the cached head may say "empty" in between). */
@@ -375,7 +397,7 @@ static int shrink_wanted(mproc__stream *s, const put_state *p, uint32_t shift, u
 
 /* Writes one record at the producers' ring, growing or shrinking it as
  * needed (see mproc/queue.h). */
-static mproc_status place(mproc__stream *s, put_state *p, const mproc__msg *m, const char *fn) {
+static mproc_status place(mproc__stream *s, cursor *p, const mproc__msg *m, const char *fn) {
   mproc__stream_ctl *c = s->ctl;
   uint32_t len = (uint32_t)msg_len(m), need = record_units(len);
   int fresh = 0;
@@ -430,7 +452,7 @@ static int room_at(const mproc__stream_ctl *c, uint32_t count, uint32_t pos, uin
 }
 
 /* room_at(), by the head last seen, then by a fresh look (put lock held). */
-static int room(mproc__stream *s, const put_state *p) {
+static int room(mproc__stream *s, const cursor *p) {
   if (room_at(s->ctl, p->count, p->pos, s->head_seen))
     return 1;
   s->head_seen = mproc__load64(&s->ctl->head);
@@ -449,24 +471,20 @@ mproc_status mproc__stream_put(mproc__stream *s, const mproc__msg *msgs, size_t 
   mproc_status st = MPROC_OK;
   size_t done = 0;
   while (done < n) {
-    put_state p;
-    uint64_t t;
+    cursor p;
     lock_side(s, &c->put_lock, 1, fn);
     die_at(MPROC__DIE_PUT_LOCKED);
-    t = mproc__load64(&c->tail);
-    p.count = w_count(t);
-    p.pos = w_pos(t);
-    p.written = 0;
+    p = cursor_at(&c->tail);
     while (done < n && st == MPROC_OK && !mproc__load32(&c->shut) && room(s, &p)) {
       st = place(s, &p, &msgs[done], fn);
       if (st == MPROC_OK) {
         p.count++;
-        p.written++;
+        p.pending++;
         done++;
       }
     }
     die_at(MPROC__DIE_PUT_WRITTEN);
-    put_commit(s, &p);
+    commit(&c->tail, &p);
     die_at(MPROC__DIE_PUT_COMMITTED);
     unlock_side(s, &c->put_lock, fn);
     bump(s, &c->data_seq);
@@ -489,35 +507,11 @@ mproc_status mproc__stream_put(mproc__stream *s, const mproc__msg *msgs, size_t 
 
 /* ---- getting ---- */
 
-typedef struct get_state {
-  uint32_t count, pos; /* the head as this get has made it so far */
-  uint32_t taken;      /* records taken since the last store of the head */
-} get_state;
-
-static void get_commit(mproc__stream *s, get_state *g) {
-  if (!g->taken)
-    return;
-  mproc__store64(&s->ctl->head, w_make(g->count, g->pos));
-  g->taken = 0;
-}
-
-/* Removes ring @id by name (its header gives the pin), if it still exists. */
-static void retire_id(mproc__stream *s, uint32_t id) {
-  char name[MPROC__NAME_MAX];
-  mproc__shm shm = {NULL, 0, MPROC__NO_HANDLE};
-  ring_name(name, s->owner->name, id);
-  if (mproc__shm_open(&shm, name, ring_size(id)) != MPROC_OK)
-    return;
-  if (((ring_header *)shm.base)->id == id)
-    retire(s->owner->name, s->ctl->owner_pid, shm.base);
-  mproc__shm_close(&shm);
-}
-
 /* Leaves a sealed ring the consumers have read to its end. `retiring`
  * names it until it is removed: a consumer killed in between leaves it to
  * the next (finish_retiring()). */
-static void advance(mproc__stream *s, get_state *g) {
-  get_commit(s, g);
+static void advance(mproc__stream *s, cursor *g) {
+  commit(&s->ctl->head, g);
   mproc__store32(&s->ctl->retiring, s->get_map.id);
   mproc__store32(&s->ctl->get_ring, ring_of(&s->get_map)->next);
   die_at(MPROC__DIE_ADVANCE_MOVED);
@@ -531,12 +525,12 @@ static void finish_retiring(mproc__stream *s) {
   uint32_t id = mproc__load32(&s->ctl->retiring);
   if (id == 0)
     return;
-  retire_id(s, id);
+  retire_id(s->owner->name, s->ctl->owner_pid, id);
   mproc__store32(&s->ctl->retiring, 0);
 }
 
 /* Drops what cannot be read after a garbled header: the rest of the ring. */
-static mproc_status drop_garbled(mproc__stream *s, get_state *g, const ring_header *h,
+static mproc_status drop_garbled(mproc__stream *s, cursor *g, const ring_header *h,
                                  const char *fn) {
   uint32_t lost;
   if (mproc__load32(&h->sealed)) {
@@ -549,7 +543,7 @@ static mproc_status drop_garbled(mproc__stream *s, get_state *g, const ring_head
     g->count = w_count(t);
     g->pos = w_pos(t);
   }
-  g->taken++;
+  g->pending++;
   return mproc__fail(MPROC_EPROTO,
                      "%s: %s: a garbled record in shared memory; %u message(s) dropped", fn,
                      s->owner->name, lost);
@@ -557,7 +551,7 @@ static mproc_status drop_garbled(mproc__stream *s, get_state *g, const ring_head
 
 /* The next record's payload into the scratch buffer: MPROC_OK (its tag in
  * *tag, its length in *len), MPROC_EEMPTY, MPROC_EPROTO (dropped). */
-static mproc_status next_record(mproc__stream *s, get_state *g, uint32_t *tag, uint32_t *len,
+static mproc_status next_record(mproc__stream *s, cursor *g, uint32_t *tag, uint32_t *len,
                                 const char *fn) {
   for (;;) {
     mproc__stream_ctl *c = s->ctl;
@@ -609,10 +603,10 @@ static mproc_status next_record(mproc__stream *s, get_state *g, uint32_t *tag, u
 }
 
 /* Moves the head past the record next_record() just read. */
-static void consume(get_state *g, uint32_t len) {
+static void consume(cursor *g, uint32_t len) {
   g->pos += record_units(len);
   g->count++;
-  g->taken++;
+  g->pending++;
 }
 
 /* Decodes the scratch copy of a record into @into. */
@@ -631,7 +625,7 @@ static mproc_status deliver(mproc__stream *s, uint32_t tag, uint32_t len, mproc_
 }
 
 /* Takes into the caller's raw buffer, or leaves the message (see stream.h). */
-static mproc_status take_raw(mproc__stream *s, get_state *g, mproc__raw_out *raw, uint32_t tag,
+static mproc_status take_raw(mproc__stream *s, cursor *g, mproc__raw_out *raw, uint32_t tag,
                              uint32_t len, const char *fn) {
   raw->size = len;
   if (tag != MPROC__MSG_RAW)
@@ -647,13 +641,10 @@ static mproc_status take_raw(mproc__stream *s, get_state *g, mproc__raw_out *raw
 
 static mproc_status take(mproc__stream *s, mproc_args *const *into, size_t n, mproc__raw_out *raw,
                          size_t *got, const char *fn) {
-  get_state g;
   mproc_status st = MPROC_OK;
-  uint64_t h = mproc__load64(&s->ctl->head);
+  cursor g;
   finish_retiring(s);
-  g.count = w_count(h);
-  g.pos = w_pos(h);
-  g.taken = 0;
+  g = cursor_at(&s->ctl->head);
   while (*got < n && st == MPROC_OK) {
     uint32_t tag = 0, len = 0;
     st = next_record(s, &g, &tag, &len, fn);
@@ -669,7 +660,7 @@ static mproc_status take(mproc__stream *s, mproc_args *const *into, size_t n, mp
     st = deliver(s, tag, len, into[*got], fn);
     *got += st == MPROC_OK;
   }
-  get_commit(s, &g);
+  commit(&s->ctl->head, &g);
   die_at(MPROC__DIE_GET_COMMITTED);
   if (*got && st == MPROC_EEMPTY)
     st = MPROC_OK;
