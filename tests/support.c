@@ -509,3 +509,43 @@ int t_handle_is_file(intptr_t h, const char *path) {
          a.st_ino == b.st_ino;
 }
 #endif
+
+/* ---- pattern messages (queues, pipes) ---- */
+
+/* A byte of the pattern message @seq carries at offset @i (t_seq_message). */
+static uint8_t seq_pattern(int64_t seq, size_t i) {
+  return (uint8_t)((uint64_t)seq * 31u + i * 7u);
+}
+
+mproc_args *t_seq_message(int64_t seq, size_t len) {
+  mproc_args *m = NULL;
+  uint8_t *data = malloc(len ? len : 1);
+  size_t i;
+  if (!data || mproc_args_create(&m) != MPROC_OK) {
+    free(data);
+    return NULL;
+  }
+  for (i = 0; i < len; i++)
+    data[i] = seq_pattern(seq, i);
+  if (mproc_args_add_i64(m, seq) != MPROC_OK || mproc_args_add_bytes(m, data, len) != MPROC_OK) {
+    mproc_args_destroy(m);
+    m = NULL;
+  }
+  free(data);
+  return m;
+}
+
+int t_is_seq_message(const mproc_args *m, int64_t seq, size_t len) {
+  const uint8_t *data = NULL;
+  const void *raw = NULL;
+  size_t n = 0, size = 0, i;
+  int64_t v = 0;
+  if (mproc_args_count(m, &n) != MPROC_OK || n != 2 || mproc_args_get_i64(m, 0, &v) != MPROC_OK ||
+      v != seq || mproc_args_get_bytes(m, 1, &raw, &size) != MPROC_OK || size != len)
+    return 0;
+  data = raw;
+  for (i = 0; i < len; i++)
+    if (data[i] != seq_pattern(seq, i))
+      return 0;
+  return 1;
+}

@@ -161,4 +161,10 @@ int t_run_self(const char *arg);
 struct mproc__chan;
 int t_chan_pair(struct mproc__chan *a, struct mproc__chan *b);
 
+/* ---- pattern messages (tests/support.c; usable in children) ---- */
+/* A new message [seq, @len bytes derived from seq]; NULL when out of memory. */
+mproc_args *t_seq_message(int64_t seq, size_t len);
+/* Whether @m is exactly t_seq_message(seq, len). */
+int t_is_seq_message(const mproc_args *m, int64_t seq, size_t len);
+
 #endif

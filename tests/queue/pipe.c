@@ -16,43 +16,8 @@ static const char *end_name(const mproc_conn *c) { return ((const mproc__obj *)c
 
 /* ---- helpers, usable in children (no CUnit there) ---- */
 
-static uint8_t pattern(int64_t seq, size_t i) { return (uint8_t)((uint64_t)seq * 17u + i * 5u); }
-
-static mproc_args *seq_message(int64_t seq, size_t len) {
-  mproc_args *m = NULL;
-  uint8_t *data = malloc(len ? len : 1);
-  size_t i;
-  if (!data || mproc_args_create(&m) != MPROC_OK) {
-    free(data);
-    return NULL;
-  }
-  for (i = 0; i < len; i++)
-    data[i] = pattern(seq, i);
-  if (mproc_args_add_i64(m, seq) || mproc_args_add_bytes(m, data, len)) {
-    mproc_args_destroy(m);
-    m = NULL;
-  }
-  free(data);
-  return m;
-}
-
-static int is_seq_message(const mproc_args *m, int64_t seq, size_t len) {
-  const uint8_t *data;
-  const void *raw = NULL;
-  size_t n = 0, size = 0, i;
-  int64_t v = 0;
-  if (mproc_args_count(m, &n) || n != 2 || mproc_args_get_i64(m, 0, &v) || v != seq ||
-      mproc_args_get_bytes(m, 1, &raw, &size) || size != len)
-    return 0;
-  data = raw;
-  for (i = 0; i < len; i++)
-    if (data[i] != pattern(seq, i))
-      return 0;
-  return 1;
-}
-
 static mproc_status send_seq(mproc_conn *c, int64_t seq, size_t len) {
-  mproc_args *m = seq_message(seq, len);
+  mproc_args *m = t_seq_message(seq, len);
   mproc_status st;
   if (!m)
     return MPROC_ENOMEM;
@@ -61,14 +26,14 @@ static mproc_status send_seq(mproc_conn *c, int64_t seq, size_t len) {
   return st;
 }
 
-/* Receives one message and checks it is seq_message(seq, len) (else MPROC_EPROTO). */
+/* Receives one message and checks it is t_seq_message(seq, len) (else MPROC_EPROTO). */
 static mproc_status recv_seq(mproc_conn *c, int64_t seq, size_t len, int64_t timeout) {
   mproc_args *m = NULL;
   mproc_status st;
   if (mproc_args_create(&m) != MPROC_OK)
     return MPROC_ENOMEM;
   st = mproc_conn_recv(c, m, timeout);
-  if (st == MPROC_OK && !is_seq_message(m, seq, len)) {
+  if (st == MPROC_OK && !t_is_seq_message(m, seq, len)) {
     fprintf(stderr, "message %lld is not what was sent\n", (long long)seq);
     st = MPROC_EPROTO;
   }

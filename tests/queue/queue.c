@@ -19,46 +19,8 @@ static const char *queue_name(const mproc_queue *q) { return ((const mproc__obj 
 
 /* ---- helpers, usable in children (no CUnit there) ---- */
 
-/* A byte of the pattern message @seq carries at offset @i. */
-static uint8_t pattern(int64_t seq, size_t i) { return (uint8_t)((uint64_t)seq * 31u + i * 7u); }
-
-/* A message [seq, bytes of @len following pattern(seq)]. */
-static mproc_args *seq_message(int64_t seq, size_t len) {
-  mproc_args *m = NULL;
-  uint8_t *data = malloc(len ? len : 1);
-  size_t i;
-  if (!data || mproc_args_create(&m) != MPROC_OK) {
-    free(data);
-    return NULL;
-  }
-  for (i = 0; i < len; i++)
-    data[i] = pattern(seq, i);
-  if (mproc_args_add_i64(m, seq) != MPROC_OK || mproc_args_add_bytes(m, data, len) != MPROC_OK) {
-    mproc_args_destroy(m);
-    m = NULL;
-  }
-  free(data);
-  return m;
-}
-
-/* Whether @m is exactly seq_message(seq, len). */
-static int is_seq_message(const mproc_args *m, int64_t seq, size_t len) {
-  const uint8_t *data = NULL;
-  const void *raw = NULL;
-  size_t n = 0, size = 0, i;
-  int64_t v = 0;
-  if (mproc_args_count(m, &n) != MPROC_OK || n != 2 || mproc_args_get_i64(m, 0, &v) != MPROC_OK ||
-      v != seq || mproc_args_get_bytes(m, 1, &raw, &size) != MPROC_OK || size != len)
-    return 0;
-  data = raw;
-  for (i = 0; i < len; i++)
-    if (data[i] != pattern(seq, i))
-      return 0;
-  return 1;
-}
-
 static mproc_status put_seq(mproc_queue *q, int64_t seq, size_t len, int64_t timeout) {
-  mproc_args *m = seq_message(seq, len);
+  mproc_args *m = t_seq_message(seq, len);
   mproc_status st;
   if (!m)
     return MPROC_ENOMEM;
@@ -67,14 +29,14 @@ static mproc_status put_seq(mproc_queue *q, int64_t seq, size_t len, int64_t tim
   return st;
 }
 
-/* Gets one message and checks it is seq_message(seq, len): MPROC_EPROTO if not. */
+/* Gets one message and checks it is t_seq_message(seq, len): MPROC_EPROTO if not. */
 static mproc_status get_seq(mproc_queue *q, int64_t seq, size_t len, int64_t timeout) {
   mproc_args *m = NULL;
   mproc_status st;
   if (mproc_args_create(&m) != MPROC_OK)
     return MPROC_ENOMEM;
   st = mproc_queue_get(q, m, timeout);
-  if (st == MPROC_OK && !is_seq_message(m, seq, len)) {
+  if (st == MPROC_OK && !t_is_seq_message(m, seq, len)) {
     fprintf(stderr, "message %lld is not what was put\n", (long long)seq);
     st = MPROC_EPROTO;
   }
@@ -115,7 +77,7 @@ static size_t seq_len(int64_t seq) { return (size_t)(seq % 97); }
 
 /* ---- child functions ---- */
 
-/* args: [queue, first, n, tag]: puts seq_message(tag * 1e9 + i) for i in
+/* args: [queue, first, n, tag]: puts t_seq_message(tag * 1e9 + i) for i in
  * first..first+n. Exits 0 when every put succeeded. */
 static int q_producer(const mproc_args *a, mproc_args *r) {
   mproc_queue *q = NULL;
@@ -134,7 +96,7 @@ static int q_producer(const mproc_args *a, mproc_args *r) {
 }
 
 /* args: [queue, first, n]: gets n messages and checks they are
- * seq_message(i) for i in first..first+n, in order. */
+ * t_seq_message(i) for i in first..first+n, in order. */
 static int q_consumer(const mproc_args *a, mproc_args *r) {
   mproc_queue *q = NULL;
   int64_t first = 0, n = 0, i;
@@ -202,7 +164,7 @@ static int q_block_expect(const mproc_args *a, mproc_args *r) {
   return st == want ? 0 : 1;
 }
 
-/* args: [queue, seq, len, event or none]: puts seq_message(seq, len); then
+/* args: [queue, seq, len, event or none]: puts t_seq_message(seq, len); then
  * exits, or (with an event) sets it and sleeps until killed. */
 static int q_put_and_leave(const mproc_args *a, mproc_args *r) {
   mproc_queue *q = NULL;
@@ -546,7 +508,7 @@ static void test_two_producers(void) {
     }
     t = (int)(seq / 1000000000) - 1;
     if (t < 0 || t > 1 || seq % 1000000000 != next[t] ||
-        !is_seq_message(m, seq, seq_len(next[t]))) {
+        !t_is_seq_message(m, seq, seq_len(next[t]))) {
       CU_FAIL("a producer's messages out of order or garbled");
       bad = 1;
       break;
@@ -763,7 +725,7 @@ static void test_put_many_waits_for_room(void) {
   mproc_process *p;
   size_t put = 0, i;
   for (i = 0; i < N; i++) {
-    msgs[i] = seq_message((int64_t)i, seq_len((int64_t)i));
+    msgs[i] = t_seq_message((int64_t)i, seq_len((int64_t)i));
     CU_ASSERT_FATAL(msgs[i] != NULL);
   }
   mproc_args_add_i64(a, 0);
@@ -793,7 +755,7 @@ static void test_get_many_waits_for_first(void) {
   p = t_start("q_put_and_leave", a, NULL);
   T_OK(mproc_queue_get_many(q, out, 4, T_BOUND_MS, &got));
   CU_ASSERT_EQUAL(got, 1);
-  CU_ASSERT_TRUE(is_seq_message(out[0], 7, 10));
+  CU_ASSERT_TRUE(t_is_seq_message(out[0], 7, 10));
   CU_ASSERT_EQUAL(t_finish(p), 0);
   for (i = 0; i < 4; i++)
     mproc_args_destroy(out[i]);
