@@ -1,5 +1,9 @@
 /*
- * Sequentially consistent atomics on words that live in shared memory.
+ * Sequentially consistent atomics on words that live in shared memory, and
+ * one release store (mproc__store_rel64): the stores before it are seen
+ * before it, but a later load may pass it. It is for a word whose writer
+ * makes a full-barrier exchange next anyway (queue/stream.c's commit words,
+ * then the lock's release), where a second barrier would only wait.
  *
  * Not <stdatomic.h>: MSVC's C11 mode lacks it (before VS 2022 17.5, and then
  * only as experimental), and the words are plain uint32_t/uint64_t fields of
@@ -42,6 +46,14 @@ static __inline uint64_t mproc__load64(const volatile uint64_t *p) {
 static __inline void mproc__store64(volatile uint64_t *p, uint64_t v) {
   _InterlockedExchange64((volatile __int64 *)p, (__int64)v);
 }
+static __inline void mproc__store_rel64(volatile uint64_t *p, uint64_t v) {
+#if defined(_M_X64)
+  _ReadWriteBarrier(); /* x64 stores are release; only the compiler must keep the order */
+  *p = v;
+#else
+  _InterlockedExchange64((volatile __int64 *)p, (__int64)v);
+#endif
+}
 static __inline int mproc__cas64(volatile uint64_t *p, uint64_t expected, uint64_t desired) {
   return (uint64_t)_InterlockedCompareExchange64((volatile __int64 *)p, (__int64)desired,
                                                  (__int64)expected) == expected;
@@ -72,6 +84,9 @@ static inline uint64_t mproc__load64(const volatile uint64_t *p) {
 }
 static inline void mproc__store64(volatile uint64_t *p, uint64_t v) {
   __atomic_store_n(p, v, MPROC__SC);
+}
+static inline void mproc__store_rel64(volatile uint64_t *p, uint64_t v) {
+  __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 static inline int mproc__cas64(volatile uint64_t *p, uint64_t expected, uint64_t desired) {
   return __atomic_compare_exchange_n(p, &expected, desired, 0, MPROC__SC, MPROC__SC);

@@ -321,11 +321,14 @@ static cursor cursor_at(const uint64_t *word) {
   return c;
 }
 
-/* Stores @c into its side's commit word (tail or head), if it moved. */
+/* Stores @c into its side's commit word (tail or head), if it moved: a
+ * release store, so the records it covers are seen first. The other side's
+ * sleepers also need it seen before this side looks for them (bump());
+ * the side lock's release, an exchange, comes between and orders both. */
 static void commit(uint64_t *word, cursor *c) {
   if (!c->pending)
     return;
-  mproc__store64(word, w_make(c->count, c->pos));
+  mproc__store_rel64(word, w_make(c->count, c->pos));
   c->pending = 0;
 }
 
@@ -718,17 +721,25 @@ int mproc__stream_wait_ready(mproc__stream *s, int64_t deadline) {
   return ready;
 }
 
+/* Whether a get may find a message, without the lock: by the tail this
+ * handle saw last, else by a fresh look that the take then reuses. */
+static int seen_ready(mproc__stream *s) {
+  uint32_t head = w_count(mproc__load64(&s->ctl->head));
+  if ((int32_t)(w_count(s->tail_seen) - head) > 0)
+    return 1;
+  s->tail_seen = mproc__load64(&s->ctl->tail);
+  return w_count(s->tail_seen) != head || mproc__load32(&s->ctl->shut);
+}
+
 /* Waits (without the lock) until there is something to take, then takes. */
 mproc_status mproc__stream_get(mproc__stream *s, mproc_args *const *into, size_t n,
                                mproc__raw_out *raw, int64_t deadline, size_t *got, const char *fn) {
   mproc__stream_ctl *c = s->ctl;
-  int waited = 0; /* the first look is the take itself: no extra look at the tail */
   *got = 0;
   for (;;) {
     mproc_status st;
-    if (waited && mproc__remaining(deadline) != 0)
+    if (!seen_ready(s) && mproc__remaining(deadline) != 0)
       mproc__stream_wait_ready(s, deadline);
-    waited = 1;
     lock_side(s, &c->get_lock, 0, fn);
     die_at(MPROC__DIE_GET_LOCKED);
     st = take(s, into, n, raw, got, fn);

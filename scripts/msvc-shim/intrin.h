@@ -10,4 +10,7 @@
 __int64 _InterlockedOr64(__int64 volatile *value, __int64 mask);
 __int64 _InterlockedExchange64(__int64 volatile *target, __int64 value);
 __int64 _InterlockedExchangeAdd64(__int64 volatile *addend, __int64 value);
+#ifndef _ReadWriteBarrier /* mingw-w64's <windows.h> makes it a macro */
+void _ReadWriteBarrier(void);
+#endif
 #endif
