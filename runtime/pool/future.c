@@ -140,21 +140,33 @@ void mproc__future_settle(mproc_future *f, const mproc__outcome *o) {
   f->info.exitcode = o->exitcode;
   snprintf(f->message, sizeof f->message, "%s", c->message ? c->message : "");
   f->result = result;
-  mproc__store32(&f->done, 1);
-  mproc__futures_broadcast();
+  f->callback_thread = mproc__thread_id();
+  mproc__store32(&f->settled, 1);
   apr_thread_mutex_unlock(flock);
+  /* As Python's: the callback has returned before the future is done, so
+   * a caller that saw it done sees the callback's effects too. */
   if (c->status == MPROC_OK && f->opts.callback)
     f->opts.callback(f, f->opts.user);
   else if (c->status != MPROC_OK && f->opts.error_callback)
     f->opts.error_callback(f, f->opts.user);
+  apr_thread_mutex_lock(flock);
+  mproc__store32(&f->done, 1);
+  mproc__futures_broadcast();
+  apr_thread_mutex_unlock(flock);
   future_release(f); /* the pool's reference */
 }
 
-static mproc_status wait_done(const uint32_t *done, int64_t timeout_ms) {
+/* Done, or settled and asked by its own callback (which may read it). */
+static int done_for_caller(const mproc_future *f) {
+  return mproc__load32(&f->done) ||
+         (mproc__load32(&f->settled) && f->callback_thread == mproc__thread_id());
+}
+
+static mproc_status wait_done(const mproc_future *f, int64_t timeout_ms) {
   int64_t deadline = mproc__deadline(timeout_ms);
   mproc_status st = MPROC_OK;
   apr_thread_mutex_lock(flock);
-  while (!mproc__load32(done) && st == MPROC_OK)
+  while (!done_for_caller(f) && st == MPROC_OK)
     st = mproc__futures_wait(deadline);
   apr_thread_mutex_unlock(flock);
   if (st == MPROC_ETIMEDOUT)
@@ -215,7 +227,7 @@ mproc_status mproc_pool_apply(mproc_pool *p, const char *function, const mproc_a
 mproc_status mproc_future_wait(mproc_future *f, int64_t timeout_ms) {
   if (!f)
     return mproc__pool_bad("mproc_future_wait", "future");
-  return wait_done(&f->done, timeout_ms);
+  return wait_done(f, timeout_ms);
 }
 
 mproc_status mproc_future_get(mproc_future *f, int64_t timeout_ms, const mproc_args **result) {
@@ -229,12 +241,12 @@ mproc_status mproc_future_get(mproc_future *f, int64_t timeout_ms, const mproc_a
   return f->info.status;
 }
 
-int mproc_future_done(const mproc_future *f) { return f && mproc__load32(&f->done); }
+int mproc_future_done(const mproc_future *f) { return f && done_for_caller(f); }
 
 mproc_status mproc_future_info(const mproc_future *f, mproc_task_info *info) {
   if (!f || !info)
     return mproc__pool_bad("mproc_future_info", f ? "info" : "future");
-  if (!mproc__load32(&f->done))
+  if (!done_for_caller(f))
     return mproc__fail(MPROC_ESTATE, "mproc_future_info: the task is not done");
   *info = f->info;
   info->message = f->message;

@@ -131,8 +131,11 @@ mproc_status mproc__mbox_recv(mproc__mbox_rx *rx, mproc__chan *chan, mproc__spin
 
 /* ---- futures (future.c) ---- */
 struct mproc_future {
-  uint32_t done; /* atomic (base/atomic.h): mproc_future_done() reads it without the lock */
-  int refs;      /* the pool's and the user's */
+  uint32_t done;    /* atomic (base/atomic.h): mproc_future_done() reads it without the lock;
+                       set after the callback has returned */
+  uint32_t settled; /* info and result are final (the callback may run) */
+  uint64_t callback_thread; /* the thread running the callback: to it, settled is done */
+  int refs;                 /* the pool's and the user's */
   mproc_task_info info;
   char message[256];
   mproc_args *result;

@@ -938,6 +938,51 @@ static void test_callbacks_once(void) {
   CU_ASSERT_EQUAL(mproc__load32(&n.wrong), 0);
 }
 
+/* A callback that takes a while, then marks its task: whoever sees the
+ * future done must see the mark (Python runs the callback before ready()). */
+static void slow_mark(mproc_future *f, void *user) {
+  volatile uint32_t *marks = user;
+  int64_t until = mproc__now_us() + 200;
+  const mproc_args *r = NULL;
+  int64_t x = -1;
+  /* Inside its callback the future reads as done: get does not wait. */
+  if (!mproc_future_done(f) || mproc_future_get(f, 0, &r) != MPROC_OK ||
+      mproc_args_get_i64(r, 0, &x) != MPROC_OK)
+    return;
+  while (mproc__now_us() < until)
+    mproc__cpu_relax();
+  mproc__add32(&marks[(size_t)x % 300], 1);
+}
+
+/* 300 quick tasks one at a time, each checked after done (spinning), wait
+ * and get in turn: the callback has always returned by then. */
+static void test_callback_before_done(void) {
+  static volatile uint32_t marks[300];
+  mproc_pool *p = make_pool(1, NULL);
+  mproc_task_options to;
+  int i, early = 0;
+  memset(&to, 0, sizeof to);
+  to.callback = slow_mark;
+  to.user = (void *)marks;
+  for (i = 0; i < 300; i++) {
+    mproc_future *f = submit(p, "pool_echo", ints(i, 1), &to);
+    int64_t deadline = mproc__now_us() + (int64_t)T_BOUND_MS * 1000;
+    if (!f)
+      break;
+    if (i % 3 == 0)
+      while (!mproc_future_done(f) && mproc__now_us() < deadline)
+        mproc__cpu_relax();
+    else if (i % 3 == 1)
+      T_OK(mproc_future_wait(f, T_BOUND_MS));
+    else
+      T_OK(mproc_future_get(f, T_BOUND_MS, NULL));
+    early += mproc__load32(&marks[i]) != 1;
+    T_OK(mproc_future_destroy(f));
+  }
+  CU_ASSERT_EQUAL(early, 0);
+  T_OK(mproc_pool_destroy(p));
+}
+
 /* A cancel with nothing running changes nothing: before a batch, the batch
  * runs; after it, its results stand and the next batch runs. */
 static void test_cancel_before_and_after(void) {
@@ -1517,6 +1562,7 @@ static const CU_TestInfo tests[] = {
     {"a monitor timing a task sleeps until its deadline", test_monitor_sleeps},
     {"quick tasks through the mailbox, large ones beside; a crash", test_mailbox},
     {"callback and error_callback run exactly once each", test_callbacks_once},
+    {"a future is done only after its callback returned", test_callback_before_done},
     {"cancel before and after a batch changes nothing", test_cancel_before_and_after},
     {"cancel during a batch: running see it, queued never start", test_cancel_during},
     {"cancel: a task that ignores it is killed after the grace", test_cancel_grace_kills},

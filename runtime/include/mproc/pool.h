@@ -93,7 +93,10 @@ typedef struct mproc_task_options {
   int64_t timeout_ms;
   /** Called when the task succeeds / fails (any other status), on a pool
    *  thread, or on the thread that cancels, terminates or destroys the pool
-   *  for a task it settles without running; they must not block for long. */
+   *  for a task it settles without running; they must not block for long.
+   *  As in Python, the future is done (mproc_future_done(), _wait(), _get(),
+   *  mproc_wait()) only once its callback has returned; inside the callback
+   *  it already reads as done, so the callback may get its result. */
   void (*callback)(mproc_future *future, void *user);
   void (*error_callback)(mproc_future *future, void *user);
   void *user;
