@@ -483,12 +483,26 @@ mproc_status mproc_pool_imap_source(mproc_pool *p, mproc_map **map, const char *
   return st;
 }
 
+/* The rule of the blocking maps and mproc_map_get(): whatever they return,
+ * each of the @n statuses is written; a map refused or failed as a whole
+ * writes its status into each. */
+static mproc_status refused(mproc_status *statuses, size_t n, mproc_args **results,
+                            mproc_status st) {
+  size_t i;
+  for (i = 0; statuses && i < n; i++)
+    statuses[i] = st;
+  if (results)
+    *results = NULL;
+  return st;
+}
+
 /* Blocking map and starmap: queue everything, gather, free. */
 static mproc_status run_all(mproc_map *m, mproc_args **results, mproc_status *statuses,
                             const char *fn) {
-  mproc_status st = start(m, 1, fn);
+  size_t n = m->total;
+  mproc_status st = start(m, 1, fn); /* frees @m when it fails */
   if (st != MPROC_OK)
-    return st;
+    return refused(statuses, n, results, st);
   st = mproc_map_get(m, MPROC_WAIT_FOREVER, results, statuses);
   mproc_map_destroy(m);
   return st;
@@ -500,13 +514,15 @@ mproc_status mproc_pool_map(mproc_pool *p, const char *function, const mproc_arg
   mproc_map *m = NULL;
   size_t n = 0;
   mproc_status st;
-  if (!items)
+  if (results)
+    *results = NULL;
+  if (!items) /* no count: no status to write */
     return mproc__pool_bad("mproc_pool_map", "items");
   memset(&o, 0, sizeof o);
   o.chunksize = chunksize;
   mproc_args_count(items, &n);
   if ((st = map_new(&m, p, function, &o, SRC_ITEMS, n, "mproc_pool_map")) != MPROC_OK)
-    return st;
+    return refused(statuses, n, results, st);
   m->items = items; /* borrowed: the call outlives the map */
   return run_all(m, results, statuses, "mproc_pool_map");
 }
@@ -518,18 +534,21 @@ mproc_status mproc_pool_starmap(mproc_pool *p, const char *function,
   mproc_map *m = NULL;
   size_t i;
   mproc_status st;
-  if (!arglists && n)
-    return mproc__pool_bad("mproc_pool_starmap", "arglists");
-  if (n > MPROC_ARGS_MAX_COUNT) /* before reading n pointers of the caller's array */
+  if (results)
+    *results = NULL;
+  if (n > MPROC_ARGS_MAX_COUNT) /* before touching n entries of the caller's arrays */
     return mproc__fail(MPROC_ERANGE, "mproc_pool_starmap: %zu items (at most %u)", n,
                        MPROC_ARGS_MAX_COUNT);
+  if (!arglists && n)
+    return refused(statuses, n, results, mproc__pool_bad("mproc_pool_starmap", "arglists"));
   for (i = 0; i < n; i++)
     if (!arglists[i])
-      return mproc__fail(MPROC_EINVAL, "mproc_pool_starmap: arglists[%zu] is NULL", i);
+      return refused(statuses, n, results,
+                     mproc__fail(MPROC_EINVAL, "mproc_pool_starmap: arglists[%zu] is NULL", i));
   memset(&o, 0, sizeof o);
   o.chunksize = chunksize;
   if ((st = map_new(&m, p, function, &o, SRC_LISTS, n, "mproc_pool_starmap")) != MPROC_OK)
-    return st;
+    return refused(statuses, n, results, st);
   m->lists = arglists;
   return run_all(m, results, statuses, "mproc_pool_starmap");
 }
@@ -730,14 +749,12 @@ static mproc_status gather(mproc_map *m, int64_t deadline, int results, mproc_st
   return st;
 }
 
-mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **results,
-                           mproc_status *statuses) {
+/* mproc_map_get() but for the rule on statuses; the first failed item in
+ * @bad, @bad_at. */
+static mproc_status get_all(mproc_map *m, int64_t timeout_ms, mproc_args **results,
+                            mproc_status *statuses, mproc__call *bad, size_t *bad_at) {
   int64_t deadline = mproc__deadline(timeout_ms);
-  mproc__call bad = {MPROC_OK, 0, 0, ""};
-  size_t bad_at = SIZE_MAX;
   mproc_status st;
-  if (!m)
-    return mproc__pool_bad("mproc_map_get", "map");
   if (!m->is_async)
     return mproc__fail(MPROC_ESTATE, "mproc_map_get: an imap is iterated with mproc_map_next()");
   mproc__futures_lock();
@@ -749,10 +766,8 @@ mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **result
   mproc__futures_unlock();
   if (st != MPROC_OK)
     return st;
-  if (results)
-    *results = NULL;
   if ((st = all_done(m, deadline)) == MPROC_OK)
-    st = gather(m, deadline, results != NULL, statuses, &bad, &bad_at);
+    st = gather(m, deadline, results != NULL, statuses, bad, bad_at);
   mproc__futures_lock();
   m->iterating = 0;
   m->getting = 0;
@@ -766,9 +781,24 @@ mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **result
   if (st == MPROC_ETIMEDOUT)
     return mproc__fail(st, "mproc_map_get: not every item is done after %lld ms",
                        (long long)timeout_ms);
-  if (st == MPROC_OK && bad_at != SIZE_MAX)
-    return mproc__fail(bad.status, "map: item %zu: %s", bad_at, bad.message);
   return st;
+}
+
+mproc_status mproc_map_get(mproc_map *m, int64_t timeout_ms, mproc_args **results,
+                           mproc_status *statuses) {
+  mproc__call bad = {MPROC_OK, 0, 0, ""};
+  size_t bad_at = SIZE_MAX;
+  mproc_status st;
+  if (results)
+    *results = NULL;
+  if (!m)
+    return mproc__pool_bad("mproc_map_get", "map");
+  st = get_all(m, timeout_ms, results, statuses, &bad, &bad_at);
+  if (st != MPROC_OK) /* not an item's outcome: each item gets it */
+    return refused(statuses, m->source_ended ? m->total : 0, results, st);
+  if (bad_at != SIZE_MAX)
+    return mproc__fail(bad.status, "map: item %zu: %s", bad_at, bad.message);
+  return MPROC_OK;
 }
 
 mproc_status mproc_map_progress(const mproc_map *m, size_t *done, size_t *total) {

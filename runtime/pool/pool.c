@@ -159,7 +159,7 @@ static mproc_status check_submit(mproc_pool *p, const char *function, const char
   if (p->state != MPROC__POOL_OPEN)
     return mproc__fail(MPROC_ESTATE, "%s: the pool is closed", fn);
   if (p->broken)
-    return mproc__fail(MPROC_EFAILED, "%s: %s", fn, p->broken_msg);
+    return mproc__fail(MPROC__POOL_BROKEN_STATUS(p), "%s: %s", fn, p->broken_msg);
   if (all_dead(p))
     return mproc__fail(MPROC_ESTATE, "%s: no worker could be started", fn);
   return MPROC_OK;

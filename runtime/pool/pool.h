@@ -220,6 +220,10 @@ typedef enum mproc__pool_state {
 } mproc__pool_state;
 /* Why a pool is broken (its broken_msg says it to every task refused). */
 enum { MPROC__POOL_BROKEN_INIT = 1, MPROC__POOL_BROKEN_MONITOR };
+/* The status of the tasks a broken pool refuses or fails: MPROC_EINITFAILED
+ * (its initializer failed) or MPROC_ENOMEM (no monitor thread). */
+#define MPROC__POOL_BROKEN_STATUS(p)                                                               \
+  ((p)->broken == MPROC__POOL_BROKEN_INIT ? MPROC_EINITFAILED : MPROC_ENOMEM)
 
 #define MPROC__POOL_LIVE 0x504f4f4cu /* "POOL"; 0 once destroyed */
 struct mproc_pool {

@@ -233,7 +233,8 @@ static void on_result(mproc_pool *p, mproc__worker *w, const uint8_t *buf, size_
 static int worker_ended(mproc_pool *p, mproc__worker *w) {
   char msg[128];
   if (w->current && p->broken == MPROC__POOL_BROKEN_INIT) { /* it never ran */
-    mproc__task_fail(p, w->current, MPROC_EFAILED, p->broken_msg, w->proc.pid, w->proc.exitcode);
+    mproc__task_fail(p, w->current, MPROC_EINITFAILED, p->broken_msg, w->proc.pid,
+                     w->proc.exitcode);
     w->current = NULL;
   } else if (w->current) {
     mproc_status why = w->kill_reason ? w->kill_reason : MPROC_ECRASHED;
@@ -250,7 +251,7 @@ static int worker_ended(mproc_pool *p, mproc__worker *w) {
     if (t->ghost)
       free(t);
     else if (p->broken)
-      mproc__task_fail(p, t, MPROC_EFAILED, p->broken_msg, 0, 0);
+      mproc__task_fail(p, t, MPROC__POOL_BROKEN_STATUS(p), p->broken_msg, 0, 0);
     else if (p->cancelling || p->state == MPROC__POOL_TERMINATED)
       mproc__task_fail(p, t, MPROC_ECANCELED, "cancelled before it started", 0, 0);
     else
@@ -291,8 +292,9 @@ static void on_frame(mproc_pool *p, mproc__worker *w, uint16_t type, const uint8
     if (mproc__args_decode(buf, len, &m) == MPROC_OK)
       mproc_args_get_str(m, 0, &msg);
     p->broken = MPROC__POOL_BROKEN_INIT; /* reported once: no respawn loop */
-    snprintf(p->broken_msg, sizeof p->broken_msg, "%s", msg);
-    mproc__pool_fail_queued(p, MPROC_EFAILED, p->broken_msg);
+    snprintf(p->broken_msg, sizeof p->broken_msg, "the initializer %s failed: %s", p->initializer,
+             msg);
+    mproc__pool_fail_queued(p, MPROC_EINITFAILED, p->broken_msg);
     if (m)
       mproc_args_destroy(m);
   } else {

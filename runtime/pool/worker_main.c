@@ -372,7 +372,7 @@ static void initialize(const mproc_args *args) {
   if (rc == 0)
     return;
   if (!w.message[0])
-    snprintf(w.message, sizeof w.message, "initializer %s returned %d", name, rc);
+    snprintf(w.message, sizeof w.message, "it returned %d", rc);
   mproc_args_create(&out);
   mproc_args_add_str(out, w.message);
   send_or_die(MPROC__FRAME_INITFAIL, out);

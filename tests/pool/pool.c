@@ -648,15 +648,71 @@ static void test_initializer(void) {
   CU_ASSERT_EQUAL(set, 1);
   mproc_args_destroy(res);
   T_OK(mproc_pool_destroy(p));
-  /* a failing initializer is reported once, as the pool's error */
+  /* a failing initializer is reported once, as the pool's error, with a
+   * status of its own and a message naming it */
   o.initializer = "pool_init_fails";
   p = make_pool(2, &o);
-  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EFAILED);
-  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EFAILED);
+  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EINITFAILED);
+  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EINITFAILED);
   CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "initializer says no"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "pool_init_fails"));
   T_OK(mproc_pool_destroy(p));
   mproc_args_destroy(ia);
   T_OK(mproc_event_destroy(e));
+}
+
+/* A pool whose initializer failed refuses work with MPROC_EINITFAILED, and
+ * a refused map still writes every status (it used to leave them as they
+ * were, and submit's status was not in its list). */
+static void test_refused_map_writes_statuses(void) {
+  mproc_pool_options o;
+  mproc_pool *p;
+  mproc_args *items = ints(0, 5), *res = NULL;
+  const mproc_args *lists[5];
+  mproc_status sts[5];
+  mproc_future *f = NULL;
+  mproc_map *m = NULL;
+  size_t i;
+  int written = 0;
+  memset(&o, 0, sizeof o);
+  o.initializer = "pool_init_fails";
+  p = make_pool(1, &o);
+  T_STATUS(mproc_pool_apply(p, "pool_square", NULL, NULL), MPROC_EINITFAILED);
+  T_STATUS(mproc_pool_submit(p, &f, "pool_square", NULL, NULL), MPROC_EINITFAILED);
+  for (i = 0; i < 5; i++)
+    sts[i] = MPROC_OK;
+  T_STATUS(mproc_pool_map(p, "pool_square", items, 0, &res, sts), MPROC_EINITFAILED);
+  CU_ASSERT_PTR_NULL(res);
+  for (i = 0; i < 5; i++) {
+    written += sts[i] == MPROC_EINITFAILED;
+    sts[i] = MPROC_OK;
+    lists[i] = items;
+  }
+  T_STATUS(mproc_pool_starmap(p, "pool_square", lists, 5, 0, NULL, sts), MPROC_EINITFAILED);
+  for (i = 0; i < 5; i++)
+    written += sts[i] == MPROC_EINITFAILED;
+  CU_ASSERT_EQUAL(written, 10);
+  T_OK(mproc_pool_destroy(p));
+  /* refused for a bad argument: the same rule */
+  lists[2] = NULL;
+  T_STATUS(mproc_pool_starmap(NULL, "pool_square", lists, 5, 0, NULL, sts), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(NULL, "pool_square", items, 0, NULL, sts), MPROC_EINVAL);
+  for (i = 0, written = 0; i < 5; i++)
+    written += sts[i] == MPROC_EINVAL;
+  CU_ASSERT_EQUAL(written, 5);
+  mproc_args_destroy(items);
+  /* a get that times out writes MPROC_ETIMEDOUT into each */
+  p = make_pool(1, NULL);
+  items = ints(300, 2);
+  if (items && mproc_pool_map_async(p, &m, "pool_sleep_or_die", items, NULL) == MPROC_OK) {
+    T_STATUS(mproc_map_get(m, 10, &res, sts), MPROC_ETIMEDOUT);
+    CU_ASSERT(res == NULL && sts[0] == MPROC_ETIMEDOUT && sts[1] == MPROC_ETIMEDOUT);
+    T_OK(mproc_map_get(m, T_BOUND_MS, NULL, sts));
+    CU_ASSERT(sts[0] == MPROC_OK && sts[1] == MPROC_OK);
+    T_OK(mproc_map_destroy(m));
+  }
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
 }
 
 static void test_max_tasks_per_child(void) {
@@ -1547,6 +1603,7 @@ static const CU_TestInfo tests[] = {
     {"a timeout counts from when the worker is ready", test_timeout_after_ready},
     {"bail-out cancels the rest of a map", test_bailout},
     {"initializer with a shared event; failing initializer", test_initializer},
+    {"a refused map writes every status; EINITFAILED", test_refused_map_writes_statuses},
     {"max tasks per child", test_max_tasks_per_child},
     {"64 workers; nested pool", test_many_workers_and_nesting},
     {"bad input, close, join", test_bad_input_and_close},

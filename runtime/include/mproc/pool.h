@@ -50,8 +50,10 @@ typedef struct mproc_pool_options {
   int workers;
   /** A registered function every worker runs once before any task (respawned
    *  workers too), with @ref initargs; NULL for none. If it fails, the pool is
-   *  broken: the failure is reported once (every task fails with it) and no
-   *  worker is respawned in a loop. */
+   *  broken: the failure is reported once and no worker is respawned in a
+   *  loop. Every task then completes as MPROC_EINITFAILED, with a message
+   *  naming the initializer and giving its mproc_task_fail() text, and the
+   *  functions that queue work return MPROC_EINITFAILED. */
   const char *initializer;
   /** Arguments of the initializer (copied); may carry shared objects. */
   const mproc_args *initargs;
@@ -104,7 +106,11 @@ typedef struct mproc_task_options {
 
 /**
  * Queues @p function(@p args) and returns at once (apply_async).
- * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOFUNC; MPROC_ESTATE (closed or terminated).
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOFUNC; MPROC_ESTATE (closed or
+ *         terminated, or no worker could be started); MPROC_EINITFAILED (the
+ *         initializer failed); MPROC_ENOMEM (out of memory, or the pool's
+ *         monitor thread could not start); MPROC_ECLOSED (a destroyed pool).
+ *         The functions below that queue work can give these too.
  */
 MPROC_API mproc_status mproc_pool_submit(mproc_pool *pool, mproc_future **future,
                                          const char *function, const mproc_args *args,
@@ -113,7 +119,7 @@ MPROC_API mproc_status mproc_pool_submit(mproc_pool *pool, mproc_future **future
 /**
  * Runs @p function(@p args) on a worker and waits for it (apply).
  * @param[out] result the task's result values (the caller destroys it); may be NULL.
- * @return the task's status (see mproc_future_status()) or a submit error.
+ * @return the task's status (mproc_task_info::status) or a mproc_pool_submit() error.
  */
 MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
                                         const mproc_args *args, mproc_args **result);
@@ -128,8 +134,12 @@ MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
  * @param[out] results one value per item, in order: the first value each
  *             call returned (MPROC_TYPE_NONE for a failed or cancelled item,
  *             or one that returned nothing); the caller destroys it; may be NULL.
- * @param[out] statuses one status per item (may be NULL); array of n.
- * @return MPROC_OK when all succeeded, else the first failing item's status.
+ * @param[out] statuses one status per item (may be NULL); array of n. It is
+ *             written whatever the call returns: a map refused or failed as
+ *             a whole (a bad argument, a pool that takes no work) writes
+ *             its status into each (with items NULL there is no n: nothing).
+ * @return MPROC_OK when all succeeded, else the first failing item's status,
+ *         or a mproc_pool_submit() error for the whole map.
  */
 MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
                                       const mproc_args *items, size_t chunksize,
@@ -137,7 +147,8 @@ MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
 
 /**
  * As mproc_pool_map(), but call i gets the whole list @p arglists[i] as its
- * arguments (starmap).
+ * arguments (starmap). statuses are written as there, except when n is over
+ * MPROC_ARGS_MAX_COUNT (MPROC_ERANGE: n itself is refused).
  */
 MPROC_API mproc_status mproc_pool_starmap(mproc_pool *pool, const char *function,
                                           const mproc_args *const *arglists, size_t n,
@@ -175,7 +186,7 @@ typedef struct mproc_map_options {
 /**
  * Queues a map of @p items (copied) and returns at once (map_async). Wait
  * with mproc_map_wait() / mproc_map_get(), or iterate with mproc_map_next().
- * @return MPROC_OK; MPROC_EINVAL; MPROC_ENOFUNC; MPROC_ESTATE; MPROC_ERANGE.
+ * @return MPROC_OK; MPROC_ERANGE; a mproc_pool_submit() error.
  */
 MPROC_API mproc_status mproc_pool_map_async(mproc_pool *pool, mproc_map **map, const char *function,
                                             const mproc_args *items,
@@ -230,7 +241,11 @@ MPROC_API mproc_status mproc_map_wait(mproc_map *map, int64_t timeout_ms);
 
 /**
  * map_async: waits, then gives the results as mproc_pool_map() does (once;
- * not after mproc_map_next() took any).
+ * not after mproc_map_next() took any), statuses by the same rule: a get
+ * that fails as a whole (MPROC_ETIMEDOUT, MPROC_ESTATE) writes its status
+ * into each.
+ * @return MPROC_OK; the first failing item's status; MPROC_ETIMEDOUT;
+ *         MPROC_ESTATE; MPROC_EINVAL; MPROC_ENOMEM.
  */
 MPROC_API mproc_status mproc_map_get(mproc_map *map, int64_t timeout_ms, mproc_args **results,
                                      mproc_status *statuses);

@@ -54,7 +54,8 @@ typedef int mproc_status;
   X(EEXIST, 20, "object already exists")                                                           \
   X(ENOTSUP, 21, "not supported on this platform")                                                 \
   X(EFAILED, 22, "the function reported failure")                                                  \
-  X(EEND, 23, "no more items")
+  X(EEND, 23, "no more items")                                                                     \
+  X(EINITFAILED, 24, "the pool's initializer failed")
 
 /** mproc's own status codes. */
 enum mproc_status_code {
