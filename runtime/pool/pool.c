@@ -195,7 +195,7 @@ mproc_status mproc__pool_queue(mproc_pool *p, const mproc__submit *s, const char
     st = check_submit(p, s->function, fn);
   if (st == MPROC_OK) {
     mproc__task_set_id(t, ++p->next_id);
-    t->timeout_ms = s->timeout_ms > 0 ? s->timeout_ms : p->opts.task_timeout_ms;
+    t->timeout_ms = s->timeout_ms != 0 ? s->timeout_ms : p->opts.task_timeout_ms; /* <0: none */
     t->future = s->future;
     t->map = s->map;
     t->first = s->first;

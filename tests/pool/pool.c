@@ -580,6 +580,34 @@ static void test_timeout(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* MPROC_WAIT_FOREVER as a task's timeout exempts it from the pool's (it
+ * used to be read as "the pool's"); a map's option does the same. */
+static void test_timeout_exempt(void) {
+  mproc_pool_options o;
+  mproc_task_options to;
+  mproc_map_options mo;
+  mproc_pool *p;
+  mproc_map *m = NULL;
+  mproc_args *slow = ints(400, 1);
+  mproc_status sts[1] = {MPROC_EINVAL};
+  memset(&o, 0, sizeof o);
+  o.task_timeout_ms = 100;
+  memset(&to, 0, sizeof to);
+  to.timeout_ms = MPROC_WAIT_FOREVER;
+  memset(&mo, 0, sizeof mo);
+  mo.timeout_ms = MPROC_WAIT_FOREVER;
+  p = make_pool(1, &o);
+  settle(submit(p, "pool_sleep_or_die", ints(400, 1), &to), MPROC_OK, "");
+  if (mproc_pool_map_async(p, &m, "pool_sleep_or_die", slow, &mo) == MPROC_OK) {
+    T_OK(mproc_map_get(m, T_BOUND_MS, NULL, sts));
+    CU_ASSERT_EQUAL(sts[0], MPROC_OK);
+    T_OK(mproc_map_destroy(m));
+  }
+  mproc_args_destroy(slow);
+  settle(submit(p, "pool_sleep_or_die", ints(400, 1), NULL), MPROC_ETIMEDOUT, NULL); /* pool's */
+  T_OK(mproc_pool_destroy(p));
+}
+
 /* The timeout counts from when the worker is ready: a worker whose start-up
  * (here its initializer) takes longer than the timeout still runs its first
  * task, before and after a replacement. */
@@ -1602,6 +1630,7 @@ static const CU_TestInfo tests[] = {
     {"task timeout kills and replaces", test_timeout},
     {"a timeout counts from when the worker is ready", test_timeout_after_ready},
     {"bail-out cancels the rest of a map", test_bailout},
+    {"a task's MPROC_WAIT_FOREVER timeout exempts it from the pool's", test_timeout_exempt},
     {"initializer with a shared event; failing initializer", test_initializer},
     {"a refused map writes every status; EINITFAILED", test_refused_map_writes_statuses},
     {"max tasks per child", test_max_tasks_per_child},

@@ -64,7 +64,7 @@ typedef struct mproc_pool_options {
   /** Default per-task timeout (ms): a task running longer is killed with its
    *  worker and completes as MPROC_ETIMEDOUT; 0: none. It counts from when
    *  the task's worker is ready (started, its initializer run), not from a
-   *  new worker's spawn. */
+   *  new worker's spawn. A task's own option overrides it either way. */
   int64_t task_timeout_ms;
   /** Non-zero: the first task that fails (or crashes, or times out) cancels the rest. */
   int cancel_on_error;
@@ -91,7 +91,8 @@ MPROC_API mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_opt
 
 /** Per-call options of mproc_pool_submit(). */
 typedef struct mproc_task_options {
-  /** Overrides the pool's task timeout (ms); 0: the pool's. */
+  /** Overrides the pool's task timeout (ms); 0: the pool's; MPROC_WAIT_FOREVER
+   *  (any negative value): none for this task, whatever the pool's. */
   int64_t timeout_ms;
   /** Called when the task succeeds / fails (any other status), on a pool
    *  thread, or on the thread that cancels, terminates or destroys the pool
@@ -174,7 +175,8 @@ typedef struct mproc_map_options {
   size_t window;
   /** imap: hand results out as they complete rather than in order (imap_unordered). */
   int unordered;
-  /** Per-task timeout (ms); 0: the pool's. */
+  /** Per-task timeout (ms); 0: the pool's; MPROC_WAIT_FOREVER: none, as in
+   *  mproc_task_options. */
   int64_t timeout_ms;
   /** map_async: called once, on the thread that completes the last item
    *  (normally a pool thread), before mproc_map_wait() returns; it may call
