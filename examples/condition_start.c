@@ -25,10 +25,12 @@ static int task(const mproc_args *args, mproc_args *result) {
   if (mproc_args_open_cond(args, 0, &cond) || mproc_args_open_event(args, 1, &waiting) ||
       mproc_args_get_i64(args, 2, &i))
     return 1;
-  mproc_cond_acquire(cond, MPROC_WAIT_FOREVER);
+  /* Held also after MPROC_EOWNERDEAD (a holder died): mproc_status_held() says it. */
+  if (!mproc_status_held(mproc_cond_acquire(cond, MPROC_WAIT_FOREVER)))
+    return 1;
   printf("  [task %lld] waiting for the signal\n", (long long)i);
   mproc_event_set(waiting); /* the main process knows one more is (about to be) waiting */
-  mproc_cond_wait(cond, MPROC_WAIT_FOREVER);
+  mproc_cond_wait(cond, MPROC_WAIT_FOREVER); /* it holds the lock again on return, in every case */
   mproc_cond_release(cond);
   printf("  [task %lld] running\n", (long long)i);
   mproc_cond_close(cond);
@@ -61,7 +63,8 @@ int main(int argc, char **argv) {
   for (i = 0; i < N; i++)
     mproc_event_wait(waiting[i], MPROC_WAIT_FOREVER);
   /* Each task set its event while holding the lock: once we hold it, all wait. */
-  mproc_cond_acquire(cond, MPROC_WAIT_FOREVER);
+  if (!mproc_status_held(mproc_cond_acquire(cond, MPROC_WAIT_FOREVER)))
+    return 1;
   printf("[MainProcess] all %d tasks wait; notifying all\n", N);
   mproc_cond_notify_all(cond);
   mproc_cond_release(cond);

@@ -20,7 +20,9 @@ static int work(const mproc_args *args, mproc_args *result) {
     return 1;
   for (i = 0; i < PER; i++) {
     int64_t v;
-    mproc_array_lock(counter, MPROC_WAIT_FOREVER);
+    /* Held also after MPROC_EOWNERDEAD (a holder died): mproc_status_held() says it. */
+    if (!mproc_status_held(mproc_array_lock(counter, MPROC_WAIT_FOREVER)))
+      return 1;
     mproc_array_get_i64(counter, 0, &v); /* read-modify-write: needs the lock */
     mproc_array_set_i64(counter, 0, v + 1);
     mproc_array_unlock(counter);

@@ -47,7 +47,7 @@ static int go_is_set(void *arg) {
 static int task(const mproc_args *args, mproc_args *result) {
   int64_t i = 0;
   mproc_status st;
-  if (mproc_args_get_i64(args, 0, &i) || mproc_cond_acquire(cond, TIMEOUT_MS))
+  if (mproc_args_get_i64(args, 0, &i) || !mproc_status_held(mproc_cond_acquire(cond, TIMEOUT_MS)))
     return 1;
   mproc_array_add_i64(state, WAITING, 1, NULL); /* under the lock: the main process sees it */
   printf("  [task %lld] waiting for the signal\n", (long long)i);
@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
   /* Each task counts itself while holding the lock, and gives it up only by
    * waiting: once we hold it and the count is N, all N wait. */
   for (tries = 0; tries < TIMEOUT_MS / 5; tries++) {
-    if (mproc_cond_acquire(c, TIMEOUT_MS) != MPROC_OK)
+    if (!mproc_status_held(mproc_cond_acquire(c, TIMEOUT_MS)))
       break;
     mproc_array_get_i64(s, WAITING, &waiting);
     if (waiting == N) {

@@ -52,6 +52,10 @@ const char *mproc_status_name(mproc_status status) {
   }
 }
 
+int mproc_status_held(mproc_status status) {
+  return status == MPROC_OK || status == MPROC_EOWNERDEAD;
+}
+
 const char *mproc_last_error(void) { return last_error; }
 
 /* Formats into a local buffer first: callers may pass mproc_last_error() itself

@@ -34,7 +34,19 @@ static void test_last_error_names_the_call(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "mproc_args_create"));
 }
 
+/* "I hold the lock now": MPROC_OK and MPROC_EOWNERDEAD, nothing else. */
+static void test_status_held(void) {
+  int s, held = 0;
+  CU_ASSERT(mproc_status_held(MPROC_OK));
+  CU_ASSERT(mproc_status_held(MPROC_EOWNERDEAD));
+  for (s = MPROC_ERRSPACE_START + 1; s < MPROC__STATUS_END; s++)
+    held += mproc_status_held(s) != 0;
+  CU_ASSERT_EQUAL(held, 1);
+  CU_ASSERT(!mproc_status_held(ENOENT));
+}
+
 static const CU_TestInfo tests[] = {
+    {"mproc_status_held: OK and EOWNERDEAD only", test_status_held},
     {"every code has a distinct message", test_every_code_has_a_distinct_message},
     {"OS codes pass through", test_os_codes_pass_through},
     {"last error names the call", test_last_error_names_the_call},

@@ -170,13 +170,21 @@ static void owner_dies(int is_rlock, int64_t how) {
     T_OK(mproc_process_kill(p));
   t_finish(p);
   if (is_rlock) {
-    T_STATUS(mproc_rlock_acquire(rl, T_BOUND_MS), MPROC_EOWNERDEAD);
+    mproc_status st = mproc_rlock_acquire(rl, T_BOUND_MS);
+    T_STATUS(st, MPROC_EOWNERDEAD);
+    CU_ASSERT(mproc_status_held(st)); /* the documented test says: held */
     T_OK(mproc_rlock_release(rl));
     T_OK(mproc_rlock_acquire(rl, 0)); /* usable again */
     T_OK(mproc_rlock_release(rl));
     T_OK(mproc_rlock_destroy(rl));
   } else {
-    T_STATUS(mproc_lock_acquire(l, T_BOUND_MS), MPROC_EOWNERDEAD);
+    mproc_status st = mproc_lock_acquire(l, T_BOUND_MS);
+    T_STATUS(st, MPROC_EOWNERDEAD);
+    CU_ASSERT(mproc_status_held(st));
+    T_OK(mproc_lock_release(l));
+    CU_ASSERT(mproc_status_held(mproc_lock_acquire(l, 0)));
+    /* held by this process: another try does not get it, and says so */
+    CU_ASSERT(!mproc_status_held(mproc_lock_acquire(l, 0)));
     T_OK(mproc_lock_release(l));
     T_OK(mproc_lock_acquire(l, 0));
     T_OK(mproc_lock_release(l));

@@ -25,7 +25,9 @@
  * A process that dies holding a Lock, RLock or Condition: the next acquirer
  * gets MPROC_EOWNERDEAD *with the lock held* (the protected state may be
  * inconsistent; the lock is usable again). Detection checks the recorded
- * owner pid while waiting, so it takes up to ~100 ms.
+ * owner pid while waiting, so it takes up to ~100 ms. So test an acquire's
+ * status with mproc_status_held(), never `!= MPROC_OK`, which would leave
+ * the lock held.
  *
  * Handles are per process and used from any thread. Destroying or closing an
  * object while another thread of the same process still uses it is an error

@@ -79,6 +79,20 @@ MPROC_API const char *mproc_strerror(mproc_status status);
 MPROC_API const char *mproc_status_name(mproc_status status);
 
 /**
+ * Non-zero when @p status, returned by an acquire or a wait of a Lock, RLock
+ * or Condition (or mproc_array_lock()), means the caller holds the lock now:
+ * MPROC_OK, and
+ * MPROC_EOWNERDEAD (acquired from a holder that died; what it protected may
+ * be half-changed). The test to write after every acquire:
+ *     mproc_status st = mproc_lock_acquire(lock, 1000);
+ *     if (!mproc_status_held(st)) return st;      // not held: nothing to release
+ *     if (st == MPROC_EOWNERDEAD) repair_state();  // held, from a dead owner
+ *     ...
+ *     mproc_lock_release(lock);
+ */
+MPROC_API int mproc_status_held(mproc_status status);
+
+/**
  * The detail of this thread's last mproc failure, e.g.
  * `"mproc_process_start: posix_spawn(/usr/bin/app): Permission denied (errno 13)"`.
  * @return never NULL; "" when nothing has failed on this thread yet.
