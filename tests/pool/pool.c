@@ -204,6 +204,33 @@ static int pool_nested(const mproc_args *a, mproc_args *r) {
   return mproc_args_add_i64(r, v) ? 1 : 0;
 }
 
+/* A task that runs a Process of its own (pool_fail fails: exit code 1) and
+ * returns that process's exit code: workers are not daemonic. */
+static int pool_runs_process(const mproc_args *a, mproc_args *r) {
+  mproc_process *p = NULL;
+  int code = -1;
+  (void)a;
+  if (mproc_process_create(&p, "pool_fail", NULL, NULL) || mproc_process_start(p) ||
+      mproc_process_join(p, T_BOUND_MS) || mproc_process_exitcode(p, &code))
+    return 1;
+  mproc_process_destroy(p);
+  return mproc_args_add_i64(r, code) ? 1 : 0;
+}
+
+/* args: [rc, event]: sets the event (it runs), waits until the pool is
+ * cancelled, then returns rc with the result [42]. */
+static int pool_rc_after_cancel(const mproc_args *a, mproc_args *r) {
+  mproc_event *running = NULL;
+  int64_t rc = 1, waited = 0;
+  if (mproc_args_get_i64(a, 0, &rc) || mproc_args_open_event(a, 1, &running) ||
+      mproc_event_set(running))
+    return 1;
+  mproc_event_close(running);
+  while (!mproc_cancelled() && waited++ < T_BOUND_MS / 5)
+    t_sleep_ms(5);
+  return mproc_args_add_i64(r, 42) ? 1 : (int)rc;
+}
+
 static char pid_prefix[1024]; /* set in workers by pool_set_prefix */
 
 static int pool_set_prefix(const mproc_args *a, mproc_args *r) {
@@ -777,6 +804,46 @@ static void test_many_workers_and_nesting(void) {
   mproc_args_destroy(res);
   mproc_args_destroy(a);
   mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* Workers are not daemonic: a task may start a Process (and a pool:
+ * test_many_workers_and_nesting), which Python forbids. */
+static void test_task_starts_a_process(void) {
+  mproc_pool *p = make_pool(1, NULL);
+  mproc_args *res = NULL;
+  int64_t code = -1;
+  T_OK(mproc_pool_apply(p, "pool_runs_process", NULL, &res));
+  mproc_args_get_i64(res, 0, &code);
+  CU_ASSERT_EQUAL(code, 1); /* a failed function: 1, as a Python exception */
+  mproc_args_destroy(res);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* After a cancel, a running task that returns 0 keeps its result; one that
+ * returns non-zero completes as MPROC_ECANCELED (pool.h's rule). */
+static void test_cancel_keeps_a_success(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_event *run[2] = {NULL, NULL};
+  mproc_future *f[2] = {NULL, NULL};
+  const mproc_args *r = NULL;
+  int64_t v = 0;
+  int i;
+  for (i = 0; i < 2; i++) {
+    mproc_args *a = ints(i, 1); /* rc 0, then rc 1 */
+    T_OK(mproc_event_create(&run[i]));
+    T_OK(mproc_args_add_event(a, run[i]));
+    f[i] = submit(p, "pool_rc_after_cancel", a, NULL);
+  }
+  for (i = 0; i < 2; i++)
+    T_OK(mproc_event_wait(run[i], T_BOUND_MS));
+  T_OK(mproc_pool_cancel(p));
+  T_OK(mproc_future_get(f[0], T_BOUND_MS, &r));
+  CU_ASSERT(r && mproc_args_get_i64(r, 0, &v) == MPROC_OK && v == 42);
+  settle(f[1], MPROC_ECANCELED, NULL);
+  mproc_future_destroy(f[0]);
+  for (i = 0; i < 2; i++)
+    T_OK(mproc_event_destroy(run[i]));
   T_OK(mproc_pool_destroy(p));
 }
 
@@ -1631,6 +1698,8 @@ static const CU_TestInfo tests[] = {
     {"a timeout counts from when the worker is ready", test_timeout_after_ready},
     {"bail-out cancels the rest of a map", test_bailout},
     {"a task's MPROC_WAIT_FOREVER timeout exempts it from the pool's", test_timeout_exempt},
+    {"workers are not daemonic: a task starts a Process", test_task_starts_a_process},
+    {"after a cancel a running task's success keeps its result", test_cancel_keeps_a_success},
     {"initializer with a shared event; failing initializer", test_initializer},
     {"a refused map writes every status; EINITFAILED", test_refused_map_writes_statuses},
     {"max tasks per child", test_max_tasks_per_child},
@@ -1677,6 +1746,8 @@ static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_init_slow),
                                            MPROC_FUNCTION(pool_check_init),
                                            MPROC_FUNCTION(pool_nested),
+                                           MPROC_FUNCTION(pool_runs_process),
+                                           MPROC_FUNCTION(pool_rc_after_cancel),
                                            MPROC_FUNCTION(pool_set_prefix),
                                            MPROC_FUNCTION(pool_until_cancelled),
                                            MPROC_FUNCTION(pool_ctrlc_victim),

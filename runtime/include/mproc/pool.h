@@ -13,7 +13,13 @@
  * mproc_cancelled() inside a task is one atomic load of it. After
  * mproc_pool_cancel(), queued tasks complete as MPROC_ECANCELED without
  * starting, running ones see the flag at their next check, and those still
- * running after the grace period are killed (their workers replaced).
+ * running after the grace period are killed (their workers replaced). A
+ * running task that then returns non-zero completes as MPROC_ECANCELED; one
+ * that returns 0 finished its work, and keeps its result and MPROC_OK.
+ *
+ * Workers are not daemonic (unlike Python's, which may not have children):
+ * a task may start Processes and pools of its own, and must end them
+ * before it returns.
  *
  * Ctrl-C: workers run in their own process group (console group on
  * Windows), so a terminal's interrupt reaches only the parent. If the program
