@@ -132,7 +132,12 @@ static void read_start(const mproc_function **fn, mproc_args **args) {
   uint8_t *payload = NULL;
   size_t len;
   uint16_t type;
-  if (mproc__frame_recv(&parent_chan, &type, &payload, &len) != MPROC_OK)
+  mproc_status st = mproc__frame_recv(&parent_chan, &type, &payload, &len);
+  /* Closed before START: the parent ended this child on purpose (a pool
+   * terminated as it started it) or is gone. Nobody needs a message. */
+  if (st == MPROC_ECLOSED)
+    mproc__exit_now(EXIT_BOOTSTRAP);
+  if (st != MPROC_OK)
     die("reading the START message");
   if (type != MPROC__FRAME_START) {
     mproc__fail(MPROC_EPROTO, "expected a START frame, got type %u", (unsigned)type);

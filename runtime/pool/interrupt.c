@@ -24,8 +24,9 @@
 static mproc_pool *all_pools; /* under mproc__lock() */
 /* Set (under mproc__lock(), never cleared) once an interrupt is being
  * handled: the handler works on the pools it found registered, so none of
- * them may be freed until it ends the process. */
-static int interrupting;
+ * them may be freed until it ends the process. Atomic: pools read it under
+ * their own lock, which mproc__lock() must not nest in. */
+static volatile uint32_t interrupting;
 
 static int busy_workers(mproc_pool *p) {
   int i, n = 0;
@@ -48,7 +49,7 @@ void mproc__pools_interrupted(void) {
   int64_t deadline = mproc__now_ms() + MPROC__POOL_DEFAULT_GRACE_MS + 2000;
   mproc_pool *p;
   mproc__lock();
-  interrupting = 1;
+  mproc__store32(&interrupting, 1);
   for (p = all_pools; p && n < 64; p = p->next_pool)
     snapshot[n++] = p;
   mproc__unlock();
@@ -65,6 +66,8 @@ void mproc__pools_interrupted(void) {
   }
 }
 
+int mproc__pools_interrupting(void) { return mproc__load32(&interrupting) != 0; }
+
 void mproc__interrupt_register(mproc_pool *p, int add) {
   mproc_pool **pp;
   mproc__lock();
@@ -72,7 +75,7 @@ void mproc__interrupt_register(mproc_pool *p, int add) {
    * ends the process: the program's own reaction to the cancellation (destroy
    * the pool when its map returns MPROC_ECANCELED) must not free a pool the
    * handler is cancelling. */
-  while (!add && interrupting) {
+  while (!add && mproc__load32(&interrupting)) {
     mproc__unlock();
     apr_sleep(10000);
     mproc__lock();

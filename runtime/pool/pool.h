@@ -341,6 +341,8 @@ void mproc__interrupt_register(mproc_pool *p, int add);
 /* The process is asked to end: cancels every pool, gives running tasks
  * their grace, then terminates and reaps every worker. */
 void mproc__pools_interrupted(void);
+/* Non-zero once an ending signal is being handled: no worker is replaced. */
+int mproc__pools_interrupting(void);
 
 /* ---- the worker process (worker_main.c) ---- */
 /* Pool nesting: 0 in a process that is not a pool worker. */

@@ -271,7 +271,9 @@ static int worker_ended(mproc_pool *p, mproc__worker *w) {
   w->kill_reason = MPROC_OK;
   w->done = 0;
   w->ready = 0;
-  return !p->broken &&
+  /* Not while an ending signal is handled: the handler is about to end the
+   * worker, which would only start to die reading its START. */
+  return !p->broken && !mproc__pools_interrupting() &&
          (p->state == MPROC__POOL_OPEN || (p->state == MPROC__POOL_CLOSED && p->head));
 }
 

@@ -257,32 +257,56 @@ static int pool_until_cancelled(const mproc_args *a, mproc_args *r) {
   return 1;
 }
 
-/* args: [prefix]: runs a pool of 2 until a Ctrl-C (SIGINT) ends this process. */
-/* [prefix, destroy]: a pool whose map runs until cancelled; with destroy,
- * the program destroys the pool as soon as the map returns (the ordinary
- * reaction to MPROC_ECANCELED), racing the interrupt's own handling. */
+/* args: [item]: as pool_until_cancelled, but never ends by itself: after a
+ * cancel the grace runs out and the monitor kills it. */
+static int pool_ignores_cancel(const mproc_args *a, mproc_args *r) {
+  pool_until_cancelled(a, r);
+  t_sleep_ms(T_FOREVER_MS);
+  return 1;
+}
+
+/* args: [prefix, how]: a pool whose map runs until cancelled (a Ctrl-C
+ * ends this process). When the map returns (MPROC_ECANCELED), how 0 carries
+ * on; how 1 destroys the pool (the ordinary reaction), racing the
+ * interrupt's own handling; how 2 returns 3 at once, as a program returning
+ * from main() with its own status would; how 3 writes its standard error
+ * (and its workers') to <prefix>.err and runs tasks that ignore the cancel,
+ * so that their workers are killed while the interrupt is handled. */
 static int pool_ctrlc_victim(const mproc_args *a, mproc_args *r) {
   mproc_pool_options o;
   mproc_pool *p = NULL;
   mproc_args *items = NULL, *init = NULL;
   const char *prefix = "";
-  int destroy = 0;
+  int64_t how = 0;
   (void)r;
   mproc_args_get_str(a, 0, &prefix);
-  mproc_args_get_bool(a, 1, &destroy);
+  mproc_args_get_i64(a, 1, &how);
+  if (how == 3) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s.err", prefix);
+    if (!freopen(path, "w", stderr))
+      return 5;
+    setvbuf(stderr, NULL, _IONBF, 0);
+  }
   mproc_args_create(&init);
   mproc_args_add_str(init, prefix);
   memset(&o, 0, sizeof o);
   o.workers = 2;
   o.initializer = "pool_set_prefix";
   o.initargs = init;
+  o.cancel_grace_ms = how == 3 ? 50 : 0;
   if (mproc_pool_create(&p, &o))
     return 2;
   mproc_args_create(&items);
   mproc_args_add_i64(items, 0);
   mproc_args_add_i64(items, 1);
-  if (mproc_pool_map(p, "pool_until_cancelled", items, 1, NULL, NULL) == MPROC_ECANCELED && destroy)
+  if (mproc_pool_map(p, how == 3 ? "pool_ignores_cancel" : "pool_until_cancelled", items, 1, NULL,
+                     NULL) != MPROC_ECANCELED)
+    return 4;
+  if (how == 1)
     mproc_pool_destroy(p);
+  if (how == 2)
+    return 3;
   t_sleep_ms(T_FOREVER_MS); /* the program carries on; the interrupt ends it */
   return 3;
 }
@@ -1409,9 +1433,10 @@ static void count_names_of(const char *name, void *arg) {
     ((int64_t *)arg)[1]++;
 }
 
-/* Ctrl-C in a parent running a pool: it exits (130), and leaves no worker
- * and no named object behind. */
-static void ctrl_c(int destroy) {
+/* Ctrl-C in a parent running a pool: it exits (130, whatever its own code
+ * returns meanwhile: @how, see pool_ctrlc_victim), and leaves no worker and
+ * no named object behind. */
+static void ctrl_c(int64_t how) {
   char *prefix = t_temp_path("ctrlc");
   mproc_args *a = NULL;
   mproc_process *v;
@@ -1423,7 +1448,7 @@ static void ctrl_c(int destroy) {
   }
   mproc_args_create(&a);
   mproc_args_add_str(a, prefix);
-  mproc_args_add_bool(a, destroy);
+  mproc_args_add_i64(a, how);
   v = t_start("pool_ctrlc_victim", a, NULL);
   mproc_args_destroy(a);
   mproc_process_pid(v, &vpid);
@@ -1439,10 +1464,23 @@ static void ctrl_c(int destroy) {
   mproc__names_list(count_names_of, names); /* before the reap's sweep could hide a leak */
   CU_ASSERT_EQUAL(names[1], 0);
   CU_ASSERT_EQUAL(t_finish(v), 130);
+  if (how == 3) { /* nothing said about the workers mproc itself ended */
+    char path[1100], text[4096];
+    snprintf(path, sizeof path, "%s.err", prefix);
+    text[0] = 0;
+    t_read_file(path, text, sizeof text);
+    if (strstr(text, "mproc: child"))
+      fprintf(stderr, "\nthe interrupted program said:\n%s\n", text);
+    CU_ASSERT_PTR_NULL(strstr(text, "mproc: child"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "interrupted"));
+    remove(path);
+  }
   free(prefix);
 }
 
 static void test_ctrl_c(void) { ctrl_c(0); }
+static void test_ctrl_c_killed_workers(void) { ctrl_c(3); }
+static void test_ctrl_c_return(void) { ctrl_c(2); }
 
 static void count_names_of(const char *name, void *arg);
 
@@ -1513,7 +1551,7 @@ static void test_parent_killed(void) {
   int64_t vpid = 0, w0, w1, names[2];
   mproc_args_create(&a);
   mproc_args_add_str(a, prefix);
-  mproc_args_add_bool(a, 0);
+  mproc_args_add_i64(a, 0);
   v = t_start("pool_ctrlc_victim", a, NULL);
   mproc_args_destroy(a);
   mproc_process_pid(v, &vpid);
@@ -1707,6 +1745,8 @@ static const CU_TestInfo tests[] = {
     {"bad input, close, join", test_bad_input_and_close},
     {"Ctrl-C: clean exit, no worker or name left", test_ctrl_c},
     {"Ctrl-C while the program destroys its pool", test_ctrl_c_destroy},
+    {"Ctrl-C: 130 even when the program returns its own status", test_ctrl_c_return},
+    {"Ctrl-C: workers killed meanwhile are not replaced, nothing said", test_ctrl_c_killed_workers},
     {"destroy right after a crash is bounded", test_destroy_after_crash},
     {"a killed worker's names are swept", test_worker_names_swept},
     {"parent SIGKILLed: no worker lingers, its names are swept", test_parent_killed},
@@ -1750,6 +1790,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_rc_after_cancel),
                                            MPROC_FUNCTION(pool_set_prefix),
                                            MPROC_FUNCTION(pool_until_cancelled),
+                                           MPROC_FUNCTION(pool_ignores_cancel),
                                            MPROC_FUNCTION(pool_ctrlc_victim),
                                            MPROC_FUNCTION(pool_destroy_after_crash),
                                            MPROC_FUNCTION(pool_init_block_replacements),

@@ -25,11 +25,14 @@
  * Windows), so a terminal's interrupt reaches only the parent. If the program
  * leaves SIGINT (or SIGTERM, SIGHUP, SIGQUIT: see process.h) at its default,
  * then on Ctrl-C every pool is cancelled, running tasks get their grace
- * period, what is left is killed and reaped, and the program exits with
- * status 130, every named object removed. Meanwhile the program's own waits
- * return MPROC_ECANCELED, and a pool it destroys then waits for this to end
- * the process. A program that handles or ignores the signal itself is left
- * alone.
+ * period, what is left is killed and reaped (no replacement worker starts),
+ * and the program exits with status 130, every named object removed.
+ * Meanwhile the program's own waits return MPROC_ECANCELED, and a pool it
+ * destroys then waits for this to end the process. What decides the exit
+ * status is the signal alone: 130 for Ctrl-C (the other signals end it as
+ * they would), even when main() returns its own status or calls exit()
+ * meanwhile. A program that handles or ignores the signal itself is left
+ * alone, and its own exit status stands.
  *
  * Thread safety: a pool and its futures may be used from any threads.
  */
