@@ -57,7 +57,7 @@ mapfile -t tests < <(git ls-files 'tests/*.c' ':!tests/fuzz/*' ':!tests/darwin/*
 mapfile -t bench < <(git ls-files 'bench/*.c')
 mapfile -t examples < <(git ls-files 'examples/*.c')
 cl "${lib_defs[@]}" -Iruntime -Iruntime/include "${lib[@]}"
-cl -Iruntime -Iruntime/include -Itests "${tests[@]}"
+cl -Iruntime -Iruntime/include -Itests -DMPROC_TEST_PROJECT_VERSION=\"0.0.0\" "${tests[@]}"
 cl -Iruntime -Iruntime/include "${bench[@]}"
 cl -Iruntime/include "${examples[@]}"
 echo "msvc-check: clang-cl /W4 clean: ${#lib[@]} library, ${#tests[@]} test," \

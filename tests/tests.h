@@ -22,6 +22,7 @@ typedef struct test_suite {
 } test_suite;
 
 extern const test_suite suite_error;
+extern const test_suite suite_version;
 extern const test_suite suite_args;
 extern const test_suite suite_result;
 extern const test_suite suite_process;

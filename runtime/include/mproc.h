@@ -22,6 +22,7 @@
 #include "mproc/queue.h"
 #include "mproc/shared.h"
 #include "mproc/status.h"
+#include "mproc/version.h"
 #include "mproc/wait.h"
 
 #endif /* MPROC_H */

@@ -18,6 +18,11 @@ int main(int argc, char **argv) {
   int code = -1;
   if (mproc_init(&argc, &argv, functions) != MPROC_OK)
     return 2;
+  if (mproc_version() != MPROC_VERSION) {
+    fprintf(stderr, "consumer: headers %d, library %s\n", MPROC_VERSION, mproc_version_string());
+    return 3;
+  }
+  printf("consumer: mproc %s\n", mproc_version_string());
   mproc_args_create(&a);
   mproc_args_add_i64(a, 42);
   if (mproc_process_create(&p, "answer", a, NULL) || mproc_process_start(p) ||
