@@ -240,7 +240,8 @@ static mproc_status map_once(map_bench *b, double *per_s) {
   mproc_args *r = NULL;
   size_t i, got = 0;
   double t0 = bench_now();
-  mproc_status st = mproc_pool_map(b->pool, "bench_square", b->items, b->chunk, &r, NULL);
+  mproc_status st = mproc_pool_map(b->pool, "bench_square", b->items,
+                                   &(mproc_map_options){.chunksize = b->chunk}, &r, NULL);
   *per_s = (double)b->n / (bench_now() - t0);
   if (st == MPROC_OK && (mproc_args_count(r, &got) || got != b->n))
     st = MPROC_EPROTO;

@@ -55,7 +55,8 @@ static mproc_status run_s6(int quick, bench_result *res) {
     st = mproc_pool_create(&p, &o);
   for (t = 0; t < n && st == MPROC_OK; t++) {
     double t0 = bench_now();
-    mproc_status mst = mproc_pool_map(p, "bench_s6_task", items, 1, NULL, statuses);
+    mproc_status mst = mproc_pool_map(p, "bench_s6_task", items,
+                                      &(mproc_map_options){.chunksize = 1}, NULL, statuses);
     v[t] = (bench_now() - t0) * 1e3;
     l[t] = (S6_ANSWER + 1) / 2.0 * S6_WORK_S * 1e3;
     if (mst != MPROC_OK && mst != MPROC_ECANCELED)
@@ -180,7 +181,8 @@ static mproc_status killed_map(mproc_pool *p, mproc_array *slots, mproc_args *it
       (apr_pool_create(&ap, NULL) || apr_thread_create(&th, NULL, kill_one, &k, ap)))
     st = MPROC_ENOMEM;
   if (st == MPROC_OK) {
-    mproc_status mst = mproc_pool_map(p, "bench_s7_task", items, chunk, NULL, statuses);
+    mproc_status mst = mproc_pool_map(p, "bench_s7_task", items,
+                                      &(mproc_map_options){.chunksize = chunk}, NULL, statuses);
     out->ms = (bench_now() - k.t0) * 1e3;
     apr_thread_join(&ignored, th);
     if (mst != MPROC_OK && mst != MPROC_ECRASHED)
@@ -240,7 +242,8 @@ static mproc_status run_s7(int quick, bench_result *res) {
     if (mproc_args_create(&small) == MPROC_OK) {
       for (i = 0; i < 4; i++)
         mproc_args_add_i64(small, (int64_t)i);
-      usable &= mproc_pool_map(p, "bench_inc", small, 1, &sr, NULL) == MPROC_OK &&
+      usable &= mproc_pool_map(p, "bench_inc", small, &(mproc_map_options){.chunksize = 1}, &sr,
+                               NULL) == MPROC_OK &&
                 mproc_args_count(sr, &got) == MPROC_OK && got == 4;
       if (sr)
         mproc_args_destroy(sr);

@@ -61,7 +61,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("[MainProcess] mapping task over 0..%d on %d workers\n", N - 1, WORKERS);
-  st = mproc_pool_map(pool, "task", items, 1, &results, statuses);
+  st =
+      mproc_pool_map(pool, "task", items, &(mproc_map_options){.chunksize = 1}, &results, statuses);
   if (!results) { /* nothing ran: the map itself was refused */
     fprintf(stderr, "map: %s\n", mproc_last_error());
     return 1;

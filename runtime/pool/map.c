@@ -61,6 +61,7 @@ struct mproc_map {
   const mproc_args *items;
   mproc_args *owned_items; /* the copy behind items, for maps that outlive the call */
   const mproc_args *const *lists;
+  mproc_args **owned_lists; /* the copies behind lists (starmap_async) */
   mproc_map_source source;
   void *user;
   size_t total; /* known once source_ended */
@@ -81,6 +82,10 @@ struct mproc_map {
   size_t head_call;               /* unordered: the next call of the head chunk */
   size_t handed, settled;
   int refs, iterating, getting, gathered, gone, called_back, in_callback;
+  /* the failed item of lowest index so far, for error_callback (SIZE_MAX: none) */
+  size_t failed_at;
+  mproc_status failed_status;
+  char failed_msg[256];
   /* map_async: the results, made at the start with room for every item so
    * that chunks decode straight into them (direct: see mproc__map_view());
    * out_chunks: the chunks whose values are in them (mproc_map_get). */
@@ -142,6 +147,10 @@ static void map_free(mproc_map *m) {
       mproc__outcome_free(unread_left(m, &m->ring[i]));
   if (m->owned_items)
     mproc_args_destroy(m->owned_items);
+  for (i = 0; m->owned_lists && i < m->total; i++)
+    if (m->owned_lists[i])
+      mproc_args_destroy(m->owned_lists[i]);
+  free(m->owned_lists);
   if (m->current)
     mproc_args_destroy(m->current);
   if (m->out) /* after the outcomes: their views point into it */
@@ -163,10 +172,42 @@ static void map_release(mproc_map *m) {
 
 static int all_settled(const mproc_map *m) { return m->source_ended && m->settled == m->total; }
 
+/* Keeps the failed item of lowest index, for error_callback (futures' lock held). */
+static void note_failures(mproc_map *m, size_t first, const mproc__outcome *o) {
+  size_t i;
+  for (i = 0; !mproc__outcome_plain(o) && i < o->calls && first + i < m->failed_at; i++) {
+    mproc__call c = mproc__outcome_call(o, i);
+    if (c.status != MPROC_OK) {
+      m->failed_at = first + i;
+      m->failed_status = c.status;
+      snprintf(m->failed_msg, sizeof m->failed_msg, "%s", c.message ? c.message : "");
+    }
+  }
+}
+
+/* map_async's callback if every item succeeded, else its error_callback
+ * with the failed item of lowest index (as Python: one or the other). */
+static void call_back(mproc_map *m) {
+  mproc_map_item failed;
+  if (m->failed_at == SIZE_MAX) {
+    if (m->opts.callback)
+      m->opts.callback(m, m->opts.user);
+    return;
+  }
+  if (!m->opts.error_callback)
+    return;
+  failed.index = m->failed_at;
+  failed.status = m->failed_status;
+  failed.result = NULL;
+  failed.message = m->failed_msg;
+  m->opts.error_callback(m, &failed, m->opts.user);
+}
+
 void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
-  int call_back = 0, discard;
+  int calling = 0, discard;
   mproc__futures_lock();
   o->unread = o->calls;
+  note_failures(m, first, o);
   if (!m->gone) {
     piece *p = &m->ring[m->opts.unordered ? (m->ready_head + m->ready_count++) % m->nring
                                           : (first / m->chunk) % m->nring];
@@ -175,18 +216,18 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o) {
   }
   m->settled += o->calls;
   discard = m->gone; /* else @o belongs to the slots now: the taker frees it */
-  if (!m->gone && m->opts.callback && !m->called_back && all_settled(m))
-    call_back = m->called_back = m->in_callback = 1;
+  if (!m->gone && (m->opts.callback || m->opts.error_callback) && !m->called_back && all_settled(m))
+    calling = m->called_back = m->in_callback = 1;
   /* Wake waiters only when what they wait for may have come: an iterator
    * for any item, mproc_map_wait() and mproc_map_get() for the last (a map
    * of 100,000 items would otherwise wake its waiter 100,000 times). */
-  if ((m->iterating && !m->getting) || (all_settled(m) && !call_back))
+  if ((m->iterating && !m->getting) || (all_settled(m) && !calling))
     mproc__futures_broadcast();
   mproc__futures_unlock();
   if (discard)
     mproc__outcome_free(o);
-  if (call_back) { /* as Python: the callback runs before waiters are released */
-    m->opts.callback(m, m->opts.user);
+  if (calling) { /* as Python: the callback runs before waiters are released */
+    call_back(m);
     mproc__futures_lock();
     m->in_callback = 0;
     mproc__futures_broadcast();
@@ -357,6 +398,7 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
   }
   if (o)
     m->opts = *o;
+  m->failed_at = SIZE_MAX;
   m->pool = p;
   m->kind = kind;
   m->refs = 1;
@@ -509,8 +551,8 @@ static mproc_status run_all(mproc_map *m, mproc_args **results, mproc_status *st
 }
 
 mproc_status mproc_pool_map(mproc_pool *p, const char *function, const mproc_args *items,
-                            size_t chunksize, mproc_args **results, mproc_status *statuses) {
-  mproc_map_options o;
+                            const mproc_map_options *options, mproc_args **results,
+                            mproc_status *statuses) {
   mproc_map *m = NULL;
   size_t n = 0;
   mproc_status st;
@@ -518,39 +560,76 @@ mproc_status mproc_pool_map(mproc_pool *p, const char *function, const mproc_arg
     *results = NULL;
   if (!items) /* no count: no status to write */
     return mproc__pool_bad("mproc_pool_map", "items");
-  memset(&o, 0, sizeof o);
-  o.chunksize = chunksize;
   mproc_args_count(items, &n);
-  if ((st = map_new(&m, p, function, &o, SRC_ITEMS, n, "mproc_pool_map")) != MPROC_OK)
+  if ((st = map_new(&m, p, function, options, SRC_ITEMS, n, "mproc_pool_map")) != MPROC_OK)
     return refused(statuses, n, results, st);
   m->items = items; /* borrowed: the call outlives the map */
   return run_all(m, results, statuses, "mproc_pool_map");
 }
 
-mproc_status mproc_pool_starmap(mproc_pool *p, const char *function,
-                                const mproc_args *const *arglists, size_t n, size_t chunksize,
-                                mproc_args **results, mproc_status *statuses) {
-  mproc_map_options o;
-  mproc_map *m = NULL;
+/* Checks starmap's lists: MPROC_ERANGE (n itself refused), MPROC_EINVAL. */
+static mproc_status check_lists(const mproc_args *const *arglists, size_t n, const char *fn) {
   size_t i;
-  mproc_status st;
-  if (results)
-    *results = NULL;
   if (n > MPROC_ARGS_MAX_COUNT) /* before touching n entries of the caller's arrays */
-    return mproc__fail(MPROC_ERANGE, "mproc_pool_starmap: %zu items (at most %u)", n,
-                       MPROC_ARGS_MAX_COUNT);
+    return mproc__fail(MPROC_ERANGE, "%s: %zu items (at most %u)", fn, n, MPROC_ARGS_MAX_COUNT);
   if (!arglists && n)
-    return refused(statuses, n, results, mproc__pool_bad("mproc_pool_starmap", "arglists"));
+    return mproc__pool_bad(fn, "arglists");
   for (i = 0; i < n; i++)
     if (!arglists[i])
-      return refused(statuses, n, results,
-                     mproc__fail(MPROC_EINVAL, "mproc_pool_starmap: arglists[%zu] is NULL", i));
-  memset(&o, 0, sizeof o);
-  o.chunksize = chunksize;
-  if ((st = map_new(&m, p, function, &o, SRC_LISTS, n, "mproc_pool_starmap")) != MPROC_OK)
+      return mproc__fail(MPROC_EINVAL, "%s: arglists[%zu] is NULL", fn, i);
+  return MPROC_OK;
+}
+
+mproc_status mproc_pool_starmap(mproc_pool *p, const char *function,
+                                const mproc_args *const *arglists, size_t n,
+                                const mproc_map_options *options, mproc_args **results,
+                                mproc_status *statuses) {
+  static const char fn[] = "mproc_pool_starmap";
+  mproc_map *m = NULL;
+  mproc_status st = check_lists(arglists, n, fn);
+  if (results)
+    *results = NULL;
+  if (st == MPROC_ERANGE)
+    return st;
+  if (st == MPROC_OK)
+    st = map_new(&m, p, function, options, SRC_LISTS, n, fn);
+  if (st != MPROC_OK)
     return refused(statuses, n, results, st);
-  m->lists = arglists;
-  return run_all(m, results, statuses, "mproc_pool_starmap");
+  m->lists = arglists; /* borrowed: the call outlives the map */
+  return run_all(m, results, statuses, fn);
+}
+
+/* The map's own copies of @arglists (starmap_async outlives the call). */
+static mproc_status copy_lists(mproc_map *m, const mproc_args *const *arglists, size_t n) {
+  size_t i;
+  mproc_status st = MPROC_OK;
+  if (n && (m->owned_lists = calloc(n, sizeof *m->owned_lists)) == NULL)
+    return mproc__fail(MPROC_ENOMEM, "mproc_pool_starmap_async: out of memory");
+  for (i = 0; i < n && st == MPROC_OK; i++)
+    st = mproc__args_copy(arglists[i], &m->owned_lists[i]);
+  m->lists = (const mproc_args *const *)m->owned_lists;
+  return st;
+}
+
+mproc_status mproc_pool_starmap_async(mproc_pool *p, mproc_map **map, const char *function,
+                                      const mproc_args *const *arglists, size_t n,
+                                      const mproc_map_options *options) {
+  static const char fn[] = "mproc_pool_starmap_async";
+  mproc_map *m = NULL;
+  mproc_status st = check_lists(arglists, n, fn);
+  if (st == MPROC_OK && !map)
+    st = mproc__pool_bad(fn, "map");
+  if (st == MPROC_OK)
+    st = map_new(&m, p, function, options, SRC_LISTS, n, fn);
+  if (st != MPROC_OK)
+    return st;
+  if ((st = copy_lists(m, arglists, n)) != MPROC_OK) {
+    map_free(m);
+    return st;
+  }
+  if ((st = start(m, 1, fn)) == MPROC_OK) /* frees @m when it fails */
+    *map = m;
+  return st;
 }
 
 /* ---- taking results ---- */

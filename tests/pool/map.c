@@ -5,6 +5,7 @@
 
 #include <apr_thread_mutex.h>
 
+#include "base/atomic.h"
 #include "pool/pool.h" /* which fast paths a worker got */
 #include "tests.h"
 
@@ -120,7 +121,7 @@ static void test_map_beyond_old_limit(void) {
   mproc_args *items = range_args(100000), *res = NULL;
   int64_t v = 0, sum = 0, want = 0, i;
   size_t n = 0;
-  T_OK(mproc_pool_map(p, "map_square", items, 0, &res, NULL));
+  T_OK(mproc_pool_map(p, "map_square", items, NULL, &res, NULL));
   T_OK(mproc_args_count(res, &n));
   CU_ASSERT_EQUAL(n, 100000);
   for (i = 0; i < 100000; i++) {
@@ -237,7 +238,7 @@ static void test_starmap(void) {
     mproc_args_add_i64(lists[i], (int64_t)i);
     mproc_args_add_i64(lists[i], 3);
   }
-  T_OK(mproc_pool_starmap(p, "map_mul", cl, 20, 3, &res, st));
+  T_OK(mproc_pool_starmap(p, "map_mul", cl, 20, &(mproc_map_options){.chunksize = 3}, &res, st));
   for (i = 0; i < 20; i++) {
     CU_ASSERT_EQUAL(st[i], MPROC_OK);
     T_OK(mproc_args_get_i64(res, i, &v));
@@ -292,6 +293,96 @@ static void test_map_async(void) {
   T_STATUS(mproc_map_next(m, 0, &it), MPROC_ESTATE);
   mproc_args_destroy(res);
   mproc_map_destroy(m);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* What the map callbacks saw. */
+typedef struct seen {
+  volatile uint32_t ok, failed;
+  size_t index;
+  mproc_status status;
+  char message[64];
+} seen;
+static void on_all_ok(mproc_map *m, void *user) {
+  (void)m;
+  mproc__add32(&((seen *)user)->ok, 1);
+}
+static void on_failed(mproc_map *m, const mproc_map_item *failed, void *user) {
+  seen *s = user;
+  (void)m;
+  s->index = failed->index;
+  s->status = failed->status;
+  snprintf(s->message, sizeof s->message, "%s", failed->message);
+  mproc__add32(&s->failed, 1);
+}
+
+/* As Python's: callback when every item succeeded, else error_callback
+ * once, with the failed item of lowest index; for the blocking map too. */
+static void test_map_error_callback(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *items = NULL, *res = NULL;
+  mproc_map_options o;
+  mproc_map *m = NULL;
+  seen s;
+  int64_t ms[6] = {5, 0, -1, 0, -1, 0}, i;
+  memset(&s, 0, sizeof s);
+  memset(&o, 0, sizeof o);
+  o.callback = on_all_ok;
+  o.error_callback = on_failed;
+  o.user = &s;
+  o.chunksize = 1;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 6; i++)
+    mproc_args_add_i64(items, ms[i]);
+  T_OK(mproc_pool_map_async(p, &m, "map_sleep", items, &o));
+  T_STATUS(mproc_map_get(m, T_BOUND_MS, NULL, NULL), MPROC_EFAILED);
+  T_OK(mproc_map_destroy(m));
+  CU_ASSERT_EQUAL(mproc__load32(&s.ok), 0);
+  CU_ASSERT_EQUAL(mproc__load32(&s.failed), 1);
+  CU_ASSERT_EQUAL(s.index, 2);
+  CU_ASSERT_EQUAL(s.status, MPROC_EFAILED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(s.message, "negative"));
+  /* the blocking map takes the same options: all succeed, so callback */
+  mproc_args_clear(items);
+  for (i = 0; i < 6; i++)
+    mproc_args_add_i64(items, i);
+  T_OK(mproc_pool_map(p, "map_sleep", items, &o, &res, NULL));
+  CU_ASSERT_EQUAL(mproc__load32(&s.ok), 1);
+  CU_ASSERT_EQUAL(mproc__load32(&s.failed), 1);
+  mproc_args_destroy(res);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* starmap_async copies the lists (the caller frees them at once) and gives
+ * results as starmap; a NULL list is refused before anything is queued. */
+static void test_starmap_async(void) {
+  mproc_pool *p = new_pool(2);
+  mproc_args *lists[10], *res = NULL;
+  mproc_status st[10];
+  mproc_map *m = NULL;
+  int64_t v = 0;
+  size_t i;
+  for (i = 0; i < 10; i++) {
+    T_OK(mproc_args_create(&lists[i]));
+    mproc_args_add_i64(lists[i], (int64_t)i);
+    mproc_args_add_i64(lists[i], 7);
+  }
+  T_OK(mproc_pool_starmap_async(p, &m, "map_mul", (const mproc_args *const *)lists, 10, NULL));
+  for (i = 0; i < 10; i++)
+    mproc_args_destroy(lists[i]);
+  T_OK(mproc_map_get(m, T_BOUND_MS, &res, st));
+  for (i = 0; i < 10; i++) {
+    CU_ASSERT_EQUAL(st[i], MPROC_OK);
+    T_OK(mproc_args_get_i64(res, i, &v));
+    CU_ASSERT_EQUAL(v, (int64_t)(7 * i));
+  }
+  mproc_args_destroy(res);
+  T_OK(mproc_map_destroy(m));
+  lists[0] = NULL;
+  T_STATUS(mproc_pool_starmap_async(p, &m, "map_mul", (const mproc_args *const *)lists, 1, NULL),
+           MPROC_EINVAL);
+  T_STATUS(mproc_pool_starmap_async(p, NULL, "map_mul", NULL, 0, NULL), MPROC_EINVAL);
   T_OK(mproc_pool_destroy(p));
 }
 
@@ -406,7 +497,9 @@ static void test_large_chunks(void) {
   T_OK(mproc_args_create(&items));
   for (i = 0; i < 100000; i++) /* chunk 1 of 5 aborts */
     T_OK(mproc_args_add_i64(items, i == 30000 ? -999 : (int64_t)i));
-  T_STATUS(mproc_pool_map(p, "map_square_or_abort", items, 20000, &res, st), MPROC_ECRASHED);
+  T_STATUS(mproc_pool_map(p, "map_square_or_abort", items, &(mproc_map_options){.chunksize = 20000},
+                          &res, st),
+           MPROC_ECRASHED);
   for (i = 0; i < 100000; i++) {
     crashed += st[i] == MPROC_ECRASHED;
     ok += st[i] == MPROC_OK;
@@ -420,7 +513,8 @@ static void test_large_chunks(void) {
   mproc_args_destroy(items);
   items = range_args(100000);
   for (round = 0; round < 3; round++) { /* both workers, the new one too */
-    T_OK(mproc_pool_map(p, "map_square_or_abort", items, 20000, &res, NULL));
+    T_OK(mproc_pool_map(p, "map_square_or_abort", items, &(mproc_map_options){.chunksize = 20000},
+                        &res, NULL));
     T_OK(mproc_args_count(res, &n));
     CU_ASSERT_EQUAL(n, 100000);
     for (i = 0; i < n; i += 997) {
@@ -453,7 +547,8 @@ static void large_and_quick_maps(mproc_pool *p) {
   int64_t v = 0;
   int round;
   for (round = 0; round < 2; round++) {
-    T_OK(mproc_pool_map(p, "map_square", items, 20000, &res, NULL));
+    T_OK(mproc_pool_map(p, "map_square", items, &(mproc_map_options){.chunksize = 20000}, &res,
+                        NULL));
     T_OK(mproc_args_get_i64(res, 77777, &v));
     CU_ASSERT_EQUAL(v, (int64_t)77777 * 77777);
     mproc_args_destroy(res);
@@ -462,7 +557,7 @@ static void large_and_quick_maps(mproc_pool *p) {
   items = range_args(300);
   memset(&o, 0, sizeof o);
   o.chunksize = 1;
-  T_OK(mproc_pool_map(p, "map_square", items, 1, &res, NULL));
+  T_OK(mproc_pool_map(p, "map_square", items, &(mproc_map_options){.chunksize = 1}, &res, NULL));
   T_OK(mproc_args_get_i64(res, 299, &v));
   CU_ASSERT_EQUAL(v, 299 * 299);
   mproc_args_destroy(res);
@@ -564,7 +659,8 @@ static void test_bailout(void) {
   CU_ASSERT(cancelled >= 1);
   CU_ASSERT(c.calls < 100); /* it stopped pulling well before the 10,000 */
   mproc_map_destroy(m);
-  T_STATUS(mproc_pool_map(p, "map_bailout", items, 1, NULL, st), MPROC_ECANCELED);
+  T_STATUS(mproc_pool_map(p, "map_bailout", items, &(mproc_map_options){.chunksize = 1}, NULL, st),
+           MPROC_ECANCELED);
   for (i = 0, ok = 0; i < 200; i++)
     ok += st[i] == MPROC_OK;
   CU_ASSERT(st[10] == MPROC_OK);
@@ -609,7 +705,8 @@ static void test_pipelined(void) {
   T_OK(mproc_args_create(&items));
   for (i = 0; i < 300; i++)
     mproc_args_add_i64(items, i == 150 ? -999 : 0);
-  T_STATUS(mproc_pool_map(p, "map_sleep", items, 1, NULL, st), MPROC_ECRASHED);
+  T_STATUS(mproc_pool_map(p, "map_sleep", items, &(mproc_map_options){.chunksize = 1}, NULL, st),
+           MPROC_ECRASHED);
   for (i = 0; i < 300; i++) {
     crashed += st[i] == MPROC_ECRASHED;
     ok += st[i] == MPROC_OK;
@@ -620,7 +717,9 @@ static void test_pipelined(void) {
   mproc_args_destroy(items);
   wait_both_up(p); /* else item 10 may wait for the new worker and run last (TSan) */
   items = range_args(300);
-  T_STATUS(mproc_pool_map(p, "map_bailout_fast", items, 1, NULL, st), MPROC_ECANCELED);
+  T_STATUS(
+      mproc_pool_map(p, "map_bailout_fast", items, &(mproc_map_options){.chunksize = 1}, NULL, st),
+      MPROC_ECANCELED);
   for (i = 0, ok = 0; i < 300; i++) {
     ok += st[i] == MPROC_OK;
     cancelled += st[i] == MPROC_ECANCELED;
@@ -633,7 +732,8 @@ static void test_pipelined(void) {
    * worker that is busy writing its result (the pool's lock would be held in
    * a send that waits for a reader that waits for that lock) */
   items = range_args(400000);
-  T_OK(mproc_pool_map(p, "map_square", items, 25000, NULL, NULL));
+  T_OK(
+      mproc_pool_map(p, "map_square", items, &(mproc_map_options){.chunksize = 25000}, NULL, NULL));
   mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
 }
@@ -706,13 +806,14 @@ static void test_bad_input(void) {
   T_STATUS(mproc_pool_imap(p, &m, "no_such_function", items, NULL), MPROC_ENOFUNC);
   T_STATUS(mproc_pool_map_async(p, &m, "no_such_function", items, NULL), MPROC_ENOFUNC);
   T_STATUS(mproc_pool_imap_source(p, &m, "map_square", NULL, NULL, NULL), MPROC_EINVAL);
-  T_STATUS(mproc_pool_starmap(p, "map_mul", NULL, 2, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_starmap(p, "map_mul", NULL, 2, NULL, NULL, NULL), MPROC_EINVAL);
   { /* n is checked before the array is read: one list, a wild n (ASan watches) */
     const mproc_args *one[1];
     one[0] = items;
-    T_STATUS(mproc_pool_starmap(p, "map_mul", one, (size_t)1 << 40, 0, NULL, NULL), MPROC_ERANGE);
+    T_STATUS(mproc_pool_starmap(p, "map_mul", one, (size_t)1 << 40, NULL, NULL, NULL),
+             MPROC_ERANGE);
   }
-  T_STATUS(mproc_pool_map(p, "map_square", NULL, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(p, "map_square", NULL, NULL, NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_map_next(NULL, 0, &it), MPROC_EINVAL);
   T_STATUS(mproc_map_get(NULL, 0, NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_map_progress(NULL, &d, &t), MPROC_EINVAL);
@@ -730,6 +831,8 @@ static const CU_TestInfo tests[] = {
     {"imap over a source is lazy", test_imap_source_is_lazy},
     {"starmap, lazy starmap", test_starmap},
     {"map_async: wait, progress, callback, get once", test_map_async},
+    {"map callback or error_callback, as Python; blocking map options", test_map_error_callback},
+    {"starmap_async: lists copied, results as starmap", test_starmap_async},
     {"map_async: a get that times out keeps the map; the next gets all", test_map_get_timeout},
     {"map_async decodes into its results: get, next, or neither", test_map_async_into_results},
     {"large chunks through lanes; a worker dies in one", test_large_chunks},

@@ -300,8 +300,8 @@ static int pool_ctrlc_victim(const mproc_args *a, mproc_args *r) {
   mproc_args_create(&items);
   mproc_args_add_i64(items, 0);
   mproc_args_add_i64(items, 1);
-  if (mproc_pool_map(p, how == 3 ? "pool_ignores_cancel" : "pool_until_cancelled", items, 1, NULL,
-                     NULL) != MPROC_ECANCELED)
+  if (mproc_pool_map(p, how == 3 ? "pool_ignores_cancel" : "pool_until_cancelled", items,
+                     &(mproc_map_options){.chunksize = 1}, NULL, NULL) != MPROC_ECANCELED)
     return 4;
   if (how == 1)
     mproc_pool_destroy(p);
@@ -556,7 +556,8 @@ static void test_map_order_and_chunks(void) {
   for (chunk = 0; chunk <= 7; chunk += 7) { /* the default, and 7 */
     int64_t v = 0;
     int ok = 1;
-    T_OK(mproc_pool_map(p, "pool_square", items, chunk, &res, sts));
+    T_OK(mproc_pool_map(p, "pool_square", items, &(mproc_map_options){.chunksize = chunk}, &res,
+                        sts));
     T_OK(mproc_args_count(res, &n));
     CU_ASSERT_EQUAL(n, 1000);
     for (i = 0; i < n; i++)
@@ -599,7 +600,9 @@ static void test_failure_and_crash(void) {
     mproc_args_create(&mixed);
     for (i = 0; i < 21; i++)
       mproc_args_add_i64(mixed, i == 7 ? -1 : 10);
-    T_STATUS(mproc_pool_map(p, "pool_sleep_or_die", mixed, 1, &res, sts), MPROC_ECRASHED);
+    T_STATUS(mproc_pool_map(p, "pool_sleep_or_die", mixed, &(mproc_map_options){.chunksize = 1},
+                            &res, sts),
+             MPROC_ECRASHED);
     for (i = 0; i < 21; i++) {
       crashed += sts[i] == MPROC_ECRASHED;
       if (i != 7)
@@ -609,7 +612,7 @@ static void test_failure_and_crash(void) {
     mproc_args_destroy(mixed);
     mproc_args_destroy(res);
   }
-  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL)); /* still usable */
+  T_OK(mproc_pool_map(p, "pool_square", items, NULL, NULL, NULL)); /* still usable */
   mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
 }
@@ -692,7 +695,9 @@ static void test_bailout(void) {
   mproc_args *items = ints(0, 500), *res = NULL;
   mproc_status *sts = calloc(500, sizeof *sts);
   int i, ok = 0, cancelled = 0;
-  T_STATUS(mproc_pool_map(p, "pool_bailout", items, 1, &res, sts), MPROC_ECANCELED);
+  T_STATUS(
+      mproc_pool_map(p, "pool_bailout", items, &(mproc_map_options){.chunksize = 1}, &res, sts),
+      MPROC_ECANCELED);
   for (i = 0; i < 500; i++) {
     ok += sts[i] == MPROC_OK;
     cancelled += sts[i] == MPROC_ECANCELED;
@@ -702,7 +707,7 @@ static void test_bailout(void) {
   CU_ASSERT(cancelled > 400); /* the loop really broke off */
   mproc_args_destroy(res);
   /* the pool is usable afterwards */
-  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL));
+  T_OK(mproc_pool_map(p, "pool_square", items, NULL, NULL, NULL));
   free(sts);
   mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
@@ -760,22 +765,22 @@ static void test_refused_map_writes_statuses(void) {
   T_STATUS(mproc_pool_submit(p, &f, "pool_square", NULL, NULL), MPROC_EINITFAILED);
   for (i = 0; i < 5; i++)
     sts[i] = MPROC_OK;
-  T_STATUS(mproc_pool_map(p, "pool_square", items, 0, &res, sts), MPROC_EINITFAILED);
+  T_STATUS(mproc_pool_map(p, "pool_square", items, NULL, &res, sts), MPROC_EINITFAILED);
   CU_ASSERT_PTR_NULL(res);
   for (i = 0; i < 5; i++) {
     written += sts[i] == MPROC_EINITFAILED;
     sts[i] = MPROC_OK;
     lists[i] = items;
   }
-  T_STATUS(mproc_pool_starmap(p, "pool_square", lists, 5, 0, NULL, sts), MPROC_EINITFAILED);
+  T_STATUS(mproc_pool_starmap(p, "pool_square", lists, 5, NULL, NULL, sts), MPROC_EINITFAILED);
   for (i = 0; i < 5; i++)
     written += sts[i] == MPROC_EINITFAILED;
   CU_ASSERT_EQUAL(written, 10);
   T_OK(mproc_pool_destroy(p));
   /* refused for a bad argument: the same rule */
   lists[2] = NULL;
-  T_STATUS(mproc_pool_starmap(NULL, "pool_square", lists, 5, 0, NULL, sts), MPROC_EINVAL);
-  T_STATUS(mproc_pool_map(NULL, "pool_square", items, 0, NULL, sts), MPROC_EINVAL);
+  T_STATUS(mproc_pool_starmap(NULL, "pool_square", lists, 5, NULL, NULL, sts), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(NULL, "pool_square", items, NULL, NULL, sts), MPROC_EINVAL);
   for (i = 0, written = 0; i < 5; i++)
     written += sts[i] == MPROC_EINVAL;
   CU_ASSERT_EQUAL(written, 5);
@@ -803,7 +808,7 @@ static void test_max_tasks_per_child(void) {
   memset(&o, 0, sizeof o);
   o.max_tasks_per_child = 1;
   p = make_pool(2, &o);
-  T_OK(mproc_pool_map(p, "pool_pid", items, 1, &res, NULL));
+  T_OK(mproc_pool_map(p, "pool_pid", items, &(mproc_map_options){.chunksize = 1}, &res, NULL));
   for (i = 0; i < 6; i++)
     mproc_args_get_i64(res, (size_t)i, &pids[i]);
   for (i = 0; i < 6; i++)
@@ -819,7 +824,7 @@ static void test_many_workers_and_nesting(void) {
   mproc_pool *p = make_pool(64, NULL);
   mproc_args *items = ints(0, 128), *a = ints(9, 1), *res = NULL;
   int64_t v = 0;
-  T_OK(mproc_pool_map(p, "pool_square", items, 1, NULL, NULL));
+  T_OK(mproc_pool_map(p, "pool_square", items, &(mproc_map_options){.chunksize = 1}, NULL, NULL));
   T_OK(mproc_pool_destroy(p));
   p = make_pool(1, NULL);
   T_OK(mproc_pool_apply(p, "pool_nested", a, &res));
@@ -1167,7 +1172,7 @@ static void test_cancel_before_and_after(void) {
   mproc_status sts[50];
   int i, ok = 0;
   T_OK(mproc_pool_cancel(p));
-  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, sts));
+  T_OK(mproc_pool_map(p, "pool_square", items, NULL, NULL, sts));
   for (i = 0; i < 50; i++)
     ok += sts[i] == MPROC_OK;
   CU_ASSERT_EQUAL(ok, 50);
@@ -1178,7 +1183,7 @@ static void test_cancel_before_and_after(void) {
   T_OK(mproc_pool_cancel(p));
   for (i = 0; i < 4; i++)
     settle(f[i], MPROC_OK, "");
-  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL));
+  T_OK(mproc_pool_map(p, "pool_square", items, NULL, NULL, NULL));
   mproc_args_destroy(items);
   T_OK(mproc_pool_destroy(p));
 }
@@ -1362,7 +1367,9 @@ static void test_map_worker_killed(void) {
   for (i = 0; i < 20; i++) /* the victim: item 9, in the chunk 8..11 */
     mproc_args_add_i64(items, i == 9 ? -1 : i);
   killer = t_start("pool_killer", ka, NULL);
-  T_STATUS(mproc_pool_map(p, "pool_map_victim", items, 4, &res, sts), MPROC_ECRASHED);
+  T_STATUS(
+      mproc_pool_map(p, "pool_map_victim", items, &(mproc_map_options){.chunksize = 4}, &res, sts),
+      MPROC_ECRASHED);
   CU_ASSERT_EQUAL(t_finish(killer), 0);
   for (i = 0; i < 20; i++) {
     v = -1;
@@ -1373,7 +1380,8 @@ static void test_map_worker_killed(void) {
   mproc_args_destroy(res);
   mproc_args_destroy(items);
   items = ints(0, 20);
-  T_OK(mproc_pool_map(p, "pool_map_victim", items, 4, NULL, NULL));
+  T_OK(mproc_pool_map(p, "pool_map_victim", items, &(mproc_map_options){.chunksize = 4}, NULL,
+                      NULL));
   mproc_args_destroy(items);
   mproc_args_destroy(ia);
   mproc_args_destroy(ka);
@@ -1394,11 +1402,11 @@ static void test_bad_input_more(void) {
   o.workers = 4097;
   T_STATUS(mproc_pool_create(&p, &o), MPROC_ERANGE);
   p = make_pool(0, NULL);
-  T_OK(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL));
+  T_OK(mproc_pool_map(p, "pool_square", items, NULL, NULL, NULL));
   T_STATUS(mproc_pool_apply(p, "no_such_fn", NULL, NULL), MPROC_ENOFUNC);
   T_STATUS(mproc_pool_apply(p, NULL, NULL, NULL), MPROC_EINVAL);
-  T_STATUS(mproc_pool_map(p, "no_such_fn", items, 0, NULL, NULL), MPROC_ENOFUNC);
-  T_STATUS(mproc_pool_map(p, NULL, items, 0, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(p, "no_such_fn", items, NULL, NULL, NULL), MPROC_ENOFUNC);
+  T_STATUS(mproc_pool_map(p, NULL, items, NULL, NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_pool_submit(p, NULL, "pool_square", NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_future_info(NULL, &info), MPROC_EINVAL);
   T_STATUS(mproc_pool_cancel(NULL), MPROC_EINVAL);
@@ -1406,7 +1414,7 @@ static void test_bad_input_more(void) {
   CU_ASSERT_EQUAL(mproc_cancelled(), 0);
   T_OK(mproc_pool_terminate(p));
   T_STATUS(mproc_pool_submit(p, &f, "pool_square", NULL, NULL), MPROC_ESTATE);
-  T_STATUS(mproc_pool_map(p, "pool_square", items, 0, NULL, NULL), MPROC_ESTATE);
+  T_STATUS(mproc_pool_map(p, "pool_square", items, NULL, NULL, NULL), MPROC_ESTATE);
   T_OK(mproc_pool_join(p, T_BOUND_MS));
   T_OK(mproc_pool_destroy(p));
   mproc_args_destroy(items);
@@ -1581,7 +1589,8 @@ static void test_pipelined_task_taken_back(void) {
   int64_t t0, pid = 0, first = 0;
   int i;
   T_OK(mproc_event_create(&e));
-  T_OK(mproc_pool_map(p, "pool_sleep_or_die", two, 1, &res, NULL)); /* both workers up */
+  T_OK(mproc_pool_map(p, "pool_sleep_or_die", two, &(mproc_map_options){.chunksize = 1}, &res,
+                      NULL)); /* both workers up */
   mproc_args_destroy(res);
   mproc_args_destroy(two);
   for (i = 0; i < 5; i++) /* the first worker's tasks were short: it may pipeline */
@@ -1658,7 +1667,8 @@ static int pool_spawn_fails(const mproc_args *a, mproc_args *r) {
   mproc_args_create(&items);
   for (i = 0; i < 2000; i++)
     mproc_args_add_i64(items, i);
-  if (mproc_pool_map(p, "pool_square", items, 1, &res, NULL) != MPROC_OK)
+  if (mproc_pool_map(p, "pool_square", items, &(mproc_map_options){.chunksize = 1}, &res, NULL) !=
+      MPROC_OK)
     code = 3;
   else if (mproc_args_count(res, &n) || n != 2000)
     code = 4;

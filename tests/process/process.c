@@ -448,7 +448,7 @@ static void test_use_after_destroy(void) {
   T_OK(mproc_pool_destroy(pool));
   T_STATUS(mproc_pool_destroy(pool), MPROC_ECLOSED);
   T_STATUS(mproc_pool_close(pool), MPROC_ECLOSED);
-  T_STATUS(mproc_pool_map(pool, "child_ok", NULL, 0, NULL, NULL), MPROC_EINVAL); /* items */
+  T_STATUS(mproc_pool_map(pool, "child_ok", NULL, NULL, NULL, NULL), MPROC_EINVAL); /* items */
   T_STATUS(mproc_pool_apply(pool, "child_ok", NULL, NULL), MPROC_ECLOSED);
 }
 

@@ -135,10 +135,58 @@ MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
                                         const mproc_args *args, mproc_args **result);
 
 /**
+ * A lazy source of map items, called on the thread that iterates the map
+ * (inside mproc_map_next()), never by the pool: add the arguments of item
+ * @p index to the empty list @p item and return MPROC_OK; return MPROC_EEND
+ * when there are no more; any other status ends the map with that error.
+ */
+typedef mproc_status (*mproc_map_source)(void *user, size_t index, mproc_args *item);
+
+/** One result of mproc_map_next(). */
+typedef struct mproc_map_item {
+  /** The item's position in the input. */
+  size_t index;
+  /** As mproc_task_info::status. */
+  mproc_status status;
+  /** The values the call returned; owned by the map, valid until the next
+   *  mproc_map_next() or mproc_map_destroy(). Empty (not NULL) on failure. */
+  const mproc_args *result;
+  /** "" on success; the failure, crash or timeout otherwise. */
+  const char *message;
+} mproc_map_item;
+
+/** Options of every map function; NULL or zero-initialised: the defaults. */
+typedef struct mproc_map_options {
+  /** Items per task; 0: the default for a known count
+   *  (ceil(n / (8 * workers)), see mproc_pool_map()), 1 for a source. */
+  size_t chunksize;
+  /** imap: at most this many items are queued, running, or done but not yet
+   *  taken by mproc_map_next() (back-pressure on the source and on memory);
+   *  0: 8 chunks per worker. The other maps queue every item and ignore it. */
+  size_t window;
+  /** imap: hand results out as they complete rather than in order (imap_unordered). */
+  int unordered;
+  /** Per-task timeout (ms); 0: the pool's; MPROC_WAIT_FOREVER: none, as in
+   *  mproc_task_options. */
+  int64_t timeout_ms;
+  /** map_async, starmap_async, and the blocking maps: called once, when
+   *  every item succeeded, on the thread that completes the last one
+   *  (normally a pool thread), before mproc_map_wait() / _get() return; it
+   *  may call mproc_map_progress() but must not wait for the map. */
+  void (*callback)(mproc_map *map, void *user);
+  /** As callback, but when some item did not succeed (failed, crashed,
+   *  timed out, cancelled), instead of callback (as Python's error_callback):
+   *  @p failed is the failed item of lowest index (its result NULL). */
+  void (*error_callback)(mproc_map *map, const mproc_map_item *failed, void *user);
+  void *user;
+} mproc_map_options;
+
+/**
  * Calls @p function once per value of @p items (each call gets a list with
- * that one value), in chunks of @p chunksize (0: the default,
- * ceil(n / (8 * workers)): Python's rule, with twice its chunks per worker
- * since a chunk costs mproc less), and waits for all (map). At most
+ * that one value), in chunks of options->chunksize (NULL options, or 0: the
+ * default, ceil(n / (8 * workers)): Python's rule, with twice its chunks per
+ * worker since a chunk costs mproc less), and waits for all (map). The
+ * options' timeout and callbacks apply as in mproc_pool_map_async(). At most
  * MPROC_ARGS_MAX_COUNT items: a longer input goes through
  * mproc_pool_imap_source(), which never holds it whole.
  * @param[out] results one value per item, in order: the first value each
@@ -152,7 +200,7 @@ MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
  *         or a mproc_pool_submit() error for the whole map.
  */
 MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
-                                      const mproc_args *items, size_t chunksize,
+                                      const mproc_args *items, const mproc_map_options *options,
                                       mproc_args **results, mproc_status *statuses);
 
 /**
@@ -162,37 +210,8 @@ MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
  */
 MPROC_API mproc_status mproc_pool_starmap(mproc_pool *pool, const char *function,
                                           const mproc_args *const *arglists, size_t n,
-                                          size_t chunksize, mproc_args **results,
+                                          const mproc_map_options *options, mproc_args **results,
                                           mproc_status *statuses);
-
-/**
- * A lazy source of map items, called on the thread that iterates the map
- * (inside mproc_map_next()), never by the pool: add the arguments of item
- * @p index to the empty list @p item and return MPROC_OK; return MPROC_EEND
- * when there are no more; any other status ends the map with that error.
- */
-typedef mproc_status (*mproc_map_source)(void *user, size_t index, mproc_args *item);
-
-/** Options of the map functions that return an ::mproc_map. Zero-initialise. */
-typedef struct mproc_map_options {
-  /** Items per task; 0: the default for a known count
-   *  (ceil(n / (8 * workers)), see mproc_pool_map()), 1 for a source. */
-  size_t chunksize;
-  /** imap: at most this many items are queued, running, or done but not yet
-   *  taken by mproc_map_next() (back-pressure on the source and on memory);
-   *  0: 8 chunks per worker. map_async ignores it (every item is queued). */
-  size_t window;
-  /** imap: hand results out as they complete rather than in order (imap_unordered). */
-  int unordered;
-  /** Per-task timeout (ms); 0: the pool's; MPROC_WAIT_FOREVER: none, as in
-   *  mproc_task_options. */
-  int64_t timeout_ms;
-  /** map_async: called once, on the thread that completes the last item
-   *  (normally a pool thread), before mproc_map_wait() returns; it may call
-   *  mproc_map_progress() but must not wait for the map. */
-  void (*callback)(mproc_map *map, void *user);
-  void *user;
-} mproc_map_options;
 
 /**
  * Queues a map of @p items (copied) and returns at once (map_async). Wait
@@ -202,6 +221,16 @@ typedef struct mproc_map_options {
 MPROC_API mproc_status mproc_pool_map_async(mproc_pool *pool, mproc_map **map, const char *function,
                                             const mproc_args *items,
                                             const mproc_map_options *options);
+
+/**
+ * As mproc_pool_map_async(), but call i gets the whole list @p arglists[i]
+ * (copied) as its arguments (starmap_async).
+ * @return as mproc_pool_map_async(); MPROC_EINVAL (a NULL list).
+ */
+MPROC_API mproc_status mproc_pool_starmap_async(mproc_pool *pool, mproc_map **map,
+                                                const char *function,
+                                                const mproc_args *const *arglists, size_t n,
+                                                const mproc_map_options *options);
 
 /**
  * An iterator over @p function applied to each value of @p items (copied):
@@ -221,19 +250,6 @@ MPROC_API mproc_status mproc_pool_imap(mproc_pool *pool, mproc_map **map, const 
 MPROC_API mproc_status mproc_pool_imap_source(mproc_pool *pool, mproc_map **map,
                                               const char *function, mproc_map_source source,
                                               void *user, const mproc_map_options *options);
-
-/** One result of mproc_map_next(). */
-typedef struct mproc_map_item {
-  /** The item's position in the input. */
-  size_t index;
-  /** As mproc_task_info::status. */
-  mproc_status status;
-  /** The values the call returned; owned by the map, valid until the next
-   *  mproc_map_next() or mproc_map_destroy(). Empty (not NULL) on failure. */
-  const mproc_args *result;
-  /** "" on success; the failure, crash or timeout otherwise. */
-  const char *message;
-} mproc_map_item;
 
 /**
  * The next result: in input order, or in completion order for an unordered
