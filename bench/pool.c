@@ -109,7 +109,7 @@ static mproc_status pool_start_once(double *ms) {
   double t0, t1, t2;
   int i;
   mproc_status st;
-  if ((st = mproc_array_create(&arr, MPROC_TYPE_I64, 1, NULL)) != MPROC_OK ||
+  if ((st = mproc_array_create(&arr, MPROC_ELEM_I64, 1, NULL)) != MPROC_OK ||
       (st = mproc_event_create(&ev)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
     goto out;
   mproc_args_add_array(a, arr);
@@ -384,7 +384,7 @@ static mproc_status run_s4(int quick, bench_result *res) {
   mproc_args *a = NULL;
   mproc_pool *p = NULL;
   mproc_status st;
-  if ((st = mproc_array_create(&arr, MPROC_TYPE_I64, 1, NULL)) != MPROC_OK ||
+  if ((st = mproc_array_create(&arr, MPROC_ELEM_I64, 1, NULL)) != MPROC_OK ||
       (st = mproc_args_create(&a)) != MPROC_OK || (st = mproc_args_add_array(a, arr)) != MPROC_OK ||
       (st = new_pool(&p, 2)) != MPROC_OK || (st = apply_inc(p, 10)) != MPROC_OK)
     goto out;

@@ -218,7 +218,7 @@ static mproc_status run_s7(int quick, bench_result *res) {
   memset(&o, 0, sizeof o);
   memset(&r, 0, sizeof r);
   memset(&rd, 0, sizeof rd);
-  if ((st = mproc_array_create(&slots, MPROC_TYPE_I64, 2 * n, NULL)) != MPROC_OK ||
+  if ((st = mproc_array_create(&slots, MPROC_ELEM_I64, 2 * n, NULL)) != MPROC_OK ||
       (st = mproc_args_create(&items)) != MPROC_OK || (st = mproc_args_create(&init)) != MPROC_OK ||
       (st = mproc_args_add_array(init, slots)) != MPROC_OK)
     goto out;

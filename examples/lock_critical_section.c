@@ -35,14 +35,14 @@ static int work(const mproc_args *args, mproc_args *result) {
 static const mproc_function functions[] = {MPROC_FUNCTION(work), MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
-  mproc_array_options locked = {1};
+  mproc_array_options locked = {.lock = 1};
   mproc_array *counter;
   mproc_process *p[N];
   mproc_args *a;
   int64_t total = 0;
   int i;
   if (mproc_init(&argc, &argv, functions) != MPROC_OK ||
-      mproc_array_create(&counter, MPROC_TYPE_I64, 1, &locked) != MPROC_OK)
+      mproc_array_create(&counter, MPROC_ELEM_I64, 1, &locked) != MPROC_OK)
     return 1;
   mproc_args_create(&a);
   mproc_args_add_array(a, counter);

@@ -160,7 +160,7 @@ static mproc__task *ghost_of(size_t len) {
 /* Makes the claim words and the CLAIMS frame every worker is sent. */
 static int make_claims(mproc_pool *p) {
   mproc_args *a = NULL;
-  int ok = mproc_array_create(&p->claims, MPROC_TYPE_I64, (size_t)p->nworkers * CLAIM_SLOTS,
+  int ok = mproc_array_create(&p->claims, MPROC_ELEM_I64, (size_t)p->nworkers * CLAIM_SLOTS,
                               NULL) == MPROC_OK &&
            mproc_args_create(&a) == MPROC_OK && mproc_args_add_array(a, p->claims) == MPROC_OK &&
            mproc__args_encode(a, &p->claims_frame, &p->claims_len) == MPROC_OK;

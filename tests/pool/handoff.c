@@ -446,7 +446,7 @@ static void test_claims(void) {
   int j;
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT_FATAL(apr_pool_create(&pool, NULL) == APR_SUCCESS);
-  T_OK(mproc_array_create(&c->array, MPROC_TYPE_I64, CL_WORDS, NULL));
+  T_OK(mproc_array_create(&c->array, MPROC_ELEM_I64, CL_WORDS, NULL));
   CU_ASSERT_FATAL(c->array != NULL);
   c->word = (volatile uint64_t *)mproc_array_data(c->array);
   c->by_worker = calloc(ids, 1);

@@ -104,7 +104,7 @@ static int pool_destroy_after_crash(const mproc_args *a, mproc_args *r) {
   mproc_status st = MPROC_EFAILED;
   (void)a;
   (void)r;
-  if (mproc_array_create(&c, MPROC_TYPE_I64, 1, NULL) || mproc_args_create(&init) ||
+  if (mproc_array_create(&c, MPROC_ELEM_I64, 1, NULL) || mproc_args_create(&init) ||
       mproc_args_add_array(init, c) || mproc_args_create(&x) || mproc_args_add_i64(x, -1))
     return 2;
   memset(&o, 0, sizeof o);
@@ -463,7 +463,7 @@ static mproc_args *ints(int64_t from, int64_t n) {
 
 static mproc_array *counters(void) {
   mproc_array *c = NULL;
-  T_OK(mproc_array_create(&c, MPROC_TYPE_I64, C_SLOTS, NULL));
+  T_OK(mproc_array_create(&c, MPROC_ELEM_I64, C_SLOTS, NULL));
   return c;
 }
 
@@ -1506,7 +1506,7 @@ static void test_worker_names_swept(void) {
     printf("SKIP (this OS cannot list names) ");
     return;
   }
-  T_OK(mproc_array_create(&c, MPROC_TYPE_I64, 9, NULL));
+  T_OK(mproc_array_create(&c, MPROC_ELEM_I64, 9, NULL));
   T_OK(mproc_args_create(&init));
   T_OK(mproc_args_add_array(init, c));
   T_OK(mproc_args_create(&x));

@@ -356,7 +356,7 @@ static void test_advance_moved(void) {
   mproc_queue *q = new_queue(4096, 0);
   mproc_array *progress = NULL;
   int64_t got = 0, first = 0;
-  T_OK(mproc_array_create(&progress, MPROC_TYPE_I64, 10, NULL));
+  T_OK(mproc_array_create(&progress, MPROC_ELEM_I64, 10, NULL));
   T_OK(put_seq(q, 1, SMALL, 0));
   T_OK(put_seq(q, 2, BIG, 0));
   T_OK(put_seq(q, 3, SMALL, 0));
@@ -401,7 +401,7 @@ static void test_producer_killed_at_random(void) {
     mproc_process *p;
     int64_t done = 0, pid = 0, i, v = 0;
     size_t n, len = 0;
-    T_OK(mproc_array_create(&arr, MPROC_TYPE_I64, 1, NULL));
+    T_OK(mproc_array_create(&arr, MPROC_ELEM_I64, 1, NULL));
     T_OK(mproc_args_add_array(a, arr));
     p = t_start("f_produce_forever", a, NULL);
     t_array_wait_i64(arr, 0, 50 + round * 40, T_BOUND_MS);
@@ -445,7 +445,7 @@ static void test_consumer_killed_at_random(void) {
     size_t n, len = 0;
     for (i = 0; i < N; i++)
       T_OK(put_seq(q, i, varied_len(i), 0));
-    T_OK(mproc_array_create(&arr, MPROC_TYPE_I64, 1, NULL));
+    T_OK(mproc_array_create(&arr, MPROC_ELEM_I64, 1, NULL));
     T_OK(mproc_args_add_array(a, arr));
     p = t_start("f_consume_forever", a, NULL);
     t_array_wait_i64(arr, 0, 50 + round * 100, T_BOUND_MS);

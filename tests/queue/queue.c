@@ -593,7 +593,7 @@ static void test_maxsize_blocks_putter(void) {
   mproc_process *p;
   int64_t took = 0, v = 0;
   int alive = 0;
-  T_OK(mproc_array_create(&arr, MPROC_TYPE_I64, 2, NULL));
+  T_OK(mproc_array_create(&arr, MPROC_ELEM_I64, 2, NULL));
   mproc_args_add_i64(a, 3);
   T_OK(mproc_args_add_array(a, arr));
   T_OK(put_i64(q, 1, 0));
@@ -1065,7 +1065,7 @@ static void test_joinable_three_consumers(void) {
   mproc_process *p[C];
   int64_t i, sum = 0, v = 0, t0;
   size_t un = 0;
-  T_OK(mproc_array_create(&count, MPROC_TYPE_I64, C, NULL));
+  T_OK(mproc_array_create(&count, MPROC_ELEM_I64, C, NULL));
   T_OK(mproc_queue_join(q, 0)); /* nothing put: nothing to wait for */
   for (i = 0; i < N; i++)
     T_OK(put_i64(q, i, 0));

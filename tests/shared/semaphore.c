@@ -102,7 +102,7 @@ static void test_counts_across_processes(void) {
   int i;
   mproc_sem_options bounded = {1};
   T_OK(mproc_sem_create(&s, 2, &bounded));
-  T_OK(mproc_array_create(&c, MPROC_TYPE_I64, NCOUNTERS, NULL));
+  T_OK(mproc_array_create(&c, MPROC_ELEM_I64, NCOUNTERS, NULL));
   T_OK(mproc_sem_acquire(s, 0));
   T_OK(mproc_sem_acquire(s, 0));
   a = args_with_sem(s);

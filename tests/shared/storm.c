@@ -143,7 +143,7 @@ static void storm_test(int kind, const char *what) {
     T_OK(mproc_rlock_create(&s.rlock));
   else
     T_OK(mproc_cond_create(&s.cond));
-  T_OK(mproc_array_create(&s.count, MPROC_TYPE_I64, 1, NULL));
+  T_OK(mproc_array_create(&s.count, MPROC_ELEM_I64, 1, NULL));
   srand((unsigned)t_now_ms());
   for (i = 0; i < STORM_PROCS; i++)
     procs[i] = storm_start(&s);

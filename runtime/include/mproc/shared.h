@@ -84,25 +84,73 @@ MPROC_API mproc_status mproc_shm_destroy(mproc_shm *shm);
 
 /* ---- typed arrays (Value / Array / RawValue / RawArray) ---------------------- */
 
+/** The C type of an array's elements (Python's typecodes: 'q', 'd', '?',
+ *  'b', 'B', 'h', 'H', 'i', 'I', 'Q', 'f'; and fixed-size records). */
+typedef enum mproc_elem {
+  MPROC_ELEM_NONE = 0,   /**< no array (mproc_array_elem() of an invalid handle) */
+  MPROC_ELEM_I64 = 1,    /**< int64_t (the value of MPROC_TYPE_I64, which is accepted too) */
+  MPROC_ELEM_F64 = 2,    /**< double (MPROC_TYPE_F64's value) */
+  MPROC_ELEM_BOOL = 3,   /**< one byte, 0 or 1 (uint8_t; a set stores any non-zero as 1) */
+  MPROC_ELEM_I8 = 16,    /**< int8_t */
+  MPROC_ELEM_U8,         /**< uint8_t */
+  MPROC_ELEM_I16,        /**< int16_t */
+  MPROC_ELEM_U16,        /**< uint16_t */
+  MPROC_ELEM_I32,        /**< int32_t */
+  MPROC_ELEM_U32,        /**< uint32_t */
+  MPROC_ELEM_U64,        /**< uint64_t */
+  MPROC_ELEM_F32,        /**< float */
+  MPROC_ELEM_RECORD = 32 /**< a struct of mproc_array_options::record_size bytes */
+} mproc_elem;
+
 /** Options of mproc_array_create(). */
 typedef struct mproc_array_options {
   /** Non-zero: the array carries a Lock (Python's lock=True); see mproc_array_lock(). */
   int lock;
+  /** MPROC_ELEM_RECORD: the size of one record in bytes (1 to 65536), e.g.
+   *  sizeof(struct point). Records are plain bytes: keep them to types with
+   *  the same layout in every process (all are the same program). */
+  size_t record_size;
 } mproc_array_options;
 
 /**
- * Creates a zero-filled shared array of @p length values of @p type
- * (MPROC_TYPE_I64 or MPROC_TYPE_F64). A Value is an array of length 1.
- * Single-element get/set/add are atomic on their own, lock or not.
- * @return MPROC_OK; MPROC_EINVAL; MPROC_ETYPE (another type); MPROC_ERANGE
- *         (length 0 or too large); an OS status.
+ * Creates a zero-filled shared array of @p length elements of @p elem. A
+ * Value is an array of length 1. Single-element get/set/add of a number are
+ * atomic on their own, lock or not (a 1- or 2-byte element changes by a
+ * compare-and-swap of its 4-byte word: a neighbour's concurrent change is
+ * kept). A record is copied whole but not atomically: hold the lock.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ETYPE (not an mproc_elem);
+ *         MPROC_ERANGE (length 0 or too large, or a record size out of range);
+ *         an OS status.
  */
-MPROC_API mproc_status mproc_array_create(mproc_array **array, mproc_type type, size_t length,
+MPROC_API mproc_status mproc_array_create(mproc_array **array, mproc_elem elem, size_t length,
                                           const mproc_array_options *options);
 MPROC_API size_t mproc_array_length(const mproc_array *array);
-/** The values themselves (int64_t* or double*), for bulk access under the lock. */
+/** The element type (MPROC_ELEM_NONE for an invalid handle). */
+MPROC_API mproc_elem mproc_array_elem(const mproc_array *array);
+/** The size of one element in bytes (0 for an invalid handle). */
+MPROC_API size_t mproc_array_elem_size(const mproc_array *array);
+/** The elements themselves (int64_t *, double *, struct point *...), for
+ *  bulk access under the lock; 8-byte aligned. */
 MPROC_API void *mproc_array_data(const mproc_array *array);
-/** @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (index); MPROC_ETYPE (array of the other type). */
+/**
+ * Copies element @p index into @p value, a C object of the element's type
+ * (int16_t for MPROC_ELEM_I16, a struct for records...): any element type.
+ * @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (index); MPROC_ECLOSED.
+ */
+MPROC_API mproc_status mproc_array_get(const mproc_array *array, size_t index, void *value);
+/** Sets element @p index from @p value, a C object of the element's type. */
+MPROC_API mproc_status mproc_array_set(mproc_array *array, size_t index, const void *value);
+/**
+ * Atomically adds @p delta to an integer element (any of the integer
+ * types), wrapping around in the element's width as C's unsigned arithmetic
+ * does; *previous (may be NULL) gets the value before, as an int64_t
+ * (a uint64_t above INT64_MAX reads back through a cast).
+ * @return MPROC_OK; MPROC_ETYPE (floats, bool, records); as mproc_array_get().
+ */
+MPROC_API mproc_status mproc_array_add(mproc_array *array, size_t index, int64_t delta,
+                                       int64_t *previous);
+/** Typed shortcuts for MPROC_ELEM_I64 and MPROC_ELEM_F64 arrays.
+ *  @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (index); MPROC_ETYPE (another element type). */
 MPROC_API mproc_status mproc_array_get_i64(const mproc_array *array, size_t index, int64_t *value);
 MPROC_API mproc_status mproc_array_set_i64(mproc_array *array, size_t index, int64_t value);
 /** Atomically adds @p delta; *previous (may be NULL) gets the value before. */
