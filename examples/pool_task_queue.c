@@ -35,8 +35,8 @@ static int task(const mproc_args *args, mproc_args *result) {
   }
   for (step = 0; step < STEPS && rc == 0; step++) {
     example_sleep_ms(30); /* the work */
-    if (mproc_args_clear(report) || mproc_args_add_i64(report, i) ||
-        mproc_args_add_i64(report, step) || mproc_args_add_i64(report, mproc_self_pid()) ||
+    if (mproc_args_clear(report) ||
+        mproc_args_pack(report, "i64 i64 i64", i, step, mproc_self_pid()) ||
         mproc_queue_put(q, report, TIMEOUT_MS)) {
       mproc_task_fail(mproc_last_error());
       rc = 1;
@@ -88,8 +88,7 @@ int main(int argc, char **argv) {
     st = mproc_queue_get(q, report, 50);
     if (st == MPROC_OK) {
       reports++;
-      if (mproc_args_get_i64(report, 0, &i) || mproc_args_get_i64(report, 1, &step) ||
-          mproc_args_get_i64(report, 2, &pid))
+      if (mproc_args_unpack(report, "i64 i64 i64", &i, &step, &pid))
         break;
       if (step == STEPS - 1)
         printf("  [queue] task %lld finished its steps on worker pid %lld\n", (long long)i,

@@ -36,8 +36,9 @@ static int producer(const mproc_args *args, mproc_args *result) {
   for (k = 0; k < ITEMS && rc == 0; k++) {
     /* A message is a whole mproc_args list (here one value), copied by the
      * put: one list serves every message. The queue has a maxsize, so a put
-     * waits for room while the consumers lag. */
-    if (mproc_args_clear(msg) || mproc_args_add_i64(msg, p * 100 + k) ||
+     * waits for room while the consumers lag. (pack takes an int64_t for
+     * "i64", unconverted: p * 100 + k is one.) */
+    if (mproc_args_clear(msg) || mproc_args_pack(msg, "i64", p * 100 + k) ||
         mproc_queue_put(work, msg, TIMEOUT_MS)) {
       fprintf(stderr, "producer %lld: %s\n", (long long)p, mproc_last_error());
       rc = 1;
@@ -76,8 +77,8 @@ static int consumer(const mproc_args *args, mproc_args *result) {
             mproc_last_error());
   } else { /* the sentinel: report (c, n, total) in one message */
     printf("  [consumer %lld] got its sentinel after %lld items\n", (long long)c, (long long)n);
-    if (mproc_args_clear(msg) || mproc_args_add_i64(msg, c) || mproc_args_add_i64(msg, n) ||
-        mproc_args_add_i64(msg, total) || mproc_queue_put(results, msg, TIMEOUT_MS))
+    if (mproc_args_clear(msg) || mproc_args_pack(msg, "i64 i64 i64", c, n, total) ||
+        mproc_queue_put(results, msg, TIMEOUT_MS))
       fprintf(stderr, "consumer %lld: %s\n", (long long)c, mproc_last_error());
     else
       rc = 0;
@@ -150,8 +151,7 @@ int main(int argc, char **argv) {
     }
   for (i = 0; i < CONSUMERS; i++) {
     mproc_status st = mproc_queue_get(results, msg, TIMEOUT_MS);
-    if (st != MPROC_OK || mproc_args_get_i64(msg, 0, &c) || mproc_args_get_i64(msg, 1, &got_n) ||
-        mproc_args_get_i64(msg, 2, &got_total)) {
+    if (st != MPROC_OK || mproc_args_unpack(msg, "i64 i64 i64", &c, &got_n, &got_total)) {
       fprintf(stderr, "no result: %s: %s\n", mproc_status_name(st), mproc_last_error());
       return 1;
     }

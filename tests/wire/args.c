@@ -1,4 +1,6 @@
 /* Tests of runtime/wire/args.c: typed lists and the validating decoder. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,6 +318,245 @@ static void test_one_value_at_a_time(void) {
   mproc_args_destroy(a);
 }
 
+/* ---- mproc_args_pack() / mproc_args_unpack() ---- */
+
+/* Whether the last error contains @part (a message names what failed). */
+static int said(const char *part) {
+  if (strstr(mproc_last_error(), part))
+    return 1;
+  fprintf(stderr, "\n  \"%s\" is not in: %s\n", part, mproc_last_error());
+  return 0;
+}
+
+static const unsigned char blob[] = {0, 'a', 0, 0, 255, 0}; /* zeros inside and at both ends */
+
+/* Every token packs the value the adder would, after what the list held. */
+static void test_pack_every_token(void) {
+  mproc_args *a = NULL;
+  int64_t i = 0;
+  double f = 0;
+  int b = 0;
+  const char *s = NULL;
+  const void *d = NULL;
+  size_t n = 0;
+  mproc_type t = MPROC_TYPE_I64;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_str(a, "before"));
+  T_OK(mproc_args_pack(a, "i64 f64 bool str bytes none", INT64_MIN, -2.5e300, 42, "h\xc3\xa9llo",
+                       (const void *)blob, sizeof blob));
+  T_OK(mproc_args_count(a, &n));
+  CU_ASSERT_EQUAL(n, 7);
+  T_OK(mproc_args_get_str(a, 0, &s)); /* appended: the list's value is still first */
+  CU_ASSERT_STRING_EQUAL(s, "before");
+  T_OK(mproc_args_get_i64(a, 1, &i));
+  CU_ASSERT(i == INT64_MIN);
+  T_OK(mproc_args_get_f64(a, 2, &f));
+  CU_ASSERT(f == -2.5e300);
+  T_OK(mproc_args_get_bool(a, 3, &b));
+  CU_ASSERT_EQUAL(b, 1);
+  T_OK(mproc_args_get_str(a, 4, &s));
+  CU_ASSERT_STRING_EQUAL(s, "h\xc3\xa9llo");
+  T_OK(mproc_args_get_bytes(a, 5, &d, &n));
+  CU_ASSERT(n == sizeof blob && memcmp(d, blob, sizeof blob) == 0);
+  CU_ASSERT(d != (const void *)blob); /* copied */
+  T_OK(mproc_args_type(a, 6, &t));
+  CU_ASSERT_EQUAL(t, MPROC_TYPE_NONE);
+  T_OK(mproc_args_pack(a, "")); /* no token: no value */
+  T_OK(mproc_args_count(a, &n));
+  CU_ASSERT_EQUAL(n, 7);
+  mproc_args_destroy(a);
+}
+
+/* What pack wrote, unpack reads back, through the pointers it is given. */
+static void test_unpack_every_token(void) {
+  mproc_args *a = NULL;
+  int64_t i = 0;
+  double f = 0;
+  int b = 7, b0 = 7;
+  const char *s = NULL, *e = NULL, *got = NULL;
+  const void *d = NULL, *d0 = blob;
+  size_t n = 0, n0 = 99;
+  T_OK(mproc_args_create_packed(&a, "i64 f64 bool bool str bytes none str bytes", (int64_t)-7, 0.1,
+                                1, 0, "x y", (const void *)blob, sizeof blob, "",
+                                (const void *)NULL, (size_t)0));
+  CU_ASSERT_FATAL(a != NULL);
+  T_OK(mproc_args_unpack(a, "i64 f64 bool bool str bytes none str bytes", &i, &f, &b, &b0, &s, &d,
+                         &n, &e, &d0, &n0));
+  CU_ASSERT(i == -7);
+  CU_ASSERT(f == 0.1);
+  CU_ASSERT(b == 1 && b0 == 0);
+  CU_ASSERT_STRING_EQUAL(s, "x y");
+  CU_ASSERT(n == sizeof blob && memcmp(d, blob, sizeof blob) == 0);
+  CU_ASSERT_STRING_EQUAL(e, "");
+  CU_ASSERT(n0 == 0);
+  /* Borrowed: the very pointers the getters give, into the list. */
+  T_OK(mproc_args_get_str(a, 4, &got));
+  CU_ASSERT_PTR_EQUAL(s, got);
+  T_OK(mproc_args_get_bytes(a, 5, &d0, &n0));
+  CU_ASSERT_PTR_EQUAL(d, d0);
+  mproc_args_destroy(a);
+}
+
+/* A value the format does not want: ? skips it, whatever its type (an
+ * object too); ... allows more values, none included. */
+static void test_unpack_skip_and_rest(void) {
+  mproc_args *a = NULL;
+  int64_t i = 0;
+  const char *s = NULL;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc__args_add_object(a, 1, "mproc-obj", 64, "test")); /* as a queue's would be */
+  T_OK(mproc_args_pack(a, "i64 str f64", (int64_t)5, "five", 5.0));
+  T_OK(mproc_args_unpack(a, "? i64 ...", &i));
+  CU_ASSERT_EQUAL(i, 5);
+  T_OK(mproc_args_unpack(a, "? ? str ?", &s));
+  CU_ASSERT_STRING_EQUAL(s, "five");
+  T_OK(mproc_args_unpack(a, "? i64 str f64 ...", &i, &s, &(double){0})); /* nothing more: fine */
+  T_OK(mproc_args_unpack(a, "..."));
+  T_STATUS(mproc_args_unpack(a, "str ...", &s), MPROC_ETYPE);
+  CU_ASSERT(said("wants str, but value 0 is object"));
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_unpack(a, ""));
+  T_OK(mproc_args_unpack(a, "..."));
+  mproc_args_destroy(a);
+}
+
+/* Whatever fails, pack leaves the list as it was: the same values, the same
+ * encoding (its size accounting included). */
+static void test_pack_failure_changes_nothing(void) {
+  mproc_args *a = NULL;
+  uint8_t *before, *after;
+  size_t len, len2, n;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_pack(a, "i64 str", (int64_t)1, "keep"));
+  T_OK(mproc__args_encode(a, &before, &len));
+  T_STATUS(mproc_args_pack(a, "i64 str str", (int64_t)2, "a", (const char *)NULL), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_pack: format token 3 \"str\": the string is NULL"));
+  T_STATUS(mproc_args_pack(a, "str bytes", "a", (const void *)NULL, (size_t)3), MPROC_EINVAL);
+  CU_ASSERT(said("format token 2 \"bytes\""));
+  T_STATUS(mproc_args_pack(a, "i64 bytes", (int64_t)2, (const void *)"x",
+                           (size_t)MPROC_ARGS_MAX_SIZE + 1),
+           MPROC_ERANGE); /* (the size is refused before the data is read) */
+  CU_ASSERT(said("(format token 2 \"bytes\")"));
+  T_STATUS(mproc_args_pack(a, "i64 i46", (int64_t)2, (int64_t)3), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_pack: format token 2 \"i46\" is unknown"));
+  T_OK(mproc_args_count(a, &n));
+  CU_ASSERT_EQUAL(n, 2);
+  T_OK(mproc__args_encode(a, &after, &len2));
+  CU_ASSERT(len2 == len && memcmp(after, before, len) == 0);
+  free(after);
+  free(before);
+  mproc_args_destroy(a);
+}
+
+static void test_pack_bad_format(void) {
+  mproc_args *a = NULL, *b = NULL, *kept;
+  size_t n = 1;
+  T_OK(mproc_args_create(&a));
+  T_STATUS(mproc_args_pack(a, " i64", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT(said("format token 1 is empty"));
+  T_STATUS(mproc_args_pack(a, "i64  i64", (int64_t)1, (int64_t)2), MPROC_EINVAL);
+  CU_ASSERT(said("format token 2 is empty"));
+  T_STATUS(mproc_args_pack(a, "i64 ", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT(said("format token 2 is empty"));
+  T_STATUS(mproc_args_pack(a, "I64", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT(said("format token 1 \"I64\" is unknown"));
+  T_STATUS(mproc_args_pack(a, "i64,str", (int64_t)1, "x"), MPROC_EINVAL);
+  T_STATUS(mproc_args_pack(a, "i64\tstr", (int64_t)1, "x"), MPROC_EINVAL);
+  T_STATUS(mproc_args_pack(a, "?"), MPROC_EINVAL);
+  CU_ASSERT(said("format token 1 \"?\" is for unpacking only"));
+  T_STATUS(mproc_args_pack(a, "i64 ...", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT(said("format token 2 \"...\" is for unpacking only"));
+  T_STATUS(mproc_args_pack(a, NULL), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_pack: format is NULL"));
+  T_STATUS(mproc_args_pack(NULL, "i64", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_pack: args is NULL"));
+  T_OK(mproc_args_count(a, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  /* create_packed creates nothing then, and leaves its output alone. */
+  kept = b = a;
+  T_STATUS(mproc_args_create_packed(&b, "str i46", "x", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_create_packed: format token 2 \"i46\" is unknown"));
+  T_STATUS(mproc_args_create_packed(&b, "str", (const char *)NULL), MPROC_EINVAL);
+  T_STATUS(mproc_args_create_packed(&b, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_args_create_packed(NULL, "i64", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT_PTR_EQUAL(b, kept);
+  mproc_args_destroy(a);
+}
+
+/* Unpack refuses a format that does not fit the list, and writes nothing
+ * then, not even the values before the one that does not fit. */
+static void test_unpack_refuses_and_writes_nothing(void) {
+  mproc_args *a = NULL;
+  int64_t i = 99;
+  const char *s = "untouched";
+  int b = 99;
+  const void *d = NULL;
+  size_t n = 99;
+  T_OK(mproc_args_create_packed(&a, "i64 str bool", (int64_t)1, "x", 1));
+  T_STATUS(mproc_args_unpack(a, "i64 str", &i, &s), MPROC_ERANGE); /* too many values */
+  CU_ASSERT(said("mproc_args_unpack: the format reads 2 values, the list has 3"));
+  T_STATUS(mproc_args_unpack(a, "i64 str bool i64", &i, &s, &b, &i), MPROC_ERANGE); /* too few */
+  CU_ASSERT(said("the format reads 4 values, the list has 3"));
+  T_STATUS(mproc_args_unpack(a, "i64 i64 bool", &i, &i, &b), MPROC_ETYPE);
+  CU_ASSERT(said("mproc_args_unpack: format token 2 wants i64, but value 1 is str"));
+  T_STATUS(mproc_args_unpack(a, "i64 str bytes", &i, &s, &d, &n), MPROC_ETYPE);
+  CU_ASSERT(said("format token 3 wants bytes, but value 2 is bool"));
+  T_STATUS(mproc_args_unpack(a, "i64 str none", &i, &s), MPROC_ETYPE);
+  CU_ASSERT(said("wants none, but value 2 is bool"));
+  T_STATUS(mproc_args_unpack(a, "i64 str bool", &i, &s, (int *)NULL), MPROC_EINVAL);
+  CU_ASSERT(said("format token 3 \"bool\": a NULL pointer"));
+  T_STATUS(mproc_args_unpack(a, "i64 ... str", &i, &s), MPROC_EINVAL);
+  CU_ASSERT(said("format token 2 \"...\" is not the last"));
+  T_STATUS(mproc_args_unpack(a, "i64 str boolean", &i, &s, &b), MPROC_EINVAL);
+  CU_ASSERT(said("format token 3 \"boolean\" is unknown"));
+  T_STATUS(mproc_args_unpack(a, "i64 str  bool", &i, &s, &b), MPROC_EINVAL);
+  T_STATUS(mproc_args_unpack(a, NULL), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_unpack: format is NULL"));
+  T_STATUS(mproc_args_unpack(NULL, "i64 ...", &i), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_unpack: args is NULL"));
+  CU_ASSERT(i == 99 && b == 99 && n == 99 && d == NULL);
+  CU_ASSERT_STRING_EQUAL(s, "untouched");
+  mproc_args_destroy(a);
+}
+
+/* A wrapper with a format of its own, as packv and unpackv are for. */
+static mproc_status pack_into(mproc_args *a, const char *format, ...) {
+  va_list ap;
+  mproc_status st;
+  va_start(ap, format);
+  st = mproc_args_packv(a, format, ap);
+  va_end(ap);
+  return st;
+}
+
+static mproc_status unpack_from(const mproc_args *a, const char *format, ...) {
+  va_list ap;
+  mproc_status st;
+  va_start(ap, format);
+  st = mproc_args_unpackv(a, format, ap);
+  va_end(ap);
+  return st;
+}
+
+static void test_packv_and_unpackv(void) {
+  mproc_args *a = NULL;
+  int64_t i = 0, j = 0;
+  const char *s = NULL, *t = NULL;
+  T_OK(mproc_args_create(&a));
+  T_OK(pack_into(a, "i64 str", (int64_t)3, "three"));
+  T_OK(pack_into(a, "i64 str", (int64_t)4, "four"));
+  T_OK(unpack_from(a, "i64 str i64 str", &i, &s, &j, &t));
+  CU_ASSERT(i == 3 && j == 4);
+  CU_ASSERT_STRING_EQUAL(s, "three");
+  CU_ASSERT_STRING_EQUAL(t, "four");
+  T_STATUS(unpack_from(a, "i64 str i64 f64", &i, &s, &j, &(double){0}), MPROC_ETYPE);
+  CU_ASSERT(said("mproc_args_unpackv: format token 4 wants f64, but value 3 is str"));
+  T_STATUS(pack_into(a, "str", (const char *)NULL), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_packv:"));
+  mproc_args_destroy(a);
+}
+
 static const CU_TestInfo tests[] = {
     {"round trip of every type", test_round_trip},
     {"getters check index and type", test_getters_check_index_and_type},
@@ -328,6 +569,13 @@ static const CU_TestInfo tests[] = {
     {"decoder rejects every truncation", test_decoder_rejects_truncation},
     {"decoder rejects garbage", test_decoder_rejects_garbage},
     {"decoder survives bit flips", test_decoder_survives_bit_flips},
+    {"pack: every token", test_pack_every_token},
+    {"unpack: every token, strings and bytes borrowed", test_unpack_every_token},
+    {"unpack: ? skips a value, ... allows more", test_unpack_skip_and_rest},
+    {"pack: a failure leaves the list as it was", test_pack_failure_changes_nothing},
+    {"pack: a bad format or a NULL is refused", test_pack_bad_format},
+    {"unpack: a misfit is refused and nothing written", test_unpack_refuses_and_writes_nothing},
+    {"packv and unpackv: a wrapper's own format", test_packv_and_unpackv},
     CU_TEST_INFO_NULL};
 
 const test_suite suite_args = {"args", tests, NULL};

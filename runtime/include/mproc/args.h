@@ -15,6 +15,7 @@
 #ifndef MPROC_ARGS_H
 #define MPROC_ARGS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,71 @@ MPROC_API mproc_status mproc_args_get_bool(const mproc_args *args, size_t index,
 MPROC_API mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char **value);
 MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index, const void **data,
                                             size_t *size);
+
+/**
+ * Appends values as a format says: a row of mproc_args_add_<type>() calls in
+ * one, e.g. `mproc_args_pack(msg, "i64 str", (int64_t)42, "x")`. To fill a
+ * list anew, mproc_args_clear() it first.
+ *
+ * A format is tokens with one space between them ("" is no value); each
+ * takes these arguments, in order (mproc_args_unpack()'s are pointers):
+ *
+ * | token   | pack                                  | unpack                                  |
+ * |---------|---------------------------------------|-----------------------------------------|
+ * | `i64`   | `int64_t`                             | `int64_t *`                             |
+ * | `f64`   | `double`                              | `double *`                              |
+ * | `bool`  | `int` (non-zero: true)                | `int *` (0 or 1)                        |
+ * | `str`   | `const char *`, copied                | `const char **`, borrowed               |
+ * | `bytes` | `const void *`, `size_t`, copied      | `const void **`, `size_t *`, borrowed   |
+ * | `none`  | no argument                           | no argument (the value must be none)    |
+ * | `?`     | (unpack only)                         | no argument: skips a value of any type  |
+ * | `...`   | (unpack only)                         | the last token: more values may follow  |
+ *
+ * Variadic arguments are not converted to what a token takes: pass exactly
+ * that type, `(int64_t)42` and not `42`, `1.0` and not `1`, a `size_t` size
+ * (`sizeof` is one), else the behaviour is undefined. Shared objects have no
+ * token: add them with their own mproc_args_add_<kind>(), skip them with `?`.
+ *
+ * @return MPROC_OK; MPROC_EINVAL (args or format NULL; a token unknown,
+ *         empty, or for unpacking only; a NULL string; NULL bytes of a
+ *         non-zero size: the message names the token and its position, from
+ *         1); MPROC_ERANGE (the list's limits); MPROC_ENOMEM. On failure the
+ *         list holds what it held before the call.
+ */
+MPROC_API mproc_status mproc_args_pack(mproc_args *args, const char *format, ...);
+/** mproc_args_pack() with a `va_list` (a wrapper's own variadic arguments). */
+MPROC_API mproc_status mproc_args_packv(mproc_args *args, const char *format, va_list ap);
+
+/**
+ * Creates a list holding the values of mproc_args_pack(): the common case in
+ * one line, e.g. `mproc_args_create_packed(&a, "str", "Bob")`.
+ * @param[out] args the new list, left as it was on failure (nothing is
+ *             created then).
+ * @return as mproc_args_create() and mproc_args_pack().
+ */
+MPROC_API mproc_status mproc_args_create_packed(mproc_args **args, const char *format, ...);
+
+/**
+ * Reads values from index 0 as a format says (the table at mproc_args_pack()),
+ * into the pointers that follow it, e.g.
+ * `mproc_args_unpack(msg, "i64 str", &n, &s)` for `int64_t n; const char *s;`.
+ * The format must name every value of the list, unless it ends with `...`.
+ * Strings and bytes are borrowed: the pointers point into the list and stay
+ * valid until it is cleared, refilled (a queue get into it) or destroyed; an
+ * empty string is "", empty bytes may be NULL.
+ *
+ * Every value and every pointer is checked before any is written: on failure
+ * nothing is written.
+ * @return MPROC_OK; MPROC_EINVAL (args or format NULL; a token unknown or
+ *         empty, or `...` not the last; a NULL pointer: the message names the
+ *         token and its position, from 1); MPROC_ERANGE (the list has fewer
+ *         values than the format reads, or more without `...`); MPROC_ETYPE
+ *         (a value has another type than its token: the message names the
+ *         value's index, from 0, and both types).
+ */
+MPROC_API mproc_status mproc_args_unpack(const mproc_args *args, const char *format, ...);
+/** mproc_args_unpack() with a `va_list`. */
+MPROC_API mproc_status mproc_args_unpackv(const mproc_args *args, const char *format, va_list ap);
 
 #ifdef __cplusplus
 }
