@@ -39,7 +39,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(runner), MPROC_FUNCTIO
                                            MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
-  mproc_barrier_options opts = {"starting_gun"};
+  mproc_barrier_options opts = {.action = "starting_gun"};
   mproc_barrier *b;
   mproc_process *p[N];
   int i, failed = 0;

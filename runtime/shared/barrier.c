@@ -17,13 +17,19 @@
  * with ending the generation, so a broken barrier has count 0 and waits
  * fail at once until a reset.
  *
+ * The action's arguments (options.action_args), encoded at create, follow
+ * the state; the party that runs the action copies and decodes them then,
+ * as it would any bytes another process could have written.
+ *
  * Limit: a party that is not scheduled while 64 later generations end reads
  * a reused bit and may report the wrong outcome (Python cannot be lapped,
  * at the price above).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/mutex.h"
+#include "wire/args.h"
 
 #define PARTIES_MAX 65535u
 #define ACTION_MAX 64 /* bytes of a registered function's name, with its NUL */
@@ -42,6 +48,8 @@ typedef struct barrier_state {
   uint32_t generation;
   uint32_t broken; /* 1 after abort, a timeout or a failed action, until reset */
   char action[ACTION_MAX];
+  uint32_t args_len; /* bytes of the action's encoded arguments, after the state */
+  uint32_t pad;
 } barrier_state;
 
 static barrier_state *state(const mproc_barrier *b) { return mproc__obj_state(&b->obj); }
@@ -64,7 +72,10 @@ static mproc_status find_action(const char *name, mproc_fn *fn, const char *call
   return MPROC_OK;
 }
 
-static mproc_status check_create(mproc_barrier **barrier, uint32_t parties, const char *action) {
+static mproc_status check_create(mproc_barrier **barrier, uint32_t parties, const char *action,
+                                 const mproc_args *args) {
+  if (args && !action[0])
+    return mproc__fail(MPROC_EINVAL, "mproc_barrier_create: action_args without an action");
   if (!barrier)
     return mproc__fail(MPROC_EINVAL, "mproc_barrier_create: barrier is NULL");
   if (parties == 0 || parties > PARTIES_MAX)
@@ -81,20 +92,25 @@ static mproc_status check_create(mproc_barrier **barrier, uint32_t parties, cons
 mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t parties,
                                   const mproc_barrier_options *options) {
   const char *action = options && options->action ? options->action : "";
+  const mproc_args *args = options ? options->action_args : NULL;
+  size_t args_len = args ? args->encoded_size : 0;
   mproc_fn fn = NULL;
   barrier_state *s;
-  mproc_status st = check_create(barrier, parties, action);
+  mproc_status st = check_create(barrier, parties, action, args);
   if (st == MPROC_OK)
     st = find_action(action, &fn, "mproc_barrier_create");
   if (st == MPROC_OK)
     st = mproc__obj_new((mproc__obj **)barrier, sizeof(mproc_barrier), MPROC__KIND_BARRIER,
-                        sizeof(barrier_state), 0, "mproc_barrier_create");
+                        sizeof(barrier_state) + args_len, 0, "mproc_barrier_create");
   if (st != MPROC_OK)
     return st;
   (*barrier)->action = fn;
   s = state(*barrier);
   s->parties = parties;
   memcpy(s->action, action, strlen(action) + 1);
+  s->args_len = (uint32_t)args_len;
+  if (args)
+    mproc__args_encode_to(args, (uint8_t *)(s + 1));
   mproc__obj_publish(&(*barrier)->obj);
   return MPROC_OK;
 }
@@ -109,6 +125,9 @@ static mproc_status validate(mproc_barrier *b) {
                        parties);
   if (!memchr(s->action, 0, sizeof s->action))
     return mproc__fail(MPROC_EPROTO, "mproc_args_open_barrier: %s has an unterminated action name",
+                       b->obj.name);
+  if (mproc__load32(&s->args_len) > b->obj.shm.size - MPROC__SEG_HEADER - sizeof(barrier_state))
+    return mproc__fail(MPROC_EPROTO, "mproc_args_open_barrier: %s: action arguments past its end",
                        b->obj.name);
   return find_action(s->action, &b->action, "mproc_args_open_barrier");
 }
@@ -171,17 +190,37 @@ static mproc_status check_usable(const mproc_barrier *b, const char *fn) {
   return st;
 }
 
+/* The action's arguments, from a private copy of the segment's bytes (the
+ * length is re-checked: the segment is writable by every party). */
+static mproc_status action_args(const mproc_barrier *b, mproc_args **args) {
+  const barrier_state *s = state(b);
+  size_t len = mproc__load32(&s->args_len);
+  uint8_t *copy;
+  mproc_status st;
+  if (len == 0)
+    return mproc_args_create(args);
+  if (len > b->obj.shm.size - MPROC__SEG_HEADER - sizeof(barrier_state))
+    return mproc__fail(MPROC_EPROTO, "action arguments past the end of %s", b->obj.name);
+  if ((copy = malloc(len)) == NULL)
+    return mproc__fail(MPROC_ENOMEM, "out of memory for the action's arguments");
+  memcpy(copy, s + 1, len);
+  st = mproc__args_decode(copy, len, args);
+  free(copy);
+  return st;
+}
+
 /* The last arrival: runs the action, under the mutex so that nobody enters
  * the next generation before it is done (as Python's runs under its lock). */
 static mproc_status release_all(mproc_barrier *b) {
-  mproc_args *none = NULL;
+  mproc_args *args = NULL;
   int failed = 0;
   if (b->action) {
-    if (mproc_args_create(&none) != MPROC_OK)
+    if (action_args(b, &args) != MPROC_OK)
       failed = 1;
     else
-      failed = b->action(none, NULL) != 0;
-    mproc_args_destroy(none);
+      failed = b->action(args, NULL) != 0;
+    if (args)
+      mproc_args_destroy(args);
   }
   if (failed) {
     break_barrier(b);

@@ -66,6 +66,34 @@ static int barrier_action_log(const mproc_args *a, mproc_args *r) {
   return fclose(f) == 0 ? 0 : 1;
 }
 
+/* A barrier action with arguments given at create: [array, k] adds k to
+ * element 0 of the shared array. */
+static int barrier_action_add(const mproc_args *a, mproc_args *r) {
+  mproc_array *c = NULL;
+  int64_t k = 0;
+  int rc;
+  (void)r;
+  if (mproc_args_open_array(a, 0, &c) || mproc_args_get_i64(a, 1, &k))
+    return 1;
+  rc = mproc_array_add_i64(c, 0, k, NULL) != MPROC_OK;
+  mproc_array_close(c);
+  return rc;
+}
+
+/* args: [barrier, rounds]: waits that many times, nothing else. */
+static int child_barrier_plain_rounds(const mproc_args *a, mproc_args *r) {
+  mproc_barrier *b = NULL;
+  int64_t rounds = 0, i;
+  (void)r;
+  if (mproc_args_open_barrier(a, 0, &b) || mproc_args_get_i64(a, 1, &rounds))
+    return 2;
+  for (i = 0; i < rounds; i++)
+    if (mproc_barrier_wait(b, T_BOUND_MS, NULL) != MPROC_OK)
+      return 3;
+  mproc_barrier_close(b);
+  return 0;
+}
+
 /* A barrier action that fails. */
 static int barrier_action_fail(const mproc_args *a, mproc_args *r) {
   (void)a;
@@ -224,7 +252,7 @@ static void test_indices_are_a_permutation(void) {
 
 static void test_action_once_per_generation(void) {
   enum { ROUNDS = 5 };
-  mproc_barrier_options opts = {"barrier_action_log"};
+  mproc_barrier_options opts = {.action = "barrier_action_log"};
   mproc_barrier *b = NULL;
   mproc_args *a = NULL;
   mproc_process *p[2];
@@ -245,9 +273,49 @@ static void test_action_once_per_generation(void) {
   action_log_clear();
 }
 
+/* The action gets the arguments given at create, whichever process runs
+ * it (as Python's Barrier(action=partial(f, ...))). */
+static void test_action_args(void) {
+  enum { ROUNDS = 4, K = 7 };
+  mproc_barrier_options opts = {.action = "barrier_action_add"};
+  mproc_barrier *b = NULL;
+  mproc_array *sum = NULL;
+  mproc_args *aa = NULL, *a = NULL;
+  mproc_process *p[2];
+  int64_t total = 0, r;
+  int i;
+  T_OK(mproc_array_create(&sum, MPROC_ELEM_I64, 1, NULL));
+  T_OK(mproc_args_create(&aa));
+  T_OK(mproc_args_add_array(aa, sum));
+  T_OK(mproc_args_add_i64(aa, K));
+  opts.action_args = aa;
+  T_OK(mproc_barrier_create(&b, 3, &opts));
+  mproc_args_destroy(aa); /* copied */
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_barrier(a, b));
+  T_OK(mproc_args_add_i64(a, ROUNDS));
+  for (i = 0; i < 2; i++)
+    p[i] = t_start("child_barrier_plain_rounds", a, NULL);
+  for (r = 0; r < ROUNDS; r++)
+    T_OK(mproc_barrier_wait(b, T_BOUND_MS, NULL));
+  for (i = 0; i < 2; i++)
+    CU_ASSERT_EQUAL(t_finish(p[i]), 0);
+  T_OK(mproc_array_get_i64(sum, 0, &total));
+  CU_ASSERT_EQUAL(total, ROUNDS * K);
+  mproc_args_destroy(a);
+  T_OK(mproc_barrier_destroy(b));
+  T_OK(mproc_array_destroy(sum));
+  /* arguments without an action are refused */
+  T_OK(mproc_args_create(&aa));
+  opts.action = NULL;
+  opts.action_args = aa;
+  T_STATUS(mproc_barrier_create(&b, 2, &opts), MPROC_EINVAL);
+  mproc_args_destroy(aa);
+}
+
 /* One party: every wait passes at once, with index 0, running the action. */
 static void test_single_party(void) {
-  mproc_barrier_options opts = {"barrier_action_log"};
+  mproc_barrier_options opts = {.action = "barrier_action_log"};
   mproc_barrier *b = NULL;
   uint32_t index = 99;
   action_log_clear();
@@ -334,7 +402,7 @@ static void test_timeout_breaks_it(void) {
 }
 
 static void test_failing_action(void) {
-  mproc_barrier_options opts = {"barrier_action_fail"};
+  mproc_barrier_options opts = {.action = "barrier_action_fail"};
   mproc_barrier *b = NULL;
   mproc_process *p;
   T_OK(mproc_barrier_create(&b, 2, &opts));
@@ -356,7 +424,7 @@ static void test_failing_action(void) {
 /* The last party dies inside the action, holding the barrier's mutex: the
  * sleeping party gets EBROKEN, long before its deadline. */
 static void test_party_dies_in_action(void) {
-  mproc_barrier_options opts = {"barrier_action_die"};
+  mproc_barrier_options opts = {.action = "barrier_action_die"};
   mproc_barrier *b = NULL;
   mproc_process *p;
   int64_t t0;
@@ -400,7 +468,7 @@ static void test_party_killed_while_waiting(void) {
 }
 
 static void test_action_cannot_reenter(void) {
-  mproc_barrier_options opts = {"barrier_action_reenter"};
+  mproc_barrier_options opts = {.action = "barrier_action_reenter"};
   mproc_barrier *b = NULL;
   int i;
   T_OK(mproc_barrier_create(&b, 1, &opts));
@@ -414,9 +482,9 @@ static void test_action_cannot_reenter(void) {
 }
 
 static void test_create_checks(void) {
-  mproc_barrier_options unknown = {"no_such_function"}, none = {NULL};
+  mproc_barrier_options unknown = {.action = "no_such_function"}, none = {.action = NULL};
   mproc_barrier_options longname = {
-      "a_name_far_too_long_for_the_action_field_of_a_barrier_segment_xyz"};
+      .action = "a_name_far_too_long_for_the_action_field_of_a_barrier_segment_xyz"};
   mproc_barrier *b = NULL;
   T_STATUS(mproc_barrier_create(&b, 0, NULL), MPROC_ERANGE);
   T_STATUS(mproc_barrier_create(&b, 65536, NULL), MPROC_ERANGE);
@@ -428,7 +496,7 @@ static void test_create_checks(void) {
 }
 
 static void test_bad_input_and_lifetime(void) {
-  mproc_barrier_options opts = {"barrier_action_log"};
+  mproc_barrier_options opts = {.action = "barrier_action_log"};
   mproc_barrier *b = NULL, *o = NULL;
   mproc_event *e = NULL;
   mproc_args *a = NULL;
@@ -479,6 +547,7 @@ static const CU_TestInfo tests[] = {
     {"three processes pass; indices are a permutation", test_indices_are_a_permutation},
     {"action runs once per generation, before release", test_action_once_per_generation},
     {"a single party passes at once", test_single_party},
+    {"the action gets the arguments given at create", test_action_args},
     {"abort: EBROKEN now and later, until reset", test_abort},
     {"reset while a party waits", test_reset_while_waiting},
     {"a timeout breaks it for the others", test_timeout_breaks_it},
@@ -491,9 +560,10 @@ static const CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {
-    MPROC_FUNCTION(child_barrier_wait),      MPROC_FUNCTION(child_barrier_rounds),
-    MPROC_FUNCTION(child_barrier_wait_last), MPROC_FUNCTION(barrier_action_log),
-    MPROC_FUNCTION(barrier_action_fail),     MPROC_FUNCTION(barrier_action_die),
-    MPROC_FUNCTION(barrier_action_reenter),  MPROC_FUNCTIONS_END};
+    MPROC_FUNCTION(child_barrier_wait),         MPROC_FUNCTION(child_barrier_rounds),
+    MPROC_FUNCTION(child_barrier_wait_last),    MPROC_FUNCTION(barrier_action_log),
+    MPROC_FUNCTION(barrier_action_fail),        MPROC_FUNCTION(barrier_action_die),
+    MPROC_FUNCTION(barrier_action_reenter),     MPROC_FUNCTION(barrier_action_add),
+    MPROC_FUNCTION(child_barrier_plain_rounds), MPROC_FUNCTIONS_END};
 
 const test_suite suite_barrier = {"barrier", tests, functions};

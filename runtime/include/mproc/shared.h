@@ -267,10 +267,15 @@ typedef struct mproc_barrier_options {
   /** A registered function (see mproc_init()) one party runs when all have
    *  arrived, before any is released; NULL for none. If it fails, the barrier breaks. */
   const char *action;
+  /** The action's arguments (copied at create; may carry shared objects,
+   *  which the action opens with mproc_args_open_<kind>()); NULL: an empty
+   *  list. As Python's Barrier(action=partial(f, ...)). */
+  const mproc_args *action_args;
 } mproc_barrier_options;
 
-/** @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (parties 0 or > 65535);
- *          MPROC_ENOFUNC (action not registered); an OS status. */
+/** @return MPROC_OK; MPROC_EINVAL (also: action_args without an action);
+ *          MPROC_ERANGE (parties 0 or > 65535); MPROC_ENOFUNC (action not
+ *          registered); an OS status. */
 MPROC_API mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t parties,
                                             const mproc_barrier_options *options);
 /**
