@@ -16,6 +16,14 @@ static int map_square(const mproc_args *a, mproc_args *r) {
   return mproc_args_add_i64(r, x * x) ? 1 : 0;
 }
 
+/* [x] (a double) -> x / 2. */
+static int map_half(const mproc_args *a, mproc_args *r) {
+  double x = 0;
+  if (mproc_args_get_f64(a, 0, &x))
+    return 1;
+  return mproc_args_add_f64(r, x / 2) ? 1 : 0;
+}
+
 /* [a, b] -> a * b, and the count of its arguments. */
 static int map_mul(const mproc_args *a, mproc_args *r) {
   int64_t x = 0, y = 0;
@@ -383,6 +391,41 @@ static void test_starmap_async(void) {
   T_STATUS(mproc_pool_starmap_async(p, &m, "map_mul", (const mproc_args *const *)lists, 1, NULL),
            MPROC_EINVAL);
   T_STATUS(mproc_pool_starmap_async(p, NULL, "map_mul", NULL, 0, NULL), MPROC_EINVAL);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* C arrays in and out: the numeric case in one call, each item checked;
+ * a failed item and a result of another type show in its status. */
+static void test_typed_maps(void) {
+  enum { N = 1000 };
+  static int64_t xs[N], ys[N];
+  static double ds[N], hs[N];
+  mproc_pool *p = new_pool(2);
+  mproc_status st[4];
+  int64_t mixed[4] = {5, -1, 3, 4}, got[4] = {9, 9, 9, 9};
+  int i, ok = 1;
+  for (i = 0; i < N; i++) {
+    xs[i] = i - 500;
+    ds[i] = i * 1.5;
+  }
+  T_OK(mproc_pool_map_i64(p, "map_square", xs, N, NULL, ys, NULL));
+  T_OK(mproc_pool_map_f64(p, "map_half", ds, N, NULL, hs, NULL));
+  for (i = 0; i < N; i++)
+    ok &= ys[i] == xs[i] * xs[i] && hs[i] == ds[i] / 2;
+  CU_ASSERT(ok);
+  /* item 1 fails (map_sleep: negative), the others sleep a few ms */
+  T_STATUS(mproc_pool_map_i64(p, "map_sleep", mixed, 4, NULL, got, st), MPROC_EFAILED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "negative")); /* the item's own message */
+  CU_ASSERT(st[0] == MPROC_OK && st[1] == MPROC_EFAILED && st[2] == MPROC_OK && st[3] == MPROC_OK);
+  CU_ASSERT(got[0] == 5 && got[1] == 0 && got[2] == 3 && got[3] == 4);
+  /* a text result is not an int64 */
+  T_STATUS(mproc_pool_map_i64(p, "map_text", xs + 500, 2, NULL, got, st), MPROC_ETYPE);
+  CU_ASSERT(st[0] == MPROC_ETYPE && st[1] == MPROC_ETYPE && got[0] == 0);
+  T_STATUS(mproc_pool_map_i64(p, "map_square", NULL, 3, NULL, got, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map_f64(p, "map_half", ds, 3, NULL, NULL, NULL), MPROC_EINVAL);
+  T_OK(mproc_pool_map_i64(p, "map_square", NULL, 0, NULL, NULL, NULL));
+  T_STATUS(mproc_pool_map_i64(p, "no_such_fn", xs, 4, NULL, got, st), MPROC_ENOFUNC);
+  CU_ASSERT(st[3] == MPROC_ENOFUNC && got[3] == 0);
   T_OK(mproc_pool_destroy(p));
 }
 
@@ -833,6 +876,7 @@ static const CU_TestInfo tests[] = {
     {"map_async: wait, progress, callback, get once", test_map_async},
     {"map callback or error_callback, as Python; blocking map options", test_map_error_callback},
     {"starmap_async: lists copied, results as starmap", test_starmap_async},
+    {"typed maps: C arrays of int64 and double in and out", test_typed_maps},
     {"map_async: a get that times out keeps the map; the next gets all", test_map_get_timeout},
     {"map_async decodes into its results: get, next, or neither", test_map_async_into_results},
     {"large chunks through lanes; a worker dies in one", test_large_chunks},
@@ -846,9 +890,10 @@ static const CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {
-    MPROC_FUNCTION(map_square),          MPROC_FUNCTION(map_mul),
-    MPROC_FUNCTION(map_sleep),           MPROC_FUNCTION(map_bailout),
-    MPROC_FUNCTION(map_bailout_fast),    MPROC_FUNCTION(map_text),
-    MPROC_FUNCTION(map_square_or_abort), MPROC_FUNCTIONS_END};
+    MPROC_FUNCTION(map_square),  MPROC_FUNCTION(map_mul),
+    MPROC_FUNCTION(map_half),    MPROC_FUNCTION(map_sleep),
+    MPROC_FUNCTION(map_bailout), MPROC_FUNCTION(map_bailout_fast),
+    MPROC_FUNCTION(map_text),    MPROC_FUNCTION(map_square_or_abort),
+    MPROC_FUNCTIONS_END};
 
 const test_suite suite_map = {"map", tests, functions};

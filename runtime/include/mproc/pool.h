@@ -204,6 +204,26 @@ MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
                                       mproc_args **results, mproc_status *statuses);
 
 /**
+ * mproc_pool_map() over a C array: call i gets the list [in[i]] and must
+ * return one int64 (its first result value), which goes to out[i]. The
+ * common numeric case in one line, e.g.
+ * `mproc_pool_map_i64(pool, "square", xs, n, NULL, squares, NULL)`.
+ * @param in, out  n values each (may be NULL when n is 0).
+ * @param statuses as mproc_pool_map()'s (may be NULL); an item whose result
+ *                 is not one int64 gets MPROC_ETYPE. out[i] is 0 for an
+ *                 item that did not succeed.
+ * @return as mproc_pool_map(); MPROC_ETYPE (a result of another type);
+ *         MPROC_ERANGE (n over MPROC_ARGS_MAX_COUNT).
+ */
+MPROC_API mproc_status mproc_pool_map_i64(mproc_pool *pool, const char *function, const int64_t *in,
+                                          size_t n, const mproc_map_options *options, int64_t *out,
+                                          mproc_status *statuses);
+/** mproc_pool_map_i64() for doubles: each call gets [in[i]] and returns one double. */
+MPROC_API mproc_status mproc_pool_map_f64(mproc_pool *pool, const char *function, const double *in,
+                                          size_t n, const mproc_map_options *options, double *out,
+                                          mproc_status *statuses);
+
+/**
  * As mproc_pool_map(), but call i gets the whole list @p arglists[i] as its
  * arguments (starmap). statuses are written as there, except when n is over
  * MPROC_ARGS_MAX_COUNT (MPROC_ERANGE: n itself is refused).
