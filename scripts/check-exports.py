@@ -8,6 +8,7 @@ exported cannot be linked by a program; a symbol exported and not declared
 is an internal leaking into the ABI.
 
     python3 scripts/check-exports.py build/shared/libmproc.so
+    python3 scripts/check-exports.py build/mingw-shared/libmproc.dll
     python3 scripts/check-exports.py --self-test
 """
 import pathlib
@@ -42,6 +43,11 @@ def declared(headers):
 
 
 def exported(lib):
+    if str(lib).endswith(".dll"):  # a PE export table (mingw-w64's objdump)
+        out = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", str(lib)], check=True,
+                             capture_output=True, text=True).stdout
+        table = out.split("[Ordinal/Name Pointer] Table", 1)[-1].split("\n\n", 1)[0]
+        return {line.split()[-1] for line in table.splitlines() if line.strip()}
     out = subprocess.run(["nm", "-D", "--defined-only", str(lib)], check=True,
                          capture_output=True, text=True).stdout
     names = set()
