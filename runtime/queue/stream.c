@@ -565,9 +565,11 @@ static mproc_status next_record(mproc__stream *s, cursor *g, uint32_t *tag, uint
     mproc_status st;
     /* The tail seen is this handle's: other consumers may have taken
      * past it since, so it bounds nothing unless it is ahead of the head. */
-    if ((int32_t)(w_count(s->tail_seen) - g->count) <= 0) {
-      s->tail_seen = mproc__load64(&c->tail);
-      if (g->count == w_count(s->tail_seen))
+    uint64_t seen = mproc__load64(&s->tail_seen); /* one snapshot: see stream.h */
+    if ((int32_t)(w_count(seen) - g->count) <= 0) {
+      seen = mproc__load64(&c->tail);
+      mproc__store_rel64(&s->tail_seen, seen);
+      if (g->count == w_count(seen))
         return MPROC_EEMPTY;
     }
     st = map_ring(s, &s->get_map, mproc__load32(&c->get_ring), fn);
@@ -581,7 +583,7 @@ static mproc_status next_record(mproc__stream *s, cursor *g, uint32_t *tag, uint
     }
     units = id_units(s->get_map.id);
     off = (g->pos - h->start) & (units - 1);
-    avail = (mproc__load32(&h->sealed) ? h->end : w_pos(s->tail_seen)) - g->pos;
+    avail = (mproc__load32(&h->sealed) ? h->end : w_pos(seen)) - g->pos;
     hdr = base[off];
     *tag = (uint32_t)(hdr >> 32) & 0xff;
     *len = (uint32_t)hdr;
@@ -725,10 +727,12 @@ int mproc__stream_wait_ready(mproc__stream *s, int64_t deadline) {
  * handle saw last, else by a fresh look that the take then reuses. */
 static int seen_ready(mproc__stream *s) {
   uint32_t head = w_count(mproc__load64(&s->ctl->head));
-  if ((int32_t)(w_count(s->tail_seen) - head) > 0)
+  uint64_t seen = mproc__load64(&s->tail_seen);
+  if ((int32_t)(w_count(seen) - head) > 0)
     return 1;
-  s->tail_seen = mproc__load64(&s->ctl->tail);
-  return w_count(s->tail_seen) != head || mproc__load32(&s->ctl->shut);
+  seen = mproc__load64(&s->ctl->tail);
+  mproc__store_rel64(&s->tail_seen, seen);
+  return w_count(seen) != head || mproc__load32(&s->ctl->shut);
 }
 
 /* Waits (without the lock) until there is something to take, then takes. */

@@ -71,10 +71,15 @@ typedef struct mproc__stream {
   mproc__obj *owner; /* the object whose segment holds ctl (wakes go through it) */
   mproc__stream_ctl *ctl;
   mproc__ring_map put_map, get_map;
-  uint64_t head_seen, tail_seen; /* lower bounds of the other side's word */
-  mproc__buf scratch;            /* a message copied out of the ring */
-  uint32_t spin_last_us;         /* a getter's last wait (core/spin.h) */
-  uint32_t shrink_probe;         /* puts since the head was looked at (put lock held) */
+  uint64_t head_seen; /* a lower bound of the consumers' word (put lock held) */
+  /* A tail this handle saw: some thread's last look, so a lower bound of the
+   * tail. Atomic: a get looks at it before it locks (threads may share a
+   * handle); a reader takes one snapshot, since another thread may store an
+   * older look meanwhile. */
+  uint64_t tail_seen;
+  mproc__buf scratch;    /* a message copied out of the ring */
+  uint32_t spin_last_us; /* a getter's last wait (core/spin.h) */
+  uint32_t shrink_probe; /* puts since the head was looked at (put lock held) */
 } mproc__stream;
 
 /* A message as put: an encoded list (ARGS) or raw bytes (RAW). */
