@@ -6,7 +6,7 @@
  * bool, string, bytes). It is copied into a versioned, length-prefixed
  * encoding when it crosses to another process, and the receiving side decodes
  * it with full validation: a truncated, oversized or garbled message is
- * ::MPROC_EPROTO, never undefined behaviour.
+ * MPROC_EPROTO, never undefined behaviour.
  *
  * Ownership: whoever creates an ::mproc_args destroys it. Values added are
  * copied; pointers returned by the getters stay valid until the list is
@@ -30,11 +30,11 @@ typedef struct mproc_args mproc_args;
 
 /** The type of one value in an ::mproc_args. */
 typedef enum mproc_type {
-  MPROC_TYPE_I64 = 1,
-  MPROC_TYPE_F64 = 2,
-  MPROC_TYPE_BOOL = 3,
-  MPROC_TYPE_STR = 4,
-  MPROC_TYPE_BYTES = 5,
+  MPROC_TYPE_I64 = 1,   /**< int64_t: mproc_args_add_i64(), mproc_args_get_i64() */
+  MPROC_TYPE_F64 = 2,   /**< double: mproc_args_add_f64(), mproc_args_get_f64() */
+  MPROC_TYPE_BOOL = 3,  /**< true or false: mproc_args_add_bool(), mproc_args_get_bool() */
+  MPROC_TYPE_STR = 4,   /**< a NUL-terminated string: mproc_args_add_str(), mproc_args_get_str() */
+  MPROC_TYPE_BYTES = 5, /**< bytes and their size: mproc_args_add_bytes(), mproc_args_get_bytes() */
   /** A shared object (see mproc/shared.h): added with mproc_args_add_<kind>(),
    *  re-opened with mproc_args_open_<kind>(). */
   MPROC_TYPE_OBJECT = 6,
@@ -71,6 +71,8 @@ MPROC_API mproc_status mproc_args_destroy(mproc_args *args);
  */
 MPROC_API mproc_status mproc_args_clear(mproc_args *args);
 
+/** @name Appending one value
+ * @{ */
 /**
  * Appends a value. Strings are copied up to their NUL; bytes are copied.
  * @return MPROC_OK; MPROC_EINVAL (NULL list, NULL string, NULL data with a
@@ -83,6 +85,7 @@ MPROC_API mproc_status mproc_args_add_bool(mproc_args *args, int value);
 MPROC_API mproc_status mproc_args_add_str(mproc_args *args, const char *value);
 MPROC_API mproc_status mproc_args_add_bytes(mproc_args *args, const void *data, size_t size);
 MPROC_API mproc_status mproc_args_add_none(mproc_args *args);
+/** @} */
 
 /**
  * The number of values in the list.
@@ -96,6 +99,8 @@ MPROC_API mproc_status mproc_args_count(const mproc_args *args, size_t *count);
  */
 MPROC_API mproc_status mproc_args_type(const mproc_args *args, size_t index, mproc_type *type);
 
+/** @name Reading one value
+ * @{ */
 /**
  * Reads value @p index. The string and bytes getters return pointers into the
  * list (strings are NUL-terminated; bytes may be NULL when the size is 0).
@@ -108,6 +113,7 @@ MPROC_API mproc_status mproc_args_get_bool(const mproc_args *args, size_t index,
 MPROC_API mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char **value);
 MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index, const void **data,
                                             size_t *size);
+/** @} */
 
 /**
  * Appends values as a format says: a row of mproc_args_add_<type>() calls in
@@ -148,6 +154,7 @@ MPROC_API mproc_status mproc_args_packv(mproc_args *args, const char *format, va
  * one line, e.g. `mproc_args_create_packed(&a, "str", "Bob")`.
  * @param[out] args the new list, left as it was on failure (nothing is
  *             created then).
+ * @param format as mproc_args_pack()'s, the values following it.
  * @return as mproc_args_create() and mproc_args_pack().
  */
 MPROC_API mproc_status mproc_args_create_packed(mproc_args **args, const char *format, ...);

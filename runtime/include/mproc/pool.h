@@ -49,8 +49,14 @@
 extern "C" {
 #endif
 
+/** A pool of worker processes (Python's Pool): mproc_pool_create(), mproc_pool_destroy(). */
 typedef struct mproc_pool mproc_pool;
+/** One task of a pool (Python's AsyncResult): from mproc_pool_submit(); the
+ *  caller frees it with mproc_future_destroy(). */
 typedef struct mproc_future mproc_future;
+/** A map of a pool (Python's MapResult, or the iterator of imap): from
+ *  mproc_pool_map_async(), mproc_pool_starmap_async(), mproc_pool_imap() or
+ *  mproc_pool_imap_source(); the caller frees it with mproc_map_destroy(). */
 typedef struct mproc_map mproc_map;
 
 /** Options of mproc_pool_create(). Zero-initialise, then set what you need. */
@@ -110,7 +116,9 @@ typedef struct mproc_task_options {
    *  mproc_wait()) only once its callback has returned; inside the callback
    *  it already reads as done, so the callback may get its result. */
   void (*callback)(mproc_future *future, void *user);
+  /** The callback for a failure (see callback); NULL for none. */
   void (*error_callback)(mproc_future *future, void *user);
+  /** Passed to callback and error_callback. */
   void *user;
 } mproc_task_options;
 
@@ -128,6 +136,9 @@ MPROC_API mproc_status mproc_pool_submit(mproc_pool *pool, mproc_future **future
 
 /**
  * Runs @p function(@p args) on a worker and waits for it (apply).
+ * @param pool        the pool.
+ * @param function    a name in the registry.
+ * @param args        the arguments, or NULL for none; copied.
  * @param[out] result the task's result values (the caller destroys it); may be NULL.
  * @return the task's status (mproc_task_info::status) or a mproc_pool_submit() error.
  */
@@ -178,6 +189,7 @@ typedef struct mproc_map_options {
    *  timed out, cancelled), instead of callback (as Python's error_callback):
    *  @p failed is the failed item of lowest index (its result NULL). */
   void (*error_callback)(mproc_map *map, const mproc_map_item *failed, void *user);
+  /** Passed to callback and error_callback. */
   void *user;
 } mproc_map_options;
 
@@ -189,6 +201,10 @@ typedef struct mproc_map_options {
  * options' timeout and callbacks apply as in mproc_pool_map_async(). At most
  * MPROC_ARGS_MAX_COUNT items: a longer input goes through
  * mproc_pool_imap_source(), which never holds it whole.
+ * @param pool         the pool.
+ * @param function     a name in the registry.
+ * @param items        one value per call; n is their count.
+ * @param options      NULL for the defaults.
  * @param[out] results one value per item, in order: the first value each
  *             call returned (MPROC_TYPE_NONE for a failed or cancelled item,
  *             or one that returned nothing); the caller destroys it; may be NULL.
@@ -343,6 +359,8 @@ MPROC_API mproc_status mproc_task_fail(const char *message);
 
 /**
  * Waits for the task, at most @p timeout_ms, and gives its result.
+ * @param future       the task.
+ * @param timeout_ms   in ms; MPROC_WAIT_FOREVER: no limit; 0: just check.
  * @param[out] result the result values, owned by the future (valid until it
  *             is destroyed); may be NULL.
  * @return the task's status; MPROC_ETIMEDOUT if it is not done yet.

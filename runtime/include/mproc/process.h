@@ -80,7 +80,9 @@ typedef int (*mproc_fn)(const mproc_args *args, mproc_args *result);
 
 /** One entry of the registry of functions children may run. */
 typedef struct mproc_function {
+  /** The name a parent asks for (unique and non-empty in a registry). */
   const char *name;
+  /** The function run under that name. */
   mproc_fn fn;
 } mproc_function;
 
@@ -233,6 +235,7 @@ MPROC_API mproc_status mproc_process_destroy(mproc_process *process);
  * Lists the children of this process that are still running, reaping the
  * ones that have exited (Python's active_children()).
  * @param[out] list   up to @p capacity live children (may be NULL if capacity is 0).
+ * @param capacity    the room in @p list.
  * @param[out] count  the number of live children (may exceed capacity).
  * @return MPROC_OK, MPROC_EINVAL, MPROC_ENOTINIT.
  */

@@ -50,7 +50,12 @@
 extern "C" {
 #endif
 
+/** A Queue, SimpleQueue or JoinableQueue: mproc_queue_create(); the creator
+ *  destroys it (mproc_queue_destroy()), an opener closes its handle
+ *  (mproc_queue_close()). */
 typedef struct mproc_queue mproc_queue;
+/** One end of a pipe (Python's Connection): mproc_pipe_create(); every
+ *  process that holds it releases it with mproc_conn_close(). */
 typedef struct mproc_conn mproc_conn;
 
 /** The largest maxsize, and the most messages one queue holds (2^30). */
@@ -134,6 +139,8 @@ MPROC_API int mproc_queue_full(const mproc_queue *queue);
  */
 MPROC_API mproc_status mproc_queue_shutdown(mproc_queue *queue);
 
+/** @name JoinableQueue
+ * @{ */
 /**
  * JoinableQueue: a consumer's mproc_queue_task_done() says one message it
  * got is processed; mproc_queue_join() waits until every message ever put
@@ -151,6 +158,7 @@ MPROC_API mproc_status mproc_queue_task_done(mproc_queue *queue);
 MPROC_API mproc_status mproc_queue_join(mproc_queue *queue, int64_t timeout_ms);
 /** Messages put and not yet task_done'd. */
 MPROC_API mproc_status mproc_queue_unfinished(const mproc_queue *queue, size_t *n);
+/** @} */
 
 /** Releases an opener's handle (mproc_args_open_queue()). The queue lives on. */
 MPROC_API mproc_status mproc_queue_close(mproc_queue *queue);
@@ -158,10 +166,13 @@ MPROC_API mproc_status mproc_queue_close(mproc_queue *queue);
  *  Openers' handles keep working on the memory they have mapped. */
 MPROC_API mproc_status mproc_queue_destroy(mproc_queue *queue);
 
+/** @name Passing a queue to another process
+ * @{ */
 /** A queue as a value of @p args (see mproc/shared.h's crossing rules). */
 MPROC_API mproc_status mproc_args_add_queue(mproc_args *args, const mproc_queue *queue);
 MPROC_API mproc_status mproc_args_open_queue(const mproc_args *args, size_t index,
                                              mproc_queue **queue);
+/** @} */
 
 /* ---- Pipe ------------------------------------------------------------------- */
 
@@ -226,10 +237,13 @@ MPROC_API mproc_status mproc_conn_poll(mproc_conn *conn, int64_t timeout_ms, int
 /** Releases this process's handle of the end. @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_conn_close(mproc_conn *conn);
 
+/** @name Passing a pipe end to another process
+ * @{ */
 /** An end as a value of @p args; mproc_args_open_conn() opens it in the receiver. */
 MPROC_API mproc_status mproc_args_add_conn(mproc_args *args, const mproc_conn *conn);
 MPROC_API mproc_status mproc_args_open_conn(const mproc_args *args, size_t index,
                                             mproc_conn **conn);
+/** @} */
 
 #ifdef __cplusplus
 }

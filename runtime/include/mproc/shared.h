@@ -48,13 +48,21 @@
 extern "C" {
 #endif
 
+/** Raw shared memory (shared_memory.SharedMemory): mproc_shm_create(). */
 typedef struct mproc_shm mproc_shm;
+/** A typed shared array (Value, Array, RawValue, RawArray): mproc_array_create(). */
 typedef struct mproc_array mproc_array;
+/** An Event: mproc_event_create(). */
 typedef struct mproc_event mproc_event;
+/** A Lock: mproc_lock_create(). */
 typedef struct mproc_lock mproc_lock;
+/** An RLock (a recursive lock): mproc_rlock_create(). */
 typedef struct mproc_rlock mproc_rlock;
+/** A Semaphore or BoundedSemaphore: mproc_sem_create(). */
 typedef struct mproc_sem mproc_sem;
+/** A Condition, with its own recursive lock: mproc_cond_create(). */
 typedef struct mproc_cond mproc_cond;
+/** A Barrier: mproc_barrier_create(). */
 typedef struct mproc_barrier mproc_barrier;
 
 /** Largest segment one object may have (1 TiB; the OS may allow less). */
@@ -76,7 +84,7 @@ MPROC_API size_t mproc_shm_size(const mproc_shm *shm);
 /** The object's name (for diagnostics); "" for NULL. */
 MPROC_API const char *mproc_shm_name(const mproc_shm *shm);
 /** Releases this process's handle (an opener's call). @return MPROC_OK, MPROC_EINVAL,
- * MPROC_ECLOSED. */
+ * MPROC_ECLOSED, MPROC_EPERM (the creator: destroy it). */
 MPROC_API mproc_status mproc_shm_close(mproc_shm *shm);
 /** Removes the name and releases the handle (the creator's call).
  *  @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED, MPROC_EPERM (not the creator: close it). */
@@ -124,6 +132,7 @@ typedef struct mproc_array_options {
  */
 MPROC_API mproc_status mproc_array_create(mproc_array **array, mproc_elem elem, size_t length,
                                           const mproc_array_options *options);
+/** The number of elements (0 for an invalid handle). */
 MPROC_API size_t mproc_array_length(const mproc_array *array);
 /** The element type (MPROC_ELEM_NONE for an invalid handle). */
 MPROC_API mproc_elem mproc_array_elem(const mproc_array *array);
@@ -149,6 +158,8 @@ MPROC_API mproc_status mproc_array_set(mproc_array *array, size_t index, const v
  */
 MPROC_API mproc_status mproc_array_add(mproc_array *array, size_t index, int64_t delta,
                                        int64_t *previous);
+/** @name Typed shortcuts
+ * @{ */
 /** Typed shortcuts for MPROC_ELEM_I64 and MPROC_ELEM_F64 arrays.
  *  @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (index); MPROC_ETYPE (another element type). */
 MPROC_API mproc_status mproc_array_get_i64(const mproc_array *array, size_t index, int64_t *value);
@@ -158,18 +169,27 @@ MPROC_API mproc_status mproc_array_add_i64(mproc_array *array, size_t index, int
                                            int64_t *previous);
 MPROC_API mproc_status mproc_array_get_f64(const mproc_array *array, size_t index, double *value);
 MPROC_API mproc_status mproc_array_set_f64(mproc_array *array, size_t index, double value);
+/** @} */
 /** Takes the array's lock (created with options.lock). Timeouts in ms.
  *  @return as mproc_lock_acquire(); MPROC_ESTATE when the array has no lock. */
 MPROC_API mproc_status mproc_array_lock(mproc_array *array, int64_t timeout_ms);
+/** Releases the array's lock; any process may (as mproc_lock_release()).
+ *  @return MPROC_OK; MPROC_ESTATE (not locked, or the array has no lock);
+ *          MPROC_EINVAL; MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_array_unlock(mproc_array *array);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_array_close(mproc_array *array);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_array_destroy(mproc_array *array);
 
 /* ---- Event ------------------------------------------------------------------- */
 
+/** Creates an Event, not set.
+ *  @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_ENOTINIT; MPROC_ENOMEM; an OS status. */
 MPROC_API mproc_status mproc_event_create(mproc_event **event);
 /** Sets the flag and wakes every waiter at once. */
 MPROC_API mproc_status mproc_event_set(mproc_event *event);
+/** Clears the flag. @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_event_clear(mproc_event *event);
 /** One atomic load of the shared flag: no system call. 0 for an invalid handle. */
 MPROC_API int mproc_event_is_set(const mproc_event *event);
@@ -178,11 +198,15 @@ MPROC_API int mproc_event_is_set(const mproc_event *event);
  * @return MPROC_OK (set), MPROC_ETIMEDOUT, MPROC_EINVAL, MPROC_ECLOSED.
  */
 MPROC_API mproc_status mproc_event_wait(mproc_event *event, int64_t timeout_ms);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_event_close(mproc_event *event);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_event_destroy(mproc_event *event);
 
 /* ---- Lock -------------------------------------------------------------------- */
 
+/** Creates a Lock, not held.
+ *  @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_ENOTINIT; MPROC_ENOMEM; an OS status. */
 MPROC_API mproc_status mproc_lock_create(mproc_lock **lock);
 /**
  * Acquires the lock, waiting at most @p timeout_ms (0: try once).
@@ -193,17 +217,23 @@ MPROC_API mproc_status mproc_lock_acquire(mproc_lock *lock, int64_t timeout_ms);
 /** Any process may release a held Lock (as Python's).
  *  @return MPROC_OK; MPROC_ESTATE (not locked); MPROC_EINVAL; MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_lock_release(mproc_lock *lock);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_lock_close(mproc_lock *lock);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_lock_destroy(mproc_lock *lock);
 
 /* ---- RLock ------------------------------------------------------------------- */
 
+/** Creates an RLock, not held.
+ *  @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_ENOTINIT; MPROC_ENOMEM; an OS status. */
 MPROC_API mproc_status mproc_rlock_create(mproc_rlock **rlock);
 /** As mproc_lock_acquire(); the owning thread may acquire again (recursion). */
 MPROC_API mproc_status mproc_rlock_acquire(mproc_rlock *rlock, int64_t timeout_ms);
 /** @return MPROC_OK; MPROC_EPERM (the caller is not the owner); MPROC_EINVAL; MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_rlock_release(mproc_rlock *rlock);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_rlock_close(mproc_rlock *rlock);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_rlock_destroy(mproc_rlock *rlock);
 
 /* ---- Semaphore / BoundedSemaphore -------------------------------------------- */
@@ -224,7 +254,9 @@ MPROC_API mproc_status mproc_sem_acquire(mproc_sem *sem, int64_t timeout_ms);
 MPROC_API mproc_status mproc_sem_release(mproc_sem *sem);
 /** The current value (a snapshot). */
 MPROC_API mproc_status mproc_sem_value(const mproc_sem *sem, uint32_t *value);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_sem_close(mproc_sem *sem);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_sem_destroy(mproc_sem *sem);
 
 /* ---- Condition --------------------------------------------------------------- */
@@ -234,7 +266,9 @@ MPROC_API mproc_status mproc_sem_destroy(mproc_sem *sem);
  * Condition(RLock())). Hold it with mproc_cond_acquire()/release().
  */
 MPROC_API mproc_status mproc_cond_create(mproc_cond **cond);
+/** Acquires the condition's lock, as mproc_rlock_acquire(). */
 MPROC_API mproc_status mproc_cond_acquire(mproc_cond *cond, int64_t timeout_ms);
+/** Releases the condition's lock, as mproc_rlock_release(). */
 MPROC_API mproc_status mproc_cond_release(mproc_cond *cond);
 /**
  * Releases the lock (all recursion levels), sleeps until notified or
@@ -256,8 +290,11 @@ MPROC_API mproc_status mproc_cond_wait_for(mproc_cond *cond, mproc_predicate pre
 /** Wakes up to @p n waiters (exactly n if n are waiting). The caller must hold the lock.
  *  @return MPROC_OK, MPROC_EPERM, MPROC_EINVAL, MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_cond_notify(mproc_cond *cond, uint32_t n);
+/** Wakes every waiter. The caller must hold the lock. @return as mproc_cond_notify(). */
 MPROC_API mproc_status mproc_cond_notify_all(mproc_cond *cond);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_cond_close(mproc_cond *cond);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_cond_destroy(mproc_cond *cond);
 
 /* ---- Barrier ----------------------------------------------------------------- */
@@ -280,6 +317,8 @@ MPROC_API mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t pa
                                             const mproc_barrier_options *options);
 /**
  * Waits until @p parties processes (or threads) have called it.
+ * @param barrier     the barrier.
+ * @param timeout_ms  in ms; MPROC_WAIT_FOREVER: no limit.
  * @param[out] index  a distinct number in 0..parties-1 for each party (may be NULL).
  * @return MPROC_OK; MPROC_EBROKEN (aborted, reset while waiting, another
  *         party timed out, or the action failed); MPROC_ETIMEDOUT (this party
@@ -294,15 +333,23 @@ MPROC_API mproc_status mproc_barrier_wait(mproc_barrier *barrier, int64_t timeou
 MPROC_API mproc_status mproc_barrier_abort(mproc_barrier *barrier);
 /** Returns it to the empty, unbroken state; current waiters get MPROC_EBROKEN. */
 MPROC_API mproc_status mproc_barrier_reset(mproc_barrier *barrier);
+/** The number of parties the barrier was created for.
+ *  @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_barrier_parties(const mproc_barrier *barrier, uint32_t *parties);
 /** The number of parties waiting now. */
 MPROC_API mproc_status mproc_barrier_n_waiting(const mproc_barrier *barrier, uint32_t *n);
+/** Non-zero in *broken when the barrier is broken (a snapshot).
+ *  @return MPROC_OK, MPROC_EINVAL, MPROC_ECLOSED. */
 MPROC_API mproc_status mproc_barrier_broken(const mproc_barrier *barrier, int *broken);
+/** An opener's release of its handle; statuses as mproc_shm_close(). */
 MPROC_API mproc_status mproc_barrier_close(mproc_barrier *barrier);
+/** The creator's release, which removes the name; statuses as mproc_shm_destroy(). */
 MPROC_API mproc_status mproc_barrier_destroy(mproc_barrier *barrier);
 
 /* ---- crossing to another process -------------------------------------------- */
 
+/** @name Passing an object to another process
+ * @{ */
 /**
  * `mproc_args_add_<kind>(args, object)` appends a reference to a live object
  * (its kind, name and size); `mproc_args_open_<kind>(args, index, &object)`
@@ -328,6 +375,7 @@ MPROC__ARGS_OBJECT_API(sem)
 MPROC__ARGS_OBJECT_API(cond)
 MPROC__ARGS_OBJECT_API(barrier)
 #undef MPROC__ARGS_OBJECT_API
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,9 @@ typedef int mproc_status;
   X(EEND, 23, "no more items")                                                                     \
   X(EINITFAILED, 24, "the pool's initializer failed")
 
-/** mproc's own status codes. */
+/** mproc's own status codes: MPROC_OK, and one `MPROC_<name>` per row of
+ *  MPROC_STATUS_MAP, equal to MPROC_ERRSPACE_START plus its offset, whose
+ *  message mproc_strerror() gives. */
 enum mproc_status_code {
   MPROC_OK = 0,
 #define MPROC__STATUS_ENUM(name, off, msg) MPROC_##name = MPROC_ERRSPACE_START + (off),

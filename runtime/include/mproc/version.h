@@ -15,8 +15,11 @@
 
 #include "mproc/export.h"
 
+/** The headers' major version. */
 #define MPROC_VERSION_MAJOR 0
+/** The headers' minor version. */
 #define MPROC_VERSION_MINOR 2
+/** The headers' patch version. */
 #define MPROC_VERSION_PATCH 0
 /** One number that compares: MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define MPROC_VERSION                                                                              \

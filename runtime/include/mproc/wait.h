@@ -30,7 +30,9 @@ typedef enum mproc_wait_kind {
 
 /** One object to wait for; mproc_wait() sets @p ready. */
 typedef struct mproc_wait_item {
+  /** What @ref object is. */
   mproc_wait_kind kind;
+  /** The object, of the type its kind names (an ::mproc_queue *...). */
   void *object;
   /** Output: non-zero when the object was ready. */
   int ready;
@@ -46,6 +48,9 @@ typedef struct mproc_wait_item {
  * polls them, sleeping between rounds for a time that grows from 50 us to
  * 1 ms while nothing changes: a wake-up comes within about 1 ms.
  *
+ * @param items       the objects to wait for; each one's ready is written.
+ * @param n           how many items.
+ * @param timeout_ms  in ms; MPROC_WAIT_FOREVER: no limit; 0: just check.
  * @param[out] n_ready how many items are ready (may be NULL).
  * @return MPROC_OK (at least one ready); MPROC_ETIMEDOUT (none in time);
  *         MPROC_EINVAL (NULL items with n > 0, an unknown kind, a NULL
