@@ -224,6 +224,8 @@ MPROC_API mproc_status mproc_pool_map(mproc_pool *pool, const char *function,
  * return one int64 (its first result value), which goes to out[i]. The
  * common numeric case in one line, e.g.
  * `mproc_pool_map_i64(pool, "square", xs, n, NULL, squares, NULL)`.
+ * @param pool, function, options  as mproc_pool_map()'s.
+ * @param n        how many values in and out hold.
  * @param in, out  n values each (may be NULL when n is 0).
  * @param statuses as mproc_pool_map()'s (may be NULL); an item whose result
  *                 is not one int64 gets MPROC_ETYPE. out[i] is 0 for an
