@@ -43,7 +43,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(heartbeat), MPROC_FUNC
 
 int main(int argc, char **argv) {
   mproc_process *d, *n;
-  mproc_process_options daemon = {"heartbeat", 1};
+  mproc_process_options daemon = {.name = "heartbeat", .daemon = 1};
   if (mproc_init(&argc, &argv, functions) != MPROC_OK)
     return 1;
   mproc_process_create(&d, "heartbeat", NULL, &daemon);

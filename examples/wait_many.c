@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
   mproc_conn *reader = NULL, *writer = NULL;
   mproc_process *p[3];
   mproc_args *qargs = NULL, *cargs = NULL, *msg = NULL;
-  mproc_wait_item items[3];
+  mproc_wait_item items[3] = {{0}};
   size_t n = 3, k, kept;
   int64_t start_ms;
   int i, handled = 0, failed = 0;

@@ -25,7 +25,7 @@ static int child_check_inherit(const mproc_args *a, mproc_args *r) {
 
 static mproc_process *start_sleeper(int daemon) {
   mproc_args *a = NULL;
-  mproc_process_options o = {NULL, 0};
+  mproc_process_options o = {.name = NULL};
   mproc_process *p = NULL;
   o.daemon = daemon;
   mproc_args_create(&a);

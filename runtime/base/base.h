@@ -75,6 +75,16 @@ void mproc__buf_trim(mproc__buf *b, int all);
 /* Room for @n bytes in @b: a larger buffer replaces it (nothing is copied). */
 mproc_status mproc__buf_reserve(mproc__buf *b, size_t n);
 
+/* mproc.h's rule for structs that grow: every reserved word a caller
+ * passes is zero. MPROC__CHECK_RESERVED(s, fn, what) is MPROC_OK, or
+ * MPROC_EINVAL naming @what (s may be NULL: nothing to check). */
+mproc_status mproc__check_reserved(const uint64_t *words, size_t n, const char *fn,
+                                   const char *what);
+#define MPROC__CHECK_RESERVED(s, fn, what)                                                         \
+  ((s) ? mproc__check_reserved((s)->reserved, sizeof((s)->reserved) / sizeof((s)->reserved[0]),    \
+                               (fn), (what))                                                       \
+       : MPROC_OK)
+
 /* A number identifying the calling thread in this process, never reused
  * (RLock and Condition owners are pid + this). */
 uint64_t mproc__thread_id(void);

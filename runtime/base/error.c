@@ -52,6 +52,18 @@ const char *mproc_status_name(mproc_status status) {
   }
 }
 
+mproc_status mproc__check_reserved(const uint64_t *words, size_t n, const char *fn,
+                                   const char *what) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (words[i])
+      return mproc__fail(MPROC_EINVAL,
+                         "%s: %s has a non-zero reserved word: zero-initialise it ({0} or "
+                         "designated initializers)",
+                         fn, what);
+  return MPROC_OK;
+}
+
 int mproc_status_held(mproc_status status) {
   return status == MPROC_OK || status == MPROC_EOWNERDEAD;
 }

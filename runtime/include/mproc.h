@@ -11,6 +11,16 @@
  *   object, `destroy` releases it; objects other processes re-open by name
  *   add `open` and `close`, and only their creator's `destroy` removes the name.
  * - Timeouts are milliseconds; MPROC_WAIT_FOREVER waits without limit.
+ * - Getters: one that cannot fail returns its value (mproc_queue_empty(),
+ *   mproc_array_length(): 0 or NULL for an invalid handle); one that can
+ *   fail returns a status and writes its value through a pointer.
+ * - Structs that grow (every options struct, mproc_wait_item, and the
+ *   mproc_task_info and mproc_map_item mproc fills in) end with `reserved`
+ *   words. A later version may give a reserved word a meaning, zero meaning
+ *   today's behaviour, so the layout and the size never change within a
+ *   major version. So zero-initialise what you pass (`= {0}`, or designated
+ *   initializers such as `{.workers = 4}`); mproc refuses a non-zero reserved
+ *   word with MPROC_EINVAL rather than guess, and zeroes those it fills.
  */
 #ifndef MPROC_H
 #define MPROC_H

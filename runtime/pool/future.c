@@ -182,6 +182,8 @@ mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char 
   mproc_status st;
   if (!future || !p)
     return mproc__pool_bad("mproc_pool_submit", future ? "pool" : "future");
+  if ((st = MPROC__CHECK_RESERVED(options, "mproc_pool_submit", "options")) != MPROC_OK)
+    return st;
   if ((st = mproc__futures_init()) != MPROC_OK)
     return st;
   if ((f = calloc(1, sizeof *f)) == NULL)

@@ -196,6 +196,7 @@ static void call_back(mproc_map *m) {
   }
   if (!m->opts.error_callback)
     return;
+  memset(&failed, 0, sizeof failed);
   failed.index = m->failed_at;
   failed.status = m->failed_status;
   failed.result = NULL;
@@ -390,6 +391,8 @@ static mproc_status map_new(mproc_map **out, mproc_pool *p, const char *function
   mproc_status st;
   if (!out || !p || !function)
     return mproc__pool_bad(fn, !out ? "map" : !p ? "pool" : "function");
+  if ((st = MPROC__CHECK_RESERVED(o, fn, "options")) != MPROC_OK)
+    return st;
   if ((st = mproc__futures_init()) != MPROC_OK)
     return st;
   if ((m = calloc(1, sizeof *m)) == NULL || (m->function = mproc__strdup(function)) == NULL) {
@@ -692,6 +695,7 @@ static mproc_status fill(mproc_map *m, const slot *s, mproc_map_item *item) {
   mproc__args_clear(m->current);
   if (s->o->values && (st = mproc__args_append(m->current, s->o->values, c->at, c->n)) != MPROC_OK)
     return st;
+  memset(item, 0, sizeof *item); /* the reserved words too */
   item->index = s->index;
   item->status = c->status;
   item->result = m->current;

@@ -113,7 +113,8 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
     return mproc__pool_bad("mproc_pool_create", "pool");
   if (!mproc__is_initialized())
     return mproc__fail(MPROC_ENOTINIT, "mproc_pool_create: call mproc_init() first");
-  if ((st = check_options(options, &n)) != MPROC_OK ||
+  if ((st = MPROC__CHECK_RESERVED(options, "mproc_pool_create", "options")) != MPROC_OK ||
+      (st = check_options(options, &n)) != MPROC_OK ||
       (st = mproc__fast_paths(&fast)) != MPROC_OK || (st = mproc__futures_init()) != MPROC_OK ||
       (st = pool_alloc(&p, options, n)) != MPROC_OK)
     return st;

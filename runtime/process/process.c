@@ -122,6 +122,8 @@ mproc_status mproc_process_create(mproc_process **process, const char *function,
                        process ? "function" : "process");
   if (!mproc__is_initialized())
     return mproc__fail(MPROC_ENOTINIT, "mproc_process_create: call mproc_init() first");
+  if ((st = MPROC__CHECK_RESERVED(options, "mproc_process_create", "options")) != MPROC_OK)
+    return st;
   if (!mproc__registry_find(function))
     return mproc__fail(MPROC_ENOFUNC,
                        "mproc_process_create: \"%s\" is not in the registry given to mproc_init()",

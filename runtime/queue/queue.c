@@ -35,6 +35,8 @@ mproc_status mproc_queue_create(mproc_queue **queue, const mproc_queue_options *
   mproc_queue *q;
   if (!queue)
     return mproc__fail(MPROC_EINVAL, "%s: queue is NULL", fn);
+  if ((st = MPROC__CHECK_RESERVED(options, fn, "options")) != MPROC_OK)
+    return st;
   memset(&o, 0, sizeof o);
   if (options)
     o = *options;

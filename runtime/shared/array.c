@@ -98,6 +98,8 @@ mproc_status mproc_array_create(mproc_array **array, mproc_elem elem, size_t len
   mproc_status st;
   if (!array)
     return mproc__fail(MPROC_EINVAL, "%s: array is NULL", fn);
+  if ((st = MPROC__CHECK_RESERVED(options, fn, "options")) != MPROC_OK)
+    return st;
   if (elem == MPROC_ELEM_RECORD && size == 0)
     return mproc__fail(MPROC_ERANGE, "%s: a record of %zu bytes (1 to %u)", fn, record, RECORD_MAX);
   if (size == 0)

@@ -98,6 +98,8 @@ mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t parties,
   barrier_state *s;
   mproc_status st = check_create(barrier, parties, action, args);
   if (st == MPROC_OK)
+    st = MPROC__CHECK_RESERVED(options, "mproc_barrier_create", "options");
+  if (st == MPROC_OK)
     st = find_action(action, &fn, "mproc_barrier_create");
   if (st == MPROC_OK)
     st = mproc__obj_new((mproc__obj **)barrier, sizeof(mproc_barrier), MPROC__KIND_BARRIER,

@@ -44,6 +44,8 @@ mproc_status mproc_sem_create(mproc_sem **sem, uint32_t value, const mproc_sem_o
   mproc_status st;
   if (!sem)
     return mproc__fail(MPROC_EINVAL, "mproc_sem_create: sem is NULL");
+  if ((st = MPROC__CHECK_RESERVED(options, "mproc_sem_create", "options")) != MPROC_OK)
+    return st;
   /* INT32_MAX as POSIX SEM_VALUE_MAX and Windows' LONG counts, so the
    * value fits any OS semaphore and release's v + 1 never wraps. */
   if (value > INT32_MAX)

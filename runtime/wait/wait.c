@@ -81,6 +81,15 @@ static void wait_one(mproc_wait_item *it, int64_t deadline) {
   }
 }
 
+/* Every item's reserved words are zero (mproc.h: structs that grow). */
+static mproc_status check_items(const mproc_wait_item *items, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (MPROC__CHECK_RESERVED(&items[i], fn, "an item") != MPROC_OK)
+      return mproc__fail(MPROC_EINVAL, "%s: item %zu: %s", fn, i, mproc_last_error());
+  return MPROC_OK;
+}
+
 mproc_status mproc_wait(mproc_wait_item *items, size_t n, int64_t timeout_ms, size_t *n_ready) {
   int64_t deadline = mproc__deadline(timeout_ms);
   int64_t nap = FIRST_NAP_US;
@@ -92,6 +101,8 @@ mproc_status mproc_wait(mproc_wait_item *items, size_t n, int64_t timeout_ms, si
     return mproc__fail(MPROC_ERANGE, "%s: no items", fn);
   if (!items)
     return mproc__fail(MPROC_EINVAL, "%s: items is NULL", fn);
+  if ((st = check_items(items, n)) != MPROC_OK)
+    return st;
   for (;;) {
     int64_t left;
     ready = round_of(items, n, &st);

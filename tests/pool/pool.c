@@ -876,6 +876,70 @@ static void test_cancel_keeps_a_success(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* mproc.h's structs that grow: a non-zero reserved word is refused by
+ * every function that takes such a struct (so that a later version can
+ * give it a meaning), and zeroed in those mproc fills. */
+static void test_reserved_words(void) {
+  mproc_pool_options po = {.workers = 1};
+  mproc_task_options to = {.timeout_ms = 0};
+  mproc_map_options mo = {.chunksize = 1};
+  mproc_process_options pr = {.name = "x"};
+  mproc_queue_options qo = {.maxsize = 1};
+  mproc_array_options ao = {.lock = 0};
+  mproc_sem_options so = {.bounded = 1};
+  mproc_barrier_options bo = {.action = NULL};
+  mproc_wait_item wi[2] = {{0}};
+  mproc_task_info info;
+  mproc_pool *p = NULL;
+  mproc_future *f = NULL;
+  mproc_map *m = NULL;
+  mproc_process *proc = NULL;
+  mproc_queue *q = NULL;
+  mproc_array *a = NULL;
+  mproc_sem *s = NULL;
+  mproc_barrier *b = NULL;
+  mproc_event *e = NULL;
+  mproc_args *items = ints(0, 2);
+  size_t n = 0;
+  po.reserved[3] = 1;
+  T_STATUS(mproc_pool_create(&p, &po), MPROC_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "reserved"));
+  pr.reserved[0] = 1;
+  T_STATUS(mproc_process_create(&proc, "pool_square", NULL, &pr), MPROC_EINVAL);
+  qo.reserved[1] = 1;
+  T_STATUS(mproc_queue_create(&q, &qo), MPROC_EINVAL);
+  ao.reserved[2] = 1;
+  T_STATUS(mproc_array_create(&a, MPROC_ELEM_I64, 1, &ao), MPROC_EINVAL);
+  so.reserved[0] = 1;
+  T_STATUS(mproc_sem_create(&s, 1, &so), MPROC_EINVAL);
+  bo.reserved[0] = 1;
+  T_STATUS(mproc_barrier_create(&b, 2, &bo), MPROC_EINVAL);
+  CU_ASSERT(!p && !proc && !q && !a && !s && !b);
+  T_OK(mproc_event_create(&e));
+  wi[0].kind = wi[1].kind = MPROC_WAIT_EVENT;
+  wi[0].object = wi[1].object = e;
+  wi[1].reserved[1] = 1;
+  T_STATUS(mproc_wait(wi, 2, 0, &n), MPROC_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "item 1"));
+  p = make_pool(1, NULL);
+  to.reserved[0] = 1;
+  T_STATUS(mproc_pool_submit(p, &f, "pool_square", NULL, &to), MPROC_EINVAL);
+  mo.reserved[3] = 1;
+  T_STATUS(mproc_pool_map_async(p, &m, "pool_square", items, &mo), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map(p, "pool_square", items, &mo, NULL, NULL), MPROC_EINVAL);
+  CU_ASSERT(!f && !m);
+  /* filled by mproc: zero, whatever the caller's struct held */
+  memset(&info, 0xff, sizeof info);
+  f = submit(p, "pool_square", ints(3, 1), NULL);
+  T_OK(mproc_future_wait(f, T_BOUND_MS));
+  T_OK(mproc_future_info(f, &info));
+  CU_ASSERT(info.reserved[0] == 0 && info.reserved[3] == 0);
+  mproc_future_destroy(f);
+  mproc_args_destroy(items);
+  T_OK(mproc_event_destroy(e));
+  T_OK(mproc_pool_destroy(p));
+}
+
 static void test_bad_input_and_close(void) {
   mproc_pool_options o;
   mproc_pool *p = NULL;
@@ -1747,6 +1811,7 @@ static const CU_TestInfo tests[] = {
     {"bail-out cancels the rest of a map", test_bailout},
     {"a task's MPROC_WAIT_FOREVER timeout exempts it from the pool's", test_timeout_exempt},
     {"workers are not daemonic: a task starts a Process", test_task_starts_a_process},
+    {"structs that grow: a non-zero reserved word is refused", test_reserved_words},
     {"after a cancel a running task's success keeps its result", test_cancel_keeps_a_success},
     {"initializer with a shared event; failing initializer", test_initializer},
     {"a refused map writes every status; EINITFAILED", test_refused_map_writes_statuses},

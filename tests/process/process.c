@@ -196,7 +196,7 @@ static void test_args_cross(void) {
 
 static mproc_process *start_sleeper(int64_t ms, int daemon) {
   mproc_args *a = NULL;
-  mproc_process_options o = {NULL, 0};
+  mproc_process_options o = {.name = NULL};
   mproc_process *p;
   o.daemon = daemon;
   mproc_args_create(&a);
@@ -276,7 +276,7 @@ static void test_bad_input(void) {
 
 static void test_names_and_self(void) {
   mproc_args *a = NULL;
-  mproc_process_options o = {"worker-one", 1};
+  mproc_process_options o = {.name = "worker-one", .daemon = 1};
   mproc_process *p;
   CU_ASSERT_STRING_EQUAL(mproc_self_name(), "MainProcess");
   CU_ASSERT_EQUAL(mproc_self_parent_pid(), 0);
@@ -297,7 +297,7 @@ static void test_names_and_self(void) {
 
 static void test_daemon_may_not_have_children(void) {
   mproc_args *a = NULL;
-  mproc_process_options daemon = {NULL, 1};
+  mproc_process_options daemon = {.daemon = 1};
   T_OK(mproc_args_create(&a));
   mproc_args_add_i64(a, MPROC_EDAEMON);
   CU_ASSERT_EQUAL(t_finish(t_start("child_spawn", a, &daemon)), 0);

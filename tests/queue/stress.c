@@ -75,7 +75,7 @@ static int child_put_range(const mproc_args *a, mproc_args *r) {
 /* One producer process, the parent consuming: order and content exact. */
 static void stress_one_producer(uint32_t maxsize) {
   enum { N = 20000 };
-  mproc_queue_options o = {maxsize, 4096, 0};
+  mproc_queue_options o = {.maxsize = maxsize, .capacity_bytes = 4096};
   mproc_queue *q = NULL;
   mproc_args *a = NULL, *m = NULL;
   mproc_process *p;
@@ -154,7 +154,7 @@ static void *APR_THREAD_FUNC consume(apr_thread_t *t, void *arg) {
 
 static void test_processes_and_threads(void) {
   static unsigned char seen[P_TOTAL];
-  mproc_queue_options o = {0, 4096, 0};
+  mproc_queue_options o = {.capacity_bytes = 4096};
   consumer_ctx ctx[C_THREADS];
   apr_thread_t *th[C_THREADS];
   apr_pool_t *pool = NULL;

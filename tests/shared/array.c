@@ -202,7 +202,7 @@ static void counters_add_up(int locked, int64_t per_child) {
   mproc_event *go = NULL;
   mproc_args *a = NULL;
   mproc_process *p[CHILDREN];
-  mproc_array_options options;
+  mproc_array_options options = {.lock = 0};
   int64_t v = 0;
   int i;
   options.lock = locked;

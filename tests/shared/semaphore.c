@@ -100,7 +100,7 @@ static void test_counts_across_processes(void) {
   mproc_process *p[N];
   int64_t started = 0, seen[4] = {0, 0, 0, 0}, end;
   int i;
-  mproc_sem_options bounded = {1};
+  mproc_sem_options bounded = {.bounded = 1};
   T_OK(mproc_sem_create(&s, 2, &bounded));
   T_OK(mproc_array_create(&c, MPROC_ELEM_I64, NCOUNTERS, NULL));
   T_OK(mproc_sem_acquire(s, 0));
@@ -152,7 +152,7 @@ static void test_timeout_and_value(void) {
 static void test_bounded_over_release(void) {
   mproc_sem *s = NULL;
   mproc_args *a;
-  mproc_sem_options bounded = {1};
+  mproc_sem_options bounded = {.bounded = 1};
   T_OK(mproc_sem_create(&s, 2, &bounded));
   T_STATUS(mproc_sem_release(s), MPROC_ERANGE);
   CU_ASSERT_EQUAL(value_of(s), 2); /* unchanged */
@@ -254,7 +254,7 @@ static void test_corrupt_segment_refused(void) {
   mproc_sem *s = NULL, *o = NULL;
   mproc_args *a;
   uint32_t *word;
-  mproc_sem_options bounded = {1};
+  mproc_sem_options bounded = {.bounded = 1};
   T_OK(mproc_sem_create(&s, 1, &bounded));
   a = args_with_sem(s);
   word = (uint32_t *)mproc__obj_state((mproc__obj *)s) + 1; /* the stored bound */

@@ -360,7 +360,7 @@ static void test_ready_before_the_wait(void) {
 static void test_more_than_64_items(void) {
   enum { N = 100, SET = 73 };
   mproc_event *e[N];
-  mproc_wait_item items[N + 1];
+  mproc_wait_item items[N + 1] = {{0}};
   mproc_args *a = NULL;
   mproc_process *p;
   size_t n = 0;
@@ -395,7 +395,7 @@ static void test_more_than_64_items(void) {
 }
 
 static void test_bad_input(void) {
-  mproc_wait_item items[2];
+  mproc_wait_item items[2] = {{0}};
   mproc_event *e = NULL, *gone = NULL;
   mproc_queue *q = NULL;
   mproc_conn *a = NULL, *b = NULL;

@@ -86,6 +86,8 @@ typedef struct mproc_pool_options {
   /** After a cancel, how long running tasks may take to notice before they are
    *  killed (ms); 0: the default, 1000 ms; negative: never kill, wait for them. */
   int64_t cancel_grace_ms;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_pool_options;
 
 /**
@@ -120,6 +122,8 @@ typedef struct mproc_task_options {
   void (*error_callback)(mproc_future *future, void *user);
   /** Passed to callback and error_callback. */
   void *user;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_task_options;
 
 /**
@@ -164,6 +168,8 @@ typedef struct mproc_map_item {
   const mproc_args *result;
   /** "" on success; the failure, crash or timeout otherwise. */
   const char *message;
+  /** Reserved for later versions: mproc sets it to zero (mproc.h: structs that grow). */
+  uint64_t reserved[2];
 } mproc_map_item;
 
 /** Options of every map function; NULL or zero-initialised: the defaults. */
@@ -191,6 +197,8 @@ typedef struct mproc_map_options {
   void (*error_callback)(mproc_map *map, const mproc_map_item *failed, void *user);
   /** Passed to callback and error_callback. */
   void *user;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_map_options;
 
 /**
@@ -385,6 +393,8 @@ typedef struct mproc_task_info {
   int exitcode;
   /** A human-readable reason ("" on success). */
   const char *message;
+  /** Reserved for later versions: mproc sets it to zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_task_info;
 
 /** @return MPROC_OK, MPROC_EINVAL, MPROC_ESTATE (not done yet). */

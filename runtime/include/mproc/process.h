@@ -135,6 +135,8 @@ typedef struct mproc_process_options {
   /** Non-zero: a daemonic process, terminated when its parent exits; it may not
    *  create children of its own. */
   int daemon;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_process_options;
 
 /**

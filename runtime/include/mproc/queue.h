@@ -74,6 +74,8 @@ typedef struct mproc_queue_options {
   size_t capacity_bytes;
   /** Non-zero: a JoinableQueue (mproc_queue_task_done(), mproc_queue_join()). */
   int joinable;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_queue_options;
 
 /**

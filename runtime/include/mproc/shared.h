@@ -118,6 +118,8 @@ typedef struct mproc_array_options {
    *  sizeof(struct point). Records are plain bytes: keep them to types with
    *  the same layout in every process (all are the same program). */
   size_t record_size;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_array_options;
 
 /**
@@ -242,6 +244,8 @@ MPROC_API mproc_status mproc_rlock_destroy(mproc_rlock *rlock);
 typedef struct mproc_sem_options {
   /** Non-zero: a BoundedSemaphore: releasing above the initial value is MPROC_ERANGE. */
   int bounded;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_sem_options;
 
 /** @return MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (value > INT32_MAX); an OS status. */
@@ -308,6 +312,8 @@ typedef struct mproc_barrier_options {
    *  which the action opens with mproc_args_open_<kind>()); NULL: an empty
    *  list. As Python's Barrier(action=partial(f, ...)). */
   const mproc_args *action_args;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
 } mproc_barrier_options;
 
 /** @return MPROC_OK; MPROC_EINVAL (also: action_args without an action);

@@ -36,6 +36,8 @@ typedef struct mproc_wait_item {
   void *object;
   /** Output: non-zero when the object was ready. */
   int ready;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[2];
 } mproc_wait_item;
 
 /**
