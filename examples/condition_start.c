@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
   mproc_event *waiting[N];
   mproc_cond *cond;
   int i;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_cond_create(&cond) != MPROC_OK)
+  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_cond_create(&cond, NULL) != MPROC_OK)
     return 1;
   for (i = 0; i < N; i++) {
     mproc_args *a;

@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
   mproc_args *initargs;
   int64_t waiting = 0;
   int i, tries, ok = 1;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_cond_create(&c) != MPROC_OK ||
+  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_cond_create(&c, NULL) != MPROC_OK ||
       mproc_array_create(&s, MPROC_ELEM_I64, 2, NULL) != MPROC_OK ||
       mproc_args_create(&initargs) != MPROC_OK)
     return 1;

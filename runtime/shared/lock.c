@@ -23,6 +23,18 @@ static mproc_status create(mproc__obj **out, size_t size, mproc__kind kind, cons
   return st;
 }
 
+/* ---- for Condition(lock) (mutex.h) ---- */
+
+mproc_status mproc__lock_open(mproc__kind kind, const char *name, uint64_t size, mproc__obj **out,
+                              mproc__mutex **m) {
+  mproc_status st = mproc__obj_open_new(
+      out, kind == MPROC__KIND_LOCK ? sizeof(struct mproc_lock) : sizeof(struct mproc_rlock), kind,
+      name, size, sizeof(mproc__mutex), "mproc_args_open_cond");
+  if (st == MPROC_OK)
+    *m = mutex_of(*out);
+  return st;
+}
+
 /* ---- Lock ---- */
 
 mproc_status mproc_lock_create(mproc_lock **lock) {

@@ -38,6 +38,12 @@ static inline uint32_t mproc__mutex_owner(const mproc__mutex *m) {
 /* Non-zero when the calling thread of this process holds it. */
 int mproc__mutex_mine(const mproc__mutex *m);
 
+/* Opens the Lock or RLock (@kind) named @name, of segment @size, for a
+ * Condition built on it: its handle in *out (released with
+ * mproc__obj_release()) and its mutex in *m. */
+mproc_status mproc__lock_open(mproc__kind kind, const char *name, uint64_t size, mproc__obj **out,
+                              mproc__mutex **m);
+
 /* Recursive use (RLock, Condition): lock again if mine, else as mproc__mutex_lock. */
 mproc_status mproc__mutex_lock_recursive(mproc__obj *o, mproc__mutex *m, int64_t timeout_ms);
 /* MPROC_EPERM unless mine; unlocks when the count reaches 0. */

@@ -151,7 +151,7 @@ static void test_notify_one_wakes_exactly_one(void) {
   mproc_process *p[N];
   mproc_event *ready[N];
   int i;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   start_waiters(c, N, p, ready, T_BOUND_MS);
   T_OK(mproc_cond_notify(c, 1));
   T_OK(mproc_cond_release(c));
@@ -176,7 +176,7 @@ static void test_tasks_wait_for_notify_all(void) {
   mproc_event *ready[N];
   int i;
   int64_t t0;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   start_waiters(c, N, p, ready, T_BOUND_MS);
   T_OK(mproc_cond_release(c));
   t_sleep_ms(200);
@@ -197,7 +197,7 @@ static void test_tasks_wait_for_notify_all(void) {
  * nor one made before a wait lets that wait return. */
 static void test_notify_is_not_stored(void) {
   mproc_cond *c = NULL;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_cond_acquire(c, 0));
   T_OK(mproc_cond_notify(c, 5));
   T_OK(mproc_cond_notify_all(c));
@@ -215,7 +215,7 @@ static void test_later_waiter_does_not_steal(void) {
   mproc_event *ready;
   mproc_status st;
   int round;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   for (round = 0; round < 5; round++) {
     start_waiters(c, 1, &p, &ready, T_BOUND_MS);
     T_OK(mproc_cond_notify(c, 1));
@@ -235,7 +235,7 @@ static void test_later_waiter_does_not_steal(void) {
 static void test_wait_timeout_keeps_lock(void) {
   mproc_cond *c = NULL;
   int64_t t0;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_cond_acquire(c, 0));
   t0 = t_now_ms();
   T_STATUS(mproc_cond_wait(c, 150), MPROC_ETIMEDOUT);
@@ -256,7 +256,7 @@ static void test_timed_out_wait_waits_for_the_lock(void) {
   mproc_args *a = NULL;
   mproc_process *p;
   int64_t end = t_now_ms() + T_BOUND_MS;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_event_create(&got));
   T_OK(mproc_event_create(&done));
   T_OK(mproc_args_create(&a));
@@ -311,7 +311,7 @@ static void test_wait_for(void) {
   reached r;
   int calls = 0;
   int64_t t0;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_cond_acquire(c, 0));
   T_OK(mproc_cond_wait_for(c, always, &calls, 0)); /* checked before any wait */
   CU_ASSERT_EQUAL(calls, 1);
@@ -343,7 +343,7 @@ static void test_wait_for(void) {
 static void test_needs_the_lock(void) {
   mproc_cond *c = NULL;
   int calls = 0;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_STATUS(mproc_cond_wait(c, 0), MPROC_EPERM);
   T_STATUS(mproc_cond_wait_for(c, always, &calls, 0), MPROC_EPERM);
   CU_ASSERT_EQUAL(calls, 0); /* the predicate only runs under the lock */
@@ -360,7 +360,7 @@ static void test_recursion(void) {
   mproc_event *e = NULL;
   mproc_args *a = NULL;
   mproc_process *p;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_event_create(&e));
   T_OK(mproc_cond_acquire(c, 0));
   T_OK(mproc_cond_acquire(c, 0));
@@ -395,7 +395,7 @@ static void test_holder_killed(void) {
   mproc_cond *c = NULL;
   mproc_event *e = NULL;
   mproc_process *p;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_event_create(&e));
   p = start_holder(c, e, 0);
   T_OK(mproc_event_wait(e, T_BOUND_MS));
@@ -418,7 +418,7 @@ static void test_waiter_gets_owner_dead(void) {
   mproc_event *e = NULL;
   mproc_process *p;
   int calls = 0;
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_event_create(&e));
   T_OK(mproc_cond_acquire(c, 0));
   T_OK(mproc_cond_acquire(c, 0));
@@ -448,7 +448,7 @@ static void test_bad_input_and_lifetime(void) {
   mproc_event *e = NULL;
   mproc_args *a = NULL;
   int calls = 0;
-  T_STATUS(mproc_cond_create(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_cond_create(NULL, NULL), MPROC_EINVAL);
   T_STATUS(mproc_cond_acquire(NULL, 0), MPROC_EINVAL);
   T_STATUS(mproc_cond_release(NULL), MPROC_EINVAL);
   T_STATUS(mproc_cond_wait(NULL, 0), MPROC_EINVAL);
@@ -457,7 +457,7 @@ static void test_bad_input_and_lifetime(void) {
   T_STATUS(mproc_cond_notify_all(NULL), MPROC_EINVAL);
   T_STATUS(mproc_cond_close(NULL), MPROC_EINVAL);
   T_STATUS(mproc_cond_destroy(NULL), MPROC_EINVAL);
-  T_OK(mproc_cond_create(&c));
+  T_OK(mproc_cond_create(&c, NULL));
   T_OK(mproc_cond_acquire(c, 0));
   T_STATUS(mproc_cond_wait_for(c, NULL, NULL, 0), MPROC_EINVAL);
   T_OK(mproc_cond_release(c));
@@ -490,7 +490,110 @@ static void test_bad_input_and_lifetime(void) {
   mproc_args_destroy(a);
 }
 
+/* args: [cond on a Lock, that lock, array]: takes the Lock through the lock
+ * API, sets element 0, notifies through the condition (allowed: the
+ * condition's lock is that Lock, now held), releases through the lock API. */
+static int child_notify_through_lock(const mproc_args *a, mproc_args *r) {
+  mproc_cond *c = NULL;
+  mproc_lock *l = NULL;
+  mproc_array *v = NULL;
+  int rc = 0;
+  (void)r;
+  if (mproc_args_open_cond(a, 0, &c) || mproc_args_open_lock(a, 1, &l) ||
+      mproc_args_open_array(a, 2, &v))
+    return 2;
+  if (!mproc_status_held(mproc_lock_acquire(l, T_BOUND_MS)))
+    return 3;
+  if (mproc_array_set_i64(v, 0, 1) || mproc_cond_notify_all(c))
+    rc = 4;
+  if (mproc_lock_release(l))
+    rc = 5;
+  mproc_cond_close(c);
+  mproc_lock_close(l);
+  mproc_array_close(v);
+  return rc;
+}
+
+static int flag_set(void *arg) {
+  int64_t v = 0;
+  mproc_array_get_i64(arg, 0, &v);
+  return v == 1;
+}
+
+/* Condition(lock): a child holding the Lock through the lock API may
+ * notify, and the parent's wait_for sees its change. */
+static void test_on_a_lock_across_processes(void) {
+  mproc_lock *l = NULL;
+  mproc_cond *c = NULL;
+  mproc_array *v = NULL;
+  mproc_args *a = NULL;
+  mproc_process *p;
+  mproc_cond_options o = {.lock = NULL};
+  T_OK(mproc_lock_create(&l));
+  o.lock = l;
+  T_OK(mproc_cond_create(&c, &o));
+  T_OK(mproc_array_create(&v, MPROC_ELEM_I64, 1, NULL));
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_cond(a, c));
+  T_OK(mproc_args_add_lock(a, l));
+  T_OK(mproc_args_add_array(a, v));
+  T_OK(mproc_cond_acquire(c, T_BOUND_MS));
+  p = t_start("child_notify_through_lock", a, NULL);
+  T_OK(mproc_cond_wait_for(c, flag_set, v, T_BOUND_MS)); /* releases the Lock meanwhile */
+  T_OK(mproc_cond_release(c));
+  CU_ASSERT_EQUAL(t_finish(p), 0);
+  mproc_args_destroy(a);
+  T_OK(mproc_cond_destroy(c));
+  T_OK(mproc_lock_destroy(l));
+  T_OK(mproc_array_destroy(v));
+}
+
+/* One mutex behind both APIs: a Lock is not recursive through the
+ * condition either; an RLock is; the condition outlives the lock's
+ * destroy; bad options are refused. */
+static void test_on_a_lock_rules(void) {
+  mproc_lock *l = NULL;
+  mproc_rlock *rl = NULL;
+  mproc_cond *c = NULL, *d = NULL;
+  mproc_cond_options o = {.lock = NULL};
+  T_OK(mproc_lock_create(&l));
+  T_OK(mproc_rlock_create(&rl));
+  o.lock = l;
+  T_OK(mproc_cond_create(&c, &o));
+  T_OK(mproc_cond_acquire(c, T_BOUND_MS));
+  T_STATUS(mproc_lock_acquire(l, 0), MPROC_ETIMEDOUT); /* the same mutex, held */
+  T_STATUS(mproc_cond_acquire(c, 0), MPROC_ETIMEDOUT); /* not recursive on a Lock */
+  T_OK(mproc_lock_release(l));                         /* either API releases it */
+  T_STATUS(mproc_cond_notify(c, 1), MPROC_EPERM);      /* not held any more */
+  T_OK(mproc_lock_destroy(l));
+  T_OK(mproc_cond_acquire(c, T_BOUND_MS)); /* its own handle on the lock */
+  T_OK(mproc_cond_release(c));
+  T_OK(mproc_cond_destroy(c));
+  o.lock = NULL;
+  o.rlock = rl;
+  T_OK(mproc_cond_create(&d, &o));
+  T_OK(mproc_rlock_acquire(rl, T_BOUND_MS));
+  T_OK(mproc_cond_acquire(d, T_BOUND_MS)); /* recursion on the RLock */
+  T_OK(mproc_cond_release(d));
+  T_OK(mproc_cond_notify(d, 1)); /* still held once */
+  T_OK(mproc_rlock_release(rl));
+  T_OK(mproc_cond_destroy(d));
+  d = NULL;
+  o.lock = (mproc_lock *)rl; /* the wrong kind */
+  o.rlock = NULL;
+  T_STATUS(mproc_cond_create(&d, &o), MPROC_EINVAL);
+  T_OK(mproc_lock_create(&l));
+  o.lock = l;
+  o.rlock = rl;
+  T_STATUS(mproc_cond_create(&d, &o), MPROC_EINVAL);
+  CU_ASSERT_PTR_NULL(d);
+  T_OK(mproc_lock_destroy(l));
+  T_OK(mproc_rlock_destroy(rl));
+}
+
 static const CU_TestInfo tests[] = {
+    {"Condition(lock) across processes: notify under the Lock", test_on_a_lock_across_processes},
+    {"Condition(lock): one mutex, recursion by kind, bad options", test_on_a_lock_rules},
     {"notify(1) wakes exactly one of three", test_notify_one_wakes_exactly_one},
     {"tasks wait until notify_all", test_tasks_wait_for_notify_all},
     {"a notify is not stored for later waits", test_notify_is_not_stored},
@@ -505,9 +608,12 @@ static const CU_TestInfo tests[] = {
     {"bad input and lifetime", test_bad_input_and_lifetime},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {
-    MPROC_FUNCTION(child_cond_wait),  MPROC_FUNCTION(child_cond_notify_one),
-    MPROC_FUNCTION(child_cond_hold),  MPROC_FUNCTION(child_cond_hold_briefly),
-    MPROC_FUNCTION(child_cond_count), MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {MPROC_FUNCTION(child_cond_wait),
+                                           MPROC_FUNCTION(child_cond_notify_one),
+                                           MPROC_FUNCTION(child_cond_hold),
+                                           MPROC_FUNCTION(child_cond_hold_briefly),
+                                           MPROC_FUNCTION(child_cond_count),
+                                           MPROC_FUNCTION(child_notify_through_lock),
+                                           MPROC_FUNCTIONS_END};
 
 const test_suite suite_cond = {"cond", tests, functions};

@@ -142,7 +142,7 @@ static void storm_test(int kind, const char *what) {
   else if (kind == STORM_RLOCK)
     T_OK(mproc_rlock_create(&s.rlock));
   else
-    T_OK(mproc_cond_create(&s.cond));
+    T_OK(mproc_cond_create(&s.cond, NULL));
   T_OK(mproc_array_create(&s.count, MPROC_ELEM_I64, 1, NULL));
   srand((unsigned)t_now_ms());
   for (i = 0; i < STORM_PROCS; i++)

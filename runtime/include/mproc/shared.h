@@ -265,11 +265,27 @@ MPROC_API mproc_status mproc_sem_destroy(mproc_sem *sem);
 
 /* ---- Condition --------------------------------------------------------------- */
 
+/** Options of mproc_cond_create(); NULL: a condition with its own RLock. */
+typedef struct mproc_cond_options {
+  /** Python's Condition(lock): the condition's lock is this Lock (taken
+   *  without recursion) or this RLock, shared with the code that uses the
+   *  lock directly; at most one of the two. The condition opens its own
+   *  handle on it: the lock may then be closed or destroyed by its owner,
+   *  and a process that opens the condition opens the lock with it. */
+  mproc_lock *lock;
+  mproc_rlock *rlock; /**< see @ref lock */
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
+} mproc_cond_options;
+
 /**
- * Creates a condition with its own recursive lock (Python's default
- * Condition(RLock())). Hold it with mproc_cond_acquire()/release().
+ * Creates a condition: on its own recursive lock (Python's default
+ * Condition(RLock())), or on a caller's Lock or RLock (options). Hold it
+ * with mproc_cond_acquire()/release().
+ * @return MPROC_OK; MPROC_EINVAL (NULL, both a lock and an rlock, a non-zero
+ *         reserved word); MPROC_ECLOSED (a closed lock); an OS status.
  */
-MPROC_API mproc_status mproc_cond_create(mproc_cond **cond);
+MPROC_API mproc_status mproc_cond_create(mproc_cond **cond, const mproc_cond_options *options);
 /** Acquires the condition's lock, as mproc_rlock_acquire(). */
 MPROC_API mproc_status mproc_cond_acquire(mproc_cond *cond, int64_t timeout_ms);
 /** Releases the condition's lock, as mproc_rlock_release(). */
