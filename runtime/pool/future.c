@@ -162,7 +162,7 @@ static int done_for_caller(const mproc_future *f) {
          (mproc__load32(&f->settled) && f->callback_thread == mproc__thread_id());
 }
 
-static mproc_status wait_done(const mproc_future *f, int64_t timeout_ms) {
+static mproc_status wait_done(const mproc_future *f, int64_t timeout_ms, const char *fn) {
   int64_t deadline = mproc__deadline(timeout_ms);
   mproc_status st = MPROC_OK;
   apr_thread_mutex_lock(flock);
@@ -170,7 +170,7 @@ static mproc_status wait_done(const mproc_future *f, int64_t timeout_ms) {
     st = mproc__futures_wait(deadline);
   apr_thread_mutex_unlock(flock);
   if (st == MPROC_ETIMEDOUT)
-    mproc__fail(st, "mproc_future_wait: the task is not done after %lld ms", (long long)timeout_ms);
+    mproc__fail(st, "%s: the task is not done after %lld ms", fn, (long long)timeout_ms);
   return st;
 }
 
@@ -218,9 +218,12 @@ mproc_status mproc_pool_apply(mproc_pool *p, const char *function, const mproc_a
     return st;
   st = mproc_future_get(f, MPROC_WAIT_FOREVER, &r);
   if (result) {
+    mproc_status copied = MPROC_OK;
     *result = NULL;
     if (r)
-      mproc__args_copy(r, result);
+      copied = mproc__args_copy(r, result);
+    if (copied != MPROC_OK && st == MPROC_OK)
+      st = copied; /* the caller asked for the values: losing them is a failure */
   }
   mproc_future_destroy(f);
   return st;
@@ -229,11 +232,14 @@ mproc_status mproc_pool_apply(mproc_pool *p, const char *function, const mproc_a
 mproc_status mproc_future_wait(mproc_future *f, int64_t timeout_ms) {
   if (!f)
     return mproc__pool_bad("mproc_future_wait", "future");
-  return wait_done(f, timeout_ms);
+  return wait_done(f, timeout_ms, "mproc_future_wait");
 }
 
 mproc_status mproc_future_get(mproc_future *f, int64_t timeout_ms, const mproc_args **result) {
-  mproc_status st = mproc_future_wait(f, timeout_ms);
+  mproc_status st;
+  if (!f)
+    return mproc__pool_bad("mproc_future_get", "future");
+  st = wait_done(f, timeout_ms, "mproc_future_get");
   if (st != MPROC_OK)
     return st;
   if (result)

@@ -866,6 +866,9 @@ static void test_cancel_keeps_a_success(void) {
   }
   for (i = 0; i < 2; i++)
     T_OK(mproc_event_wait(run[i], T_BOUND_MS));
+  T_STATUS(mproc_future_get(f[0], 0, NULL), MPROC_ETIMEDOUT); /* still running */
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "mproc_future_get"));
+  T_STATUS(mproc_future_get(NULL, 0, NULL), MPROC_EINVAL);
   T_OK(mproc_pool_cancel(p));
   T_OK(mproc_future_get(f[0], T_BOUND_MS, &r));
   CU_ASSERT(r && mproc_args_get_i64(r, 0, &v) == MPROC_OK && v == 42);

@@ -144,7 +144,8 @@ MPROC_API mproc_status mproc_pool_submit(mproc_pool *pool, mproc_future **future
  * @param function    a name in the registry.
  * @param args        the arguments, or NULL for none; copied.
  * @param[out] result the task's result values (the caller destroys it); may be NULL.
- * @return the task's status (mproc_task_info::status) or a mproc_pool_submit() error.
+ * @return the task's status (mproc_task_info::status); a mproc_pool_submit()
+ *         error; MPROC_ENOMEM (the result could not be copied for @p result).
  */
 MPROC_API mproc_status mproc_pool_apply(mproc_pool *pool, const char *function,
                                         const mproc_args *args, mproc_args **result);
@@ -373,11 +374,13 @@ MPROC_API mproc_status mproc_task_fail(const char *message);
  * @param timeout_ms   in ms; MPROC_WAIT_FOREVER: no limit; 0: just check.
  * @param[out] result the result values, owned by the future (valid until it
  *             is destroyed); may be NULL.
- * @return the task's status; MPROC_ETIMEDOUT if it is not done yet.
+ * @return the task's status; MPROC_ETIMEDOUT if it is not done yet;
+ *         MPROC_EINVAL (NULL).
  */
 MPROC_API mproc_status mproc_future_get(mproc_future *future, int64_t timeout_ms,
                                         const mproc_args **result);
-/** Waits without taking the result. @return MPROC_OK (done) or MPROC_ETIMEDOUT. */
+/** Waits without taking the result.
+ *  @return MPROC_OK (done); MPROC_ETIMEDOUT; MPROC_EINVAL (NULL). */
 MPROC_API mproc_status mproc_future_wait(mproc_future *future, int64_t timeout_ms);
 /** Non-zero once the task has completed in any way. */
 MPROC_API int mproc_future_done(const mproc_future *future);

@@ -343,11 +343,11 @@ MPROC_API mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t pa
  * @param timeout_ms  in ms; MPROC_WAIT_FOREVER: no limit.
  * @param[out] index  a distinct number in 0..parties-1 for each party (may be NULL).
  * @return MPROC_OK; MPROC_EBROKEN (aborted, reset while waiting, another
- *         party timed out, or the action failed); MPROC_ETIMEDOUT (this party
- *         timed out; the barrier is now broken, as Python's); MPROC_EFAILED
- *         (this party ran the action and it failed); MPROC_ESTATE (called from
- *         the barrier's own action); MPROC_EOWNERDEAD-caused breakage is reported
- *         as MPROC_EBROKEN; MPROC_EINVAL; MPROC_ECLOSED.
+ *         party timed out or died inside the barrier, or the action failed);
+ *         MPROC_ETIMEDOUT (this party timed out; the barrier is now broken, as
+ *         Python's); MPROC_EFAILED (this party ran the action and it failed);
+ *         MPROC_ESTATE (called from the barrier's own action); MPROC_EINVAL;
+ *         MPROC_ECLOSED. It never returns MPROC_EOWNERDEAD.
  */
 MPROC_API mproc_status mproc_barrier_wait(mproc_barrier *barrier, int64_t timeout_ms,
                                           uint32_t *index);
