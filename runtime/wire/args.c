@@ -278,6 +278,8 @@ mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t a
   size_t i, before = dst->count;
   mproc_status st;
   n = at < src->count ? (n < src->count - at ? n : src->count - at) : 0;
+  if (n == 0) /* (an empty list's items may be NULL: no pointer arithmetic on it) */
+    return MPROC_OK;
   if (!src->buffers)
     return append_plain(dst, src, at, n);
   st = reserve(dst, n, "copying arguments");

@@ -104,6 +104,25 @@ static void test_count_limit(void) {
   mproc_args_destroy(a);
 }
 
+/* Copying nothing: an empty list (whose array may be NULL), or a range
+ * past the end, copies to an empty list (UBSan: no arithmetic on NULL). */
+static void test_copy_nothing(void) {
+  mproc_args *empty = NULL, *copy = NULL, *a = sample();
+  size_t n = 1;
+  T_OK(mproc_args_create(&empty));
+  T_OK(mproc__args_copy(empty, &copy));
+  T_OK(mproc_args_count(copy, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  T_OK(mproc__args_append(copy, a, 7, 3));
+  T_OK(mproc__args_append(a, empty, 0, 5));
+  T_OK(mproc_args_count(copy, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  check_sample(a);
+  mproc_args_destroy(copy);
+  mproc_args_destroy(empty);
+  mproc_args_destroy(a);
+}
+
 /* Every strict prefix of a valid encoding is rejected, and so is one more byte. */
 static void test_decoder_rejects_truncation(void) {
   mproc_args *a = sample(), *b;
@@ -562,6 +581,7 @@ static const CU_TestInfo tests[] = {
     {"getters check index and type", test_getters_check_index_and_type},
     {"bad input to adders", test_bad_input_to_adders},
     {"count limit", test_count_limit},
+    {"copying nothing: an empty list, a range past the end", test_copy_nothing},
     {"writer: a pool task's frame, value by value", test_writer},
     {"writer: a value over the size limit", test_writer_value_too_long},
     {"reader: value by value, checked", test_reader},
