@@ -8,7 +8,20 @@
 
 typedef mproc__item item;
 
-static int owns_buffer(mproc_type t) { return t >= MPROC_TYPE_STR && t <= MPROC_TYPE_OBJECT; }
+/* Whether a value owns memory: a buffer, or (LIST) a nested list. */
+static int owns_buffer(mproc_type t) {
+  return (t >= MPROC_TYPE_STR && t <= MPROC_TYPE_OBJECT) || t == MPROC_TYPE_LIST;
+}
+
+/* Frees what @it owns (see owns_buffer()). A nested list is destroyed in
+ * turn: the recursion is at most MPROC_ARGS_MAX_DEPTH deep, since no list
+ * nests deeper (mproc__args_push_list() and the decoder refuse it). */
+static void release(item *it) {
+  if (it->type == MPROC_TYPE_LIST)
+    mproc_args_destroy(it->v.list);
+  else
+    free(it->v.data);
+}
 
 mproc_status mproc_args_create(mproc_args **args) {
   mproc_args *a = NULL;
@@ -28,7 +41,7 @@ mproc_status mproc_args_destroy(mproc_args *args) {
     return mproc__fail(MPROC_EINVAL, "mproc_args_destroy: args is NULL");
   for (i = 0; args->buffers && i < args->count; i++)
     if (owns_buffer(args->items[i].type))
-      free(args->items[i].v.data);
+      release(&args->items[i]);
   if (!args->view)
     free(args->items);
   free(args);
@@ -229,18 +242,91 @@ mproc_status mproc_args_add_none(mproc_args *args) {
   return push_scalar(args, &it, MPROC_TYPE_NONE, "mproc_args_add_none");
 }
 
+mproc_status mproc__args_create_exact(size_t n, mproc_args **out, const char *fn) {
+  mproc_status st = mproc_args_create(out);
+  if (st != MPROC_OK || n == 0)
+    return st;
+  (*out)->items = malloc(n * sizeof *(*out)->items);
+  if (!(*out)->items) {
+    mproc_args_destroy(*out);
+    *out = NULL;
+    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  }
+  (*out)->capacity = n;
+  return MPROC_OK;
+}
+
+/* How many levels of lists @a is: 1, plus its deepest nested list's. Only
+ * lists that hold a buffer can hold a list: a list of numbers is not walked. */
+static size_t depth_of(const mproc_args *a) {
+  size_t deepest = 0, d, i;
+  for (i = 0; a->buffers && i < a->count; i++) {
+    if (a->items[i].type != MPROC_TYPE_LIST)
+      continue;
+    d = depth_of(a->items[i].v.list);
+    deepest = d > deepest ? d : deepest;
+  }
+  return 1 + deepest;
+}
+
+/* Appends a deep copy of @list as one LIST value; its depth is the
+ * caller's to check (a list copied from a valid list is valid). */
+static mproc_status push_copy_of(mproc_args *a, const mproc_args *list, const char *fn) {
+  mproc_args *copy = NULL;
+  item it;
+  /* Copied before it is pushed: @list may be @a itself, whose array the
+   * push may move. */
+  mproc_status st = mproc__args_create_exact(list->count, &copy, fn);
+  if (st == MPROC_OK)
+    st = mproc__args_append(copy, list, 0, list->count);
+  if (st == MPROC_OK) {
+    memset(&it, 0, sizeof it);
+    it.type = MPROC_TYPE_LIST;
+    it.len = (uint32_t)copy->encoded_size; /* (at most MPROC_ARGS_MAX_SIZE) */
+    it.v.list = copy;
+    st = mproc__args_push(a, &it, fn);
+  }
+  if (st != MPROC_OK && copy)
+    mproc_args_destroy(copy);
+  return st;
+}
+
+mproc_status mproc__args_push_list(mproc_args *a, const mproc_args *list, const char *fn) {
+  size_t depth = depth_of(list);
+  if (depth >= MPROC_ARGS_MAX_DEPTH)
+    return mproc__fail(MPROC_ERANGE,
+                       "%s: the list nests %zu deep; inside another it would exceed %u", fn, depth,
+                       MPROC_ARGS_MAX_DEPTH);
+  /* The limits push checks, before a copy (of up to the size limit) that
+   * would be thrown away. */
+  if (a->count >= MPROC_ARGS_MAX_COUNT)
+    return mproc__fail(MPROC_ERANGE, "%s: more than %u values", fn, MPROC_ARGS_MAX_COUNT);
+  if (1 + 4 + list->encoded_size > MPROC_ARGS_MAX_SIZE - a->encoded_size)
+    return mproc__fail(MPROC_ERANGE, "%s: encoding would exceed %u bytes", fn, MPROC_ARGS_MAX_SIZE);
+  return push_copy_of(a, list, fn);
+}
+
+mproc_status mproc_args_add_list(mproc_args *args, const mproc_args *list) {
+  if (!args || !list)
+    return mproc__fail(MPROC_EINVAL, "mproc_args_add_list: %s is NULL", args ? "list" : "args");
+  return mproc__args_push_list(args, list, "mproc_args_add_list");
+}
+
 void mproc__args_drop_last(mproc_args *a) {
   item *it = &a->items[--a->count];
   a->encoded_size -= mproc__item_size(it);
   if (owns_buffer(it->type)) {
     a->buffers--;
-    free(it->v.data);
+    release(it);
   }
 }
 
-/* Appends a copy of @it (from another list) to @dst. */
+/* Appends a copy of @it (from another list) to @dst: a nested list is
+ * copied whole, so the two lists share nothing and each destroys its own. */
 static mproc_status append_item(mproc_args *dst, const item *it) {
   switch (it->type) {
+  case MPROC_TYPE_LIST:
+    return push_copy_of(dst, it->v.list, "copying arguments");
   case MPROC_TYPE_STR:
   case MPROC_TYPE_BYTES:
   case MPROC_TYPE_OBJECT:
@@ -278,6 +364,8 @@ mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t a
   size_t i, before = dst->count;
   mproc_status st;
   n = at < src->count ? (n < src->count - at ? n : src->count - at) : 0;
+  if (n == 0) /* (an empty list's items may be NULL: no pointer arithmetic on it) */
+    return MPROC_OK;
   if (!src->buffers)
     return append_plain(dst, src, at, n);
   st = reserve(dst, n, "copying arguments");
@@ -374,6 +462,14 @@ mproc_status mproc_args_get_str(const mproc_args *args, size_t index, const char
   mproc_status st = lookup(args, index, MPROC_TYPE_STR, value, &it, "mproc_args_get_str");
   if (st == MPROC_OK)
     *value = it->v.data ? (const char *)it->v.data : "";
+  return st;
+}
+
+mproc_status mproc_args_get_list(const mproc_args *args, size_t index, const mproc_args **list) {
+  const item *it = NULL;
+  mproc_status st = lookup(args, index, MPROC_TYPE_LIST, list, &it, "mproc_args_get_list");
+  if (st == MPROC_OK)
+    *list = it->v.list;
   return st;
 }
 

@@ -13,16 +13,21 @@
 #include "mproc/args.h"
 
 /* 16 bytes: a list of a million numbers is 16 MB. An object's segment size
- * is kept after its name's NUL (see mproc__item_objsize()). */
+ * is kept after its name's NUL (see mproc__item_objsize()). A LIST owns its
+ * nested list, which never changes once inside (only a const view of it is
+ * handed out), so the size its encoding takes is fixed: len keeps it, and
+ * a LIST's encoded size is a string's rule, tag + u32 + len. */
 typedef struct mproc__item {
   uint8_t type; /* mproc_type */
   uint8_t kind; /* OBJECT: the mproc__kind */
-  uint32_t len; /* STR, BYTES, OBJECT: the buffer's size, without the terminator */
+  uint32_t len; /* STR, BYTES, OBJECT: the buffer's size, without the terminator;
+                 * LIST: the nested list's encoded_size */
   union {
     int64_t i64;
     double f64;
     int b;
-    uint8_t *data; /* NUL-terminated; NULL when empty */
+    uint8_t *data;    /* NUL-terminated; NULL when empty */
+    mproc_args *list; /* LIST: owned */
   } v;
 } mproc__item;
 
@@ -31,7 +36,7 @@ struct mproc_args {
   size_t count;
   size_t capacity;
   size_t encoded_size; /* the size its encoding takes */
-  size_t buffers;      /* values that own a buffer: destroy walks the list only if any */
+  size_t buffers;      /* values that own a buffer or a list: destroy walks only if any */
   int view;            /* items is a range of another list's array (mproc__args_view()) */
 };
 
@@ -53,7 +58,7 @@ static inline size_t mproc__item_size(const mproc__item *it) {
     return 1;
   case MPROC_TYPE_OBJECT:
     return 1 + 1 + 8 + 4 + (size_t)it->len;
-  default:
+  default: /* STR, BYTES, LIST: length-prefixed */
     return 1 + 4 + (size_t)it->len;
   }
 }
@@ -63,6 +68,13 @@ mproc_status mproc__args_push(mproc_args *a, const mproc__item *it, const char *
 /* Appends a copy of @size bytes as @type (objects: with @kind and segment @objsize). */
 mproc_status mproc__args_push_copy(mproc_args *a, mproc_type type, uint8_t kind, uint64_t objsize,
                                    const void *data, size_t size, const char *fn);
+/* Appends a deep copy of @list as one LIST value (mproc_args_add_list()'s
+ * checks: MPROC_ERANGE past MPROC_ARGS_MAX_DEPTH or the list's limits). */
+mproc_status mproc__args_push_list(mproc_args *a, const mproc_args *list, const char *fn);
+/* A new, empty list with room for exactly @n values: a nested list never
+ * grows once it is inside another (a million records of three fields keep
+ * three items each, not eight). */
+mproc_status mproc__args_create_exact(size_t n, mproc_args **out, const char *fn);
 
 /* The args codec (args_codec.c). Encoding: see the comment there.
  * NULL @args encodes as an empty list. */
@@ -105,6 +117,7 @@ typedef struct mproc__reader {
   const uint8_t *p;
   size_t left;     /* bytes */
   uint32_t values; /* values not read yet */
+  uint32_t depth;  /* the list being read: 1 at the top, one more per nested list */
 } mproc__reader;
 mproc_status mproc__reader_open(mproc__reader *r, const uint8_t *buf, size_t len);
 mproc_status mproc__reader_i64(mproc__reader *r, int64_t *v);

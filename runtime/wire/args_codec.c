@@ -9,9 +9,14 @@
  *     BYTES len:u32, len bytes
  *     OBJECT kind:u8, size:u64, len:u32, name (len bytes of [A-Za-z0-9-])
  *     NONE  nothing
+ *     LIST  len:u32, then len bytes: the nested list's whole encoding, header
+ *           included (so it is read, and checked, as any list is)
  * The reader accepts exactly this and nothing else: every length is checked
  * against what remains before it is used, the count against the limits, and
- * trailing bytes are an error. Its allocations are bounded by the input size.
+ * trailing bytes are an error; a nested list must take exactly its len
+ * bytes, and lists nest at most MPROC_ARGS_MAX_DEPTH deep (the recursion
+ * that reads them is bounded so). Its allocations are bounded by the input
+ * size.
  *
  * The pool's frames are written and read value by value (a writer, a
  * reader), so that a chunk of a million items is never a list of a million
@@ -56,6 +61,10 @@ static uint8_t *put_item(uint8_t *p, const item *it) {
     return p;
   case MPROC_TYPE_NONE:
     return p;
+  case MPROC_TYPE_LIST: /* len is the nested list's encoded_size */
+    mproc__put_u32(p, it->len);
+    mproc__args_encode_to(it->v.list, p + 4);
+    return p + 4 + it->len;
   case MPROC_TYPE_OBJECT:
     *p++ = it->kind;
     mproc__put_u64(p, mproc__item_objsize(it));
@@ -283,6 +292,7 @@ mproc_status mproc__reader_open(mproc__reader *r, const uint8_t *buf, size_t len
   r->p = buf + MPROC__ARGS_HEADER;
   r->left = len - MPROC__ARGS_HEADER;
   r->values = count;
+  r->depth = 1;
   return MPROC_OK;
 }
 
@@ -336,6 +346,43 @@ static mproc_status read_buffer(mproc__reader *r, mproc_type type, mproc_args *a
   return mproc__args_push_copy(a, type, 0, 0, q, n, "decoding arguments");
 }
 
+/* A nested list: its length, then its encoding, read by a reader of its
+ * own one level deeper, into a list with room for exactly its values. */
+static mproc_status read_list(mproc__reader *r, mproc_args *a) {
+  const uint8_t *q = take_bytes(r, 4);
+  mproc__reader sub;
+  mproc_args *list = NULL;
+  item it;
+  uint32_t n;
+  mproc_status st;
+  if (!q)
+    return mproc__fail(MPROC_EPROTO, "arguments: truncated length");
+  n = mproc__get_u32(q);
+  if ((q = take_bytes(r, n)) == NULL)
+    return mproc__fail(MPROC_EPROTO, "arguments: list of %u bytes exceeds the %zu bytes left", n,
+                       r->left);
+  if (r->depth >= MPROC_ARGS_MAX_DEPTH) /* before any recursion */
+    return mproc__fail(MPROC_EPROTO, "arguments: lists nested over %u deep", MPROC_ARGS_MAX_DEPTH);
+  st = mproc__reader_open(&sub, q, n);
+  sub.depth = r->depth + 1;
+  if (st == MPROC_OK)
+    st = mproc__args_create_exact(sub.values, &list, "decoding arguments");
+  if (st == MPROC_OK)
+    st = mproc__reader_take(&sub, sub.values, list);
+  if (st == MPROC_OK)
+    st = mproc__reader_end(&sub);
+  if (st == MPROC_OK) {
+    memset(&it, 0, sizeof it);
+    it.type = MPROC_TYPE_LIST;
+    it.len = n; /* = list->encoded_size: the reader took exactly n bytes */
+    it.v.list = list;
+    st = mproc__args_push(a, &it, "decoding arguments");
+  }
+  if (st != MPROC_OK && list)
+    mproc_args_destroy(list);
+  return st;
+}
+
 /* Reads the next value and appends it to @a. */
 static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   const uint8_t *q = take_bytes(r, 1);
@@ -368,6 +415,8 @@ static mproc_status read_item(mproc__reader *r, mproc_args *a) {
   case MPROC_TYPE_NONE:
     memset(&it.v, 0, sizeof it.v);
     return mproc__args_push(a, &it, "decoding arguments");
+  case MPROC_TYPE_LIST:
+    return read_list(r, a);
   default:
     return mproc__fail(MPROC_EPROTO, "arguments: unknown value tag %u", (unsigned)q[0]);
   }

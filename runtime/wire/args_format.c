@@ -28,6 +28,7 @@ static const struct {
               {"str", MPROC_TYPE_STR},
               {"bytes", MPROC_TYPE_BYTES},
               {"none", MPROC_TYPE_NONE},
+              {"list", MPROC_TYPE_LIST},
               {"?", TOK_SKIP},
               {"...", TOK_REST}};
 
@@ -129,10 +130,16 @@ static mproc__item scalar(int t, va_list *ap) {
 static mproc_status pack_one(mproc_args *a, int t, va_list *ap, const cursor *c, const char *fn) {
   const char *s;
   const void *data;
+  const mproc_args *list;
   size_t size;
   mproc__item it;
   mproc_status st;
-  if (t == MPROC_TYPE_STR) {
+  if (t == MPROC_TYPE_LIST) {
+    list = va_arg(*ap, const mproc_args *);
+    if (!list)
+      return mproc__fail(MPROC_EINVAL, "%s: format token %zu \"list\": the list is NULL", fn, c->n);
+    st = mproc__args_push_list(a, list, fn);
+  } else if (t == MPROC_TYPE_STR) {
     s = va_arg(*ap, const char *);
     if (!s)
       return mproc__fail(MPROC_EINVAL, "%s: format token %zu \"str\": the string is NULL", fn,
@@ -231,6 +238,7 @@ typedef struct out {
   const char **str;
   const void **data;
   size_t *size;
+  const mproc_args **list;
 } out;
 
 /* Takes token @t's pointers from @ap: 0 if one is NULL. */
@@ -245,6 +253,8 @@ static int take_out(int t, va_list *ap, out *o) {
     return (o->b = va_arg(*ap, int *)) != NULL;
   case MPROC_TYPE_STR:
     return (o->str = va_arg(*ap, const char **)) != NULL;
+  case MPROC_TYPE_LIST:
+    return (o->list = va_arg(*ap, const mproc_args **)) != NULL;
   case MPROC_TYPE_BYTES:
     o->data = va_arg(*ap, const void **);
     o->size = va_arg(*ap, size_t *);
@@ -271,6 +281,9 @@ static void write_out(const mproc__item *it, const out *o) {
   case MPROC_TYPE_BYTES:
     *o->data = it->v.data;
     *o->size = it->len;
+    break;
+  case MPROC_TYPE_LIST:
+    *o->list = it->v.list;
     break;
   default: /* none: nothing to write */
     break;

@@ -183,6 +183,67 @@ static int pool_init_fails(const mproc_args *a, mproc_args *r) {
 }
 
 /* Returns whether the initializer's event is set. */
+/* A record [name, age, scores (a list of f64)], with an array last if it
+ * carries one, as the row [name, age + 1, [sum of scores, their count]];
+ * a carried array, opened from the nested list, gets the sum added to its
+ * element 0. */
+static int record_row(const mproc_args *rec, mproc_args *row) {
+  const char *name = NULL;
+  const mproc_args *scores = NULL;
+  mproc_args *stats = NULL;
+  mproc_array *arr = NULL;
+  int64_t age = 0;
+  double sum = 0, x = 0;
+  size_t n = 0, fields = 0, i;
+  int bad;
+  if (mproc_args_unpack(rec, "str i64 list ...", &name, &age, &scores) ||
+      mproc_args_count(scores, &n) || mproc_args_count(rec, &fields))
+    return 1;
+  for (i = 0; i < n; i++) {
+    if (mproc_args_get_f64(scores, i, &x))
+      return 1;
+    sum += x;
+  }
+  if (fields == 4 && (mproc_args_open_array(rec, 3, &arr) ||
+                      mproc_array_add_i64(arr, 0, (int64_t)sum, NULL) || mproc_array_close(arr)))
+    return 1;
+  bad = mproc_args_create_packed(&stats, "f64 i64", sum, (int64_t)n) ||
+        mproc_args_pack(row, "str i64 list", name, age + 1, stats);
+  if (stats)
+    mproc_args_destroy(stats);
+  return bad;
+}
+
+/* [records] -> [rows]: one list of records in, one list of lists out. */
+static int pool_records(const mproc_args *a, mproc_args *r) {
+  const mproc_args *records = NULL, *rec = NULL;
+  mproc_args *rows = NULL, *row = NULL;
+  size_t n = 0, i;
+  int bad = mproc_args_unpack(a, "list", &records) || mproc_args_count(records, &n) ||
+            mproc_args_create(&rows) || mproc_args_create(&row);
+  for (i = 0; i < n && !bad; i++)
+    bad = mproc_args_clear(row) || mproc_args_get_list(records, i, &rec) || record_row(rec, row) ||
+          mproc_args_add_list(rows, row);
+  if (!bad)
+    bad = mproc_args_add_list(r, rows);
+  if (rows)
+    mproc_args_destroy(rows);
+  if (row)
+    mproc_args_destroy(row);
+  return bad;
+}
+
+/* A map item: [record] -> [row]. */
+static int pool_record(const mproc_args *a, mproc_args *r) {
+  const mproc_args *rec = NULL;
+  mproc_args *row = NULL;
+  int bad = mproc_args_unpack(a, "list", &rec) || mproc_args_create(&row) || record_row(rec, row) ||
+            mproc_args_add_list(r, row);
+  if (row)
+    mproc_args_destroy(row);
+  return bad;
+}
+
 static int pool_check_init(const mproc_args *a, mproc_args *r) {
   (void)a;
   return mproc_args_add_bool(r, init_event && mproc_event_is_set(init_event)) ? 1 : 0;
@@ -546,6 +607,84 @@ static void test_apply_and_submit(void) {
     mproc_future_destroy(f[i]);
   }
   T_OK(mproc_pool_destroy(p));
+}
+
+/* Three records [name, age, [1.0 .. i + 1.0]]; the last carries @c. */
+static mproc_args *records(mproc_array *c) {
+  static const char *const names[3] = {"ann", "bob", "cy"};
+  mproc_args *recs = NULL, *rec = NULL, *scores = NULL;
+  int i, j;
+  T_OK(mproc_args_create(&recs));
+  for (i = 0; i < 3; i++) {
+    T_OK(mproc_args_create(&scores));
+    for (j = 0; j <= i; j++)
+      T_OK(mproc_args_add_f64(scores, j + 1.0));
+    T_OK(mproc_args_create_packed(&rec, "str i64 list", names[i], (int64_t)(30 + 11 * i), scores));
+    if (i == 2)
+      T_OK(mproc_args_add_array(rec, c));
+    T_OK(mproc_args_add_list(recs, rec));
+    mproc_args_destroy(rec);
+    mproc_args_destroy(scores);
+  }
+  return recs;
+}
+
+/* Whether @row is record i's: [name, age + 1, [sum, count]]. */
+static int row_is(const mproc_args *row, int i) {
+  static const char *const names[3] = {"ann", "bob", "cy"};
+  const char *name = NULL;
+  const mproc_args *stats = NULL;
+  int64_t age = 0, n = 0;
+  double sum = 0;
+  if (!row || mproc_args_unpack(row, "str i64 list", &name, &age, &stats) ||
+      mproc_args_unpack(stats, "f64 i64", &sum, &n))
+    return 0;
+  return strcmp(name, names[i]) == 0 && age == 31 + 11 * i && n == i + 1 &&
+         sum == (i + 1) * (i + 2) / 2.0;
+}
+
+/* Lists inside lists cross to a worker and back: apply sends a list of
+ * records and gets a list of lists; a map sends one record per item (in
+ * chunks of two: a TASK's range and a RESULT's values hold lists) and gets
+ * one row per item. The third record's array, opened from the nested list
+ * by the worker, gets its sum (6) added each time. */
+static void test_nested_lists(void) {
+  mproc_pool *p = make_pool(2, NULL);
+  mproc_array *c = counters();
+  mproc_args *recs = records(c), *a = NULL, *res = NULL;
+  const mproc_args *rows = NULL, *row = NULL;
+  mproc_status sts[3];
+  size_t n = 0;
+  int i;
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_list(a, recs));
+  T_OK(mproc_pool_apply(p, "pool_records", a, &res));
+  T_OK(mproc_args_unpack(res, "list", &rows));
+  if (rows)
+    T_OK(mproc_args_count(rows, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  for (i = 0; i < 3 && n == 3; i++) {
+    row = NULL;
+    T_OK(mproc_args_get_list(rows, (size_t)i, &row));
+    CU_ASSERT(row_is(row, i));
+  }
+  mproc_args_destroy(res);
+  res = NULL;
+  T_OK(mproc_pool_map(p, "pool_record", recs, &(mproc_map_options){.chunksize = 2}, &res, sts));
+  T_OK(mproc_args_count(res, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  for (i = 0; i < 3 && n == 3; i++) {
+    row = NULL;
+    CU_ASSERT_EQUAL(sts[i], MPROC_OK);
+    T_OK(mproc_args_get_list(res, (size_t)i, &row));
+    CU_ASSERT(row_is(row, i));
+  }
+  CU_ASSERT_EQUAL(counter(c, 0), 12);
+  mproc_args_destroy(res);
+  mproc_args_destroy(a);
+  mproc_args_destroy(recs);
+  T_OK(mproc_pool_destroy(p));
+  T_OK(mproc_array_destroy(c));
 }
 
 static void test_map_order_and_chunks(void) {
@@ -1807,6 +1946,7 @@ static const CU_TestInfo tests[] = {
     {"INT64_MAX timeouts never overflow", test_huge_timeouts},
     {"workers that cannot be spawned fail no task", test_spawn_fails},
     {"apply and submit", test_apply_and_submit},
+    {"records: lists inside lists to a worker and back", test_nested_lists},
     {"map: order, chunks", test_map_order_and_chunks},
     {"failure and crash fail only their task", test_failure_and_crash},
     {"task timeout kills and replaces", test_timeout},
@@ -1863,6 +2003,8 @@ static const mproc_function functions[] = {MPROC_FUNCTION(pool_square),
                                            MPROC_FUNCTION(pool_init_fails),
                                            MPROC_FUNCTION(pool_init_slow),
                                            MPROC_FUNCTION(pool_check_init),
+                                           MPROC_FUNCTION(pool_records),
+                                           MPROC_FUNCTION(pool_record),
                                            MPROC_FUNCTION(pool_nested),
                                            MPROC_FUNCTION(pool_runs_process),
                                            MPROC_FUNCTION(pool_rc_after_cancel),

@@ -21,15 +21,14 @@ static mproc_args *sample(void) {
   return a;
 }
 
-static void check_sample(const mproc_args *a) {
+/* sample()'s seven values, at the start of @a. */
+static void check_sample_values(const mproc_args *a) {
   int64_t i;
   double f;
   int b;
   const char *s;
   const void *d;
-  size_t n, count;
-  T_OK(mproc_args_count(a, &count));
-  CU_ASSERT_EQUAL(count, 7);
+  size_t n;
   T_OK(mproc_args_get_i64(a, 0, &i));
   CU_ASSERT(i == INT64_MIN);
   T_OK(mproc_args_get_f64(a, 1, &f));
@@ -45,6 +44,13 @@ static void check_sample(const mproc_args *a) {
   CU_ASSERT_STRING_EQUAL(s, "");
   T_OK(mproc_args_get_bytes(a, 6, &d, &n));
   CU_ASSERT_EQUAL(n, 0);
+}
+
+static void check_sample(const mproc_args *a) {
+  size_t count;
+  T_OK(mproc_args_count(a, &count));
+  CU_ASSERT_EQUAL(count, 7);
+  check_sample_values(a);
 }
 
 static void test_round_trip(void) {
@@ -101,6 +107,25 @@ static void test_count_limit(void) {
   T_STATUS(mproc_args_add_bool(a, 1), MPROC_ERANGE);
   T_OK(mproc_args_count(a, &n));
   CU_ASSERT_EQUAL(n, MPROC_ARGS_MAX_COUNT);
+  mproc_args_destroy(a);
+}
+
+/* Copying nothing: an empty list (whose array may be NULL), or a range
+ * past the end, copies to an empty list (UBSan: no arithmetic on NULL). */
+static void test_copy_nothing(void) {
+  mproc_args *empty = NULL, *copy = NULL, *a = sample();
+  size_t n = 1;
+  T_OK(mproc_args_create(&empty));
+  T_OK(mproc__args_copy(empty, &copy));
+  T_OK(mproc_args_count(copy, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  T_OK(mproc__args_append(copy, a, 7, 3));
+  T_OK(mproc__args_append(a, empty, 0, 5));
+  T_OK(mproc_args_count(copy, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  check_sample(a);
+  mproc_args_destroy(copy);
+  mproc_args_destroy(empty);
   mproc_args_destroy(a);
 }
 
@@ -557,11 +582,513 @@ static void test_packv_and_unpackv(void) {
   mproc_args_destroy(a);
 }
 
+/* ---- nested lists ---- */
+
+/* sample()'s values, then none, an object reference and, while @depth > 1,
+ * a list built the same way one level less deep: every type at every level. */
+static mproc_args *nested(int depth) {
+  mproc_args *a = sample(), *inner;
+  T_OK(mproc_args_add_none(a));
+  T_OK(mproc__args_add_object(a, 1, "mproc-obj", 64, "test")); /* shm; a header's size */
+  if (depth > 1) {
+    inner = nested(depth - 1);
+    T_OK(mproc_args_add_list(a, inner));
+    mproc_args_destroy(inner);
+  }
+  return a;
+}
+
+static void check_nested(const mproc_args *a, int depth) {
+  const mproc_args *inner = NULL;
+  const char *name = NULL;
+  uint64_t size = 0;
+  mproc_type t = MPROC_TYPE_I64;
+  size_t count = 0;
+  T_OK(mproc_args_count(a, &count));
+  CU_ASSERT_EQUAL(count, depth > 1 ? 10u : 9u);
+  check_sample_values(a);
+  T_OK(mproc_args_type(a, 7, &t));
+  CU_ASSERT_EQUAL(t, MPROC_TYPE_NONE);
+  T_OK(mproc__args_get_object(a, 8, 1, &name, &size, "test"));
+  CU_ASSERT(name && strcmp(name, "mproc-obj") == 0 && size == 64);
+  if (depth > 1) {
+    T_OK(mproc_args_type(a, 9, &t));
+    CU_ASSERT_EQUAL(t, MPROC_TYPE_LIST);
+    T_OK(mproc_args_get_list(a, 9, &inner));
+    if (inner)
+      check_nested(inner, depth - 1);
+  }
+}
+
+/* A list @depth levels deep: an empty list inside a list... (1: empty). */
+static mproc_args *chain(size_t depth) {
+  mproc_args *a = NULL, *outer;
+  T_OK(mproc_args_create(&a));
+  while (--depth > 0) {
+    T_OK(mproc_args_create(&outer));
+    T_OK(mproc_args_add_list(outer, a));
+    mproc_args_destroy(a);
+    a = outer;
+  }
+  return a;
+}
+
+/* The same, encoded by hand: no encoder's limit stands in the way. Each
+ * level is a header of count 1, the LIST tag and the length of the rest;
+ * the innermost an empty list's header. */
+static uint8_t *chain_bytes(size_t depth, size_t *len) {
+  uint8_t *b, *p;
+  size_t k;
+  *len = 8 + 13 * (depth - 1);
+  b = calloc(1, *len);
+  CU_ASSERT_FATAL(b != NULL);
+  for (k = 0; k < depth; k++) {
+    p = b + 13 * k;
+    memcpy(p, "MA\1\0", 4);
+    if (k + 1 == depth)
+      break;
+    p[4] = 1;
+    p[8] = MPROC_TYPE_LIST;
+    mproc__put_u32(p + 9, (uint32_t)(*len - 13 * (k + 1)));
+  }
+  return b;
+}
+
+/* The encoding is a tag, a u32 length and the nested list's own encoding,
+ * header included; encode_to, the accounting and encode agree. */
+static void test_list_encoding(void) {
+  static const uint8_t want[] = {'M',
+                                 'A',
+                                 1,
+                                 0,
+                                 2,
+                                 0,
+                                 0,
+                                 0,
+                                 MPROC_TYPE_LIST,
+                                 17,
+                                 0,
+                                 0,
+                                 0,
+                                 'M',
+                                 'A',
+                                 1,
+                                 0,
+                                 1,
+                                 0,
+                                 0,
+                                 0,
+                                 MPROC_TYPE_I64,
+                                 7,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 MPROC_TYPE_NONE};
+  mproc_args *a = NULL, *inner = NULL;
+  uint8_t *buf, to[sizeof want];
+  size_t len;
+  T_OK(mproc_args_create_packed(&inner, "i64", (int64_t)7));
+  T_OK(mproc_args_create_packed(&a, "list none", inner));
+  T_OK(mproc__args_encode(a, &buf, &len));
+  CU_ASSERT(len == sizeof want && memcmp(buf, want, sizeof want) == 0);
+  CU_ASSERT_EQUAL(a->encoded_size, sizeof want);
+  if (a->encoded_size == sizeof want) {
+    mproc__args_encode_to(a, to);
+    CU_ASSERT(memcmp(to, want, sizeof want) == 0);
+  }
+  free(buf);
+  mproc_args_destroy(a);
+  mproc_args_destroy(inner);
+}
+
+/* Lists three deep, every type at every level, survive encode and decode,
+ * and re-encode to the same bytes. */
+static void test_nested_round_trip(void) {
+  mproc_args *a = nested(3), *b = NULL;
+  uint8_t *buf, *again;
+  size_t len, len2;
+  T_OK(mproc__args_encode(a, &buf, &len));
+  CU_ASSERT_EQUAL(len, a->encoded_size);
+  T_OK(mproc__args_decode(buf, len, &b));
+  check_nested(a, 3);
+  CU_ASSERT_FATAL(b != NULL);
+  check_nested(b, 3);
+  CU_ASSERT_EQUAL(b->encoded_size, len);
+  T_OK(mproc__args_encode(b, &again, &len2));
+  CU_ASSERT(len2 == len && memcmp(again, buf, len) == 0);
+  free(again);
+  free(buf);
+  mproc_args_destroy(a);
+  mproc_args_destroy(b);
+}
+
+/* Whether @a's accounting is its encoding's size. */
+static int size_right(const mproc_args *a) {
+  uint8_t *buf;
+  size_t len = 0;
+  if (mproc__args_encode(a, &buf, &len) != MPROC_OK)
+    return 0;
+  free(buf);
+  return len == a->encoded_size;
+}
+
+/* Copies, slices and appends copy nested lists whole: each list outlives
+ * the one it came from and destroys its own (ASan and valgrind: no double
+ * free, no leak). */
+static void test_nested_copy_slice_append(void) {
+  mproc_args *a = nested(3), *copy = NULL, *slice = NULL, *dst = NULL;
+  const mproc_args *l1 = NULL, *l2 = NULL;
+  size_t n = 0;
+  T_OK(mproc__args_copy(a, &copy));
+  T_OK(mproc__args_slice(a, 7, 3, &slice)); /* none, object, list */
+  T_OK(mproc_args_create(&dst));
+  T_OK(mproc_args_add_i64(dst, 1));
+  T_OK(mproc__args_append(dst, a, 9, 1));
+  T_OK(mproc_args_get_list(a, 9, &l1));
+  T_OK(mproc_args_get_list(copy, 9, &l2));
+  CU_ASSERT(l1 != NULL && l1 != l2);
+  mproc_args_destroy(a);
+  check_nested(copy, 3);
+  T_OK(mproc_args_count(slice, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  l1 = NULL;
+  T_OK(mproc_args_get_list(slice, 2, &l1));
+  if (l1)
+    check_nested(l1, 2);
+  l1 = NULL;
+  T_OK(mproc_args_get_list(dst, 1, &l1));
+  if (l1)
+    check_nested(l1, 2);
+  CU_ASSERT(size_right(copy) && size_right(slice) && size_right(dst));
+  /* Cleared, the list frees its lists and serves again. */
+  T_OK(mproc_args_clear(copy));
+  CU_ASSERT_EQUAL(copy->encoded_size, MPROC__ARGS_HEADER);
+  CU_ASSERT_EQUAL(copy->buffers, 0);
+  T_OK(mproc_args_add_list(copy, slice));
+  T_OK(mproc_args_add_list(copy, dst));
+  CU_ASSERT(size_right(copy));
+  mproc_args_destroy(slice);
+  mproc_args_destroy(dst);
+  mproc_args_destroy(copy);
+}
+
+/* A decoder writing into a view (a map's results) takes lists too; the
+ * owner adopts them, or a view dropped frees the ones it holds. */
+static void test_nested_view_and_adopt(void) {
+  mproc_args *src = NULL, *inner = nested(2), *of = NULL, *v = NULL;
+  const mproc_args *l = NULL;
+  uint8_t *buf;
+  size_t len, n = 0;
+  int64_t x = 0;
+  mproc__reader r;
+  T_OK(mproc_args_create(&src));
+  T_OK(mproc_args_add_list(src, inner));
+  T_OK(mproc_args_add_i64(src, 5));
+  T_OK(mproc_args_add_list(src, inner));
+  T_OK(mproc__args_encode(src, &buf, &len));
+  T_OK(mproc_args_create(&of));
+  T_OK(mproc__args_reserve(of, 6));
+  T_OK(mproc__args_view(of, 0, 3, &v));
+  T_OK(mproc__reader_open(&r, buf, len));
+  T_OK(mproc__reader_take(&r, 3, v));
+  T_OK(mproc__reader_end(&r));
+  T_OK(mproc__args_adopt(of, v));
+  mproc_args_destroy(v);
+  T_OK(mproc_args_count(of, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  CU_ASSERT_EQUAL(of->encoded_size, len);
+  T_OK(mproc_args_get_i64(of, 1, &x));
+  CU_ASSERT_EQUAL(x, 5);
+  T_OK(mproc_args_get_list(of, 2, &l));
+  if (l)
+    check_nested(l, 2);
+  v = NULL;
+  T_OK(mproc__args_view(of, 3, 3, &v)); /* filled, then dropped */
+  T_OK(mproc__reader_open(&r, buf, len));
+  T_OK(mproc__reader_take(&r, 3, v));
+  mproc_args_destroy(v);
+  T_OK(mproc_args_count(of, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  free(buf);
+  mproc_args_destroy(of);
+  mproc_args_destroy(src);
+  mproc_args_destroy(inner);
+}
+
+/* A map moves items one by one (reader_next, writer_one) and a TASK's range
+ * nested as bytes (writer_nested): lists go through both unchanged. */
+static void test_nested_value_by_value(void) {
+  mproc_args *a = NULL, *inner = nested(2), *empty = NULL, *one = NULL, *back = NULL;
+  const mproc_args *l = NULL;
+  const uint8_t *view;
+  uint8_t *buf, *copy;
+  size_t len, copy_len, view_len;
+  mproc__reader r;
+  mproc__writer w;
+  T_OK(mproc_args_create(&empty));
+  T_OK(mproc_args_create_packed(&a, "list i64 list", inner, (int64_t)3, empty));
+  T_OK(mproc__args_encode(a, &buf, &len));
+  T_OK(mproc_args_create(&one));
+  T_OK(mproc__reader_open(&r, buf, len));
+  mproc__writer_init(&w, 0);
+  while (r.values > 0) {
+    T_OK(mproc__reader_next(&r, one));
+    CU_ASSERT_EQUAL(mproc__writer_one(&w, one), 1);
+  }
+  T_OK(mproc__reader_end(&r));
+  T_OK(mproc__writer_finish(&w, &copy, &copy_len));
+  CU_ASSERT(copy_len == len && memcmp(copy, buf, len) == 0);
+  free(copy);
+  mproc__writer_init(&w, 0);
+  mproc__writer_nested(&w, a, 0, 3);
+  T_OK(mproc__writer_finish(&w, &copy, &copy_len));
+  T_OK(mproc__reader_open(&r, copy, copy_len));
+  T_OK(mproc__reader_bytes(&r, &view, &view_len));
+  CU_ASSERT(view_len == len && memcmp(view, buf, len) == 0);
+  T_OK(mproc__args_decode(view, view_len, &back));
+  if (back && mproc_args_get_list(back, 0, &l) == MPROC_OK)
+    check_nested(l, 2);
+  free(copy);
+  free(buf);
+  if (back)
+    mproc_args_destroy(back);
+  mproc_args_destroy(one);
+  mproc_args_destroy(a);
+  mproc_args_destroy(empty);
+  mproc_args_destroy(inner);
+}
+
+/* get_list lends a view into the list: the same pointer each time, a copy
+ * of what was added (not the caller's list), checked index and type. */
+static void test_get_list_borrowed(void) {
+  mproc_args *a = NULL, *rec = NULL, *b = NULL;
+  const mproc_args *l = NULL, *again = NULL;
+  int64_t i = 0;
+  const char *s = NULL;
+  size_t n = 0;
+  T_OK(mproc_args_create_packed(&rec, "str i64", "ann", (int64_t)31));
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_list(a, rec));
+  T_OK(mproc_args_add_i64(rec, 99)); /* a copy was added: it does not change */
+  T_OK(mproc_args_get_list(a, 0, &l));
+  T_OK(mproc_args_get_list(a, 0, &again));
+  CU_ASSERT_PTR_EQUAL(l, again);
+  CU_ASSERT(l != rec);
+  T_OK(mproc_args_unpack(l, "str i64", &s, &i));
+  CU_ASSERT(i == 31 && s && strcmp(s, "ann") == 0);
+  T_STATUS(mproc_args_get_list(a, 1, &again), MPROC_ERANGE);
+  T_STATUS(mproc_args_get_list(NULL, 0, &again), MPROC_EINVAL);
+  T_STATUS(mproc_args_get_list(a, 0, NULL), MPROC_EINVAL);
+  T_OK(mproc_args_add_i64(a, 5));
+  T_STATUS(mproc_args_get_list(a, 1, &again), MPROC_ETYPE);
+  T_STATUS(mproc_args_get_i64(a, 0, &i), MPROC_ETYPE);
+  /* A borrowed list added elsewhere is copied: it outlives its owner. */
+  T_OK(mproc_args_create(&b));
+  T_OK(mproc_args_add_list(b, l));
+  mproc_args_destroy(a);
+  l = NULL;
+  T_OK(mproc_args_get_list(b, 0, &l));
+  if (l)
+    T_OK(mproc_args_count(l, &n));
+  CU_ASSERT_EQUAL(n, 2);
+  mproc_args_destroy(b);
+  mproc_args_destroy(rec);
+}
+
+/* A list added to itself gets a copy of what it held; NULLs, too deep and
+ * too large are refused and leave the list as it was. */
+static void test_add_list_errors(void) {
+  mproc_args *a = NULL, *deep, *big = NULL, *b = NULL;
+  const mproc_args *l = NULL, *ll = NULL;
+  uint8_t *before, *after;
+  size_t len, len2, n = 0;
+  void *huge;
+  T_OK(mproc_args_create_packed(&a, "i64 str", (int64_t)1, "x"));
+  T_STATUS(mproc_args_add_list(NULL, a), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_add_list: args is NULL"));
+  T_STATUS(mproc_args_add_list(a, NULL), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_add_list: list is NULL"));
+  T_OK(mproc_args_add_list(a, a)); /* [1, "x", [1, "x"]] */
+  T_OK(mproc_args_add_list(a, a)); /* [1, "x", [1, "x"], [1, "x", [1, "x"]]] */
+  T_OK(mproc_args_count(a, &n));
+  CU_ASSERT_EQUAL(n, 4);
+  T_OK(mproc_args_get_list(a, 3, &l));
+  if (l && mproc_args_get_list(l, 2, &ll) == MPROC_OK)
+    T_OK(mproc_args_unpack(ll, "i64 str", &(int64_t){0}, &(const char *){NULL}));
+  CU_ASSERT(size_right(a));
+  /* Deep: a list 31 deep fits inside another (32); one 32 deep does not. */
+  deep = chain(MPROC_ARGS_MAX_DEPTH - 1);
+  T_OK(mproc_args_add_list(a, deep)); /* a is 32 deep now */
+  T_OK(mproc_args_create(&b));
+  T_STATUS(mproc_args_add_list(b, a), MPROC_ERANGE);
+  CU_ASSERT(said("mproc_args_add_list: the list nests 32 deep"));
+  T_OK(mproc_args_count(b, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  mproc_args_destroy(b);
+  b = NULL;
+  T_OK(mproc__args_encode(a, &before, &len));
+  T_OK(mproc__args_decode(before, len, &b)); /* 32 deep decodes */
+  if (b)
+    mproc_args_destroy(b);
+  /* Large: a list of exactly the size limit cannot be a value of another. */
+  huge = calloc(1, MPROC_ARGS_MAX_SIZE);
+  CU_ASSERT_FATAL(huge != NULL);
+  T_OK(mproc_args_create(&big));
+  T_OK(mproc_args_add_bytes(big, huge, MPROC_ARGS_MAX_SIZE - MPROC__ARGS_HEADER - 5));
+  CU_ASSERT_EQUAL(big->encoded_size, MPROC_ARGS_MAX_SIZE);
+  T_STATUS(mproc_args_add_list(a, big), MPROC_ERANGE);
+  CU_ASSERT(said("mproc_args_add_list: encoding would exceed"));
+  T_OK(mproc__args_encode(a, &after, &len2));
+  CU_ASSERT(len2 == len && memcmp(after, before, len) == 0);
+  free(after);
+  free(before);
+  free(huge);
+  mproc_args_destroy(big);
+  mproc_args_destroy(deep);
+  mproc_args_destroy(a);
+}
+
+/* @buf is refused, by decode (no list) and by decode_into (its list left
+ * empty, lists it held freed). */
+static void check_refused(const uint8_t *buf, size_t len) {
+  mproc_args *b = NULL, *into = NULL;
+  size_t n = 99;
+  T_STATUS(mproc__args_decode(buf, len, &b), MPROC_EPROTO);
+  CU_ASSERT_PTR_NULL(b);
+  T_OK(mproc_args_create_packed(&into, "str", "old"));
+  T_OK(mproc_args_add_list(into, into));
+  T_STATUS(mproc__args_decode_into(buf, len, into), MPROC_EPROTO);
+  T_OK(mproc_args_count(into, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  CU_ASSERT_EQUAL(into->encoded_size, MPROC__ARGS_HEADER);
+  mproc_args_destroy(into);
+}
+
+/* Hostile nested lists, built by hand. */
+static void test_decoder_rejects_nested(void) {
+#define H(count) 'M', 'A', 1, 0, count, 0, 0, 0
+#define I64_7 MPROC_TYPE_I64, 7, 0, 0, 0, 0, 0, 0, 0
+  static const uint8_t past_end[] = {H(1), MPROC_TYPE_LIST, 0xff, 0xff, 0xff, 0x0f, H(0)};
+  static const uint8_t len_short[] = {H(1), MPROC_TYPE_LIST, 12, 0, 0, 0, H(1), I64_7};
+  static const uint8_t len_long[] = {H(1), MPROC_TYPE_LIST, 18, 0, 0, 0, H(1), I64_7, 0};
+  static const uint8_t count_high[] = {H(1), MPROC_TYPE_LIST, 17, 0, 0, 0, H(2), I64_7};
+  static const uint8_t count_low[] = {H(1), MPROC_TYPE_LIST, 17, 0, 0, 0, H(0), I64_7};
+  static const uint8_t count_huge[] = {H(1), MPROC_TYPE_LIST, 17, 0, 0, 0, H(200), I64_7};
+  static const uint8_t no_header[] = {H(1), MPROC_TYPE_LIST, 0, 0, 0, 0};
+  static const uint8_t bad_magic[] = {H(1), MPROC_TYPE_LIST, 8, 0, 0, 0, 'M', 'B', 1, 0, 0, 0, 0,
+                                      0};
+  static const uint8_t bad_inside[] = {H(1), MPROC_TYPE_LIST, 10, 0, 0, 0,
+                                       H(1), MPROC_TYPE_BOOL, 2};
+  static const uint8_t outer_lie[] = {H(2), MPROC_TYPE_LIST, 8, 0, 0, 0, H(0)};
+  static const uint8_t ok[] = {H(1), MPROC_TYPE_LIST, 17, 0, 0, 0, H(1), I64_7};
+#undef H
+#undef I64_7
+  mproc_args *b = NULL;
+  uint8_t *deep;
+  size_t len;
+  check_refused(past_end, sizeof past_end);
+  check_refused(len_short, sizeof len_short);
+  check_refused(len_long, sizeof len_long);
+  check_refused(count_high, sizeof count_high);
+  check_refused(count_low, sizeof count_low);
+  check_refused(count_huge, sizeof count_huge);
+  check_refused(no_header, sizeof no_header);
+  check_refused(bad_magic, sizeof bad_magic);
+  check_refused(bad_inside, sizeof bad_inside);
+  check_refused(outer_lie, sizeof outer_lie);
+  T_OK(mproc__args_decode(ok, sizeof ok, &b));
+  if (b)
+    mproc_args_destroy(b);
+  /* Depth: MPROC_ARGS_MAX_DEPTH levels decode, one more is refused. */
+  b = NULL;
+  deep = chain_bytes(MPROC_ARGS_MAX_DEPTH, &len);
+  T_OK(mproc__args_decode(deep, len, &b));
+  if (b)
+    mproc_args_destroy(b);
+  free(deep);
+  deep = chain_bytes(MPROC_ARGS_MAX_DEPTH + 1, &len);
+  check_refused(deep, len);
+  CU_ASSERT(said("nested over 32 deep"));
+  free(deep);
+  deep = chain_bytes(100000, &len); /* the stack is never at stake */
+  check_refused(deep, len);
+  free(deep);
+}
+
+/* Every strict prefix of a nested encoding is refused; any bit flipped is
+ * refused or re-encodes to the same bytes. */
+static void test_nested_truncation_and_bit_flips(void) {
+  mproc_args *a = nested(3), *b;
+  uint8_t *buf, *again;
+  size_t len, len2, cut, bit;
+  T_OK(mproc__args_encode(a, &buf, &len));
+  for (cut = 0; cut < len; cut++) {
+    b = NULL;
+    T_STATUS(mproc__args_decode(buf, cut, &b), MPROC_EPROTO);
+    CU_ASSERT_PTR_NULL(b);
+  }
+  for (bit = 0; bit < len * 8; bit++) {
+    buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    b = NULL;
+    if (mproc__args_decode(buf, len, &b) == MPROC_OK) {
+      T_OK(mproc__args_encode(b, &again, &len2));
+      CU_ASSERT(len2 == len && memcmp(again, buf, len) == 0);
+      free(again);
+      mproc_args_destroy(b);
+    }
+    buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+  }
+  free(buf);
+  mproc_args_destroy(a);
+}
+
+/* The list token: pack deep-copies, unpack lends; a NULL, a misfit and a
+ * list too deep are refused, and change nothing. */
+static void test_pack_unpack_list(void) {
+  mproc_args *rec = NULL, *a = NULL, *deep = chain(MPROC_ARGS_MAX_DEPTH);
+  const mproc_args *l = NULL, *got = NULL;
+  int64_t i = 0;
+  double f = 0;
+  const char *s = NULL;
+  size_t n = 0;
+  T_OK(mproc_args_create_packed(&rec, "str f64", "ann", 1.5));
+  T_OK(mproc_args_create_packed(&a, "i64 list list", (int64_t)2, rec, rec));
+  T_OK(mproc_args_unpack(a, "i64 list ...", &i, &l));
+  CU_ASSERT_EQUAL(i, 2);
+  T_OK(mproc_args_get_list(a, 1, &got));
+  CU_ASSERT(l == got && l != rec);
+  if (l) {
+    T_OK(mproc_args_unpack(l, "str f64", &s, &f));
+    CU_ASSERT(s && strcmp(s, "ann") == 0 && f == 1.5);
+  }
+  T_STATUS(mproc_args_pack(a, "i64 list", (int64_t)1, (const mproc_args *)NULL), MPROC_EINVAL);
+  CU_ASSERT(said("mproc_args_pack: format token 2 \"list\": the list is NULL"));
+  T_STATUS(mproc_args_pack(a, "i64 list", (int64_t)1, deep), MPROC_ERANGE);
+  CU_ASSERT(said("(format token 2 \"list\")"));
+  T_OK(mproc_args_count(a, &n));
+  CU_ASSERT_EQUAL(n, 3);
+  T_STATUS(mproc_args_unpack(a, "list ...", &l), MPROC_ETYPE);
+  CU_ASSERT(said("format token 1 wants list, but value 0 is i64"));
+  T_STATUS(mproc_args_unpack(a, "i64 str ...", &i, &s), MPROC_ETYPE);
+  CU_ASSERT(said("format token 2 wants str, but value 1 is list"));
+  T_STATUS(mproc_args_unpack(a, "i64 list ...", &i, (const mproc_args **)NULL), MPROC_EINVAL);
+  CU_ASSERT(said("format token 2 \"list\": a NULL pointer"));
+  T_OK(mproc_args_unpack(a, "i64 ? list", &i, &l)); /* ? skips a list */
+  mproc_args_destroy(deep);
+  mproc_args_destroy(a);
+  mproc_args_destroy(rec);
+}
+
 static const CU_TestInfo tests[] = {
     {"round trip of every type", test_round_trip},
     {"getters check index and type", test_getters_check_index_and_type},
     {"bad input to adders", test_bad_input_to_adders},
     {"count limit", test_count_limit},
+    {"copying nothing: an empty list, a range past the end", test_copy_nothing},
     {"writer: a pool task's frame, value by value", test_writer},
     {"writer: a value over the size limit", test_writer_value_too_long},
     {"reader: value by value, checked", test_reader},
@@ -576,6 +1103,16 @@ static const CU_TestInfo tests[] = {
     {"pack: a bad format or a NULL is refused", test_pack_bad_format},
     {"unpack: a misfit is refused and nothing written", test_unpack_refuses_and_writes_nothing},
     {"packv and unpackv: a wrapper's own format", test_packv_and_unpackv},
+    {"list: the encoding, byte by byte", test_list_encoding},
+    {"list: three deep, every type, round trip", test_nested_round_trip},
+    {"list: copy, slice, append and clear copy whole", test_nested_copy_slice_append},
+    {"list: decoded into a view, adopted or dropped", test_nested_view_and_adopt},
+    {"list: value by value, as a map moves it", test_nested_value_by_value},
+    {"list: get_list lends a view", test_get_list_borrowed},
+    {"list: added to itself; NULL, too deep, too large refused", test_add_list_errors},
+    {"list: decoder rejects hostile nesting", test_decoder_rejects_nested},
+    {"list: decoder rejects truncation, survives bit flips", test_nested_truncation_and_bit_flips},
+    {"list: pack and unpack the list token", test_pack_unpack_list},
     CU_TEST_INFO_NULL};
 
 const test_suite suite_args = {"args", tests, NULL};

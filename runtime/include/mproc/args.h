@@ -39,7 +39,10 @@ typedef enum mproc_type {
    *  re-opened with mproc_args_open_<kind>(). */
   MPROC_TYPE_OBJECT = 6,
   /** No value (Python's None): e.g. the result of a failed or cancelled map item. */
-  MPROC_TYPE_NONE = 7
+  MPROC_TYPE_NONE = 7,
+  /** A nested list (a record, a list of records): added with mproc_args_add_list(),
+   *  read with mproc_args_get_list(). */
+  MPROC_TYPE_LIST = 8
 } mproc_type;
 
 /** Most values one list may hold (2,097,152): also the most items of one
@@ -47,6 +50,9 @@ typedef enum mproc_type {
 #define MPROC_ARGS_MAX_COUNT (1u << 21)
 /** Most bytes one encoded list may take (strings and bytes included). */
 #define MPROC_ARGS_MAX_SIZE (64u * 1024u * 1024u)
+/** Most levels of lists inside lists (32): a list with no nested list is 1
+ *  deep, one holding such a list 2. A decoder refuses deeper input. */
+#define MPROC_ARGS_MAX_DEPTH 32u
 
 /**
  * Creates an empty list.
@@ -88,6 +94,26 @@ MPROC_API mproc_status mproc_args_add_none(mproc_args *args);
 /** @} */
 
 /**
+ * Appends a deep copy of @p list as one value (a record, or a list of
+ * records, as a task's argument or result). The copy is made before it is
+ * appended, so a list may be added to itself: it then holds, last, a copy
+ * of what it held before. Shared objects in @p list are copied as
+ * references; a child opens one from the nested list as from any, with
+ * mproc_args_open_<kind>(nested, i, &object).
+ *
+ * Limits, checked here and by every decoder: lists nest at most
+ * MPROC_ARGS_MAX_DEPTH deep, the outermost counting as 1 (so @p list may
+ * nest MPROC_ARGS_MAX_DEPTH - 1 deep); MPROC_ARGS_MAX_COUNT bounds each
+ * list's own values, a nested list counting as one value of the list that
+ * holds it; MPROC_ARGS_MAX_SIZE bounds the whole encoding, nested lists
+ * included (a nested list takes its own encoding plus 5 bytes).
+ * @return MPROC_OK; MPROC_EINVAL (args or list NULL); MPROC_ERANGE (too
+ *         deep, or over the count or size limit); MPROC_ENOMEM. On failure
+ *         @p args is unchanged.
+ */
+MPROC_API mproc_status mproc_args_add_list(mproc_args *args, const mproc_args *list);
+
+/**
  * The number of values in the list.
  * @return MPROC_OK, MPROC_EINVAL (NULL argument).
  */
@@ -116,6 +142,17 @@ MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index
 /** @} */
 
 /**
+ * Reads value @p index as a nested list: borrowed and read-only, valid while
+ * @p args lives and is not cleared or refilled (as a string's pointer). Read
+ * it with the getters or mproc_args_unpack(); to keep it longer, copy it
+ * into a list of your own with mproc_args_add_list().
+ * @return MPROC_OK; MPROC_EINVAL (NULL argument); MPROC_ERANGE (no such
+ *         index); MPROC_ETYPE (the value is not a list).
+ */
+MPROC_API mproc_status mproc_args_get_list(const mproc_args *args, size_t index,
+                                           const mproc_args **list);
+
+/**
  * Appends values as a format says: a row of mproc_args_add_<type>() calls in
  * one, e.g. `mproc_args_pack(msg, "i64 str", (int64_t)42, "x")`. To fill a
  * list anew, mproc_args_clear() it first.
@@ -131,6 +168,7 @@ MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index
  * | `str`   | `const char *`, copied                | `const char **`, borrowed               |
  * | `bytes` | `const void *`, `size_t`, copied      | `const void **`, `size_t *`, borrowed   |
  * | `none`  | no argument                           | no argument (the value must be none)    |
+ * | `list`  | `const mproc_args *`, deep-copied     | `const mproc_args **`, borrowed         |
  * | `?`     | (unpack only)                         | no argument: skips a value of any type  |
  * | `...`   | (unpack only)                         | the last token: more values may follow  |
  *
@@ -140,10 +178,11 @@ MPROC_API mproc_status mproc_args_get_bytes(const mproc_args *args, size_t index
  * token: add them with their own mproc_args_add_<kind>(), skip them with `?`.
  *
  * @return MPROC_OK; MPROC_EINVAL (args or format NULL; a token unknown,
- *         empty, or for unpacking only; a NULL string; NULL bytes of a
- *         non-zero size: the message names the token and its position, from
- *         1); MPROC_ERANGE (the list's limits); MPROC_ENOMEM. On failure the
- *         list holds what it held before the call.
+ *         empty, or for unpacking only; a NULL string or list; NULL bytes of
+ *         a non-zero size: the message names the token and its position,
+ *         from 1); MPROC_ERANGE (the list's limits, MPROC_ARGS_MAX_DEPTH
+ *         included); MPROC_ENOMEM. On failure the list holds what it held
+ *         before the call.
  */
 MPROC_API mproc_status mproc_args_pack(mproc_args *args, const char *format, ...);
 /** mproc_args_pack() with a `va_list` (a wrapper's own variadic arguments). */
@@ -164,9 +203,9 @@ MPROC_API mproc_status mproc_args_create_packed(mproc_args **args, const char *f
  * into the pointers that follow it, e.g.
  * `mproc_args_unpack(msg, "i64 str", &n, &s)` for `int64_t n; const char *s;`.
  * The format must name every value of the list, unless it ends with `...`.
- * Strings and bytes are borrowed: the pointers point into the list and stay
- * valid until it is cleared, refilled (a queue get into it) or destroyed; an
- * empty string is "", empty bytes may be NULL.
+ * Strings, bytes and lists are borrowed: the pointers point into the list
+ * and stay valid until it is cleared, refilled (a queue get into it) or
+ * destroyed; an empty string is "", empty bytes may be NULL.
  *
  * Every value and every pointer is checked before any is written: on failure
  * nothing is written.
