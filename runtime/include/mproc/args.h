@@ -3,14 +3,15 @@
  * @brief Typed argument lists: what crosses to a child, and back.
  *
  * An ::mproc_args is an ordered list of typed values (64-bit integer, double,
- * bool, string, bytes). It is copied into a versioned, length-prefixed
+ * bool, string, bytes, none, a shared object's reference, and a list: records
+ * and lists of records). It is copied into a versioned, length-prefixed
  * encoding when it crosses to another process, and the receiving side decodes
  * it with full validation: a truncated, oversized or garbled message is
  * MPROC_EPROTO, never undefined behaviour.
  *
  * Ownership: whoever creates an ::mproc_args destroys it. Values added are
  * copied; pointers returned by the getters stay valid until the list is
- * destroyed.
+ * destroyed, cleared or changed.
  */
 #ifndef MPROC_ARGS_H
 #define MPROC_ARGS_H
