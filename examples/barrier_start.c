@@ -25,13 +25,12 @@ static int runner(const mproc_args *args, mproc_args *result) {
   uint32_t index = 0;
   mproc_status st;
   (void)result;
-  if (mproc_args_open_barrier(args, 0, &b) || mproc_args_get_i64(args, 1, &i))
+  if (mproc_args_get_barrier(args, 0, &b) || mproc_args_get_i64(args, 1, &i))
     return 1;
   example_sleep_ms((int)(100 * (i + 1)));
   printf("  [runner %lld] ready after %lld ms\n", (long long)i, (long long)(100 * (i + 1)));
   st = mproc_barrier_wait(b, 10000, &index);
   printf("  [runner %lld] go! (arrival %u)\n", (long long)i, index);
-  mproc_barrier_close(b);
   return st == MPROC_OK ? 0 : 1;
 }
 

@@ -20,7 +20,7 @@ static int task(const mproc_args *args, mproc_args *result) {
   int64_t i = 0;
   int step, rc = 0;
   (void)result;
-  if (mproc_args_open_event(args, 0, &cancel) || mproc_args_get_i64(args, 1, &i))
+  if (mproc_args_get_event(args, 0, &cancel) || mproc_args_get_i64(args, 1, &i))
     return 1;
   for (step = 0; step < STEPS; step++) {
     if (mproc_event_is_set(cancel)) {
@@ -37,7 +37,6 @@ static int task(const mproc_args *args, mproc_args *result) {
   }
   if (step == STEPS)
     printf("  [task %lld] finished\n", (long long)i);
-  mproc_event_close(cancel);
   return rc;
 }
 

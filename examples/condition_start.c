@@ -22,7 +22,7 @@ static int task(const mproc_args *args, mproc_args *result) {
   mproc_event *waiting = NULL;
   int64_t i = 0;
   (void)result;
-  if (mproc_args_open_cond(args, 0, &cond) || mproc_args_open_event(args, 1, &waiting) ||
+  if (mproc_args_get_cond(args, 0, &cond) || mproc_args_get_event(args, 1, &waiting) ||
       mproc_args_get_i64(args, 2, &i))
     return 1;
   /* Held also after MPROC_EOWNERDEAD (a holder died): mproc_status_held() says it. */
@@ -33,8 +33,6 @@ static int task(const mproc_args *args, mproc_args *result) {
   mproc_cond_wait(cond, MPROC_WAIT_FOREVER); /* it holds the lock again on return, in every case */
   mproc_cond_release(cond);
   printf("  [task %lld] running\n", (long long)i);
-  mproc_cond_close(cond);
-  mproc_event_close(waiting);
   return 0;
 }
 

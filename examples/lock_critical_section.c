@@ -16,7 +16,7 @@ static int work(const mproc_args *args, mproc_args *result) {
   mproc_array *counter = NULL;
   int i;
   (void)result;
-  if (mproc_args_open_array(args, 0, &counter))
+  if (mproc_args_get_array(args, 0, &counter))
     return 1;
   for (i = 0; i < PER; i++) {
     int64_t v;
@@ -28,7 +28,6 @@ static int work(const mproc_args *args, mproc_args *result) {
     mproc_array_unlock(counter);
   }
   printf("  [%s] added %d\n", mproc_self_name(), PER);
-  mproc_array_close(counter);
   return 0;
 }
 

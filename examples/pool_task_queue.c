@@ -28,7 +28,7 @@ static int task(const mproc_args *args, mproc_args *result) {
   mproc_args *report = NULL;
   int64_t i = 0, step;
   int rc = 0;
-  if (mproc_args_open_queue(args, 0, &q) || mproc_args_get_i64(args, 1, &i) ||
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_get_i64(args, 1, &i) ||
       mproc_args_create(&report)) {
     mproc_task_fail(mproc_last_error());
     return 1;
@@ -43,7 +43,6 @@ static int task(const mproc_args *args, mproc_args *result) {
     }
   }
   mproc_args_destroy(report);
-  mproc_queue_close(q); /* a task opens the queue per call and closes it again */
   return rc == 0 && mproc_args_add_i64(result, i * i) == MPROC_OK ? 0 : 1;
 }
 

@@ -28,7 +28,7 @@ static int consumer(const mproc_args *args, mproc_args *result) {
   int items = 0, timeouts = 0;
   mproc_status st;
   (void)result;
-  if (mproc_args_open_queue(args, 0, &q) || mproc_args_create(&msg)) {
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg)) {
     fprintf(stderr, "consumer: %s\n", mproc_last_error());
     return 1;
   }
@@ -55,7 +55,6 @@ static int consumer(const mproc_args *args, mproc_args *result) {
   else
     printf("  [consumer] done: %d items, %d timeouts on the way\n", items, timeouts);
   mproc_args_destroy(msg);
-  mproc_queue_close(q);
   return st == MPROC_OK && type == MPROC_TYPE_NONE && items == ITEMS && timeouts > 0 ? 0 : 1;
 }
 
@@ -65,7 +64,7 @@ static int producer(const mproc_args *args, mproc_args *result) {
   char text[32];
   int i, rc = 0;
   (void)result;
-  if (mproc_args_open_queue(args, 0, &q) || mproc_args_create(&msg)) {
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg)) {
     fprintf(stderr, "producer: %s\n", mproc_last_error());
     return 1;
   }
@@ -81,7 +80,6 @@ static int producer(const mproc_args *args, mproc_args *result) {
     }
   }
   mproc_args_destroy(msg);
-  mproc_queue_close(q);
   return rc;
 }
 

@@ -28,7 +28,7 @@ static int producer(const mproc_args *args, mproc_args *result) {
   int64_t p = 0, k;
   int rc = 0;
   (void)result;
-  if (mproc_args_open_queue(args, 0, &work) || mproc_args_get_i64(args, 1, &p) ||
+  if (mproc_args_get_queue(args, 0, &work) || mproc_args_get_i64(args, 1, &p) ||
       mproc_args_create(&msg)) {
     fprintf(stderr, "producer: %s\n", mproc_last_error());
     return 1;
@@ -47,7 +47,6 @@ static int producer(const mproc_args *args, mproc_args *result) {
   mproc_args_destroy(msg);
   if (rc == 0)
     printf("  [producer %lld] put %d items\n", (long long)p, ITEMS);
-  mproc_queue_close(work);
   return rc;
 }
 
@@ -58,7 +57,7 @@ static int consumer(const mproc_args *args, mproc_args *result) {
   mproc_status st;
   int rc = 1;
   (void)result;
-  if (mproc_args_open_queue(args, 0, &work) || mproc_args_open_queue(args, 1, &results) ||
+  if (mproc_args_get_queue(args, 0, &work) || mproc_args_get_queue(args, 1, &results) ||
       mproc_args_get_i64(args, 2, &c) || mproc_args_create(&msg)) {
     fprintf(stderr, "consumer: %s\n", mproc_last_error());
     return 1;
@@ -84,8 +83,6 @@ static int consumer(const mproc_args *args, mproc_args *result) {
       rc = 0;
   }
   mproc_args_destroy(msg);
-  mproc_queue_close(work);
-  mproc_queue_close(results);
   return rc;
 }
 

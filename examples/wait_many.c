@@ -25,13 +25,12 @@ static int putter(const mproc_args *args, mproc_args *result) {
   int rc = 0;
   (void)result;
   example_sleep_ms(200);
-  if (mproc_args_open_queue(args, 0, &q) || mproc_args_create(&msg) ||
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg) ||
       mproc_args_add_str(msg, "a message from the queue") || mproc_queue_put(q, msg, TIMEOUT_MS)) {
     fprintf(stderr, "putter: %s\n", mproc_last_error());
     rc = 1;
   }
   mproc_args_destroy(msg);
-  mproc_queue_close(q);
   return rc;
 }
 

@@ -16,29 +16,16 @@ import re
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from headers import expand, public_headers, split  # noqa: E402
+
 DECL = re.compile(r"\bMPROC_API\b[^;{]*?\b(mproc_[a-z0-9_]+)\s*\(", re.S)
-COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-# A function-like macro that declares API (MPROC__ARGS_OBJECT_API(kind)).
-MACRO = re.compile(r"#define\s+(\w+)\((\w+)\)((?:[^\n]*\\\n)*[^\n]*)")
-
-
-def expand(text):
-    """@text with its API-declaring macros' uses written out."""
-    for name, param, body in MACRO.findall(text):
-        if "MPROC_API" not in body:
-            continue
-        body = body.replace("\\\n", " ")
-        for arg in re.findall(r"^\s*" + name + r"\((\w+)\)", text, re.M):
-            text += "\n" + re.sub(r"\s*##\s*" + param + r"\b", arg, body)
-    return text
 
 
 def declared(headers):
     names = set()
     for h in headers:
-        text = expand(COMMENT.sub(" ", h.read_text()))
-        names.update(DECL.findall(text))
+        names.update(DECL.findall(expand(split(h.read_text())[1])))
     return names
 
 
@@ -86,7 +73,7 @@ def main():
     if len(sys.argv) != 2:
         print(__doc__)
         return 2
-    decl = declared(sorted((ROOT / "runtime" / "include").rglob("*.h")))
+    decl = declared(public_headers())
     problems = compare(decl, exported(sys.argv[1]))
     for p in problems:
         print(p)

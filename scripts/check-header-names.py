@@ -16,22 +16,17 @@ import re
 import sys
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from headers import expand, public_headers, split  # noqa: E402
+
 CALL = re.compile(r"\b(mproc_[a-z0-9_]+)\s*\(")
-
-
-def split(text):
-    """(comments, code): the text inside comments, and the text outside them."""
-    comments = " ".join(m.group(0) for m in COMMENT.finditer(text))
-    return comments, COMMENT.sub(" ", text)
 
 
 def check(headers):
     declared, named = set(), {}
     for h in headers:
         comments, code = split(h.read_text())
-        declared.update(CALL.findall(code))
+        declared.update(CALL.findall(expand(code)))
         for name in CALL.findall(comments):
             named.setdefault(name, h)
     missing = sorted(n for n in named if n not in declared)
@@ -59,7 +54,7 @@ def self_test():
 def main():
     if "--self-test" in sys.argv[1:]:
         return self_test()
-    headers = sorted((ROOT / "runtime" / "include").rglob("*.h"))
+    headers = public_headers()
     missing = check(headers)
     if missing:
         return 1

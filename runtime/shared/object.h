@@ -145,6 +145,27 @@ void mproc__objects_at_exit(void);
       return mproc__fail(MPROC_EINVAL, "mproc_args_open_" #kind ": object is NULL");               \
     st_ = mproc__args_get_object(args, index, KIND, &name_, &size_, "mproc_args_open_" #kind);     \
     return st_ ? st_ : open_##kind(object, name_, size_);                                          \
+  }                                                                                                \
+  static void release_cached_##kind(void *handle_) { (void)mproc_##kind##_close(handle_); }        \
+  mproc_status mproc_args_get_##kind(const mproc_args *args, size_t index,                         \
+                                     mproc_##kind **object) {                                      \
+    const char *name_;                                                                             \
+    uint64_t size_;                                                                                \
+    mproc_##kind *o_ = NULL;                                                                       \
+    mproc_status st_;                                                                              \
+    if (!object)                                                                                   \
+      return mproc__fail(MPROC_EINVAL, "mproc_args_get_" #kind ": object is NULL");                \
+    st_ = mproc__args_get_object(args, index, KIND, &name_, &size_, "mproc_args_get_" #kind);      \
+    if (st_ == MPROC_OK && (*object = mproc__args_cached(args, index)) != NULL)                    \
+      return MPROC_OK;                                                                             \
+    if (st_ == MPROC_OK)                                                                           \
+      st_ = open_##kind(&o_, name_, size_);                                                        \
+    if (st_ == MPROC_OK &&                                                                         \
+        (st_ = mproc__args_cache_put(args, index, o_, release_cached_##kind)) != MPROC_OK)         \
+      release_cached_##kind(o_);                                                                   \
+    if (st_ == MPROC_OK)                                                                           \
+      *object = o_;                                                                                \
+    return st_;                                                                                    \
   }
 
 #endif /* MPROC_OBJECT_H */

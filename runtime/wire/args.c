@@ -35,10 +35,66 @@ mproc_status mproc_args_create(mproc_args **args) {
   return MPROC_OK;
 }
 
+/* ---- objects opened from the list (mproc_args_get_<kind>()) ---- */
+
+typedef struct cache_entry {
+  size_t index;
+  void *handle;
+  void (*release)(void *handle);
+} cache_entry;
+
+struct mproc__args_cache {
+  size_t n, cap;
+  cache_entry *e;
+};
+
+void *mproc__args_cached(const mproc_args *a, size_t index) {
+  size_t i;
+  for (i = 0; a->cache && i < a->cache->n; i++)
+    if (a->cache->e[i].index == index)
+      return a->cache->e[i].handle;
+  return NULL;
+}
+
+/* The cache is the list's side table, not its value: a getter of a const
+ * list fills it (every list is a heap object, never a const one). */
+mproc_status mproc__args_cache_put(const mproc_args *a, size_t index, void *handle,
+                                   void (*close_fn)(void *handle)) {
+  mproc_args *w = (mproc_args *)(uintptr_t)a;
+  struct mproc__args_cache *c = w->cache;
+  if (!c && (c = w->cache = calloc(1, sizeof *c)) == NULL)
+    return mproc__fail(MPROC_ENOMEM, "out of memory for an opened object's entry");
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 4;
+    cache_entry *e = realloc(c->e, cap * sizeof *e);
+    if (!e)
+      return mproc__fail(MPROC_ENOMEM, "out of memory for an opened object's entry");
+    c->e = e;
+    c->cap = cap;
+  }
+  c->e[c->n].index = index;
+  c->e[c->n].release = close_fn;
+  c->e[c->n++].handle = handle;
+  return MPROC_OK;
+}
+
+/* Releases every object opened from @a: its values change or go. */
+static void drop_cache(mproc_args *a) {
+  size_t i;
+  if (!a->cache)
+    return;
+  for (i = 0; i < a->cache->n; i++)
+    a->cache->e[i].release(a->cache->e[i].handle);
+  free(a->cache->e);
+  free(a->cache);
+  a->cache = NULL;
+}
+
 mproc_status mproc_args_destroy(mproc_args *args) {
   size_t i;
   if (!args)
     return mproc__fail(MPROC_EINVAL, "mproc_args_destroy: args is NULL");
+  drop_cache(args);
   for (i = 0; args->buffers && i < args->count; i++)
     if (owns_buffer(args->items[i].type))
       release(&args->items[i]);
@@ -314,6 +370,7 @@ mproc_status mproc_args_add_list(mproc_args *args, const mproc_args *list) {
 
 void mproc__args_drop_last(mproc_args *a) {
   item *it = &a->items[--a->count];
+  drop_cache(a);
   a->encoded_size -= mproc__item_size(it);
   if (owns_buffer(it->type)) {
     a->buffers--;

@@ -38,7 +38,16 @@ struct mproc_args {
   size_t encoded_size; /* the size its encoding takes */
   size_t buffers;      /* values that own a buffer or a list: destroy walks only if any */
   int view;            /* items is a range of another list's array (mproc__args_view()) */
+  /* Objects mproc_args_get_<kind>() opened from this list (index ->
+   * handle), released when a value is dropped or the list destroyed. */
+  struct mproc__args_cache *cache;
 };
+
+/* The opened-object cache (mproc_args_get_<kind>(), shared/object.h): wire
+ * keeps the table; each entry says how its handle is released. */
+void *mproc__args_cached(const mproc_args *a, size_t index);
+mproc_status mproc__args_cache_put(const mproc_args *a, size_t index, void *handle,
+                                   void (*close_fn)(void *handle));
 
 /* The header of an encoding: "MA" version flags count:u32. */
 #define MPROC__ARGS_HEADER 8u

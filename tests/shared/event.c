@@ -162,15 +162,73 @@ static void test_timeout_says_so(void) {
   T_OK(mproc_event_destroy(e));
 }
 
-static const CU_TestInfo tests[] = {{"local semantics and timeouts", test_local_semantics},
-                                    {"a timeout says so", test_timeout_says_so},
-                                    {"set wakes every waiter", test_set_wakes_every_waiter},
-                                    {"child sets, parent waits", test_child_sets_parent_waits},
-                                    {"bad input and lifetime", test_bad_input_and_lifetime},
-                                    {"crafted names rejected", test_crafted_names_rejected},
-                                    CU_TEST_INFO_NULL};
+/* args: [event, queue]: the short form: no open, no close. Gets the event
+ * twice (the same handle), sets it, and puts [42] through the queue. */
+static int child_get_objects(const mproc_args *a, mproc_args *r) {
+  mproc_event *e = NULL, *again = NULL;
+  mproc_queue *q = NULL;
+  mproc_args *m = NULL;
+  int rc;
+  (void)r;
+  if (mproc_args_get_event(a, 0, &e) || mproc_args_get_event(a, 0, &again) || e != again ||
+      mproc_args_get_queue(a, 1, &q))
+    return 2;
+  if (mproc_event_set(e) || mproc_args_create_packed(&m, "i64", (int64_t)42))
+    return 3;
+  rc = mproc_queue_put(q, m, T_BOUND_MS) != MPROC_OK;
+  mproc_args_destroy(m);
+  return rc;
+}
+
+/* mproc_args_get_<kind>(): opened once, the same handle after, closed with
+ * the list; the kind and index are checked as open's are. */
+static void test_get_opens_once(void) {
+  mproc_event *e = NULL, *h = NULL, *h2 = NULL;
+  mproc_lock *l = NULL;
+  mproc_queue *q = NULL;
+  mproc_args *a = NULL, *got = NULL;
+  int64_t v = 0;
+  T_OK(mproc_event_create(&e));
+  T_OK(mproc_queue_create(&q, NULL));
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_add_event(a, e));
+  T_OK(mproc_args_add_queue(a, q));
+  CU_ASSERT_EQUAL(t_finish(t_start("child_get_objects", a, NULL)), 0);
+  CU_ASSERT(mproc_event_is_set(e));
+  T_OK(mproc_args_create(&got));
+  T_OK(mproc_queue_get(q, got, T_BOUND_MS));
+  T_OK(mproc_args_unpack(got, "i64", &v));
+  CU_ASSERT_EQUAL(v, 42);
+  /* in this process: a second handle on the event, kept by the list */
+  T_OK(mproc_args_get_event(a, 0, &h));
+  T_OK(mproc_args_get_event(a, 0, &h2));
+  CU_ASSERT(h == h2 && h != e);
+  T_OK(mproc_event_clear(h));
+  CU_ASSERT(!mproc_event_is_set(e)); /* the same event */
+  T_STATUS(mproc_args_get_lock(a, 0, &l), MPROC_ETYPE);
+  T_STATUS(mproc_args_get_event(a, 5, &h2), MPROC_ERANGE);
+  T_STATUS(mproc_args_get_event(a, 0, NULL), MPROC_EINVAL);
+  T_OK(mproc_args_clear(a)); /* closes the list's handles */
+  T_STATUS(mproc_event_set(h), MPROC_ECLOSED);
+  T_OK(mproc_event_set(e)); /* the creator's handle is not the list's */
+  mproc_args_destroy(got);
+  mproc_args_destroy(a);
+  T_OK(mproc_queue_destroy(q));
+  T_OK(mproc_event_destroy(e));
+}
+
+static const CU_TestInfo tests[] = {
+    {"local semantics and timeouts", test_local_semantics},
+    {"args_get_<kind>: opened once, closed with the list", test_get_opens_once},
+    {"a timeout says so", test_timeout_says_so},
+    {"set wakes every waiter", test_set_wakes_every_waiter},
+    {"child sets, parent waits", test_child_sets_parent_waits},
+    {"bad input and lifetime", test_bad_input_and_lifetime},
+    {"crafted names rejected", test_crafted_names_rejected},
+    CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {MPROC_FUNCTION(child_event_wait),
-                                           MPROC_FUNCTION(child_event_set), MPROC_FUNCTIONS_END};
+                                           MPROC_FUNCTION(child_event_set),
+                                           MPROC_FUNCTION(child_get_objects), MPROC_FUNCTIONS_END};
 
 const test_suite suite_event = {"event", tests, functions};

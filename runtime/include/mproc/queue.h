@@ -174,6 +174,8 @@ MPROC_API mproc_status mproc_queue_destroy(mproc_queue *queue);
 MPROC_API mproc_status mproc_args_add_queue(mproc_args *args, const mproc_queue *queue);
 MPROC_API mproc_status mproc_args_open_queue(const mproc_args *args, size_t index,
                                              mproc_queue **queue);
+MPROC_API mproc_status mproc_args_get_queue(const mproc_args *args, size_t index,
+                                            mproc_queue **queue);
 /** @} */
 
 /* ---- Pipe ------------------------------------------------------------------- */

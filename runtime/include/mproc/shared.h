@@ -378,6 +378,16 @@ MPROC_API mproc_status mproc_barrier_destroy(mproc_barrier *barrier);
  * re-opens it on the receiving side, giving a new handle of the same kind
  * that the receiver must close.
  *
+ * `mproc_args_get_<kind>(args, index, &object)` is the short form for the
+ * receiver: it opens the object the first time and gives the same handle
+ * on every later call; the handle belongs to the list and is closed with it
+ * (when the list is destroyed, cleared or loses that value). So a task
+ * writes `mproc_args_get_event(args, 0, &stop)` and nothing else: the
+ * runtime destroys its arguments after it returns. Do not close such a
+ * handle, and do not keep it past the list (an initializer that stores an
+ * object in a global for later tasks opens it: its arguments go when it
+ * returns); a list shared by threads needs the caller's own lock for it.
+ *
  * add: MPROC_OK; MPROC_EINVAL (NULL); MPROC_ENOTSHAREABLE (not a live mproc
  *      object of that kind in this process: destroyed, closed, or foreign).
  * open: MPROC_OK; MPROC_EINVAL; MPROC_ERANGE (no such index); MPROC_ETYPE (not
@@ -387,7 +397,9 @@ MPROC_API mproc_status mproc_barrier_destroy(mproc_barrier *barrier);
 #define MPROC__ARGS_OBJECT_API(kind)                                                               \
   MPROC_API mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object);      \
   MPROC_API mproc_status mproc_args_open_##kind(const mproc_args *args, size_t index,              \
-                                                mproc_##kind **object);
+                                                mproc_##kind **object);                            \
+  MPROC_API mproc_status mproc_args_get_##kind(const mproc_args *args, size_t index,               \
+                                               mproc_##kind **object);
 MPROC__ARGS_OBJECT_API(shm)
 MPROC__ARGS_OBJECT_API(array)
 MPROC__ARGS_OBJECT_API(event)
