@@ -165,7 +165,8 @@ typedef struct mproc_map_item {
   /** As mproc_task_info::status. */
   mproc_status status;
   /** The values the call returned; owned by the map, valid until the next
-   *  mproc_map_next() or mproc_map_destroy(). Empty (not NULL) on failure. */
+   *  mproc_map_next() or mproc_map_destroy(). Empty (not NULL) on failure;
+   *  NULL in the item an error_callback gets. */
   const mproc_args *result;
   /** "" on success; the failure, crash or timeout otherwise. */
   const char *message;
