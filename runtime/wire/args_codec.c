@@ -514,9 +514,39 @@ mproc_status mproc__args_decode(const uint8_t *buf, size_t len, mproc_args **out
   return MPROC_OK;
 }
 
+/* A list of numbers only, into a list with room and nothing that owns
+ * memory (a queue's usual message): one pass, no reader. 1 when done, 0
+ * when the general path must decode it (nothing written then). */
+static int decode_numbers(const uint8_t *buf, size_t len, mproc_args *into) {
+  uint32_t count, i;
+  const uint8_t *q = buf + MPROC__ARGS_HEADER;
+  if (len < MPROC__ARGS_HEADER || len > MPROC_ARGS_MAX_SIZE || buf[0] != ARGS_MAGIC0 ||
+      buf[1] != ARGS_MAGIC1 || buf[2] != ARGS_VERSION || buf[3] != 0 || into->buffers || into->view)
+    return 0;
+  count = mproc__get_u32(buf + 4);
+  if (count > into->capacity || (size_t)count * 9 != len - MPROC__ARGS_HEADER)
+    return 0;
+  for (i = 0; i < count; i++)
+    if (!mproc__is_number(q[9 * (size_t)i]))
+      return 0;
+  for (i = 0; i < count; i++, q += 9) {
+    mproc__item *it = &into->items[i];
+    it->type = q[0];
+    it->kind = 0;
+    it->len = 0;
+    it->v.i64 = (int64_t)mproc__get_u64(q + 1);
+  }
+  into->count = count;
+  into->encoded_size = len;
+  return 1;
+}
+
 mproc_status mproc__args_decode_into(const uint8_t *buf, size_t len, mproc_args *into) {
   mproc__reader r;
-  mproc_status st = mproc__reader_open(&r, buf, len);
+  mproc_status st;
+  if (decode_numbers(buf, len, into))
+    return MPROC_OK;
+  st = mproc__reader_open(&r, buf, len);
   mproc__args_reset(into);
   if (st == MPROC_OK)
     st = mproc__args_reserve(into, r.values);

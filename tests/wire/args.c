@@ -968,6 +968,41 @@ static void check_refused(const uint8_t *buf, size_t len) {
   mproc_args_destroy(into);
 }
 
+/* The numbers-only fast path of decode_into (a list with room and no
+ * buffers): the same values as the general path, and the same refusals,
+ * with the list left empty. */
+static void test_decode_numbers_fast_path(void) {
+  mproc_args *src = NULL, *into = NULL;
+  uint8_t buf[8 + 9 * 3];
+  int64_t x = 0;
+  double y = 0;
+  size_t n = 0;
+  T_OK(mproc_args_create_packed(&src, "i64 f64 i64", (int64_t)-5, 2.5, (int64_t)INT64_MAX));
+  if (!src || src->encoded_size != sizeof buf)
+    return;
+  mproc__args_encode_to(src, buf);
+  T_OK(mproc_args_create(&into));
+  T_OK(mproc__args_decode_into(buf, sizeof buf, into)); /* general path: makes room */
+  T_OK(mproc__args_decode_into(buf, sizeof buf, into)); /* fast path: room, no buffers */
+  T_OK(mproc_args_unpack(into, "i64 f64 i64", &x, &y, &x));
+  T_OK(mproc_args_get_i64(into, 0, &x));
+  CU_ASSERT(x == -5 && y == 2.5);
+  CU_ASSERT_EQUAL(into->encoded_size, sizeof buf);
+  buf[8 + 9] = MPROC_TYPE_STR; /* a tag that is no number: the general path refuses */
+  T_STATUS(mproc__args_decode_into(buf, sizeof buf, into), MPROC_EPROTO);
+  T_OK(mproc_args_count(into, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  buf[8 + 9] = MPROC_TYPE_F64;
+  buf[4] = 4; /* a count the bytes do not hold */
+  T_STATUS(mproc__args_decode_into(buf, sizeof buf, into), MPROC_EPROTO);
+  buf[4] = 2; /* a count smaller than the bytes */
+  T_STATUS(mproc__args_decode_into(buf, sizeof buf, into), MPROC_EPROTO);
+  T_OK(mproc_args_count(into, &n));
+  CU_ASSERT_EQUAL(n, 0);
+  mproc_args_destroy(into);
+  mproc_args_destroy(src);
+}
+
 /* Hostile nested lists, built by hand. */
 static void test_decoder_rejects_nested(void) {
 #define H(count) 'M', 'A', 1, 0, count, 0, 0, 0
@@ -1084,6 +1119,7 @@ static void test_pack_unpack_list(void) {
 }
 
 static const CU_TestInfo tests[] = {
+    {"decode_into: the numbers-only fast path", test_decode_numbers_fast_path},
     {"round trip of every type", test_round_trip},
     {"getters check index and type", test_getters_check_index_and_type},
     {"bad input to adders", test_bad_input_to_adders},
