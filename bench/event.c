@@ -81,7 +81,8 @@ static mproc_status run_is_set(int quick, bench_result *res) {
   int n = trials(quick), i, code = -1;
   mproc_status st;
   if ((st = mproc_event_create(&e)) != MPROC_OK ||
-      (st = mproc_shm_create(&shm, 8192)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
+      (st = mproc_shm_create(&shm, 8192, NULL)) != MPROC_OK ||
+      (st = mproc_args_create(&a)) != MPROC_OK)
     return st;
   mproc_args_add_event(a, e);
   mproc_args_add_shm(a, shm);
@@ -172,7 +173,8 @@ static mproc_status run_wake(int quick, bench_result *res) {
   strcat(n0, "benchwake0-1");
   strcat(n1, "benchwake1-1");
   if ((st = mproc_event_create(&ea)) != MPROC_OK || (st = mproc_event_create(&eb)) != MPROC_OK ||
-      (st = mproc_shm_create(&shm, 64)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
+      (st = mproc_shm_create(&shm, 64, NULL)) != MPROC_OK ||
+      (st = mproc_args_create(&a)) != MPROC_OK)
     return st;
   if (!mproc__futex_available() && ((st = mproc__sem_create(&rp.sem[0], n0)) != MPROC_OK ||
                                     (st = mproc__sem_create(&rp.sem[1], n1)) != MPROC_OK))

@@ -68,7 +68,8 @@ mproc_status bench_limit_futex_pingpong(int trials, int rounds, double *us) {
   memset(&rp, 0, sizeof rp);
   for (i = 0; i < 2; i++)
     snprintf(n[i], sizeof n[i], "mproc-%lld-benchpong%d-1", (long long)mproc_self_pid(), i);
-  if ((st = mproc_shm_create(&shm, 64)) != MPROC_OK || (st = mproc_args_create(&a)) != MPROC_OK)
+  if ((st = mproc_shm_create(&shm, 64, NULL)) != MPROC_OK ||
+      (st = mproc_args_create(&a)) != MPROC_OK)
     goto out;
   if (!fx && ((st = mproc__sem_create(&rp.sem[0], n[0])) != MPROC_OK ||
               (st = mproc__sem_create(&rp.sem[1], n[1])) != MPROC_OK))

@@ -163,7 +163,7 @@ mproc_status bench_team_create(bench_team *t, size_t slots, char tag) {
   memset(t, 0, sizeof *t);
   t->tag = tag;
   t->me = BENCH_TEAM_MAX; /* the parent; children are 0.. */
-  st = mproc_shm_create(&t->shm, ctl_size() + slots * sizeof(bench_slot));
+  st = mproc_shm_create(&t->shm, ctl_size() + slots * sizeof(bench_slot), NULL);
   if (st != MPROC_OK)
     return st;
   team_map(t);

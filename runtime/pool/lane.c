@@ -45,7 +45,7 @@ mproc_status mproc__lane_create(mproc__lane *l, size_t cap) {
   mproc_status st;
   l->owner = 1;
   l->cap = cap;
-  st = mproc_shm_create(&l->shm, LANE_DATA + cap);
+  st = mproc_shm_create(&l->shm, LANE_DATA + cap, NULL);
   if (st != MPROC_OK)
     l->shm = NULL;
   return st;

@@ -51,7 +51,7 @@ struct mproc__mbox_dir {
 mproc_status mproc__mbox_create(mproc__mbox *m) {
   mproc_status st;
   memset(m, 0, sizeof *m);
-  st = mproc_shm_create(&m->shm, 2 * MBOX_DIR);
+  st = mproc_shm_create(&m->shm, 2 * MBOX_DIR, NULL);
   if (st != MPROC_OK)
     m->shm = NULL;
   return st;

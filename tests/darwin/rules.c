@@ -43,14 +43,16 @@ static struct {
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
-/* The name's length as XNU would see it from a process with the longest pid. */
+/* The name's length as XNU would see it from a process with the longest pid
+ * (a name with no pid in it, a named segment's alias "mproc-_<name>", is as
+ * long everywhere). */
 static size_t judged_length(const char *name) {
   size_t n = strlen(name), digits;
   const char *p = strstr(name, "mproc-");
   if (!p)
     return n;
   digits = strspn(p + 6, "0123456789abcdefghijklmnopqrstuvwxyz");
-  return digits < PID_DIGITS_MAX ? n + PID_DIGITS_MAX - digits : n;
+  return digits && digits < PID_DIGITS_MAX ? n + PID_DIGITS_MAX - digits : n;
 }
 
 static int is_proc(const char *path) {

@@ -70,13 +70,41 @@ typedef struct mproc_barrier mproc_barrier;
 
 /* ---- raw shared memory (shared_memory.SharedMemory) ---------------------- */
 
+/** Longest name mproc_shm_options::name may have (macOS allows 31
+ *  characters in a segment's whole name). */
+#define MPROC_SHM_NAME_MAX 20
+
+/** Options of mproc_shm_create(); NULL: an unnamed segment. */
+typedef struct mproc_shm_options {
+  /** Non-NULL: the segment can also be attached by this name, with
+   *  mproc_shm_attach(), from any process of the same user, related or
+   *  not (Python's SharedMemory(name=..., create=True)). 1 to
+   *  MPROC_SHM_NAME_MAX characters of [A-Za-z0-9_]. The name lives as
+   *  long as the segment's creator holds it: its destroy, its exit, or (on
+   *  Windows at once; on POSIX at the name's next create) its death. */
+  const char *name;
+  /** Reserved for later versions: must be zero (mproc.h: structs that grow). */
+  uint64_t reserved[4];
+} mproc_shm_options;
+
 /**
  * Creates a zero-filled shared memory segment of @p size bytes.
- * @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_ERANGE (size 0 or over
+ * @return MPROC_OK; MPROC_EINVAL (NULL, a bad name); MPROC_EEXIST (a live
+ *         segment has that name); MPROC_ERANGE (size 0 or over
  *         MPROC_SHM_MAX_SIZE); MPROC_ENOTINIT; an OS status (detail in
  *         mproc_last_error()).
  */
-MPROC_API mproc_status mproc_shm_create(mproc_shm **shm, size_t size);
+MPROC_API mproc_status mproc_shm_create(mproc_shm **shm, size_t size,
+                                        const mproc_shm_options *options);
+/**
+ * Attaches to the segment created with options->name = @p name, from any
+ * process of the same user (SharedMemory(name=...)). The handle is an
+ * opener's: close it.
+ * @return MPROC_OK; MPROC_EINVAL (NULL, a bad name); MPROC_ENOENT-like OS
+ *         status (no such name) or MPROC_ESTATE (its creator is gone);
+ *         MPROC_EPROTO (the name holds no valid segment).
+ */
+MPROC_API mproc_status mproc_shm_attach(mproc_shm **shm, const char *name);
 /** The first byte of the mapping (never NULL for a live segment). */
 MPROC_API void *mproc_shm_base(const mproc_shm *shm);
 /** The usable size in bytes (0 for NULL). */
