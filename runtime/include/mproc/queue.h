@@ -148,8 +148,10 @@ MPROC_API mproc_status mproc_queue_shutdown(mproc_queue *queue);
  * got is processed; mproc_queue_join() waits until every message ever put
  * is.
  * @return task_done: MPROC_OK; MPROC_ESTATE (more calls than messages put,
- *         Python's ValueError); MPROC_EINVAL (not joinable). join: MPROC_OK;
- *         MPROC_ETIMEDOUT.
+ *         Python's ValueError); MPROC_EINVAL (NULL, not joinable);
+ *         MPROC_ECLOSED. join: MPROC_OK; MPROC_ETIMEDOUT; MPROC_EINVAL (NULL,
+ *         not joinable); MPROC_ECLOSED. unfinished: MPROC_OK; MPROC_EINVAL;
+ *         MPROC_ECLOSED.
  *
  * A consumer that dies between its get and its task_done leaves that
  * message unfinished: join would wait for it forever. So join takes a
@@ -162,10 +164,14 @@ MPROC_API mproc_status mproc_queue_join(mproc_queue *queue, int64_t timeout_ms);
 MPROC_API mproc_status mproc_queue_unfinished(const mproc_queue *queue, size_t *n);
 /** @} */
 
-/** Releases an opener's handle (mproc_args_open_queue()). The queue lives on. */
+/** Releases an opener's handle (mproc_args_open_queue()). The queue lives on.
+ *  @return MPROC_OK; MPROC_EINVAL; MPROC_ECLOSED; MPROC_EPERM (the creator's
+ *  handle: destroy it). */
 MPROC_API mproc_status mproc_queue_close(mproc_queue *queue);
 /** Removes the queue's name and rings and releases the creator's handle.
- *  Openers' handles keep working on the memory they have mapped. */
+ *  Openers' handles keep working on the memory they have mapped.
+ *  @return MPROC_OK; MPROC_EINVAL; MPROC_ECLOSED; MPROC_EPERM (an opener's
+ *  handle: close it). */
 MPROC_API mproc_status mproc_queue_destroy(mproc_queue *queue);
 
 /** @name Passing a queue to another process
