@@ -110,6 +110,15 @@ static mproc_status check_format(const char *format, int unpack, size_t *values,
   return MPROC_OK;
 }
 
+/* The start of every pack and unpack: the list and the format given, the
+ * format checked whole before any value is touched. */
+static mproc_status check_call(const mproc_args *a, const char *format, int unpack, size_t *values,
+                               int *rest, const char *fn) {
+  if (!a || !format)
+    return mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, a ? "format" : "args");
+  return check_format(format, unpack, values, rest, fn);
+}
+
 /* ---- pack ---- */
 
 /* Token @t's value, if it owns no buffer, from its argument in @ap. */
@@ -180,10 +189,7 @@ static mproc_status pack(mproc_args *a, const char *format, va_list ap, const ch
   size_t values;
   int rest;
   va_list copy;
-  mproc_status st;
-  if (!a || !format)
-    return mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, a ? "format" : "args");
-  st = check_format(format, 0, &values, &rest, fn);
+  mproc_status st = check_call(a, format, 0, &values, &rest, fn);
   if (st != MPROC_OK)
     return st;
   va_copy(copy, ap);
@@ -328,10 +334,7 @@ static mproc_status unpack(const mproc_args *a, const char *format, va_list ap, 
   size_t values;
   int rest;
   va_list copy;
-  mproc_status st;
-  if (!a || !format)
-    return mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, a ? "format" : "args");
-  st = check_format(format, 1, &values, &rest, fn);
+  mproc_status st = check_call(a, format, 1, &values, &rest, fn);
   if (st != MPROC_OK)
     return st;
   if (values > a->count || (values < a->count && !rest))
