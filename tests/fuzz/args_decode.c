@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "wire/args.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -23,18 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Writes @a's encoding to @dir/@name. */
 static void write_seed(const char *dir, const char *name, const mproc_args *a) {
-  char path[4096];
   uint8_t *buf = NULL;
   size_t len = 0;
-  FILE *f;
   if (mproc__args_encode(a, &buf, &len) != MPROC_OK)
     abort();
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  f = fopen(path, "wb");
-  if (f) {
-    fwrite(buf, 1, len, f);
-    fclose(f);
-  }
+  fuzz_write_seed(dir, name, NULL, 0, buf, len);
   free(buf);
 }
 
@@ -64,12 +58,9 @@ static void write_seeds(const char *dir) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  int i;
-  for (i = 1; i < *argc; i++)
-    if ((*argv)[i][0] != '-') { /* the first corpus directory */
-      write_seeds((*argv)[i]);
-      break;
-    }
+  const char *dir = fuzz_corpus_dir(*argc, *argv);
+  if (dir)
+    write_seeds(dir);
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seed.h"
 #include "wire/result.h"
 
 #define TASK_ID 42
@@ -40,17 +41,10 @@ static mproc_args *list(void) {
 
 /* Writes byte @calls then the RESULT @rw holds to @dir/@name (if @dir is a directory). */
 static void write_seed(const char *dir, const char *name, mproc__result_writer *rw, size_t calls) {
-  char path[4096];
   uint8_t *buf = NULL, n = (uint8_t)calls;
   size_t len = 0;
-  FILE *f;
   CHECK(mproc__result_finish(rw, 1234, &buf, &len) == MPROC_OK);
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  if ((f = fopen(path, "wb")) != NULL) {
-    fwrite(&n, 1, 1, f);
-    fwrite(buf, 1, len, f);
-    fclose(f);
-  }
+  fuzz_write_seed(dir, name, &n, 1, buf, len);
   free(buf);
 }
 
@@ -90,12 +84,9 @@ static void write_seeds(const char *dir) {
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  int i;
-  for (i = 1; i < *argc; i++)
-    if ((*argv)[i][0] != '-') { /* the first corpus directory */
-      write_seeds((*argv)[i]);
-      break;
-    }
+  const char *dir = fuzz_corpus_dir(*argc, *argv);
+  if (dir)
+    write_seeds(dir);
   return 0;
 }
 
