@@ -215,19 +215,6 @@ mproc_status mproc_array_set_i64(mproc_array *a, size_t index, int64_t value) {
   return st;
 }
 
-mproc_status mproc_array_add_i64(mproc_array *a, size_t index, int64_t delta, int64_t *previous) {
-  static const char fn[] = "mproc_array_add_i64";
-  mproc_status st = check_element(a, MPROC_ELEM_I64, index, fn);
-  uint64_t before;
-  if (st != MPROC_OK)
-    return st;
-  /* Unsigned: overflow wraps around (as a C int64 in ctypes) instead of being undefined. */
-  before = mproc__add64(word64(a, index), (uint64_t)delta);
-  if (previous)
-    *previous = (int64_t)before;
-  return MPROC_OK;
-}
-
 mproc_status mproc_array_get_f64(const mproc_array *a, size_t index, double *value) {
   static const char fn[] = "mproc_array_get_f64";
   mproc_status st = check_get(a, MPROC_ELEM_F64, index, value, fn);
@@ -380,20 +367,30 @@ static int64_t widen(uint64_t bits, size_t size, int sign) {
   return (int64_t)bits;
 }
 
+/* Adds @delta to integer element @index (checked): unsigned arithmetic in
+ * the element's width, so it wraps around as C's does (a ctypes int64 too)
+ * instead of being undefined. */
+static mproc_status add_at(mproc_array *a, size_t index, int64_t delta, int64_t *previous) {
+  uint64_t before = update_bits(a, index, 1, (uint64_t)delta);
+  if (previous)
+    *previous = widen(before, a->size, is_signed(a->elem));
+  return MPROC_OK;
+}
+
 mproc_status mproc_array_add(mproc_array *a, size_t index, int64_t delta, int64_t *previous) {
   static const char fn[] = "mproc_array_add";
   mproc_status st = check_element(a, MPROC_ELEM_NONE, index, fn);
-  uint64_t before;
   if (st != MPROC_OK)
     return st;
   if (!is_integer(a->elem))
     return mproc__fail(MPROC_ETYPE, "%s: %s is an array of %s, not of integers", fn, a->obj.name,
                        elem_name(a->elem));
-  /* Unsigned arithmetic in the element's width: wraps around as C's does. */
-  before = update_bits(a, index, 1, (uint64_t)delta);
-  if (previous)
-    *previous = widen(before, a->size, is_signed(a->elem));
-  return MPROC_OK;
+  return add_at(a, index, delta, previous);
+}
+
+mproc_status mproc_array_add_i64(mproc_array *a, size_t index, int64_t delta, int64_t *previous) {
+  mproc_status st = check_element(a, MPROC_ELEM_I64, index, "mproc_array_add_i64");
+  return st != MPROC_OK ? st : add_at(a, index, delta, previous);
 }
 
 /* The array's mutex, or an error: not a live array, or one without a lock. */
