@@ -128,9 +128,9 @@ mproc_status mproc_array_create(mproc_array **array, mproc_elem elem, size_t len
 
 /* Takes the type, length and lock flag from what another process wrote,
  * reading each field once (it may be rewritten meanwhile): known flags, a
- * valid type, and a length whose values fit in this process's own mapping.
- * Non-zero when valid. */
-static int adopt_segment(mproc_array *a) {
+ * valid type, and a length whose values fit in this process's own mapping. */
+static mproc_status adopt_segment(mproc__obj *o) {
+  mproc_array *a = (mproc_array *)o;
   array_state *s = state(a);
   uint8_t flags = mproc__obj_flags(&a->obj);
   uint32_t type = mproc__load32(&s->type), record = mproc__load32(&s->size);
@@ -139,27 +139,19 @@ static int adopt_segment(mproc_array *a) {
   uint64_t room = a->obj.shm.size - MPROC__SEG_HEADER - sizeof(array_state);
   if ((flags & ~ARRAY_LOCKED) != 0 || size == 0 || record != size || length == 0 ||
       length > room / size || data_bytes(size, (size_t)length) > room)
-    return 0;
+    return mproc__fail(MPROC_EPROTO, "mproc_args_open_array: %s holds an invalid array state",
+                       o->name);
   a->elem = (mproc_elem)type;
   a->size = size;
   a->length = (size_t)length;
   a->has_lock = (flags & ARRAY_LOCKED) != 0;
-  return 1;
+  return MPROC_OK;
 }
 
 static mproc_status open_array(mproc_array **array, const char *name, uint64_t size) {
-  static const char fn[] = "mproc_args_open_array";
-  mproc_array *a = NULL;
-  mproc_status st = mproc__obj_open_new((mproc__obj **)&a, sizeof(mproc_array), MPROC__KIND_ARRAY,
-                                        name, size, sizeof(array_state) + 8, fn);
-  if (st != MPROC_OK)
-    return st;
-  if (!adopt_segment(a)) {
-    mproc__obj_close(&a->obj, MPROC__KIND_ARRAY, fn);
-    return mproc__fail(MPROC_EPROTO, "%s: %s holds an invalid array state", fn, name);
-  }
-  *array = a;
-  return MPROC_OK;
+  return mproc__obj_open_adopt((mproc__obj **)array, sizeof(mproc_array), MPROC__KIND_ARRAY, name,
+                               size, sizeof(array_state) + 8, adopt_segment,
+                               "mproc_args_open_array");
 }
 
 MPROC__DEFINE_ARGS_OBJECT(array, MPROC__KIND_ARRAY)

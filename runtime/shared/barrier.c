@@ -119,7 +119,8 @@ mproc_status mproc_barrier_create(mproc_barrier **barrier, uint32_t parties,
 
 /* The segment comes from another process: its fixed fields are checked
  * before this process relies on them. */
-static mproc_status validate(mproc_barrier *b) {
+static mproc_status validate(mproc__obj *o) {
+  mproc_barrier *b = (mproc_barrier *)o;
   barrier_state *s = state(b);
   uint32_t parties = mproc__load32(&s->parties);
   if (parties == 0 || parties > PARTIES_MAX)
@@ -135,20 +136,9 @@ static mproc_status validate(mproc_barrier *b) {
 }
 
 static mproc_status open_barrier(mproc_barrier **barrier, const char *name, uint64_t size) {
-  mproc_barrier *b = NULL;
-  mproc_status st =
-      mproc__obj_open_new((mproc__obj **)&b, sizeof(mproc_barrier), MPROC__KIND_BARRIER, name, size,
-                          sizeof(barrier_state), "mproc_args_open_barrier");
-  if (st != MPROC_OK)
-    return st;
-  st = validate(b);
-  if (st != MPROC_OK) {
-    /* Registered by now: closed, not abandoned, so the registry forgets it. */
-    (void)mproc__obj_close(&b->obj, MPROC__KIND_BARRIER, "mproc_args_open_barrier");
-    return st;
-  }
-  *barrier = b;
-  return MPROC_OK;
+  return mproc__obj_open_adopt((mproc__obj **)barrier, sizeof(mproc_barrier), MPROC__KIND_BARRIER,
+                               name, size, sizeof(barrier_state), validate,
+                               "mproc_args_open_barrier");
 }
 
 MPROC__DEFINE_ARGS_OBJECT(barrier, MPROC__KIND_BARRIER)

@@ -139,7 +139,8 @@ mproc_status mproc_cond_create(mproc_cond **cond, const mproc_cond_options *opti
 }
 
 /* The lock a segment from another process names, read once and checked. */
-static mproc_status adopt(mproc_cond *c) {
+static mproc_status adopt(mproc__obj *o) {
+  mproc_cond *c = (mproc_cond *)o;
   cond_state *s = state(c);
   char name[MPROC__NAME_MAX];
   uint32_t kind = mproc__load32(&s->lock_kind);
@@ -152,18 +153,8 @@ static mproc_status adopt(mproc_cond *c) {
 }
 
 static mproc_status open_cond(mproc_cond **cond, const char *name, uint64_t size) {
-  mproc_cond *c = NULL;
-  mproc_status st = mproc__obj_open_new((mproc__obj **)&c, sizeof(mproc_cond), MPROC__KIND_COND,
-                                        name, size, sizeof(cond_state), "mproc_args_open_cond");
-  if (st != MPROC_OK)
-    return st;
-  st = adopt(c);
-  if (st != MPROC_OK) {
-    (void)mproc__obj_close(&c->obj, MPROC__KIND_COND, "mproc_args_open_cond");
-    return st;
-  }
-  *cond = c;
-  return MPROC_OK;
+  return mproc__obj_open_adopt((mproc__obj **)cond, sizeof(mproc_cond), MPROC__KIND_COND, name,
+                               size, sizeof(cond_state), adopt, "mproc_args_open_cond");
 }
 
 MPROC__DEFINE_ARGS_OBJECT(cond, MPROC__KIND_COND)

@@ -347,6 +347,25 @@ mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__ki
   return MPROC_OK;
 }
 
+mproc_status mproc__obj_open_adopt(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                                   const char *name, uint64_t size, size_t min_state,
+                                   mproc_status (*adopt)(mproc__obj *o), const char *fn) {
+  mproc__obj *o = NULL;
+  mproc_status st = mproc__obj_open_new(&o, handle_size, kind, name, size, min_state, fn);
+  if (st == MPROC_OK)
+    st = adopt(o);
+  if (st != MPROC_OK && o) {
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", mproc_last_error());
+    /* Registered by now: released, not abandoned, so the registry forgets it. */
+    (void)mproc__obj_release(o, kind, 0, fn);
+    return mproc__fail(st, "%s", detail);
+  }
+  if (st == MPROC_OK)
+    *out = o;
+  return st;
+}
+
 mproc_status mproc__obj_check(const mproc__obj *o, mproc__kind kind, const char *fn) {
   if (!o)
     return mproc__fail(MPROC_EINVAL, "%s: object is NULL", fn);

@@ -61,6 +61,13 @@ mproc_status mproc__obj_new(mproc__obj **out, size_t handle_size, mproc__kind ki
 mproc_status mproc__obj_open_new(mproc__obj **out, size_t handle_size, mproc__kind kind,
                                  const char *name, uint64_t size, size_t min_state, const char *fn);
 
+/* The open of a kind whose state another process wrote: mproc__obj_open_new,
+ * then @adopt checks that state and fills the rest of the handle from it;
+ * a refusal releases the handle again and keeps @adopt's status and detail. */
+mproc_status mproc__obj_open_adopt(mproc__obj **out, size_t handle_size, mproc__kind kind,
+                                   const char *name, uint64_t size, size_t min_state,
+                                   mproc_status (*adopt)(mproc__obj *o), const char *fn);
+
 static inline mproc__seg_header *mproc__obj_header(const mproc__obj *o) {
   return (mproc__seg_header *)o->shm.base;
 }
