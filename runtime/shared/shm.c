@@ -64,8 +64,9 @@ static mproc_status alias_name(char *out, const char *name, const char *fn) {
 static mproc_status read_alias(const char *os_name, alias *out, const char *fn) {
   mproc__shm m = {NULL, 0, MPROC__NO_HANDLE};
   mproc_status st = mproc__shm_open(&m, os_name, sizeof(alias));
-  if (st != MPROC_OK)
-    return st;
+  if (st != MPROC_OK) /* say what the caller asked for, then why */
+    return mproc__fail(st, "%s: no segment named \"%s\": %s", fn, os_name + strlen(ALIAS_PREFIX),
+                       mproc_last_error());
   memcpy(out, m.base, sizeof *out); /* read once: the segment is writable by others */
   mproc__shm_close(&m);
   if (out->magic != ALIAS_MAGIC || !memchr(out->name, 0, sizeof out->name) || out->pid <= 0)
@@ -157,7 +158,9 @@ mproc_status mproc_shm_attach(mproc_shm **shm, const char *name) {
   if ((st = alias_name(os_name, name, fn)) != MPROC_OK ||
       (st = read_alias(os_name, &a, fn)) != MPROC_OK)
     return st;
-  return open_shm(shm, a.name, a.size);
+  if ((st = open_shm(shm, a.name, a.size)) != MPROC_OK) /* destroyed meanwhile, say */
+    return mproc__fail(st, "%s: \"%s\": %s", fn, name, mproc_last_error());
+  return MPROC_OK;
 }
 
 void *mproc_shm_base(const mproc_shm *s) { return usable(s) ? mproc__obj_state(&s->obj) : NULL; }

@@ -282,6 +282,7 @@ static void test_named_bad_names(void) {
   T_STATUS(mproc_shm_attach(&s, NULL), MPROC_EINVAL);
   T_STATUS(mproc_shm_attach(NULL, "x"), MPROC_EINVAL);
   CU_ASSERT_NOT_EQUAL(mproc_shm_attach(&s, "no_such_name_here"), MPROC_OK);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no segment named \"no_such_name_here\""));
   CU_ASSERT_PTR_NULL(s);
   o.name = "twenty_characters_ok";
   T_OK(mproc_shm_create(&s, 16, &o)); /* the longest */
