@@ -70,24 +70,26 @@ static mproc_status map_typed(mproc_pool *p, const char *function, const void *i
                               const mproc_map_options *options, void *out, mproc_status *statuses,
                               as_kind kind, const char *fn) {
   mproc_args *items = NULL, *results = NULL;
-  mproc_status *sts = statuses, st;
-  size_t width = kind == AS_I64 ? sizeof(int64_t) : sizeof(double);
-  if ((!in || !out) && n)
-    return mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, !in ? "in" : "out");
-  if (n > MPROC_ARGS_MAX_COUNT)
+  mproc_status *sts = statuses, st = MPROC_OK;
+  size_t i, width = kind == AS_I64 ? sizeof(int64_t) : sizeof(double);
+  if (n > MPROC_ARGS_MAX_COUNT) /* n itself refused: nothing of the arrays is touched */
     return mproc__fail(MPROC_ERANGE, "%s: %zu items (at most %u)", fn, n, MPROC_ARGS_MAX_COUNT);
-  if (!sts && n && (sts = malloc(n * sizeof *sts)) == NULL)
-    return mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
-  st = items_of(in, n, kind, &items, fn);
-  if (st == MPROC_OK) {
+  if ((!in || !out) && n)
+    st = mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, !in ? "in" : "out");
+  else if (!sts && n && (sts = malloc(n * sizeof *sts)) == NULL)
+    st = mproc__fail(MPROC_ENOMEM, "%s: out of memory", fn);
+  else if ((st = items_of(in, n, kind, &items, fn)) == MPROC_OK) {
     st = mproc_pool_map(p, function, items, options, &results, sts);
     mproc_args_destroy(items);
   }
   if (results) {
     st = gather(results, n, kind, out, sts, st, fn);
     mproc_args_destroy(results);
-  } else if (n) { /* refused as a whole */
-    memset(out, 0, n * width);
+  } else { /* refused as a whole: as mproc_pool_map(), every status says so */
+    for (i = 0; statuses && i < n; i++)
+      statuses[i] = st;
+    if (out && n)
+      memset(out, 0, n * width);
   }
   if (sts != statuses)
     free(sts);

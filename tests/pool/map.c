@@ -421,7 +421,8 @@ static void test_typed_maps(void) {
   /* a text result is not an int64 */
   T_STATUS(mproc_pool_map_i64(p, "map_text", xs + 500, 2, NULL, got, st), MPROC_ETYPE);
   CU_ASSERT(st[0] == MPROC_ETYPE && st[1] == MPROC_ETYPE && got[0] == 0);
-  T_STATUS(mproc_pool_map_i64(p, "map_square", NULL, 3, NULL, got, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_map_i64(p, "map_square", NULL, 3, NULL, got, st), MPROC_EINVAL);
+  CU_ASSERT(st[0] == MPROC_EINVAL && st[2] == MPROC_EINVAL); /* a refusal writes each status */
   T_STATUS(mproc_pool_map_f64(p, "map_half", ds, 3, NULL, NULL, NULL), MPROC_EINVAL);
   T_OK(mproc_pool_map_i64(p, "map_square", NULL, 0, NULL, NULL, NULL));
   T_STATUS(mproc_pool_map_i64(p, "no_such_fn", xs, 4, NULL, got, st), MPROC_ENOFUNC);
