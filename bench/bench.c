@@ -18,11 +18,12 @@
 #include "bench.h"
 
 static const bench_scenario *const scenarios[] = {
-    &bench_s1_pool_start,     &bench_s2_roundtrip,   &bench_s3_map,
-    &bench_s3b_map_chunk1,    &bench_s4_cancel,      &bench_s5_is_set,
-    &bench_s6_bailout,        &bench_s7_killed,      &bench_s8_rss,
-    &bench_event_wake,        &bench_s9_queue,       &bench_s9b_queue_batch,
-    &bench_s10_queue_latency, &bench_s11_queue_mpsc, &bench_s12_joinable};
+    &bench_s1_pool_start,   &bench_s2_roundtrip,      &bench_s3_map,
+    &bench_s3b_map_chunk1,  &bench_s3c_map_i64,       &bench_s4_cancel,
+    &bench_s5_is_set,       &bench_s6_bailout,        &bench_s7_killed,
+    &bench_s8_rss,          &bench_event_wake,        &bench_s9_queue,
+    &bench_s9b_queue_batch, &bench_s10_queue_latency, &bench_s11_queue_mpsc,
+    &bench_s12_joinable};
 #define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
 
 static int cmp_double(const void *a, const void *b) {

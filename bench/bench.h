@@ -158,6 +158,7 @@ extern const bench_scenario bench_s1_pool_start;
 extern const bench_scenario bench_s2_roundtrip;
 extern const bench_scenario bench_s3_map;
 extern const bench_scenario bench_s3b_map_chunk1;
+extern const bench_scenario bench_s3c_map_i64;
 extern const bench_scenario bench_s4_cancel;
 extern const bench_scenario bench_s6_bailout;
 extern const bench_scenario bench_s7_killed;

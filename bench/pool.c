@@ -5,6 +5,7 @@
  *   S2_roundtrip_us      sequential apply of x+1 on 1 worker; us per call
  *   S3_map_throughput    map x*x over 1,000,000 int64, 2 workers, default chunks; items/s
  *   S3b_map_chunk1       the same over 100,000 items, chunksize 1; items/s
+ *   S3c_map_i64          S3 through mproc_pool_map_i64, C arrays in and out; items/s
  *   S4_cancel_latency_us 2 workers spin on mproc_cancelled(); cancel -> both results; us
  */
 #include <stdio.h>
@@ -234,14 +235,32 @@ typedef struct map_bench {
   mproc_pool *pool;
   mproc_args *items;
   size_t n, chunk;
+  int64_t *in, *out; /* S3c's: the same items as C arrays (NULL otherwise) */
 } map_bench;
+
+/* S3c's map: the items from a C array into a C array, every result checked. */
+static mproc_status map_i64_once(map_bench *b, double *per_s) {
+  size_t i;
+  double t0 = bench_now();
+  mproc_status st = mproc_pool_map_i64(b->pool, "bench_square", b->in, b->n,
+                                       &(mproc_map_options){.chunksize = b->chunk}, b->out, NULL);
+  *per_s = (double)b->n / (bench_now() - t0);
+  for (i = 0; i < b->n && st == MPROC_OK; i++)
+    if (b->out[i] != (int64_t)i * (int64_t)i)
+      st = MPROC_EPROTO;
+  return st;
+}
 
 static mproc_status map_once(map_bench *b, double *per_s) {
   mproc_args *r = NULL;
   size_t i, got = 0;
-  double t0 = bench_now();
-  mproc_status st = mproc_pool_map(b->pool, "bench_square", b->items,
-                                   &(mproc_map_options){.chunksize = b->chunk}, &r, NULL);
+  double t0;
+  mproc_status st;
+  if (b->in)
+    return map_i64_once(b, per_s);
+  t0 = bench_now();
+  st = mproc_pool_map(b->pool, "bench_square", b->items,
+                      &(mproc_map_options){.chunksize = b->chunk}, &r, NULL);
   *per_s = (double)b->n / (bench_now() - t0);
   if (st == MPROC_OK && (mproc_args_count(r, &got) || got != b->n))
     st = MPROC_EPROTO;
@@ -259,15 +278,22 @@ static mproc_status map_once(map_bench *b, double *per_s) {
  * memory a map of this size needs (results, chunk frames, decoded values)
  * costs the first map thousands of page faults that a program mapping
  * repeatedly pays once. */
-static mproc_status map_setup(map_bench *b, size_t n, size_t chunk) {
+static mproc_status map_setup(map_bench *b, size_t n, size_t chunk, int typed) {
   double ignored;
   size_t i;
   mproc_status st = mproc_args_create(&b->items);
   b->pool = NULL;
   b->n = n;
   b->chunk = chunk;
+  b->in = typed ? malloc(n * sizeof *b->in) : NULL;
+  b->out = typed ? malloc(n * sizeof *b->out) : NULL;
+  if (typed && (!b->in || !b->out))
+    st = MPROC_ENOMEM;
   for (i = 0; i < n && st == MPROC_OK; i++)
-    st = mproc_args_add_i64(b->items, (int64_t)i);
+    if (typed)
+      b->in[i] = (int64_t)i;
+    else
+      st = mproc_args_add_i64(b->items, (int64_t)i);
   if (st == MPROC_OK && (st = new_pool(&b->pool, 2)) == MPROC_OK)
     st = apply_inc(b->pool, 10); /* warm */
   return st == MPROC_OK ? map_once(b, &ignored) : st;
@@ -278,6 +304,8 @@ static void map_teardown(map_bench *b) {
     mproc_pool_destroy(b->pool);
   if (b->items)
     mproc_args_destroy(b->items);
+  free(b->in);
+  free(b->out);
 }
 
 /* (%llu: mingw's default printf has no %zu) */
@@ -297,12 +325,12 @@ static void extra_items(bench_result *res, size_t items, size_t full, int quick)
  * figure, @batch per write: interleaved, so that a host whose speed drifts
  * (a shared VM) moves both sides of the ratio alike. */
 static mproc_status run_map(int n, size_t items, size_t full, int quick, size_t chunk, size_t batch,
-                            size_t echoes, const char *echo_key, bench_result *res) {
+                            size_t echoes, const char *echo_key, int typed, bench_result *res) {
   double v[MAX_TRIALS], l[MAX_TRIALS], e[MAX_TRIALS];
   bench_stats_t se;
   map_bench b;
   int t;
-  mproc_status st = map_setup(&b, items, chunk);
+  mproc_status st = map_setup(&b, items, chunk, typed);
   for (t = 0; t < n && st == MPROC_OK; t++)
     if ((st = map_once(&b, &v[t])) == MPROC_OK &&
         (st = bench_limit_stream(1, items, batch, &l[t])) == MPROC_OK)
@@ -320,7 +348,8 @@ static mproc_status run_map(int n, size_t items, size_t full, int quick, size_t 
 
 static mproc_status run_s3(int quick, bench_result *res) {
   size_t items = quick ? 200000 : 1000000;
-  return run_map(quick ? 3 : 7, items, 1000000, quick, 0, 1024, items, "echo_batch1024_per_s", res);
+  return run_map(quick ? 3 : 7, items, 1000000, quick, 0, 1024, items, "echo_batch1024_per_s", 0,
+                 res);
 }
 
 static const mproc_function s3_functions[] = {MPROC_FUNCTION(bench_square), MPROC_FUNCTIONS_END};
@@ -336,7 +365,7 @@ const bench_scenario bench_s3_map = {
 
 static mproc_status run_s3b(int quick, bench_result *res) {
   return run_map(3, quick ? 10000 : 100000, 100000, quick, 1, 1, quick ? 5000 : 20000,
-                 "request_reply_per_s", res);
+                 "request_reply_per_s", 0, res);
 }
 
 const bench_scenario bench_s3b_map_chunk1 = {
@@ -346,6 +375,20 @@ const bench_scenario bench_s3b_map_chunk1 = {
     "request-reply round trip per message)",
     ">= 25% of limit",
     run_s3b,
+    NULL};
+
+static mproc_status run_s3c(int quick, bench_result *res) {
+  size_t items = quick ? 200000 : 1000000;
+  return run_map(quick ? 3 : 7, items, 1000000, quick, 0, 1024, items, "echo_batch1024_per_s", 1,
+                 res);
+}
+
+const bench_scenario bench_s3c_map_i64 = {
+    "S3c_map_i64",
+    "items/s",
+    "as S3's: 16-byte messages/s one way through a channel, 1024 per write and read",
+    ">= 25% of limit",
+    run_s3c,
     NULL};
 
 /* ---- S4 ---- */
