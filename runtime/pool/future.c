@@ -176,7 +176,7 @@ static mproc_status wait_done(const mproc_future *f, int64_t timeout_ms, const c
 
 mproc_status mproc_pool_submit(mproc_pool *p, mproc_future **future, const char *function,
                                const mproc_args *args, const mproc_task_options *options) {
-  mproc__submit sub = {NULL, MPROC__TASK_CALL, NULL, 0, 0, 0, 0, NULL, NULL, 0};
+  mproc__submit sub = {.mode = MPROC__TASK_CALL};
   mproc_future *f;
   size_t n = 0;
   mproc_status st;

@@ -60,6 +60,8 @@ struct mproc_map {
   source_kind kind;
   const mproc_args *items;
   mproc_args *owned_items; /* the copy behind items, for maps that outlive the call */
+  const void *numbers;     /* instead of items: a typed map's C array (borrowed) */
+  mproc_type number_type;
   const mproc_args *const *lists;
   mproc_args **owned_lists; /* the copies behind lists (starmap_async) */
   mproc_map_source source;
@@ -315,7 +317,7 @@ static mproc_status queue_chunk(mproc_map *m, size_t *k) {
     mproc__futures_lock();
     m->refs++;
     mproc__futures_unlock();
-    mproc__submit sub = {NULL, MPROC__TASK_ITEMS, NULL, 0, 0, 0, 0, NULL, NULL, 0};
+    mproc__submit sub = {.mode = MPROC__TASK_ITEMS};
     sub.function = m->function;
     sub.calls = *k;
     sub.timeout_ms = m->opts.timeout_ms;
@@ -323,6 +325,8 @@ static mproc_status queue_chunk(mproc_map *m, size_t *k) {
     sub.first = m->fed;
     if (m->kind == SRC_ITEMS) {
       sub.body = m->items;
+      sub.numbers = m->numbers;
+      sub.number_type = m->number_type;
       sub.at = m->fed;
       sub.n = *k;
     } else {
@@ -568,6 +572,19 @@ mproc_status mproc_pool_map(mproc_pool *p, const char *function, const mproc_arg
     return refused(statuses, n, results, st);
   m->items = items; /* borrowed: the call outlives the map */
   return run_all(m, results, statuses, "mproc_pool_map");
+}
+
+mproc_status mproc__pool_map_numbers(mproc_pool *p, const char *function, mproc_type type,
+                                     const void *in, size_t n, const mproc_map_options *options,
+                                     mproc_args **results, mproc_status *statuses, const char *fn) {
+  mproc_map *m = NULL;
+  mproc_status st;
+  *results = NULL;
+  if ((st = map_new(&m, p, function, options, SRC_ITEMS, n, fn)) != MPROC_OK)
+    return refused(statuses, n, results, st);
+  m->numbers = in; /* borrowed: the call outlives the map */
+  m->number_type = type;
+  return run_all(m, results, statuses, fn);
 }
 
 /* Checks starmap's lists: MPROC_ERANGE (n itself refused), MPROC_EINVAL. */

@@ -160,6 +160,12 @@ void mproc__map_settle(mproc_map *m, size_t first, mproc__outcome *o);
 /* A view (mproc__args_view()) of @m's results for items [first, first +
  * calls), to decode them into; NULL: decode them into a list of their own. */
 mproc_args *mproc__map_view(mproc_map *m, size_t first, size_t calls);
+/* mproc_pool_map() over @n numbers of @type (MPROC_TYPE_I64: int64_t,
+ * MPROC_TYPE_F64: double) read straight from the C array @in as chunks are
+ * encoded: no list of the items is built. @fn names the caller in errors. */
+mproc_status mproc__pool_map_numbers(mproc_pool *p, const char *function, mproc_type type,
+                                     const void *in, size_t n, const mproc_map_options *options,
+                                     mproc_args **results, mproc_status *statuses, const char *fn);
 
 /* ---- the records: a task, a worker, a pool ---- */
 typedef struct mproc__task {
@@ -264,6 +270,8 @@ typedef struct mproc__submit {
   const char *function;
   int mode;
   const mproc_args *body;
+  const void *numbers; /* instead of body: a C array of number_type (typed maps) */
+  mproc_type number_type;
   size_t at, n;
   size_t calls;
   int64_t timeout_ms;

@@ -96,7 +96,11 @@ mproc_status mproc__task_new(mproc__task **out, const mproc__submit *s) {
     mproc__writer_str(&wr, s->function);
     mproc__writer_i64(&wr, s->mode);
     t->slot_at = mproc__writer_i64(&wr, -1); /* set by send_task() */
-    mproc__writer_nested(&wr, s->body, s->at, s->n);
+    if (s->numbers)                          /* 8 bytes each, int64_t or double */
+      mproc__writer_nested_numbers(&wr, s->number_type, (const uint8_t *)s->numbers + 8 * s->at,
+                                   s->n);
+    else
+      mproc__writer_nested(&wr, s->body, s->at, s->n);
     st = mproc__writer_finish(&wr, &t->payload, &t->len);
   }
   if (st != MPROC_OK) {

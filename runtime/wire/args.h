@@ -118,6 +118,9 @@ void mproc__writer_bytes(mproc__writer *w, const void *data, size_t len);
 void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t n);
 /* One BYTES value holding the encoding of values [at, at + n) of @a. */
 void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n);
+/* As mproc__writer_nested(), of @n numbers from a C array: int64_t for
+ * MPROC_TYPE_I64, double for MPROC_TYPE_F64 (the typed maps' items). */
+void mproc__writer_nested_numbers(mproc__writer *w, mproc_type type, const void *values, size_t n);
 mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len);
 
 /* Reads an encoding value by value, checking everything a decoder checks;

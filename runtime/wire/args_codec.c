@@ -227,17 +227,21 @@ void mproc__writer_list(mproc__writer *w, const mproc_args *a, size_t at, size_t
       write_item(w, &a->items[i]);
 }
 
-void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
-  size_t start, inner;
-  uint8_t *p = grow(w, 1 + 4 + MPROC__ARGS_HEADER);
-  uint32_t outer = w->count;
-  if (!p)
-    return;
+/* A nested list is one BYTES value whose length and list header are known
+ * only once its values are written: nest_begin() leaves room for them and
+ * @return where the list starts (0: the writer failed); nest_end() fills them. */
+static size_t nest_begin(mproc__writer *w, uint32_t *outer) {
+  if (!grow(w, 1 + 4 + MPROC__ARGS_HEADER))
+    return 0;
   w->len += 1 + 4 + MPROC__ARGS_HEADER;
-  start = w->len - MPROC__ARGS_HEADER;
+  *outer = w->count;
   w->count = 0;
-  mproc__writer_list(w, a, at, n);
-  inner = w->count;
+  return w->len - MPROC__ARGS_HEADER;
+}
+
+static void nest_end(mproc__writer *w, size_t start, uint32_t outer) {
+  uint32_t inner = w->count;
+  uint8_t *p;
   w->count = outer;
   if (w->st != MPROC_OK)
     return;
@@ -245,6 +249,46 @@ void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size
   *p = (uint8_t)MPROC_TYPE_BYTES;
   mproc__put_u32(p + 1, (uint32_t)(w->len - start));
   put_list_header(p + 5, (uint32_t)inner);
+}
+
+void mproc__writer_nested(mproc__writer *w, const mproc_args *a, size_t at, size_t n) {
+  uint32_t outer;
+  size_t start = nest_begin(w, &outer);
+  if (!start)
+    return;
+  mproc__writer_list(w, a, at, n);
+  nest_end(w, start, outer);
+}
+
+/* @n numbers of @type from a C array, room made once for all of them. */
+static void write_c_numbers(mproc__writer *w, mproc_type type, const void *values, size_t n) {
+  uint8_t *p;
+  size_t i;
+  if (n > MPROC_ARGS_MAX_COUNT - w->count || n > (MPROC_ARGS_MAX_SIZE - w->len) / 9) {
+    if (w->st == MPROC_OK)
+      w->st = mproc__fail(MPROC_ERANGE, "encoding arguments: over %u values or %u bytes",
+                          MPROC_ARGS_MAX_COUNT, MPROC_ARGS_MAX_SIZE);
+    return;
+  }
+  if (n == 0 || (p = grow(w, 9 * n)) == NULL) /* grow() counts one value */
+    return;
+  for (i = 0; i < n; i++, p += 9) {
+    uint64_t bits;
+    memcpy(&bits, (const uint8_t *)values + 8 * i, 8); /* int64_t and double: 8 bytes */
+    p[0] = (uint8_t)type;
+    mproc__put_u64(p + 1, bits);
+  }
+  w->count += (uint32_t)n - 1;
+  w->len += 9 * n;
+}
+
+void mproc__writer_nested_numbers(mproc__writer *w, mproc_type type, const void *values, size_t n) {
+  uint32_t outer;
+  size_t start = nest_begin(w, &outer);
+  if (!start)
+    return;
+  write_c_numbers(w, type, values, n);
+  nest_end(w, start, outer);
 }
 
 mproc_status mproc__writer_finish(mproc__writer *w, uint8_t **buf, size_t *len) {

@@ -400,6 +400,7 @@ static void test_typed_maps(void) {
   enum { N = 1000 };
   static int64_t xs[N], ys[N];
   static double ds[N], hs[N];
+  static mproc_status sts[N];
   mproc_pool *p = new_pool(2);
   mproc_status st[4];
   int64_t mixed[4] = {5, -1, 3, 4}, got[4] = {9, 9, 9, 9};
@@ -421,6 +422,19 @@ static void test_typed_maps(void) {
   /* a text result is not an int64 */
   T_STATUS(mproc_pool_map_i64(p, "map_text", xs + 500, 2, NULL, got, st), MPROC_ETYPE);
   CU_ASSERT(st[0] == MPROC_ETYPE && st[1] == MPROC_ETYPE && got[0] == 0);
+  /* without statuses: the wrong type and the failed item are still told apart */
+  T_STATUS(mproc_pool_map_i64(p, "map_text", xs + 500, 2, NULL, got, NULL), MPROC_ETYPE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "item 0 did not return one int64"));
+  T_STATUS(mproc_pool_map_i64(p, "map_sleep", mixed, 4, NULL, got, NULL), MPROC_EFAILED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "negative"));
+  /* chunks of 7: every chunk's items read from its own place in the arrays */
+  memset(hs, 0, sizeof hs);
+  for (i = 0; i < N; i++)
+    sts[i] = MPROC_EFAILED;
+  T_OK(mproc_pool_map_f64(p, "map_half", ds, N, &(mproc_map_options){.chunksize = 7}, hs, sts));
+  for (i = 0; i < N; i++)
+    ok &= hs[i] == ds[i] / 2 && sts[i] == MPROC_OK;
+  CU_ASSERT(ok);
   T_STATUS(mproc_pool_map_i64(p, "map_square", NULL, 3, NULL, got, st), MPROC_EINVAL);
   CU_ASSERT(st[0] == MPROC_EINVAL && st[2] == MPROC_EINVAL); /* a refusal writes each status */
   T_STATUS(mproc_pool_map_f64(p, "map_half", ds, 3, NULL, NULL, NULL), MPROC_EINVAL);

@@ -244,6 +244,49 @@ static void test_writer(void) {
   mproc_args_destroy(tail);
 }
 
+/* Numbers from C arrays (a typed map's chunk) encode as the same numbers
+ * added one by one and nested; a count over the limit fails the writer. */
+static void test_writer_c_numbers(void) {
+  const int64_t xs[3] = {-1, 0, INT64_MAX};
+  const double ds[2] = {-0.5, 1e300};
+  mproc_args *whole = NULL, *range = NULL;
+  uint8_t *written, *flat, *range_buf;
+  size_t written_len, flat_len, range_len;
+  mproc__writer w;
+  mproc__writer_init(&w, 0);
+  mproc__writer_nested_numbers(&w, MPROC_TYPE_I64, xs + 1, 2);
+  mproc__writer_nested_numbers(&w, MPROC_TYPE_F64, ds, 2);
+  mproc__writer_nested_numbers(&w, MPROC_TYPE_I64, xs, 0);
+  T_OK(mproc__writer_finish(&w, &written, &written_len));
+  T_OK(mproc_args_create(&whole));
+  T_OK(mproc_args_create_packed(&range, "i64 i64", xs[1], xs[2]));
+  T_OK(mproc__args_encode(range, &range_buf, &range_len));
+  T_OK(mproc_args_add_bytes(whole, range_buf, range_len));
+  free(range_buf);
+  mproc_args_destroy(range);
+  T_OK(mproc_args_create_packed(&range, "f64 f64", ds[0], ds[1]));
+  T_OK(mproc__args_encode(range, &range_buf, &range_len));
+  T_OK(mproc_args_add_bytes(whole, range_buf, range_len));
+  free(range_buf);
+  mproc_args_destroy(range);
+  T_OK(mproc_args_create(&range));
+  T_OK(mproc__args_encode(range, &range_buf, &range_len));
+  T_OK(mproc_args_add_bytes(whole, range_buf, range_len));
+  T_OK(mproc__args_encode(whole, &flat, &flat_len));
+  CU_ASSERT(written_len == flat_len && memcmp(written, flat, flat_len) == 0);
+  free(written);
+  free(flat);
+  free(range_buf);
+  mproc_args_destroy(range);
+  mproc_args_destroy(whole);
+  mproc__writer_init(&w, 0);
+  mproc__writer_nested_numbers(&w, MPROC_TYPE_I64, xs, (size_t)MPROC_ARGS_MAX_COUNT + 1);
+  mproc__writer_i64(&w, 1);
+  written = NULL;
+  CU_ASSERT_EQUAL(mproc__writer_finish(&w, &written, &written_len), MPROC_ERANGE);
+  CU_ASSERT_PTR_NULL(written);
+}
+
 /* A value over the size limit fails the writer, before its length is cut
  * to the u32 the encoding keeps, and the failure sticks. */
 static void test_writer_value_too_long(void) {
@@ -1127,6 +1170,7 @@ static const CU_TestInfo tests[] = {
     {"count limit", test_count_limit},
     {"copying nothing: an empty list, a range past the end", test_copy_nothing},
     {"writer: a pool task's frame, value by value", test_writer},
+    {"writer: numbers from C arrays, nested", test_writer_c_numbers},
     {"writer: a value over the size limit", test_writer_value_too_long},
     {"reader: value by value, checked", test_reader},
     {"reader_next and writer_one: one value at a time", test_one_value_at_a_time},
