@@ -20,47 +20,44 @@ static int starting_gun(const mproc_args *args, mproc_args *result) {
 }
 
 static int runner(const mproc_args *args, mproc_args *result) {
-  mproc_barrier *b = NULL;
-  int64_t i = 0;
-  uint32_t index = 0;
-  mproc_status st;
+  mproc_barrier *b;
+  int64_t i;
+  uint32_t arrival;
   (void)result;
   if (mproc_args_get_barrier(args, 0, &b) || mproc_args_get_i64(args, 1, &i))
-    return 1;
+    return example_fail("runner");
   example_sleep_ms((int)(100 * (i + 1)));
   printf("  [runner %lld] ready after %lld ms\n", (long long)i, (long long)(100 * (i + 1)));
-  st = mproc_barrier_wait(b, 10000, &index);
-  printf("  [runner %lld] go! (arrival %u)\n", (long long)i, index);
-  return st == MPROC_OK ? 0 : 1;
+  if (mproc_barrier_wait(b, 10000, &arrival))
+    return example_fail("runner");
+  printf("  [runner %lld] go! (arrival %u)\n", (long long)i, arrival);
+  return 0;
 }
 
 static const mproc_function functions[] = {MPROC_FUNCTION(runner), MPROC_FUNCTION(starting_gun),
                                            MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
-  mproc_barrier_options opts = {.action = "starting_gun"};
   mproc_barrier *b;
   mproc_process *p[N];
-  int i, failed = 0;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK ||
-      mproc_barrier_create(&b, N, &opts) != MPROC_OK)
-    return 1;
+  int64_t i;
+  int failed = 0;
+  if (mproc_init(&argc, &argv, functions) ||
+      mproc_barrier_create(&b, N, &(mproc_barrier_options){.action = "starting_gun"}))
+    return example_fail("barrier");
   for (i = 0; i < N; i++) {
-    mproc_args *a;
-    mproc_args_create(&a);
-    mproc_args_add_barrier(a, b);
-    mproc_args_add_i64(a, i);
-    if (mproc_process_create(&p[i], "runner", a, NULL) || mproc_process_start(p[i]))
-      return 1;
+    mproc_args *a; /* (b, i): a shared object has no pack token, so it is added alone */
+    if (mproc_args_create(&a) || mproc_args_add_barrier(a, b) || mproc_args_pack(a, "i64", i) ||
+        mproc_process_create(&p[i], "runner", a, NULL) || mproc_process_start(p[i]))
+      return example_fail("start");
     mproc_args_destroy(a);
   }
   for (i = 0; i < N; i++) {
-    int code = 1;
-    mproc_process_join(p[i], MPROC_WAIT_FOREVER);
-    mproc_process_exitcode(p[i], &code);
+    int code;
+    if (mproc_process_join(p[i], MPROC_WAIT_FOREVER) || mproc_process_exitcode(p[i], &code) ||
+        mproc_process_destroy(p[i]))
+      return example_fail("join");
     failed += code != 0;
-    mproc_process_destroy(p[i]);
   }
-  mproc_barrier_destroy(b);
-  return failed;
+  return mproc_barrier_destroy(b) ? example_fail("destroy") : failed;
 }

@@ -16,28 +16,25 @@
 enum { N = 4, STEPS = 10 };
 
 static int task(const mproc_args *args, mproc_args *result) {
-  mproc_event *cancel = NULL;
-  int64_t i = 0;
-  int step, rc = 0;
+  mproc_event *cancel;
+  int64_t i;
+  int step;
   (void)result;
   if (mproc_args_get_event(args, 0, &cancel) || mproc_args_get_i64(args, 1, &i))
-    return 1;
+    return example_fail("task");
   for (step = 0; step < STEPS; step++) {
     if (mproc_event_is_set(cancel)) {
       printf("  [task %lld] cancelled at step %d\n", (long long)i, step);
-      break;
+      return 0;
     }
     example_sleep_ms(100);
     if (i == 2 && step == 3) {
       printf("  [task %lld] failed at step %d: cancelling the others\n", (long long)i, step);
-      mproc_event_set(cancel);
-      rc = 1;
-      break;
+      return mproc_event_set(cancel) ? example_fail("task") : 1;
     }
   }
-  if (step == STEPS)
-    printf("  [task %lld] finished\n", (long long)i);
-  return rc;
+  printf("  [task %lld] finished\n", (long long)i);
+  return 0;
 }
 
 static const mproc_function functions[] = {MPROC_FUNCTION(task), MPROC_FUNCTIONS_END};
@@ -46,24 +43,22 @@ int main(int argc, char **argv) {
   mproc_event *cancel;
   mproc_process *p[N];
   int i;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_event_create(&cancel) != MPROC_OK)
-    return 1;
+  if (mproc_init(&argc, &argv, functions) || mproc_event_create(&cancel))
+    return example_fail("event");
   for (i = 0; i < N; i++) {
-    mproc_args *a;
-    mproc_args_create(&a);
-    mproc_args_add_event(a, cancel);
-    mproc_args_add_i64(a, i);
-    if (mproc_process_create(&p[i], "task", a, NULL) || mproc_process_start(p[i]))
-      return 1;
+    mproc_args *a; /* (cancel, i): a shared object has no pack token, so it is added alone */
+    if (mproc_args_create(&a) || mproc_args_add_event(a, cancel) ||
+        mproc_args_pack(a, "i64", (int64_t)i) || mproc_process_create(&p[i], "task", a, NULL) ||
+        mproc_process_start(p[i]))
+      return example_fail("start");
     mproc_args_destroy(a);
   }
   for (i = 0; i < N; i++) {
-    int code = -1;
-    mproc_process_join(p[i], MPROC_WAIT_FOREVER);
-    mproc_process_exitcode(p[i], &code);
+    int code;
+    if (mproc_process_join(p[i], MPROC_WAIT_FOREVER) || mproc_process_exitcode(p[i], &code) ||
+        mproc_process_destroy(p[i]))
+      return example_fail("join");
     printf("[MainProcess] task %d exit code %d\n", i, code);
-    mproc_process_destroy(p[i]);
   }
-  mproc_event_destroy(cancel);
-  return 0;
+  return mproc_event_destroy(cancel) ? example_fail("destroy") : 0;
 }

@@ -15,23 +15,24 @@
 #include "example.h"
 #include "mproc.h"
 
-enum { N = 4 };
+enum { N = 4, TIMEOUT_MS = 10000 };
 
 static int task(const mproc_args *args, mproc_args *result) {
-  mproc_cond *cond = NULL;
-  mproc_event *waiting = NULL;
-  int64_t i = 0;
+  mproc_cond *cond;
+  mproc_sem *waiting;
+  int64_t i;
   (void)result;
-  if (mproc_args_get_cond(args, 0, &cond) || mproc_args_get_event(args, 1, &waiting) ||
-      mproc_args_get_i64(args, 2, &i))
-    return 1;
   /* Held also after MPROC_EOWNERDEAD (a holder died): mproc_status_held() says it. */
-  if (!mproc_status_held(mproc_cond_acquire(cond, MPROC_WAIT_FOREVER)))
-    return 1;
+  if (mproc_args_get_cond(args, 0, &cond) || mproc_args_get_sem(args, 1, &waiting) ||
+      mproc_args_get_i64(args, 2, &i) || !mproc_status_held(mproc_cond_acquire(cond, TIMEOUT_MS)))
+    return example_fail("task");
   printf("  [task %lld] waiting for the signal\n", (long long)i);
-  mproc_event_set(waiting); /* the main process knows one more is (about to be) waiting */
-  mproc_cond_wait(cond, MPROC_WAIT_FOREVER); /* it holds the lock again on return, in every case */
-  mproc_cond_release(cond);
+  /* Counted under the lock: the main process, once it holds the lock, knows
+   * that this task waits. The wait holds the lock again when it returns (a
+   * task that fails holding it dies holding it: the next acquirer is told). */
+  if (mproc_sem_release(waiting) || !mproc_status_held(mproc_cond_wait(cond, TIMEOUT_MS)) ||
+      mproc_cond_release(cond))
+    return example_fail("task");
   printf("  [task %lld] running\n", (long long)i);
   return 0;
 }
@@ -40,38 +41,38 @@ static const mproc_function functions[] = {MPROC_FUNCTION(task), MPROC_FUNCTIONS
 
 int main(int argc, char **argv) {
   mproc_process *p[N];
-  mproc_event *waiting[N];
   mproc_cond *cond;
-  int i;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_cond_create(&cond, NULL) != MPROC_OK)
-    return 1;
+  mproc_sem *waiting;
+  int64_t i;
+  int failed = 0;
+  if (mproc_init(&argc, &argv, functions) || mproc_cond_create(&cond, NULL) ||
+      mproc_sem_create(&waiting, 0, NULL))
+    return example_fail("create");
   for (i = 0; i < N; i++) {
-    mproc_args *a;
-    mproc_event_create(&waiting[i]);
-    mproc_args_create(&a);
-    mproc_args_add_cond(a, cond);
-    mproc_args_add_event(a, waiting[i]);
-    mproc_args_add_i64(a, i);
-    if (mproc_process_create(&p[i], "task", a, NULL) || mproc_process_start(p[i])) {
-      fprintf(stderr, "cannot start: %s\n", mproc_last_error());
-      return 1;
-    }
+    mproc_args *a; /* shared objects have no pack token: each is added alone */
+    if (mproc_args_create(&a) || mproc_args_add_cond(a, cond) || mproc_args_add_sem(a, waiting) ||
+        mproc_args_pack(a, "i64", i) || mproc_process_create(&p[i], "task", a, NULL) ||
+        mproc_process_start(p[i]))
+      return example_fail("start");
     mproc_args_destroy(a);
   }
   for (i = 0; i < N; i++)
-    mproc_event_wait(waiting[i], MPROC_WAIT_FOREVER);
-  /* Each task set its event while holding the lock: once we hold it, all wait. */
-  if (!mproc_status_held(mproc_cond_acquire(cond, MPROC_WAIT_FOREVER)))
-    return 1;
+    if (mproc_sem_acquire(waiting, TIMEOUT_MS))
+      return example_fail("waiting");
+  if (!mproc_status_held(mproc_cond_acquire(cond, TIMEOUT_MS)))
+    return example_fail("acquire");
   printf("[MainProcess] all %d tasks wait; notifying all\n", N);
-  mproc_cond_notify_all(cond);
-  mproc_cond_release(cond);
+  if (mproc_cond_notify_all(cond) || mproc_cond_release(cond))
+    return example_fail("notify");
   for (i = 0; i < N; i++) {
-    mproc_process_join(p[i], MPROC_WAIT_FOREVER);
-    mproc_process_destroy(p[i]);
-    mproc_event_destroy(waiting[i]);
+    int code;
+    if (mproc_process_join(p[i], MPROC_WAIT_FOREVER) || mproc_process_exitcode(p[i], &code) ||
+        mproc_process_destroy(p[i]))
+      return example_fail("join");
+    failed += code != 0;
   }
-  mproc_cond_destroy(cond);
+  if (mproc_sem_destroy(waiting) || mproc_cond_destroy(cond))
+    return example_fail("destroy");
   printf("[MainProcess] done\n");
-  return 0;
+  return failed;
 }

@@ -7,10 +7,9 @@
  *     n = Process(target=job); n.start()
  *     n.join()   # at exit, d is terminated (and any child not joined yet, joined)
  */
-#include "example.h"
-
 #include <stdio.h>
 
+#include "example.h"
 #include "mproc.h"
 
 static int heartbeat(const mproc_args *args, mproc_args *result) {
@@ -18,10 +17,12 @@ static int heartbeat(const mproc_args *args, mproc_args *result) {
   int i;
   (void)args;
   (void)result;
-  mproc_process_create(&p, "job", NULL, NULL);
+  if (mproc_process_create(&p, "job", NULL, NULL))
+    return example_fail("heartbeat");
+  /* The start is refused (MPROC_EDAEMON): its status is what this shows. */
   printf("  [%s] daemon=%d; may it start a child? %s\n", mproc_self_name(), mproc_self_is_daemon(),
          mproc_strerror(mproc_process_start(p)));
-  mproc_process_destroy(p);
+  mproc_process_destroy(p);    /* never started: always succeeds */
   for (i = 1; i <= 600; i++) { /* a minute at most, should nobody stop it */
     printf("  [%s] heartbeat %d\n", mproc_self_name(), i);
     example_sleep_ms(100);
@@ -43,17 +44,15 @@ static const mproc_function functions[] = {MPROC_FUNCTION(heartbeat), MPROC_FUNC
 
 int main(int argc, char **argv) {
   mproc_process *d, *n;
-  mproc_process_options daemon = {.name = "heartbeat", .daemon = 1};
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
-    return 1;
-  mproc_process_create(&d, "heartbeat", NULL, &daemon);
-  mproc_process_create(&n, "job", NULL, NULL);
-  if (mproc_process_start(d) != MPROC_OK || mproc_process_start(n) != MPROC_OK) {
-    fprintf(stderr, "cannot start: %s\n", mproc_last_error());
-    return 1;
-  }
-  mproc_process_join(n, MPROC_WAIT_FOREVER);
+  int code;
+  if (mproc_init(&argc, &argv, functions) ||
+      mproc_process_create(&d, "heartbeat", NULL,
+                           &(mproc_process_options){.name = "heartbeat", .daemon = 1}) ||
+      mproc_process_create(&n, "job", NULL, NULL) || mproc_process_start(d) ||
+      mproc_process_start(n) || mproc_process_join(n, MPROC_WAIT_FOREVER) ||
+      mproc_process_exitcode(n, &code))
+    return example_fail("start");
   printf("[MainProcess] %s joined; returning from main terminates daemonic %s\n",
          mproc_process_name(n), mproc_process_name(d));
-  return 0;
+  return code;
 }

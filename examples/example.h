@@ -1,8 +1,24 @@
-/* What the examples need beyond mproc: a portable sleep and a monotonic clock. */
+/* What the examples need beyond mproc: one way to report a failure, a
+ * portable sleep and a monotonic clock. */
 #ifndef MPROC_EXAMPLE_H
 #define MPROC_EXAMPLE_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include "mproc.h"
+
+/* Reports the last mproc failure on stderr as "what: detail" and returns 1,
+ * which is both main()'s exit status and a task's "failed", so that every
+ * error path of an example is one line:
+ *     if (mproc_queue_put(q, msg, 1000))
+ *       return example_fail("put");
+ * Call it right after the call that failed: mproc_last_error() is the
+ * detail of this thread's last failure. */
+static inline int example_fail(const char *what) {
+  fprintf(stderr, "%s: %s\n", what, mproc_last_error());
+  return 1;
+}
 
 #ifdef _WIN32
 #include <windows.h>

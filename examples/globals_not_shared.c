@@ -10,14 +10,16 @@
  */
 #include <stdio.h>
 
+#include "example.h"
 #include "mproc.h"
 
 static int counter = 0;
 
 static int work(const mproc_args *args, mproc_args *result) {
-  int64_t from_parent = 0;
+  int64_t from_parent;
   (void)result;
-  mproc_args_get_i64(args, 0, &from_parent);
+  if (mproc_args_get_i64(args, 0, &from_parent))
+    return example_fail("work");
   printf("  [%s] global counter starts at %d here (the parent's is %lld: passed explicitly)\n",
          mproc_self_name(), counter, (long long)from_parent);
   counter += 100;
@@ -30,19 +32,17 @@ static const mproc_function functions[] = {MPROC_FUNCTION(work), MPROC_FUNCTIONS
 int main(int argc, char **argv) {
   mproc_process *p;
   mproc_args *args;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
-    return 1;
+  int code;
+  if (mproc_init(&argc, &argv, functions))
+    return example_fail("mproc_init");
   counter = 5;
   printf("[MainProcess] set the global counter to %d, starting a child\n", counter);
-  mproc_args_create(&args);
-  mproc_args_add_i64(args, counter);
-  if (mproc_process_create(&p, "work", args, NULL) != MPROC_OK || mproc_process_start(p)) {
-    fprintf(stderr, "cannot start: %s\n", mproc_last_error());
-    return 1;
-  }
-  mproc_process_join(p, MPROC_WAIT_FOREVER);
-  mproc_process_destroy(p);
+  if (mproc_args_create_packed(&args, "i64", (int64_t)counter) ||
+      mproc_process_create(&p, "work", args, NULL) || mproc_process_start(p) ||
+      mproc_process_join(p, MPROC_WAIT_FOREVER) || mproc_process_exitcode(p, &code) ||
+      mproc_process_destroy(p))
+    return example_fail("work");
   mproc_args_destroy(args);
   printf("[MainProcess] after the child: counter is still %d\n", counter);
-  return counter == 5 ? 0 : 1;
+  return counter == 5 && code == 0 ? 0 : 1;
 }

@@ -8,14 +8,16 @@
  */
 #include <stdio.h>
 
+#include "example.h"
 #include "mproc.h"
 
 enum { N = 5 };
 
 static int square(const mproc_args *args, mproc_args *result) {
-  int64_t x = 0;
+  int64_t x;
   (void)result;
-  mproc_args_get_i64(args, 0, &x);
+  if (mproc_args_get_i64(args, 0, &x))
+    return example_fail("square");
   printf("  [%s pid %lld] %lld squared is %lld\n", mproc_self_name(), (long long)mproc_self_pid(),
          (long long)x, (long long)(x * x));
   return 0;
@@ -25,27 +27,24 @@ static const mproc_function functions[] = {MPROC_FUNCTION(square), MPROC_FUNCTIO
 
 int main(int argc, char **argv) {
   mproc_process *procs[N];
-  int i, failed = 0;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
-    return 1;
+  int64_t i;
+  int failed = 0;
+  if (mproc_init(&argc, &argv, functions))
+    return example_fail("mproc_init");
   printf("[MainProcess] %d CPUs; starting %d processes\n", mproc_cpu_count(), N);
   for (i = 0; i < N; i++) {
     mproc_args *args;
-    mproc_args_create(&args);
-    mproc_args_add_i64(args, i);
-    if (mproc_process_create(&procs[i], "square", args, NULL) != MPROC_OK ||
-        mproc_process_start(procs[i]) != MPROC_OK) {
-      fprintf(stderr, "cannot start: %s\n", mproc_last_error());
-      return 1;
-    }
-    mproc_args_destroy(args);
+    if (mproc_args_create_packed(&args, "i64", i) ||
+        mproc_process_create(&procs[i], "square", args, NULL) || mproc_process_start(procs[i]))
+      return example_fail("start");
+    mproc_args_destroy(args); /* the process has its own copy */
   }
   for (i = 0; i < N; i++) {
-    int code = -1;
-    mproc_process_join(procs[i], MPROC_WAIT_FOREVER);
-    mproc_process_exitcode(procs[i], &code);
+    int code;
+    if (mproc_process_join(procs[i], MPROC_WAIT_FOREVER) ||
+        mproc_process_exitcode(procs[i], &code) || mproc_process_destroy(procs[i]))
+      return example_fail("join");
     failed += code != 0;
-    mproc_process_destroy(procs[i]);
   }
   printf("[MainProcess] all %d joined, %d failed\n", N, failed);
   return failed;

@@ -23,14 +23,14 @@
 enum { N = 20, WORKERS = 4, ZERO_AT = 7, STEPS = 10, STEP_MS = 5 };
 
 static int task(const mproc_args *args, mproc_args *result) {
-  int64_t x = 0;
+  int64_t x;
   int step;
   if (mproc_args_get_i64(args, 0, &x))
-    return 1;
+    return example_fail("task");
   if (x == ZERO_AT) {
     example_sleep_ms(10);
-    mproc_task_cancel_pool(); /* the product is 0: stop the others */
-    return mproc_args_add_i64(result, 0) ? 1 : 0;
+    /* The product is 0: stop the others. */
+    return mproc_task_cancel_pool() || mproc_args_add_i64(result, 0) ? example_fail("task") : 0;
   }
   for (step = 0; step < STEPS; step++) { /* ~50 ms of "work" */
     if (mproc_cancelled()) {
@@ -39,60 +39,43 @@ static int task(const mproc_args *args, mproc_args *result) {
     }
     example_sleep_ms(STEP_MS);
   }
-  return mproc_args_add_i64(result, x + 1) ? 1 : 0;
+  return mproc_args_add_i64(result, x + 1) ? example_fail("task") : 0;
 }
 
 static const mproc_function functions[] = {MPROC_FUNCTION(task), MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
-  mproc_pool_options o = {0};
-  mproc_pool *pool = NULL;
-  mproc_args *items = NULL, *results = NULL;
+  mproc_pool *pool;
   mproc_status statuses[N], st;
-  int64_t product = 1;
-  int i, finished = 0, cancelled = 0, ok = 1;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_args_create(&items) != MPROC_OK)
-    return 1;
+  int64_t xs[N], results[N], product = 1;
+  int i, finished = 0, cancelled = 0;
+  if (mproc_init(&argc, &argv, functions) ||
+      mproc_pool_create(&pool, &(mproc_pool_options){.workers = WORKERS}))
+    return example_fail("pool");
   for (i = 0; i < N; i++)
-    mproc_args_add_i64(items, i);
-  o.workers = WORKERS;
-  if (mproc_pool_create(&pool, &o) != MPROC_OK) {
-    fprintf(stderr, "cannot create the pool: %s\n", mproc_last_error());
-    return 1;
-  }
+    xs[i] = i;
   printf("[MainProcess] mapping task over 0..%d on %d workers\n", N - 1, WORKERS);
-  st =
-      mproc_pool_map(pool, "task", items, &(mproc_map_options){.chunksize = 1}, &results, statuses);
-  if (!results) { /* nothing ran: the map itself was refused */
-    fprintf(stderr, "map: %s\n", mproc_last_error());
-    return 1;
-  }
+  st = mproc_pool_map_i64(pool, "task", xs, N, &(mproc_map_options){.chunksize = 1}, results,
+                          statuses);
   printf("[MainProcess] map returned %s\n", mproc_status_name(st));
+  if (st != MPROC_OK && st != MPROC_ECANCELED)
+    return example_fail("map");
   for (i = 0; i < N; i++) {
-    int64_t r = -1;
-    if (statuses[i] == MPROC_OK && mproc_args_get_i64(results, (size_t)i, &r) == MPROC_OK) {
-      printf("  item %2d: finished, result %lld\n", i, (long long)r);
-      product *= r;
+    if (statuses[i] == MPROC_OK) {
+      printf("  item %2d: finished, result %lld\n", i, (long long)results[i]);
+      product *= results[i];
       finished++;
     } else if (statuses[i] == MPROC_ECANCELED) {
       printf("  item %2d: CANCELLED\n", i);
       cancelled++;
     } else {
       printf("  item %2d: unexpected %s\n", i, mproc_status_name(statuses[i]));
-      ok = 0;
     }
   }
   printf("[MainProcess] %d finished, %d cancelled; product = %lld\n", finished, cancelled,
          (long long)product);
-  /* The zero must have been seen, and it must have spared us some work. */
-  if ((st != MPROC_OK && st != MPROC_ECANCELED) || statuses[ZERO_AT] != MPROC_OK || product != 0 ||
-      cancelled == 0)
-    ok = 0;
-  mproc_args_destroy(results);
-  mproc_args_destroy(items);
-  mproc_pool_close(pool);
-  if (mproc_pool_join(pool, 5000) != MPROC_OK)
-    ok = 0;
-  mproc_pool_destroy(pool);
-  return ok ? 0 : 1;
+  if (mproc_pool_destroy(pool)) /* as leaving Python's `with Pool`: terminate */
+    return example_fail("pool");
+  /* Every item finished or was cancelled; the zero was seen, and it spared us some work. */
+  return finished + cancelled != N || statuses[ZERO_AT] != MPROC_OK || product != 0 || !cancelled;
 }

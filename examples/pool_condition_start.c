@@ -28,15 +28,19 @@
 
 enum { N = 4, WAITING = 0, GO = 1, TIMEOUT_MS = 10000 };
 
-/* In each worker, set once by the initializer and kept for the worker's life. */
+/* In each worker, set once by the initializer and kept for the worker's
+ * life: opened, as objects kept past their argument list must be. */
 static mproc_cond *cond;
 static mproc_array *state;
 
 static int init_worker(const mproc_args *args, mproc_args *result) {
   (void)result;
-  return mproc_args_open_cond(args, 0, &cond) || mproc_args_open_array(args, 1, &state) ? 1 : 0;
+  if (mproc_args_open_cond(args, 0, &cond) || mproc_args_open_array(args, 1, &state))
+    return example_fail("init_worker");
+  return 0;
 }
 
+/* A failed read counts as "not yet": the wait then times out, and says so. */
 static int go_is_set(void *arg) {
   int64_t go = 0;
   (void)arg;
@@ -45,94 +49,83 @@ static int go_is_set(void *arg) {
 }
 
 static int task(const mproc_args *args, mproc_args *result) {
-  int64_t i = 0;
+  int64_t i;
   mproc_status st;
   if (mproc_args_get_i64(args, 0, &i) || !mproc_status_held(mproc_cond_acquire(cond, TIMEOUT_MS)))
-    return 1;
-  mproc_array_add_i64(state, WAITING, 1, NULL); /* under the lock: the main process sees it */
-  printf("  [task %lld] waiting for the signal\n", (long long)i);
-  st = mproc_cond_wait_for(cond, go_is_set, NULL, TIMEOUT_MS); /* releases the lock meanwhile */
-  mproc_cond_release(cond);
-  if (st != MPROC_OK) {
-    mproc_task_fail("no signal came");
-    return 1;
+    return example_fail("task");
+  st = mproc_array_add_i64(state, WAITING, 1, NULL); /* under the lock: the main process sees it */
+  if (st == MPROC_OK) {
+    printf("  [task %lld] waiting for the signal\n", (long long)i);
+    st = mproc_cond_wait_for(cond, go_is_set, NULL, TIMEOUT_MS); /* releases the lock meanwhile */
   }
+  /* The worker outlives the task: the lock is released whatever happened. */
+  if (mproc_cond_release(cond) || st)
+    return example_fail("task");
   printf("  [task %lld] running\n", (long long)i);
-  return mproc_args_add_i64(result, mproc_self_pid()) ? 1 : 0;
+  return mproc_args_add_i64(result, mproc_self_pid()) ? example_fail("task") : 0;
 }
 
 static const mproc_function functions[] = {MPROC_FUNCTION(init_worker), MPROC_FUNCTION(task),
                                            MPROC_FUNCTIONS_END};
 
+/* Python's polling loop. Each task counts itself while holding the lock, and
+ * gives it up only by waiting: once we hold it and the count is N, all N
+ * wait. 0, or 1 on a failure (the lock may stay held then: the program ends). */
+static int go_when_all_wait(mproc_cond *c, mproc_array *s) {
+  int64_t waiting = 0;
+  int tries;
+  for (tries = 0; tries < TIMEOUT_MS / 5; tries++) {
+    if (!mproc_status_held(mproc_cond_acquire(c, TIMEOUT_MS)) ||
+        mproc_array_get_i64(s, WAITING, &waiting))
+      return example_fail("count");
+    if (waiting == N) {
+      printf("[MainProcess] all %d tasks wait; notifying all\n", N);
+      if (mproc_array_set_i64(s, GO, 1) || mproc_cond_notify_all(c) || mproc_cond_release(c))
+        return example_fail("notify");
+      return 0;
+    }
+    if (mproc_cond_release(c))
+      return example_fail("release");
+    example_sleep_ms(5);
+  }
+  fprintf(stderr, "only %lld of %d tasks came to wait\n", (long long)waiting, N);
+  return 1;
+}
+
 int main(int argc, char **argv) {
-  mproc_pool_options o = {0};
-  mproc_pool *pool = NULL;
+  mproc_pool *pool;
   mproc_future *futures[N];
   mproc_cond *c;
   mproc_array *s;
   mproc_args *initargs;
-  int64_t waiting = 0;
-  int i, tries, ok = 1;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK || mproc_cond_create(&c, NULL) != MPROC_OK ||
-      mproc_array_create(&s, MPROC_ELEM_I64, 2, NULL) != MPROC_OK ||
-      mproc_args_create(&initargs) != MPROC_OK)
-    return 1;
-  mproc_args_add_cond(initargs, c);
-  mproc_args_add_array(initargs, s);
-  o.workers = N;
-  o.initializer = "init_worker";
-  o.initargs = initargs;
-  if (mproc_pool_create(&pool, &o) != MPROC_OK) {
-    fprintf(stderr, "cannot create the pool: %s\n", mproc_last_error());
-    return 1;
-  }
+  int i;
+  if (mproc_init(&argc, &argv, functions) || mproc_cond_create(&c, NULL) ||
+      mproc_array_create(&s, MPROC_ELEM_I64, 2, NULL) || mproc_args_create(&initargs) ||
+      mproc_args_add_cond(initargs, c) || mproc_args_add_array(initargs, s) ||
+      mproc_pool_create(
+          &pool,
+          &(mproc_pool_options){.workers = N, .initializer = "init_worker", .initargs = initargs}))
+    return example_fail("pool");
   for (i = 0; i < N; i++) {
     mproc_args *a;
-    mproc_args_create(&a);
-    mproc_args_add_i64(a, i);
-    if (mproc_pool_submit(pool, &futures[i], "task", a, NULL) != MPROC_OK) {
-      fprintf(stderr, "cannot submit: %s\n", mproc_last_error());
-      return 1;
-    }
+    if (mproc_args_create_packed(&a, "i64", (int64_t)i) ||
+        mproc_pool_submit(pool, &futures[i], "task", a, NULL))
+      return example_fail("submit");
     mproc_args_destroy(a);
   }
-  /* Each task counts itself while holding the lock, and gives it up only by
-   * waiting: once we hold it and the count is N, all N wait. */
-  for (tries = 0; tries < TIMEOUT_MS / 5; tries++) {
-    if (!mproc_status_held(mproc_cond_acquire(c, TIMEOUT_MS)))
-      break;
-    mproc_array_get_i64(s, WAITING, &waiting);
-    if (waiting == N) {
-      printf("[MainProcess] all %d tasks wait; notifying all\n", N);
-      mproc_array_set_i64(s, GO, 1);
-      mproc_cond_notify_all(c);
-    }
-    mproc_cond_release(c);
-    if (waiting == N)
-      break;
-    example_sleep_ms(5);
-  }
-  if (waiting != N) {
-    fprintf(stderr, "only %lld of %d tasks came to wait\n", (long long)waiting, N);
-    mproc_pool_terminate(pool); /* their futures complete as cancelled */
-  }
+  if (go_when_all_wait(c, s))
+    return 1;
   for (i = 0; i < N; i++) {
-    const mproc_args *r = NULL;
-    int64_t pid = 0;
-    mproc_status st = mproc_future_get(futures[i], MPROC_WAIT_FOREVER, &r);
-    if (st == MPROC_OK && mproc_args_get_i64(r, 0, &pid) == MPROC_OK)
-      printf("[MainProcess] task %d ran in worker %lld\n", i, (long long)pid);
-    else
-      ok = 0;
+    const mproc_args *r;
+    int64_t pid;
+    if (mproc_future_get(futures[i], MPROC_WAIT_FOREVER, &r) || mproc_args_get_i64(r, 0, &pid))
+      return example_fail("task");
+    printf("[MainProcess] task %d ran in worker %lld\n", i, (long long)pid);
     mproc_future_destroy(futures[i]);
   }
-  mproc_pool_close(pool);
-  if (mproc_pool_join(pool, 5000) != MPROC_OK)
-    ok = 0;
-  mproc_pool_destroy(pool);
   mproc_args_destroy(initargs);
-  mproc_array_destroy(s);
-  mproc_cond_destroy(c);
+  if (mproc_pool_destroy(pool) || mproc_array_destroy(s) || mproc_cond_destroy(c))
+    return example_fail("destroy");
   printf("[MainProcess] done\n");
-  return ok ? 0 : 1;
+  return 0;
 }

@@ -17,11 +17,11 @@
 enum { N = 400, WORKERS = 4, BAR = 30 };
 
 static int task(const mproc_args *args, mproc_args *result) {
-  int64_t i = 0;
+  int64_t i;
   if (mproc_args_get_i64(args, 0, &i))
-    return 1;
+    return example_fail("task");
   example_sleep_ms(10 + (int)(7 * i % 21)); /* 10..30 ms */
-  return mproc_args_add_i64(result, i * i) ? 1 : 0;
+  return mproc_args_add_i64(result, i * i) ? example_fail("task") : 0;
 }
 
 /* The lazy input: item i is [i]; called by mproc_map_next() as the window allows. */
@@ -50,42 +50,39 @@ static void draw(int64_t done, int64_t failed, int64_t elapsed_ms) {
 static const mproc_function functions[] = {MPROC_FUNCTION(task), MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
-  mproc_pool_options o = {0};
-  mproc_map_options m = {0};
-  mproc_pool *pool = NULL;
-  mproc_map *map = NULL;
+  mproc_pool *pool;
+  mproc_map *map;
   mproc_map_item item;
-  mproc_status st;
-  int64_t done = 0, failed = 0, start, drawn = 0, sum = 0, expected = 0, v, i;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
-    return 1;
-  o.workers = WORKERS;
-  m.unordered = 1; /* results as they finish */
-  if (mproc_pool_create(&pool, &o) != MPROC_OK ||
-      mproc_pool_imap_source(pool, &map, "task", source, NULL, &m) != MPROC_OK) {
-    fprintf(stderr, "cannot start: %s\n", mproc_last_error());
-    return 1;
-  }
+  int64_t done = 0, failed = 0, start, drawn, sum = 0, expected = 0, v, i;
+  if (mproc_init(&argc, &argv, functions) ||
+      mproc_pool_create(&pool, &(mproc_pool_options){.workers = WORKERS}) ||
+      mproc_pool_imap_source(pool, &map, "task", source, NULL,
+                             &(mproc_map_options){.unordered = 1})) /* results as they finish */
+    return example_fail("start");
   printf("[MainProcess] %d tasks of 10-30 ms on %d workers\n", N, WORKERS);
   start = drawn = example_now_ms();
-  while ((st = mproc_map_next(map, MPROC_WAIT_FOREVER, &item)) == MPROC_OK) {
+  while (mproc_map_next(map, MPROC_WAIT_FOREVER, &item) == MPROC_OK) {
     if (item.status == MPROC_OK && mproc_args_get_i64(item.result, 0, &v) == MPROC_OK) {
       done++;
       sum += v;
     } else {
       failed++;
+      fprintf(stderr, "task %lld: %s\n", (long long)item.index, item.message);
     }
     if (example_now_ms() - drawn >= 100 || done + failed == N) {
       draw(done, failed, example_now_ms() - start);
       drawn = example_now_ms();
     }
   }
+  if (done + failed != N) /* the map itself failed */
+    return example_fail("map");
   printf("\n[MainProcess] all done in %.2f s\n", (double)(example_now_ms() - start) / 1000.0);
   for (i = 0; i < N; i++)
     expected += i * i;
   printf("[MainProcess] sum of squares %lld (expected %lld)\n", (long long)sum,
          (long long)expected);
   mproc_map_destroy(map);
-  mproc_pool_destroy(pool);
-  return st == MPROC_EEND && !failed && sum == expected ? 0 : 1;
+  if (mproc_pool_destroy(pool))
+    return example_fail("pool");
+  return failed || sum != expected;
 }

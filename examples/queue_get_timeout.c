@@ -21,66 +21,58 @@
 enum { ITEMS = 3, PRODUCER_PAUSE_MS = 600, GET_TIMEOUT_MS = 250, JOIN_MS = 5000 };
 
 static int consumer(const mproc_args *args, mproc_args *result) {
-  mproc_queue *q = NULL;
-  mproc_args *msg = NULL;
-  mproc_type type = MPROC_TYPE_NONE;
-  const char *text = "";
+  mproc_queue *q;
+  mproc_args *msg;
+  const char *text;
   int items = 0, timeouts = 0;
-  mproc_status st;
   (void)result;
-  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg)) {
-    fprintf(stderr, "consumer: %s\n", mproc_last_error());
-    return 1;
-  }
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg))
+    return example_fail("consumer");
   for (;;) {
     int64_t start = example_now_ms();
-    st = mproc_queue_get(q, msg, GET_TIMEOUT_MS);
+    mproc_status st = mproc_queue_get(q, msg, GET_TIMEOUT_MS);
     if (st == MPROC_EEMPTY) { /* nothing within the time limit: not an error */
       timeouts++;
       printf("  [consumer] nothing after %lld ms, doing other work\n",
              (long long)(example_now_ms() - start));
       continue;
     }
-    if (st != MPROC_OK || mproc_args_type(msg, 0, &type) != MPROC_OK)
+    if (st)
+      return example_fail("consumer");
+    if (mproc_args_unpack(msg, "none") == MPROC_OK) /* the producer's "no more" */
       break;
-    if (type == MPROC_TYPE_NONE) /* the producer's "no more" */
-      break;
-    if (mproc_args_get_str(msg, 0, &text) != MPROC_OK)
-      break;
+    if (mproc_args_unpack(msg, "str", &text))
+      return example_fail("consumer");
     items++;
     printf("  [consumer] got %s\n", text);
   }
-  if (st != MPROC_OK)
-    fprintf(stderr, "consumer: %s: %s\n", mproc_status_name(st), mproc_last_error());
-  else
-    printf("  [consumer] done: %d items, %d timeouts on the way\n", items, timeouts);
+  printf("  [consumer] done: %d items, %d timeouts on the way\n", items, timeouts);
   mproc_args_destroy(msg);
-  return st == MPROC_OK && type == MPROC_TYPE_NONE && items == ITEMS && timeouts > 0 ? 0 : 1;
+  return items != ITEMS || timeouts == 0;
 }
 
 static int producer(const mproc_args *args, mproc_args *result) {
-  mproc_queue *q = NULL;
-  mproc_args *msg = NULL;
+  mproc_queue *q;
+  mproc_args *msg;
   char text[32];
-  int i, rc = 0;
+  int i;
   (void)result;
-  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg)) {
-    fprintf(stderr, "producer: %s\n", mproc_last_error());
-    return 1;
-  }
-  for (i = 0; i <= ITEMS && rc == 0; i++) {
-    if (i < ITEMS)
-      example_sleep_ms(PRODUCER_PAUSE_MS); /* slower than the consumer's time limit */
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg))
+    return example_fail("producer");
+  /* One list serves every message: a put copies it. The queue is unbounded:
+   * a put never waits. */
+  for (i = 0; i < ITEMS; i++) {
+    example_sleep_ms(PRODUCER_PAUSE_MS); /* slower than the consumer's time limit */
     snprintf(text, sizeof text, "item %d", i);
-    if (mproc_args_clear(msg) ||
-        (i < ITEMS ? mproc_args_add_str(msg, text) : mproc_args_add_none(msg)) ||
-        mproc_queue_put(q, msg, MPROC_WAIT_FOREVER)) { /* unbounded: never waits */
-      fprintf(stderr, "producer: %s\n", mproc_last_error());
-      rc = 1;
-    }
+    if (mproc_args_clear(msg) || mproc_args_pack(msg, "str", text) ||
+        mproc_queue_put(q, msg, MPROC_WAIT_FOREVER))
+      return example_fail("producer");
   }
+  if (mproc_args_clear(msg) || mproc_args_pack(msg, "none") ||
+      mproc_queue_put(q, msg, MPROC_WAIT_FOREVER))
+    return example_fail("producer");
   mproc_args_destroy(msg);
-  return rc;
+  return 0;
 }
 
 static const mproc_function functions[] = {MPROC_FUNCTION(consumer), MPROC_FUNCTION(producer),
@@ -88,35 +80,26 @@ static const mproc_function functions[] = {MPROC_FUNCTION(consumer), MPROC_FUNCT
 
 int main(int argc, char **argv) {
   static const char *const names[2] = {"consumer", "producer"};
-  mproc_queue *q = NULL;
+  mproc_queue *q;
   mproc_process *p[2];
-  mproc_args *a = NULL;
+  mproc_args *a;
   int i, failed = 0;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
-    return 1;
-  if (mproc_queue_create(&q, NULL) != MPROC_OK || mproc_args_create(&a) != MPROC_OK ||
-      mproc_args_add_queue(a, q) != MPROC_OK) {
-    fprintf(stderr, "cannot create the queue: %s\n", mproc_last_error());
-    return 1;
-  }
+  if (mproc_init(&argc, &argv, functions) || mproc_queue_create(&q, NULL) ||
+      mproc_args_create(&a) || mproc_args_add_queue(a, q))
+    return example_fail("queue");
   printf("[MainProcess] the consumer waits %d ms per get; the producer puts every %d ms\n",
          GET_TIMEOUT_MS, PRODUCER_PAUSE_MS);
   for (i = 0; i < 2; i++)
-    if (mproc_process_create(&p[i], names[i], a, NULL) != MPROC_OK ||
-        mproc_process_start(p[i]) != MPROC_OK) {
-      fprintf(stderr, "cannot start the %s: %s\n", names[i], mproc_last_error());
-      return 1;
-    }
+    if (mproc_process_create(&p[i], names[i], a, NULL) || mproc_process_start(p[i]))
+      return example_fail(names[i]);
   for (i = 0; i < 2; i++) {
-    int code = -1;
-    if (mproc_process_join(p[i], JOIN_MS) != MPROC_OK ||
-        mproc_process_exitcode(p[i], &code) != MPROC_OK)
-      fprintf(stderr, "the %s did not end: %s\n", names[i], mproc_last_error());
+    int code;
+    if (mproc_process_join(p[i], JOIN_MS) || mproc_process_exitcode(p[i], &code) ||
+        mproc_process_destroy(p[i]))
+      return example_fail(names[i]);
     printf("[MainProcess] %s exit code %d\n", names[i], code);
-    failed += code != 0;
-    mproc_process_destroy(p[i]);
+    failed |= code != 0;
   }
   mproc_args_destroy(a);
-  mproc_queue_destroy(q);
-  return failed ? 1 : 0;
+  return mproc_queue_destroy(q) ? example_fail("queue") : failed;
 }

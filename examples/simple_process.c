@@ -5,12 +5,14 @@
  */
 #include <stdio.h>
 
+#include "example.h"
 #include "mproc.h"
 
 static int greet(const mproc_args *args, mproc_args *result) {
-  const char *who = "nobody";
+  const char *who;
   (void)result;
-  mproc_args_get_str(args, 0, &who);
+  if (mproc_args_get_str(args, 0, &who))
+    return example_fail("greet");
   printf("  [%s pid %lld] hello, %s (parent pid %lld)\n", mproc_self_name(),
          (long long)mproc_self_pid(), who, (long long)mproc_self_parent_pid());
   return 0;
@@ -21,21 +23,15 @@ static const mproc_function functions[] = {MPROC_FUNCTION(greet), MPROC_FUNCTION
 int main(int argc, char **argv) {
   mproc_process *p;
   mproc_args *args;
-  int code = -1;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK) /* a child never returns from here */
-    return 1;
+  int code;
+  if (mproc_init(&argc, &argv, functions)) /* a child never returns from here */
+    return example_fail("mproc_init");
   printf("[MainProcess pid %lld] starting a child\n", (long long)mproc_self_pid());
-  mproc_args_create(&args);
-  mproc_args_add_str(args, "Bob");
-  if (mproc_process_create(&p, "greet", args, NULL) != MPROC_OK ||
-      mproc_process_start(p) != MPROC_OK) {
-    fprintf(stderr, "cannot start: %s\n", mproc_last_error());
-    return 1;
-  }
-  mproc_process_join(p, MPROC_WAIT_FOREVER);
-  mproc_process_exitcode(p, &code);
+  if (mproc_args_create_packed(&args, "str", "Bob") ||
+      mproc_process_create(&p, "greet", args, NULL) || mproc_process_start(p) ||
+      mproc_process_join(p, MPROC_WAIT_FOREVER) || mproc_process_exitcode(p, &code))
+    return example_fail("greet");
   printf("[MainProcess] %s exited with code %d\n", mproc_process_name(p), code);
-  mproc_process_destroy(p);
   mproc_args_destroy(args);
-  return code;
+  return mproc_process_destroy(p) ? example_fail("destroy") : code;
 }

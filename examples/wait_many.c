@@ -20,34 +20,30 @@
 enum { TIMEOUT_MS = 5000 };
 
 static int putter(const mproc_args *args, mproc_args *result) {
-  mproc_queue *q = NULL;
-  mproc_args *msg = NULL;
-  int rc = 0;
+  mproc_queue *q;
+  mproc_args *msg;
   (void)result;
   example_sleep_ms(200);
-  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg) ||
-      mproc_args_add_str(msg, "a message from the queue") || mproc_queue_put(q, msg, TIMEOUT_MS)) {
-    fprintf(stderr, "putter: %s\n", mproc_last_error());
-    rc = 1;
-  }
+  if (mproc_args_get_queue(args, 0, &q) ||
+      mproc_args_create_packed(&msg, "str", "a message from the queue") ||
+      mproc_queue_put(q, msg, TIMEOUT_MS))
+    return example_fail("putter");
   mproc_args_destroy(msg);
-  return rc;
+  return 0;
 }
 
 static int sender(const mproc_args *args, mproc_args *result) {
-  mproc_conn *conn = NULL;
-  mproc_args *msg = NULL;
-  int rc = 0;
+  mproc_conn *conn;
+  mproc_args *msg;
   (void)result;
   example_sleep_ms(400);
-  if (mproc_args_open_conn(args, 0, &conn) || mproc_args_create(&msg) ||
-      mproc_args_add_str(msg, "a message from the pipe") || mproc_conn_send(conn, msg)) {
-    fprintf(stderr, "sender: %s\n", mproc_last_error());
-    rc = 1;
-  }
+  /* The reader sees ECLOSED once it has received the message. */
+  if (mproc_args_open_conn(args, 0, &conn) ||
+      mproc_args_create_packed(&msg, "str", "a message from the pipe") ||
+      mproc_conn_send(conn, msg) || mproc_conn_close(conn))
+    return example_fail("sender");
   mproc_args_destroy(msg);
-  mproc_conn_close(conn); /* the reader sees ECLOSED once it has received the message */
-  return rc;
+  return 0;
 }
 
 static int sleeper(const mproc_args *args, mproc_args *result) {
@@ -60,104 +56,94 @@ static int sleeper(const mproc_args *args, mproc_args *result) {
 static const mproc_function functions[] = {MPROC_FUNCTION(putter), MPROC_FUNCTION(sender),
                                            MPROC_FUNCTION(sleeper), MPROC_FUNCTIONS_END};
 
-static int start(mproc_process **p, const char *function, mproc_args *args) {
-  if (mproc_process_create(p, function, args, NULL) != MPROC_OK ||
-      mproc_process_start(*p) != MPROC_OK) {
-    fprintf(stderr, "cannot start %s: %s\n", function, mproc_last_error());
-    return 0;
-  }
-  return 1;
+/* Process(target=function, args=...).start() */
+static mproc_status start(mproc_process **p, const char *function, const mproc_args *args) {
+  mproc_status st = mproc_process_create(p, function, args, NULL);
+  return st ? st : mproc_process_start(*p);
 }
 
 /* Handles a ready item (without waiting: it is ready): 1 to wait on it
  * again, 0 to drop it, -1 on a failure. */
 static int handle(const mproc_wait_item *item, mproc_args *msg, int64_t start_ms) {
   long long ms = (long long)(example_now_ms() - start_ms);
-  const char *text = "";
+  const char *text;
   mproc_status st;
   if (item->kind == MPROC_WAIT_PROCESS) {
     printf("  [%4lld ms] the sleeper process ended\n", ms);
     return 0;
   }
-  if (item->kind == MPROC_WAIT_QUEUE)
-    st = mproc_queue_get((mproc_queue *)item->object, msg, 0);
-  else
-    st = mproc_conn_recv((mproc_conn *)item->object, msg, 0);
+  st = item->kind == MPROC_WAIT_QUEUE ? mproc_queue_get(item->object, msg, 0)
+                                      : mproc_conn_recv(item->object, msg, 0);
   if (st == MPROC_ECLOSED) { /* the pipe: the sender closed its end, all was received */
     printf("  [%4lld ms] the pipe's other end is closed\n", ms);
     return 0;
   }
-  if (st != MPROC_OK || mproc_args_get_str(msg, 0, &text) != MPROC_OK) {
-    fprintf(stderr, "receive: %s: %s\n", mproc_status_name(st), mproc_last_error());
+  if (st || mproc_args_unpack(msg, "str", &text)) {
+    example_fail("receive");
     return -1;
   }
   printf("  [%4lld ms] got \"%s\"\n", ms, text);
   return item->kind == MPROC_WAIT_CONN; /* a pipe is ready again at its end */
 }
 
-int main(int argc, char **argv) {
-  mproc_queue *q = NULL;
-  mproc_conn *reader = NULL, *writer = NULL;
-  mproc_process *p[3];
-  mproc_args *qargs = NULL, *cargs = NULL, *msg = NULL;
-  mproc_wait_item items[3] = {{0}};
-  size_t n = 3, k, kept;
-  int64_t start_ms;
-  int i, handled = 0, failed = 0;
-  if (mproc_init(&argc, &argv, functions) != MPROC_OK)
-    return 1;
-  if (mproc_queue_create(&q, NULL) != MPROC_OK ||
-      mproc_pipe_create(&reader, &writer, 0) != MPROC_OK || /* one-way: reader, writer */
-      mproc_args_create(&qargs) != MPROC_OK || mproc_args_add_queue(qargs, q) != MPROC_OK ||
-      mproc_args_create(&cargs) != MPROC_OK || mproc_args_add_conn(cargs, writer) != MPROC_OK ||
-      mproc_args_create(&msg) != MPROC_OK) {
-    fprintf(stderr, "cannot create: %s\n", mproc_last_error());
-    return 1;
-  }
-  start_ms = example_now_ms();
-  if (!start(&p[0], "putter", qargs) || !start(&p[1], "sender", cargs) ||
-      !start(&p[2], "sleeper", NULL))
-    return 1;
-  if (mproc_conn_close(writer) != MPROC_OK) { /* the sender holds it now */
-    fprintf(stderr, "close: %s\n", mproc_last_error());
-    return 1;
-  }
-  items[0].kind = MPROC_WAIT_QUEUE;
-  items[0].object = q;
-  items[1].kind = MPROC_WAIT_CONN;
-  items[1].object = reader;
-  items[2].kind = MPROC_WAIT_PROCESS;
-  items[2].object = p[2];
+/* Python's `while pending: for obj in wait(pending, timeout=5)`: waits until
+ * every item was dropped. 0, or 1 on a failure; *handled counts the events. */
+static int wait_all(mproc_wait_item *items, size_t n, int64_t start_ms, int *handled) {
+  mproc_args *msg;
+  size_t k, kept;
+  if (mproc_args_create(&msg))
+    return example_fail("wait");
   while (n > 0) {
-    mproc_status st = mproc_wait(items, n, TIMEOUT_MS, NULL);
-    if (st != MPROC_OK) {
-      fprintf(stderr, "wait: %s: %s\n", mproc_status_name(st), mproc_last_error());
-      failed = 1;
-      break;
-    }
+    if (mproc_wait(items, n, TIMEOUT_MS, NULL))
+      return example_fail("wait");
     /* Handle every ready item; keep waiting on the others and on those that
      * may be ready again. */
     for (k = kept = 0; k < n; k++) {
       int keep = items[k].ready ? handle(&items[k], msg, start_ms) : 1;
-      handled += items[k].ready && keep >= 0;
-      failed |= keep < 0;
-      if (keep > 0)
+      if (keep < 0)
+        return 1;
+      *handled += items[k].ready;
+      if (keep)
         items[kept++] = items[k];
     }
     n = kept;
   }
+  mproc_args_destroy(msg);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  mproc_queue *q;
+  mproc_conn *reader, *writer;
+  mproc_process *p[3];
+  mproc_args *qargs, *cargs;
+  int64_t start_ms;
+  int i, handled = 0, failed = 0;
+  if (mproc_init(&argc, &argv, functions) || mproc_queue_create(&q, NULL) ||
+      mproc_pipe_create(&reader, &writer, 0) || /* one-way: reader, writer */
+      mproc_args_create(&qargs) || mproc_args_add_queue(qargs, q) || mproc_args_create(&cargs) ||
+      mproc_args_add_conn(cargs, writer))
+    return example_fail("create");
+  start_ms = example_now_ms();
+  if (start(&p[0], "putter", qargs) || start(&p[1], "sender", cargs) ||
+      start(&p[2], "sleeper", NULL) || mproc_conn_close(writer)) /* the sender holds it now */
+    return example_fail("start");
+  if (wait_all((mproc_wait_item[]){{.kind = MPROC_WAIT_QUEUE, .object = q},
+                                   {.kind = MPROC_WAIT_CONN, .object = reader},
+                                   {.kind = MPROC_WAIT_PROCESS, .object = p[2]}},
+               3, start_ms, &handled))
+    return 1;
   for (i = 0; i < 3; i++) {
-    int code = -1;
-    if (mproc_process_join(p[i], TIMEOUT_MS) != MPROC_OK ||
-        mproc_process_exitcode(p[i], &code) != MPROC_OK || code != 0)
-      failed = 1;
-    mproc_process_destroy(p[i]);
+    int code;
+    if (mproc_process_join(p[i], TIMEOUT_MS) || mproc_process_exitcode(p[i], &code) ||
+        mproc_process_destroy(p[i]))
+      return example_fail("join");
+    failed |= code != 0;
   }
   printf("[MainProcess] %d events handled (expected 4)\n", handled);
-  mproc_conn_close(reader);
-  mproc_queue_destroy(q);
   mproc_args_destroy(qargs);
   mproc_args_destroy(cargs);
-  mproc_args_destroy(msg);
-  return failed || handled != 4 ? 1 : 0;
+  if (mproc_conn_close(reader) || mproc_queue_destroy(q))
+    return example_fail("close");
+  return failed || handled != 4;
 }
