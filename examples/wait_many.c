@@ -37,10 +37,11 @@ static int sender(const mproc_args *args, mproc_args *result) {
   mproc_args *msg;
   (void)result;
   example_sleep_ms(400);
-  /* The reader sees ECLOSED once it has received the message. */
-  if (mproc_args_open_conn(args, 0, &conn) ||
+  /* The end goes with the arguments: the reader then sees ECLOSED, once it
+   * has received the message. */
+  if (mproc_args_get_conn(args, 0, &conn) ||
       mproc_args_create_packed(&msg, "str", "a message from the pipe") ||
-      mproc_conn_send(conn, msg) || mproc_conn_close(conn))
+      mproc_conn_send(conn, msg))
     return example_fail("sender");
   mproc_args_destroy(msg);
   return 0;

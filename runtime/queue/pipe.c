@@ -258,6 +258,8 @@ mproc_status mproc_args_open_conn(const mproc_args *args, size_t index, mproc_co
   return st != MPROC_OK ? st : open_conn(conn, name, size);
 }
 
+MPROC__DEFINE_ARGS_GETTER(conn, MPROC__KIND_CONN)
+
 /* A pipe's names go with their creator, as every object's: an end its
  * creator closes while the pipe lives on is kept registered (mapped, with
  * no handle) until both ends are closed here or the creator exits. */

@@ -132,27 +132,11 @@ void mproc__sweep(int64_t pid);
 void mproc__objects_at_exit(void);
 
 /*
- * Defines mproc_args_add_<kind>() and mproc_args_open_<kind>() for a kind
- * whose file has `static mproc_status open_<kind>(mproc_<kind> **, const char
- * *name, uint64_t size)`.
+ * Defines mproc_args_get_<kind>() for a kind whose file has `static
+ * mproc_status open_<kind>(mproc_<kind> **, const char *name, uint64_t
+ * size)`: opened on the first get, cached in the list, closed with it.
  */
-#define MPROC__DEFINE_ARGS_OBJECT(kind, KIND)                                                      \
-  mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object) {               \
-    mproc_status st_ =                                                                             \
-        mproc__obj_registered((const mproc__obj *)object, KIND, "mproc_args_add_" #kind);          \
-    return st_ ? st_                                                                               \
-               : mproc__obj_add_to(args, (const mproc__obj *)object, "mproc_args_add_" #kind);     \
-  }                                                                                                \
-  mproc_status mproc_args_open_##kind(const mproc_args *args, size_t index,                        \
-                                      mproc_##kind **object) {                                     \
-    const char *name_;                                                                             \
-    uint64_t size_;                                                                                \
-    mproc_status st_;                                                                              \
-    if (!object)                                                                                   \
-      return mproc__fail(MPROC_EINVAL, "mproc_args_open_" #kind ": object is NULL");               \
-    st_ = mproc__args_get_object(args, index, KIND, &name_, &size_, "mproc_args_open_" #kind);     \
-    return st_ ? st_ : open_##kind(object, name_, size_);                                          \
-  }                                                                                                \
+#define MPROC__DEFINE_ARGS_GETTER(kind, KIND)                                                      \
   static void release_cached_##kind(void *handle_) { (void)mproc_##kind##_close(handle_); }        \
   mproc_status mproc_args_get_##kind(const mproc_args *args, size_t index,                         \
                                      mproc_##kind **object) {                                      \
@@ -174,5 +158,28 @@ void mproc__objects_at_exit(void);
       *object = o_;                                                                                \
     return st_;                                                                                    \
   }
+
+/*
+ * Defines mproc_args_add_<kind>(), mproc_args_open_<kind>() and
+ * mproc_args_get_<kind>() for a kind whose file has open_<kind>() (above).
+ */
+#define MPROC__DEFINE_ARGS_OBJECT(kind, KIND)                                                      \
+  mproc_status mproc_args_add_##kind(mproc_args *args, const mproc_##kind *object) {               \
+    mproc_status st_ =                                                                             \
+        mproc__obj_registered((const mproc__obj *)object, KIND, "mproc_args_add_" #kind);          \
+    return st_ ? st_                                                                               \
+               : mproc__obj_add_to(args, (const mproc__obj *)object, "mproc_args_add_" #kind);     \
+  }                                                                                                \
+  mproc_status mproc_args_open_##kind(const mproc_args *args, size_t index,                        \
+                                      mproc_##kind **object) {                                     \
+    const char *name_;                                                                             \
+    uint64_t size_;                                                                                \
+    mproc_status st_;                                                                              \
+    if (!object)                                                                                   \
+      return mproc__fail(MPROC_EINVAL, "mproc_args_open_" #kind ": object is NULL");               \
+    st_ = mproc__args_get_object(args, index, KIND, &name_, &size_, "mproc_args_open_" #kind);     \
+    return st_ ? st_ : open_##kind(object, name_, size_);                                          \
+  }                                                                                                \
+  MPROC__DEFINE_ARGS_GETTER(kind, KIND)
 
 #endif /* MPROC_OBJECT_H */

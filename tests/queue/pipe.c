@@ -46,13 +46,15 @@ static size_t seq_len(int64_t seq) { return (size_t)(seq * 37 % 3001); }
 /* ---- child functions ---- */
 
 /* args: [conn]: sends back every message it receives until the other end
- * closes (exit 0). */
+ * closes (exit 0). The end is the list's (mproc_args_get_conn): one handle
+ * however often it is got, closed with the arguments. */
 static int p_echo(const mproc_args *a, mproc_args *r) {
-  mproc_conn *c = NULL;
+  mproc_conn *c = NULL, *again = NULL;
   mproc_args *m = NULL;
   mproc_status st;
   (void)r;
-  if (mproc_args_open_conn(a, 0, &c) || mproc_args_create(&m))
+  if (mproc_args_get_conn(a, 0, &c) || mproc_args_get_conn(a, 0, &again) || again != c ||
+      mproc_args_create(&m))
     return 2;
   for (;;) {
     st = mproc_conn_recv(c, m, T_BOUND_MS);
@@ -64,7 +66,6 @@ static int p_echo(const mproc_args *a, mproc_args *r) {
     }
   }
   mproc_args_destroy(m);
-  mproc_conn_close(c);
   return 0;
 }
 
@@ -639,6 +640,10 @@ static void test_bad_input(void) {
   T_STATUS(mproc_args_open_conn(args, 0, &o), MPROC_ETYPE);
   T_STATUS(mproc_args_open_conn(args, 1, &o), MPROC_ERANGE);
   T_STATUS(mproc_args_open_conn(args, 0, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_args_get_conn(args, 0, &o), MPROC_ETYPE);
+  T_STATUS(mproc_args_get_conn(args, 1, &o), MPROC_ERANGE);
+  T_STATUS(mproc_args_get_conn(args, 0, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_args_get_conn(NULL, 0, &o), MPROC_EINVAL);
   /* a closed handle */
   T_OK(mproc_conn_close(a));
   T_STATUS(mproc_conn_send(a, m), MPROC_ECLOSED);

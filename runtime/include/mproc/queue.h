@@ -253,6 +253,10 @@ MPROC_API mproc_status mproc_conn_close(mproc_conn *conn);
 MPROC_API mproc_status mproc_args_add_conn(mproc_args *args, const mproc_conn *conn);
 MPROC_API mproc_status mproc_args_open_conn(const mproc_args *args, size_t index,
                                             mproc_conn **conn);
+/** The end at @p index opened on the first call, the same handle after, and
+ *  closed when @p args is destroyed: no open/close pair in a receiver (as
+ *  mproc_args_get_queue(); see mproc/shared.h). Do not close it yourself. */
+MPROC_API mproc_status mproc_args_get_conn(const mproc_args *args, size_t index, mproc_conn **conn);
 /** @} */
 
 #ifdef __cplusplus
