@@ -356,6 +356,27 @@ mproc_status mproc_conn_send(mproc_conn *conn, const mproc_args *message) {
   return send_msg(conn, &m, "mproc_conn_send");
 }
 
+mproc_status mproc_conn_send_packed(mproc_conn *conn, const char *format, ...) {
+  static const char fn[] = "mproc_conn_send_packed";
+  mproc__msg m;
+  mproc_args *a = NULL;
+  va_list ap;
+  mproc_status st = check(conn, CONN_SEND, fn); /* before packing: the message is for nothing */
+  if (st != MPROC_OK)
+    return st;
+  va_start(ap, format);
+  st = mproc__args_create_packedv(&a, format, ap, fn);
+  va_end(ap);
+  if (st != MPROC_OK)
+    return st;
+  memset(&m, 0, sizeof m);
+  m.type = MPROC__MSG_ARGS;
+  m.args = a;
+  st = send_msg(conn, &m, fn);
+  mproc_args_destroy(a);
+  return st;
+}
+
 mproc_status mproc_conn_send_bytes(mproc_conn *conn, const void *data, size_t size) {
   mproc__msg m;
   if (!data && size)

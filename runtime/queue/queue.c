@@ -122,6 +122,25 @@ mproc_status mproc_queue_put(mproc_queue *queue, const mproc_args *message, int6
   return put_many(queue, &message, 1, timeout_ms, NULL, "mproc_queue_put");
 }
 
+mproc_status mproc_queue_put_packed(mproc_queue *queue, int64_t timeout_ms, const char *format,
+                                    ...) {
+  static const char fn[] = "mproc_queue_put_packed";
+  mproc_args *m = NULL;
+  va_list ap;
+  mproc_status st = check(queue, fn); /* before packing: the message is for nothing */
+  if (st != MPROC_OK)
+    return st;
+  va_start(ap, format);
+  st = mproc__args_create_packedv(&m, format, ap, fn);
+  va_end(ap);
+  if (st == MPROC_OK) {
+    const mproc_args *msg = m;
+    st = put_many(queue, &msg, 1, timeout_ms, NULL, fn);
+    mproc_args_destroy(m);
+  }
+  return st;
+}
+
 mproc_status mproc_queue_put_many(mproc_queue *queue, const mproc_args *const *messages, size_t n,
                                   int64_t timeout_ms, size_t *put) {
   return put_many(queue, messages, n, timeout_ms, put, "mproc_queue_put_many");

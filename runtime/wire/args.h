@@ -142,6 +142,10 @@ mproc_status mproc__reader_end(const mproc__reader *r);
 /* New lists copying values [at, at + n) / all of @src. */
 mproc_status mproc__args_slice(const mproc_args *src, size_t at, size_t n, mproc_args **out);
 mproc_status mproc__args_copy(const mproc_args *src, mproc_args **out);
+/* mproc_args_create_packed() with a va_list; @fn names the caller in errors
+ * (the functions that send a message packed in one call). */
+mproc_status mproc__args_create_packedv(mproc_args **args, const char *format, va_list ap,
+                                        const char *fn);
 /* Appends copies of values [at, at + n) of @src to @dst (all or nothing). */
 mproc_status mproc__args_append(mproc_args *dst, const mproc_args *src, size_t at, size_t n);
 /* Room for @n more values (a hint: fewer if the limits say so). */

@@ -211,26 +211,31 @@ mproc_status mproc_args_pack(mproc_args *args, const char *format, ...) {
   return st;
 }
 
-mproc_status mproc_args_create_packed(mproc_args **args, const char *format, ...) {
+mproc_status mproc__args_create_packedv(mproc_args **args, const char *format, va_list ap,
+                                        const char *fn) {
   mproc_args *a = NULL;
-  va_list ap;
   mproc_status st;
   if (!args)
-    return mproc__fail(MPROC_EINVAL, "mproc_args_create_packed: args is NULL");
+    return mproc__fail(MPROC_EINVAL, "%s: args is NULL", fn);
   if (!format) /* before creating: nothing to undo */
-    return mproc__fail(MPROC_EINVAL, "mproc_args_create_packed: format is NULL");
-  st = mproc_args_create(&a);
-  if (st != MPROC_OK)
+    return mproc__fail(MPROC_EINVAL, "%s: format is NULL", fn);
+  if ((st = mproc_args_create(&a)) != MPROC_OK)
     return st;
-  va_start(ap, format);
-  st = pack(a, format, ap, "mproc_args_create_packed");
-  va_end(ap);
-  if (st != MPROC_OK) {
+  if ((st = pack(a, format, ap, fn)) != MPROC_OK) {
     mproc_args_destroy(a);
     return st;
   }
   *args = a;
   return MPROC_OK;
+}
+
+mproc_status mproc_args_create_packed(mproc_args **args, const char *format, ...) {
+  va_list ap;
+  mproc_status st;
+  va_start(ap, format);
+  st = mproc__args_create_packedv(args, format, ap, "mproc_args_create_packed");
+  va_end(ap);
+  return st;
 }
 
 /* ---- unpack ---- */

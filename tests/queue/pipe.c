@@ -244,6 +244,34 @@ static void expect_run(mproc_conn *c, int64_t n) {
 
 /* ---- tests ---- */
 
+/* send_packed: a message built and sent in one call; a bad format or an
+ * end that only receives sends nothing. */
+static void test_send_packed(void) {
+  mproc_conn *a, *b, *rx, *tx;
+  mproc_args *got = NULL;
+  int64_t n = 0;
+  int ready = 1;
+  new_pipe(&a, &b, 1);
+  T_OK(mproc_args_create(&got));
+  T_OK(mproc_conn_send_packed(a, "i64 none", (int64_t)81));
+  T_OK(mproc_conn_recv(b, got, 0));
+  T_OK(mproc_args_unpack(got, "i64 none", &n));
+  CU_ASSERT_EQUAL(n, 81);
+  T_STATUS(mproc_conn_send_packed(a, "i64 nosuch", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "mproc_conn_send_packed"));
+  T_STATUS(mproc_conn_send_packed(NULL, "i64", (int64_t)1), MPROC_EINVAL);
+  T_OK(mproc_conn_poll(b, 0, &ready));
+  CU_ASSERT_EQUAL(ready, 0); /* nothing of the refused ones was sent */
+  new_pipe(&rx, &tx, 0);
+  T_STATUS(mproc_conn_send_packed(rx, "i64", (int64_t)1), MPROC_ESTATE);
+  T_OK(mproc_conn_close(a));
+  T_STATUS(mproc_conn_send_packed(a, "i64", (int64_t)1), MPROC_ECLOSED);
+  T_OK(mproc_conn_close(b));
+  T_OK(mproc_conn_close(rx));
+  T_OK(mproc_conn_close(tx));
+  mproc_args_destroy(got);
+}
+
 static void test_duplex_in_one_process(void) {
   mproc_conn *a, *b;
   new_pipe(&a, &b, 1);
@@ -761,6 +789,7 @@ static void test_killed_creator_swept(void) { creator_leaves(1); }
 
 static const CU_TestInfo tests[] = {
     {"duplex in one process", test_duplex_in_one_process},
+    {"send_packed: one call; refusals send nothing", test_send_packed},
     {"duplex: both ways with a child", test_duplex_with_a_child},
     {"simplex: a only receives, b only sends", test_simplex_direction},
     {"send_bytes, recv_bytes: ERANGE with the size, ETYPE", test_bytes},

@@ -205,6 +205,18 @@ static int q_echo(const mproc_args *a, mproc_args *r) {
   return rc;
 }
 
+/* args: [queue]: puts ("seven", 7, 7.5) with one call. */
+static int q_put_packed(const mproc_args *a, mproc_args *r) {
+  mproc_queue *q = NULL;
+  (void)r;
+  if (mproc_args_get_queue(a, 0, &q) ||
+      mproc_queue_put_packed(q, 0, "str i64 f64", "seven", (int64_t)7, 7.5)) {
+    fprintf(stderr, "q_put_packed: %s\n", mproc_last_error());
+    return 2;
+  }
+  return 0;
+}
+
 /* args: [queue, value]: passes the queue it opened on to a child of its
  * own, which puts value (q_pool_put_arg); exits with that child's code. */
 static int q_relay(const mproc_args *a, mproc_args *r) {
@@ -839,6 +851,36 @@ static void test_every_type_round_trips(void) {
   T_OK(mproc_queue_destroy(back));
 }
 
+/* put_packed: a message built and put in one call, here and by a child; a
+ * bad format or a bad handle puts nothing. */
+static void test_put_packed(void) {
+  mproc_queue *q = new_queue(0, 0, 0);
+  mproc_args *got = NULL, *a = args_with_queue(q);
+  const char *s = NULL;
+  int64_t n = 0;
+  double d = 0;
+  size_t left = 9;
+  T_OK(mproc_args_create(&got));
+  T_OK(mproc_queue_put_packed(q, 0, "i64 str", (int64_t)-3, "here"));
+  T_OK(mproc_queue_get(q, got, 0));
+  T_OK(mproc_args_unpack(got, "i64 str", &n, &s));
+  CU_ASSERT(n == -3 && strcmp(s, "here") == 0);
+  CU_ASSERT_EQUAL(t_finish(t_start("q_put_packed", a, NULL)), 0);
+  T_OK(mproc_queue_get(q, got, T_BOUND_MS));
+  T_OK(mproc_args_unpack(got, "str i64 f64", &s, &n, &d));
+  CU_ASSERT(strcmp(s, "seven") == 0 && n == 7 && d == 7.5);
+  T_STATUS(mproc_queue_put_packed(q, 0, "i64 nosuch", (int64_t)1), MPROC_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "mproc_queue_put_packed"));
+  T_STATUS(mproc_queue_put_packed(q, 0, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_queue_put_packed(NULL, 0, "i64", (int64_t)1), MPROC_EINVAL);
+  T_OK(mproc_queue_qsize(q, &left));
+  CU_ASSERT_EQUAL(left, 0); /* nothing of the refused ones was put */
+  mproc_args_destroy(a);
+  mproc_args_destroy(got);
+  T_OK(mproc_queue_destroy(q));
+  T_STATUS(mproc_queue_put_packed(q, 0, "i64", (int64_t)1), MPROC_ECLOSED);
+}
+
 /* A 1 MiB message through a 4 KiB ring, from this process and from a child
  * that then exits; small messages after it keep their order. */
 static void test_message_larger_than_ring(void) {
@@ -1470,6 +1512,7 @@ static const CU_TestInfo tests[] = {
     {"put_many waits for room as a child gets", test_put_many_waits_for_room},
     {"get_many waits for the first message only", test_get_many_waits_for_first},
     {"every value type round-trips, through a child too", test_every_type_round_trips},
+    {"put_packed: one call, here and from a child", test_put_packed},
     {"a message larger than the ring goes through", test_message_larger_than_ring},
     {"unbounded: 100,000 messages nobody gets", test_unbounded_growth},
     {"a message outlives the process that put it", test_message_outlives_putter},
@@ -1493,20 +1536,14 @@ static const CU_TestInfo tests[] = {
     {"killed opener: the ring it made stays with the queue", test_killed_opener_ring_stays},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(q_producer),
-                                           MPROC_FUNCTION(q_consumer),
-                                           MPROC_FUNCTION(q_put_timed),
-                                           MPROC_FUNCTION(q_block_expect),
-                                           MPROC_FUNCTION(q_put_and_leave),
-                                           MPROC_FUNCTION(q_echo),
-                                           MPROC_FUNCTION(q_join_consumer),
-                                           MPROC_FUNCTION(q_close_opener),
-                                           MPROC_FUNCTION(q_create_and_leave),
-                                           MPROC_FUNCTION(q_pool_init),
-                                           MPROC_FUNCTION(q_pool_put_init),
-                                           MPROC_FUNCTION(q_pool_put_arg),
-                                           MPROC_FUNCTION(q_pool_double),
-                                           MPROC_FUNCTION(q_relay),
-                                           MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {
+    MPROC_FUNCTION(q_producer),      MPROC_FUNCTION(q_consumer),
+    MPROC_FUNCTION(q_put_timed),     MPROC_FUNCTION(q_block_expect),
+    MPROC_FUNCTION(q_put_and_leave), MPROC_FUNCTION(q_echo),
+    MPROC_FUNCTION(q_put_packed),    MPROC_FUNCTION(q_join_consumer),
+    MPROC_FUNCTION(q_close_opener),  MPROC_FUNCTION(q_create_and_leave),
+    MPROC_FUNCTION(q_pool_init),     MPROC_FUNCTION(q_pool_put_init),
+    MPROC_FUNCTION(q_pool_put_arg),  MPROC_FUNCTION(q_pool_double),
+    MPROC_FUNCTION(q_relay),         MPROC_FUNCTIONS_END};
 
 const test_suite suite_queue = {"queue", tests, functions};

@@ -96,6 +96,15 @@ MPROC_API mproc_status mproc_queue_create(mproc_queue **queue, const mproc_queue
 MPROC_API mproc_status mproc_queue_put(mproc_queue *queue, const mproc_args *message,
                                        int64_t timeout_ms);
 /**
+ * mproc_queue_put() of a message built from @p format and the values after
+ * it (mproc_args_pack()'s table), e.g. Python's `q.put((i, x))` as
+ * `mproc_queue_put_packed(q, 1000, "i64 f64", i, x)`.
+ * @return as mproc_queue_put() and mproc_args_pack() (a bad format: nothing
+ *         is put).
+ */
+MPROC_API mproc_status mproc_queue_put_packed(mproc_queue *queue, int64_t timeout_ms,
+                                              const char *format, ...);
+/**
  * Takes the message at the head into @p message (its values replace the
  * list's), waiting at most @p timeout_ms for one.
  * @return MPROC_OK; MPROC_EEMPTY (none in time); MPROC_ECLOSED (shut down
@@ -212,6 +221,11 @@ MPROC_API mproc_status mproc_pipe_create(mproc_conn **a, mproc_conn **b, int dup
  *         MPROC_EINVAL.
  */
 MPROC_API mproc_status mproc_conn_send(mproc_conn *conn, const mproc_args *message);
+/** mproc_conn_send() of a message built from @p format and the values after
+ *  it (mproc_args_pack()'s table), e.g. `mproc_conn_send_packed(c, "i64", x * x)`.
+ *  @return as mproc_conn_send() and mproc_args_pack() (a bad format: nothing
+ *  is sent). */
+MPROC_API mproc_status mproc_conn_send_packed(mproc_conn *conn, const char *format, ...);
 /** The most bytes one mproc_conn_send_bytes() message holds: what one
  *  BYTES value of an ::mproc_args can (the list's and the value's headers
  *  take 13 bytes of MPROC_ARGS_MAX_SIZE), so that mproc_conn_recv() can
