@@ -40,7 +40,7 @@ static int child(const mproc_args *args, mproc_args *result) {
     if (st)
       return example_fail("child");
     if (mproc_args_unpack(msg, "i64", &x) == MPROC_OK) { /* a number: answer its square */
-      if (mproc_args_clear(msg) || mproc_args_pack(msg, "i64", x * x) || mproc_conn_send(conn, msg))
+      if (mproc_conn_send_packed(conn, "i64", x * x))
         return example_fail("child");
     } else if (mproc_args_unpack(msg, "str", &text) == MPROC_OK) {
       printf("  [child] got \"%s\" (no answer expected)\n", text);
@@ -74,16 +74,14 @@ int main(int argc, char **argv) {
     return example_fail("close");
   /* Python's poll(5) then recv() is one receive with a time limit here. */
   for (x = 3; x <= 5; x++) {
-    if (mproc_args_clear(msg) || mproc_args_pack(msg, "i64", x) ||
-        mproc_conn_send(parent_end, msg) || mproc_conn_recv(parent_end, msg, TIMEOUT_MS) ||
-        mproc_args_unpack(msg, "i64", &y))
+    if (mproc_conn_send_packed(parent_end, "i64", x) ||
+        mproc_conn_recv(parent_end, msg, TIMEOUT_MS) || mproc_args_unpack(msg, "i64", &y))
       return example_fail("exchange");
     printf("[MainProcess] sent %lld, the child answered %lld\n", (long long)x, (long long)y);
     failed |= y != x * x;
   }
   /* A last one-way message, then close: the child still receives it. */
-  if (mproc_args_clear(msg) || mproc_args_pack(msg, "str", "goodbye") ||
-      mproc_conn_send(parent_end, msg) || mproc_conn_close(parent_end) ||
+  if (mproc_conn_send_packed(parent_end, "str", "goodbye") || mproc_conn_close(parent_end) ||
       mproc_process_join(p, TIMEOUT_MS) || mproc_process_exitcode(p, &code) ||
       mproc_process_destroy(p))
     return example_fail("goodbye");

@@ -25,23 +25,15 @@ enum { N = 8, STEPS = 3, WORKERS = 3, TIMEOUT_MS = 5000 };
 
 static int task(const mproc_args *args, mproc_args *result) {
   mproc_queue *q;
-  mproc_args *report;
   int64_t i, step;
-  int rc = 0;
-  if (mproc_args_get_queue(args, 0, &q) || mproc_args_get_i64(args, 1, &i) ||
-      mproc_args_create(&report))
+  if (mproc_args_get_queue(args, 0, &q) || mproc_args_get_i64(args, 1, &i))
     return example_fail("task");
-  for (step = 0; step < STEPS && rc == 0; step++) {
+  for (step = 0; step < STEPS; step++) {
     example_sleep_ms(30); /* the work */
-    if (mproc_args_clear(report) ||
-        mproc_args_pack(report, "i64 i64 i64", i, step, mproc_self_pid()) ||
-        mproc_queue_put(q, report, TIMEOUT_MS))
-      rc = example_fail("task");
+    if (mproc_queue_put_packed(q, TIMEOUT_MS, "i64 i64 i64", i, step, mproc_self_pid()))
+      return example_fail("task");
   }
-  mproc_args_destroy(report); /* the worker lives on: nothing may leak */
-  if (rc == 0 && mproc_args_add_i64(result, i * i))
-    rc = example_fail("task");
-  return rc;
+  return mproc_args_add_i64(result, i * i) ? example_fail("task") : 0;
 }
 
 /* The map's lazy input (a starmap): item i is the argument list (q, i). */

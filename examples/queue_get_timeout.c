@@ -53,25 +53,21 @@ static int consumer(const mproc_args *args, mproc_args *result) {
 
 static int producer(const mproc_args *args, mproc_args *result) {
   mproc_queue *q;
-  mproc_args *msg;
   char text[32];
   int i;
   (void)result;
-  if (mproc_args_get_queue(args, 0, &q) || mproc_args_create(&msg))
+  if (mproc_args_get_queue(args, 0, &q))
     return example_fail("producer");
-  /* One list serves every message: a put copies it. The queue is unbounded:
+  /* Each put builds its message from a pack format. The queue is unbounded:
    * a put never waits. */
   for (i = 0; i < ITEMS; i++) {
     example_sleep_ms(PRODUCER_PAUSE_MS); /* slower than the consumer's time limit */
     snprintf(text, sizeof text, "item %d", i);
-    if (mproc_args_clear(msg) || mproc_args_pack(msg, "str", text) ||
-        mproc_queue_put(q, msg, MPROC_WAIT_FOREVER))
+    if (mproc_queue_put_packed(q, MPROC_WAIT_FOREVER, "str", text))
       return example_fail("producer");
   }
-  if (mproc_args_clear(msg) || mproc_args_pack(msg, "none") ||
-      mproc_queue_put(q, msg, MPROC_WAIT_FOREVER))
+  if (mproc_queue_put_packed(q, MPROC_WAIT_FOREVER, "none")) /* Python's None */
     return example_fail("producer");
-  mproc_args_destroy(msg);
   return 0;
 }
 

@@ -25,21 +25,17 @@ enum { PRODUCERS = 3, CONSUMERS = 2, ITEMS = 20, MAXSIZE = 8, TIMEOUT_MS = 2000 
 
 static int producer(const mproc_args *args, mproc_args *result) {
   mproc_queue *work;
-  mproc_args *msg;
   int64_t p, k;
   (void)result;
-  if (mproc_args_get_queue(args, 0, &work) || mproc_args_get_i64(args, 1, &p) ||
-      mproc_args_create(&msg))
+  if (mproc_args_get_queue(args, 0, &work) || mproc_args_get_i64(args, 1, &p))
     return example_fail("producer");
-  /* A message is a whole mproc_args list (here one value), copied by the
-   * put: one list serves every message. The queue has a maxsize, so a put
-   * waits for room while the consumers lag. (pack takes an int64_t for
-   * "i64", unconverted: p * 100 + k is one.) */
+  /* A message is a whole mproc_args list (here one value), which the put
+   * builds from a pack format. The queue has a maxsize, so a put waits for
+   * room while the consumers lag. (The format takes an int64_t for "i64",
+   * unconverted: p * 100 + k is one.) */
   for (k = 0; k < ITEMS; k++)
-    if (mproc_args_clear(msg) || mproc_args_pack(msg, "i64", p * 100 + k) ||
-        mproc_queue_put(work, msg, TIMEOUT_MS))
+    if (mproc_queue_put_packed(work, TIMEOUT_MS, "i64", p * 100 + k))
       return example_fail("producer");
-  mproc_args_destroy(msg);
   printf("  [producer %lld] put %d items\n", (long long)p, ITEMS);
   return 0;
 }
@@ -62,8 +58,7 @@ static int consumer(const mproc_args *args, mproc_args *result) {
     return example_fail("consumer");
   printf("  [consumer %lld] got its sentinel after %lld items\n", (long long)c, (long long)n);
   /* The report (c, n, total) is one message. */
-  if (mproc_args_clear(msg) || mproc_args_pack(msg, "i64 i64 i64", c, n, total) ||
-      mproc_queue_put(results, msg, TIMEOUT_MS))
+  if (mproc_queue_put_packed(results, TIMEOUT_MS, "i64 i64 i64", c, n, total))
     return example_fail("consumer");
   mproc_args_destroy(msg);
   return 0;
@@ -116,10 +111,8 @@ int main(int argc, char **argv) {
   for (i = 0; i < PRODUCERS; i++)
     failed |= join(producers[i]);
   /* Every item was put: the sentinels go behind them (FIFO), one per consumer. */
-  if (mproc_args_pack(msg, "i64", (int64_t)-1))
-    return example_fail("sentinel");
   for (i = 0; i < CONSUMERS; i++)
-    if (mproc_queue_put(work, msg, TIMEOUT_MS))
+    if (mproc_queue_put_packed(work, TIMEOUT_MS, "i64", (int64_t)-1))
       return example_fail("sentinel");
   for (i = 0; i < CONSUMERS; i++) {
     if (mproc_queue_get(results, msg, TIMEOUT_MS) ||

@@ -21,29 +21,23 @@ enum { TIMEOUT_MS = 5000 };
 
 static int putter(const mproc_args *args, mproc_args *result) {
   mproc_queue *q;
-  mproc_args *msg;
   (void)result;
   example_sleep_ms(200);
   if (mproc_args_get_queue(args, 0, &q) ||
-      mproc_args_create_packed(&msg, "str", "a message from the queue") ||
-      mproc_queue_put(q, msg, TIMEOUT_MS))
+      mproc_queue_put_packed(q, TIMEOUT_MS, "str", "a message from the queue"))
     return example_fail("putter");
-  mproc_args_destroy(msg);
   return 0;
 }
 
 static int sender(const mproc_args *args, mproc_args *result) {
   mproc_conn *conn;
-  mproc_args *msg;
   (void)result;
   example_sleep_ms(400);
   /* The end goes with the arguments: the reader then sees ECLOSED, once it
    * has received the message. */
   if (mproc_args_get_conn(args, 0, &conn) ||
-      mproc_args_create_packed(&msg, "str", "a message from the pipe") ||
-      mproc_conn_send(conn, msg))
+      mproc_conn_send_packed(conn, "str", "a message from the pipe"))
     return example_fail("sender");
-  mproc_args_destroy(msg);
   return 0;
 }
 
