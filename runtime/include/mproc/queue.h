@@ -222,7 +222,7 @@ MPROC_API mproc_status mproc_pipe_create(mproc_conn **a, mproc_conn **b, int dup
  */
 MPROC_API mproc_status mproc_conn_send(mproc_conn *conn, const mproc_args *message);
 /** mproc_conn_send() of a message built from @p format and the values after
- *  it (mproc_args_pack()'s table), e.g. `mproc_conn_send_packed(c, "i64", x * x)`.
+ *  it (mproc_args_pack()'s table), e.g. `mproc_conn_send_packed(c, "i64", (int64_t)x * x)`.
  *  @return as mproc_conn_send() and mproc_args_pack() (a bad format: nothing
  *  is sent). */
 MPROC_API mproc_status mproc_conn_send_packed(mproc_conn *conn, const char *format, ...);
