@@ -54,6 +54,12 @@ mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *go
 mproc_status mproc__chan_write(mproc__chan *chan, const void *buf, size_t n);
 /* Closes both handles (once) and resets them to MPROC__NO_HANDLE. */
 void mproc__chan_close(mproc__chan *chan);
+/* Closes the writing handle only (once): the peer reads end-of-stream after
+ * what was written, and this end may still read. */
+void mproc__chan_close_write(mproc__chan *chan);
+/* Two connected ends in this process: what @a writes @b reads, and back
+ * (a pool backend's stream: mproc/backend.h). Not inherited by children. */
+mproc_status mproc__chan_pair(mproc__chan *a, mproc__chan *b);
 /* Non-zero when a read of @chan would not sleep (data, end-of-stream or an
  * error to report): the pool's adaptive spins poll it. */
 int mproc__chan_readable(mproc__chan *chan);

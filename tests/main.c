@@ -22,7 +22,7 @@ static const test_suite *const suites[] = {
     &suite_init,         &suite_object,  &suite_event,   &suite_lock,   &suite_storm,
     &suite_semaphore,    &suite_cond,    &suite_barrier, &suite_shm,    &suite_array,
     &suite_pool,         &suite_map,     &suite_handoff, &suite_queue,  &suite_queue_faults,
-    &suite_queue_stress, &suite_pipe,    &suite_wait};
+    &suite_queue_stress, &suite_pipe,    &suite_wait,    &suite_backend};
 #define NSUITES (sizeof suites / sizeof suites[0])
 
 void t_check_status(mproc_status got, mproc_status want, const char *what, const char *file,

@@ -44,6 +44,7 @@ extern const test_suite suite_queue_faults;
 extern const test_suite suite_queue_stress;
 extern const test_suite suite_pipe;
 extern const test_suite suite_wait;
+extern const test_suite suite_backend;
 
 /* The generous bound a test puts on anything that should happen promptly (a
  * join, a wait, a poll for a child's report): it only catches hangs, failing

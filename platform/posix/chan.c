@@ -50,6 +50,24 @@ mproc_status mproc__chan_write(mproc__chan *chan, const void *buf, size_t n) {
   return MPROC_OK;
 }
 
+/* One socket pair per direction, as a parent and child's channel. */
+mproc_status mproc__chan_pair(mproc__chan *a, mproc__chan *b) {
+  int ab[2], ba[2];
+  mproc_status st = mproc__posix_socketpair(ab);
+  if (st == MPROC_OK && (st = mproc__posix_socketpair(ba)) != MPROC_OK) {
+    close(ab[0]);
+    close(ab[1]);
+  }
+  if (st != MPROC_OK)
+    return st;
+  a->wr = ab[0];
+  b->rd = ab[1];
+  b->wr = ba[0];
+  a->rd = ba[1];
+  a->ahead_pos = a->ahead_len = b->ahead_pos = b->ahead_len = 0;
+  return MPROC_OK;
+}
+
 int mproc__chan_readable(mproc__chan *chan) {
   struct pollfd p;
   p.fd = (int)chan->rd;
@@ -64,6 +82,16 @@ void mproc__chan_close(mproc__chan *chan) {
   if (chan->wr != MPROC__NO_HANDLE && chan->wr != chan->rd)
     close((int)chan->wr);
   chan->rd = chan->wr = MPROC__NO_HANDLE;
+}
+
+void mproc__chan_close_write(mproc__chan *chan) {
+  if (chan->wr == MPROC__NO_HANDLE)
+    return;
+  if (chan->wr == chan->rd) /* one socket both ways: end its sending half */
+    shutdown((int)chan->wr, SHUT_WR);
+  else
+    close((int)chan->wr);
+  chan->wr = MPROC__NO_HANDLE;
 }
 
 /* The child's side: @spec is "<read fd>,<write fd>" (see proc.c). */

@@ -31,6 +31,23 @@ mproc_status mproc__win32_pipe(HANDLE *rd, HANDLE *wr) {
   return MPROC_OK;
 }
 
+mproc_status mproc__chan_pair(mproc__chan *a, mproc__chan *b) {
+  HANDLE ab_rd, ab_wr, ba_rd, ba_wr;
+  mproc_status st = mproc__win32_pipe(&ab_rd, &ab_wr);
+  if (st == MPROC_OK && (st = mproc__win32_pipe(&ba_rd, &ba_wr)) != MPROC_OK) {
+    CloseHandle(ab_rd);
+    CloseHandle(ab_wr);
+  }
+  if (st != MPROC_OK)
+    return st;
+  a->wr = (mproc__handle)ab_wr;
+  b->rd = (mproc__handle)ab_rd;
+  b->wr = (mproc__handle)ba_wr;
+  a->rd = (mproc__handle)ba_rd;
+  a->ahead_pos = a->ahead_len = b->ahead_pos = b->ahead_len = 0;
+  return MPROC_OK;
+}
+
 /* ---- read, write, close ------------------------------------------------ */
 
 mproc_status mproc__chan_read(mproc__chan *chan, void *buf, size_t n, size_t *got) {
@@ -80,6 +97,12 @@ void mproc__chan_close(mproc__chan *chan) {
   if (chan->wr != MPROC__NO_HANDLE && chan->wr != chan->rd)
     CloseHandle(MPROC__WIN32_H(chan->wr));
   chan->rd = chan->wr = MPROC__NO_HANDLE;
+}
+
+void mproc__chan_close_write(mproc__chan *chan) {
+  if (chan->wr != MPROC__NO_HANDLE && chan->wr != chan->rd)
+    CloseHandle(MPROC__WIN32_H(chan->wr));
+  chan->wr = MPROC__NO_HANDLE;
 }
 
 /* ---- child side -------------------------------------------------------- */

@@ -28,7 +28,7 @@
 int mproc__worker_send(mproc__worker *w, uint16_t type, const uint8_t *buf, size_t len) {
   if (mproc__mbox_send(&w->mbox.tx, &w->proc.chan, type, buf, len) == MPROC_OK)
     return 1;
-  mproc__proc_signal(&w->proc, 1);
+  mproc__worker_signal(w, 1);
   return 0;
 }
 
@@ -330,7 +330,7 @@ static void pipeline(mproc_pool *p, mproc__worker *w) {
     frames++;
   }
   if (frames && mproc__mbox_send_packed(&w->mbox.tx, &w->proc.chan, bytes, len, frames) != MPROC_OK)
-    mproc__proc_signal(&w->proc, 1); /* as mproc__worker_send(): its thread fails its tasks */
+    mproc__worker_signal(w, 1); /* as mproc__worker_send(): its thread fails its tasks */
 }
 
 /* Sends the next queued task to every idle worker (or one taken back from a

@@ -44,7 +44,7 @@ int mproc__monitor_start(mproc_pool *p) {
 }
 
 void mproc__pool_cancel_locked(mproc_pool *p) {
-  mproc_event_set(p->cancel);
+  mproc__pool_cancel_flag(p, 1);
   if (p->cancelling)
     return;
   mproc__monitor_start(p); /* it kills stragglers after the grace and ends the cancellation */
@@ -82,11 +82,11 @@ static void monitor_tick(mproc_pool *p) {
     else if (p->cancelling && p->cancel_deadline >= 0 && now >= p->cancel_deadline)
       w->kill_reason = MPROC_ECANCELED;
     if (w->kill_reason)
-      mproc__proc_signal(&w->proc, 1);
+      mproc__worker_signal(w, 1);
   }
   if (p->cancelling && busy == 0 && !p->stopping && p->state != MPROC__POOL_TERMINATED) {
     /* Every cancelled task is settled: the pool is usable again. */
-    mproc_event_clear(p->cancel);
+    mproc__pool_cancel_flag(p, 0);
     p->cancelling = 0;
     mproc__pool_dispatch(p);
   }

@@ -104,21 +104,29 @@ static mproc_status check_options(const mproc_pool_options *o, int *n) {
   return check_descriptors(*n);
 }
 
-mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options) {
+mproc_status mproc__pool_create(mproc_pool **pool, const mproc_pool_options *options,
+                                const mproc_backend *backend, void *state, const char *fn) {
   mproc_pool *p;
   int n, i;
   unsigned fast;
   mproc_status st;
   if (!pool)
-    return mproc__pool_bad("mproc_pool_create", "pool");
+    return mproc__pool_bad(fn, "pool");
   if (!mproc__is_initialized())
-    return mproc__fail(MPROC_ENOTINIT, "mproc_pool_create: call mproc_init() first");
-  if ((st = MPROC__CHECK_RESERVED(options, "mproc_pool_create", "options")) != MPROC_OK ||
+    return mproc__fail(MPROC_ENOTINIT, "%s: call mproc_init() first", fn);
+  if ((st = MPROC__CHECK_RESERVED(options, fn, "options")) != MPROC_OK ||
       (st = check_options(options, &n)) != MPROC_OK ||
       (st = mproc__fast_paths(&fast)) != MPROC_OK || (st = mproc__futures_init()) != MPROC_OK ||
       (st = pool_alloc(&p, options, n)) != MPROC_OK)
     return st;
-  p->fast = fast;
+  /* A backend's workers may be on other machines: nothing but their stream
+   * is shared with them (no lanes, mailboxes, claim words or spinning). */
+  p->fast = backend ? 0 : fast;
+  if (backend) {
+    p->backend_ops = *backend;
+    p->backend = &p->backend_ops;
+    p->backend_state = state;
+  }
   apr_thread_mutex_lock(p->lock);
   for (i = 0; i < n; i++) {
     mproc__worker *w = &p->workers[i];
@@ -142,6 +150,10 @@ mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *opti
   return MPROC_OK;
 }
 
+mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options) {
+  return mproc__pool_create(pool, options, NULL, NULL, "mproc_pool_create");
+}
+
 static int all_dead(const mproc_pool *p) {
   int i;
   for (i = 0; i < p->nworkers; i++)
@@ -162,7 +174,7 @@ static mproc_status check_submit(mproc_pool *p, const char *function, const char
   if (p->broken)
     return mproc__fail(MPROC__POOL_BROKEN_STATUS(p), "%s: %s", fn, p->broken_msg);
   if (all_dead(p))
-    return mproc__fail(MPROC_ESTATE, "%s: no worker could be started", fn);
+    return mproc__fail(MPROC_ESTATE, "%s: no worker could be started: %s", fn, p->dead_msg);
   return MPROC_OK;
 }
 
@@ -238,14 +250,14 @@ mproc_status mproc_pool_terminate(mproc_pool *p) {
   apr_thread_mutex_lock(p->lock);
   p->state = MPROC__POOL_TERMINATED;
   p->cancels++; /* its maps stop feeding: their rest completes as cancelled */
-  mproc_event_set(p->cancel);
+  mproc__pool_cancel_flag(p, 1);
   mproc__pool_fail_queued(p, MPROC_ECANCELED, "the pool was terminated");
   for (i = 0; i < p->nworkers; i++) {
     mproc__worker *w = &p->workers[i];
     if (w->spawned && w->state != MPROC__W_DEAD && w->state != MPROC__W_ENDING) {
       if (!w->kill_reason)
         w->kill_reason = MPROC_ECANCELED;
-      mproc__proc_signal(&w->proc, 1);
+      mproc__worker_signal(w, 1);
     }
   }
   apr_thread_cond_broadcast(p->changed);
@@ -320,6 +332,8 @@ mproc_status mproc_pool_destroy(mproc_pool *p) {
   free(p->workers);
   free(p->initializer);
   free(p->initargs);
+  if (p->backend) /* every worker was waited for */
+    p->backend->destroy(p->backend_state);
   p->live = 0;
   mproc__quarantine(p); /* a use after destroy: a clean MPROC_ECLOSED */
   return MPROC_OK;

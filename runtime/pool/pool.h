@@ -15,6 +15,7 @@
 #include <apr_thread_proc.h>
 
 #include "core/spin.h"
+#include "mproc/backend.h"
 #include "mproc/pool.h"
 #include "mproc/shared.h"
 #include "platform.h"
@@ -250,9 +251,15 @@ struct mproc_pool {
   int64_t cancel_deadline; /* -1: no grace limit */
   mproc__pool_state state;
   unsigned fast; /* the fast paths it may use (MPROC__FAST_*) */
-  int broken;    /* MPROC__POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
+  /* Who starts its workers (mproc_pool_create_with): &backend_ops, or NULL
+   * for the pool itself. */
+  const mproc_backend *backend;
+  mproc_backend backend_ops;
+  void *backend_state;
+  int broken; /* MPROC__POOL_BROKEN_INIT or _MONITOR: it takes no more tasks */
   char broken_msg[256];
-  int stopping; /* the monitor must exit, or not start */
+  char dead_msg[256]; /* why no worker could be started, once none runs */
+  int stopping;       /* the monitor must exit, or not start */
   mproc__worker *workers;
   int nworkers;
   mproc__task *head, *tail;
@@ -281,6 +288,21 @@ typedef struct mproc__submit {
 } mproc__submit;
 
 /* ---- the public API and lifecycle (pool.c) ---- */
+/* mproc_pool_create(), its workers started by @backend when not NULL. */
+mproc_status mproc__pool_create(mproc_pool **pool, const mproc_pool_options *options,
+                                const mproc_backend *backend, void *state, const char *fn);
+/* Sets (@on) or clears the pool's cancellation flag, on its backend too. */
+void mproc__pool_cancel_flag(mproc_pool *p, int on);
+
+/* ---- a worker's process, the pool's own or its backend's (backend.c) ---- */
+/* Starts @w's worker from @spec into @proc. */
+mproc_status mproc__worker_spawn(mproc_pool *p, mproc__worker *w, const mproc__start *spec,
+                                 mproc__proc *proc);
+void mproc__worker_signal(mproc__worker *w, int force);
+mproc_status mproc__worker_wait(mproc__worker *w, int64_t timeout_ms);
+void mproc__worker_release(mproc__worker *w);
+/* Sweeps what a worker that did not exit cleanly left (the pool's own only). */
+void mproc__worker_sweep(mproc__worker *w);
 mproc_status mproc__pool_bad(const char *fn, const char *what);
 /* MPROC_OK if @p is a usable pool: MPROC_EINVAL for NULL, MPROC_ECLOSED for
  * one destroyed (caught while its memory is in quarantine). */

@@ -56,8 +56,7 @@ static mproc_status spawn_worker(mproc_pool *p, mproc__worker *w) {
   spec.new_group = 1; /* a terminal's Ctrl-C goes to the parent, which cancels */
   spec.args = buf;
   spec.args_len = len;
-  memset(&proc, 0, sizeof proc);
-  st = mproc__child_start(&proc, &spec);
+  st = mproc__worker_spawn(p, w, &spec, &proc);
   free(buf);
   if (st == MPROC_OK) { /* others read w->proc under the lock */
     apr_thread_mutex_lock(p->lock);
@@ -190,7 +189,7 @@ static void took_result(mproc_pool *p, mproc__worker *w, mproc__task *t, int rel
       snprintf(msg, sizeof msg, "worker %lld sent a malformed result", (long long)w->proc.pid);
       mproc__task_fail(p, t, MPROC_ECRASHED, msg, w->proc.pid, 0);
     }
-    mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it; its task fails */
+    mproc__worker_signal(w, 1); /* nonsense from a worker: end it; its task fails */
     return;
   }
   if (!released)
@@ -257,7 +256,7 @@ static int worker_ended(mproc_pool *p, mproc__worker *w) {
     else
       mproc__pool_requeue(p, t);
   }
-  mproc__proc_release(&w->proc);
+  mproc__worker_release(w);
   w->has_claims = 0;
   w->lanes = w->lanes > 0 ? 0 : w->lanes; /* sent again to the next one, free */
   mproc__lane_release(&w->lane[0]);
@@ -300,7 +299,7 @@ static void on_frame(mproc_pool *p, mproc__worker *w, uint16_t type, const uint8
     if (m)
       mproc_args_destroy(m);
   } else {
-    mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it */
+    mproc__worker_signal(w, 1); /* nonsense from a worker: end it */
   }
 }
 
@@ -371,7 +370,7 @@ static int start_worker(mproc_pool *p, mproc__worker *w, int64_t *backoff_ms) {
       /* terminated while it started, which terminate could not see: its
        * initializer may never let it read EXIT, so it ends now */
       w->kill_reason = MPROC_ECANCELED;
-      mproc__proc_signal(&w->proc, 1);
+      mproc__worker_signal(w, 1);
     } else {
       mproc__pool_dispatch(p);
     }
@@ -381,7 +380,8 @@ static int start_worker(mproc_pool *p, mproc__worker *w, int64_t *backoff_ms) {
     *backoff_ms = *backoff_ms * 2 > RESPAWN_MAX_MS ? RESPAWN_MAX_MS : *backoff_ms * 2;
   } else {
     w->state = MPROC__W_DEAD;
-    mproc__pool_fail_queued(p, st, mproc_last_error());
+    snprintf(p->dead_msg, sizeof p->dead_msg, "%s", mproc_last_error());
+    mproc__pool_fail_queued(p, st, p->dead_msg);
   }
   apr_thread_cond_broadcast(p->changed);
   apr_thread_mutex_unlock(p->lock);
@@ -420,13 +420,12 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
       w->state = MPROC__W_ENDING;
       apr_thread_mutex_unlock(p->lock);
       if (st != MPROC_ECLOSED)
-        mproc__proc_signal(&w->proc, 1);
-      mproc__proc_wait(&w->proc, MPROC_WAIT_FOREVER);
+        mproc__worker_signal(w, 1);
+      mproc__worker_wait(w, MPROC_WAIT_FOREVER);
       /* A worker that did not exit cleanly (killed, crashed, orphaned) could
        * not remove the names it created: reaping it sweeps them, as joining
        * a Process does. */
-      if (w->proc.exitcode != 0)
-        mproc__sweep(w->proc.pid);
+      mproc__worker_sweep(w);
       apr_thread_mutex_lock(p->lock);
       again = worker_ended(p, w);
       if (!again)
@@ -439,7 +438,7 @@ void *APR_THREAD_FUNC mproc__worker_thread(apr_thread_t *thread, void *data) {
     }
     if (type == MPROC__FRAME_RESULT_LANE && (st = lane_result(p, w, &buf, &len)) != MPROC_OK) {
       apr_thread_mutex_lock(p->lock);
-      mproc__proc_signal(&w->proc, 1); /* nonsense from a worker: end it */
+      mproc__worker_signal(w, 1); /* nonsense from a worker: end it */
       apr_thread_mutex_unlock(p->lock);
     } else if (type == MPROC__FRAME_RESULT || type == MPROC__FRAME_RESULT_LANE) {
       on_result(p, w, buf.data, len);

@@ -1,0 +1,164 @@
+/**
+ * @file mproc/backend.h
+ * @brief For pool backends (such as the MPI one), not for applications: a
+ * pool whose workers another mechanism starts, and the host side that runs
+ * a worker for it.
+ *
+ * A pool talks to each worker over a byte stream of frames (START, TASK,
+ * RESULT...). By default it spawns the worker itself and owns that stream.
+ * A backend takes the spawning over: mproc_pool_create_with() hands each
+ * worker's encoded START to the backend's start hook, which returns the two
+ * handles of a stream whose far end reaches a *host*: a process, maybe on
+ * another machine, that calls mproc_host_worker_start() with those START
+ * bytes and relays the stream to and from the worker it starts. The pool then works
+ * as ever (tasks, maps, timeouts, crashes, cancellation), without the fast
+ * paths that share memory with its workers.
+ *
+ * Across machines nothing is shared but the stream: the pool's cancellation
+ * flag reaches the workers through the cancel hook (the host then calls
+ * mproc_host_worker_cancel()), and a worker's task that cancels the pool
+ * tells the parent by a frame. Objects passed in initargs or task arguments
+ * must exist where the worker runs: that is the backend's to check.
+ *
+ * Errors and ownership follow mproc.h: every function returns a status with
+ * a message (mproc_last_error()); who creates a thing destroys it.
+ */
+#ifndef MPROC_BACKEND_H
+#define MPROC_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mproc/export.h"
+#include "mproc/pool.h"
+#include "mproc/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * What a backend does for a pool. Each hook is called from the pool's
+ * threads, possibly several at once for different workers; @p state is the
+ * pointer given to mproc_pool_create_with().
+ */
+typedef struct mproc_backend {
+  /** Its name, used in messages (e.g. "mpi"). */
+  const char *name;
+  /**
+   * Starts the worker of slot @p slot (0..workers-1) with the encoded START
+   * @p start of @p len bytes. On MPROC_OK, @p *rd and @p *wr are the pool's
+   * ends of the worker's stream (file descriptors on POSIX, HANDLEs on
+   * Windows), which the pool reads, writes and closes; reading end-of-stream
+   * means the worker ended. @p *id names the worker in the other hooks and
+   * in messages (the pool never takes it for a local pid).
+   */
+  mproc_status (*start)(void *state, int slot, const void *start, size_t len, intptr_t *rd,
+                        intptr_t *wr, int64_t *id);
+  /** Ends worker @p id: asks it (force 0) or forces it. */
+  void (*signal)(void *state, int64_t id, int force);
+  /**
+   * Waits at most @p timeout_ms (MPROC_WAIT_FOREVER: no limit) for worker
+   * @p id to end: MPROC_OK with its exit code in @p *exitcode (Python's
+   * convention: -N for a signal), or MPROC_ETIMEDOUT. Called after the pool
+   * read end-of-stream or signalled it; once it returns MPROC_OK the id is
+   * not used again.
+   */
+  mproc_status (*wait)(void *state, int64_t id, int64_t timeout_ms, int *exitcode);
+  /** The pool's cancellation flag was set (@p on 1) or cleared (0): every
+   *  worker's mproc_cancelled() must follow it. A worker starts with it
+   *  cleared; one started while the flag is set is told after its start.
+   *  Maybe called with the pool's lock held, and more than once per change:
+   *  it must not wait for a worker or call the pool. */
+  void (*cancel)(void *state, int on);
+  /** The pool is gone, every worker waited for: release @p state. */
+  void (*destroy)(void *state);
+  /** Reserved for hooks to come: must be NULL. */
+  void (*reserved[4])(void);
+} mproc_backend;
+
+/**
+ * For hooks: records the message @p format makes (printf's rules) as this
+ * thread's mproc_last_error() and returns @p status, as mproc's own
+ * functions do before they return a failure.
+ */
+MPROC_API mproc_status mproc_backend_fail(mproc_status status, const char *format, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/**
+ * mproc_pool_create() with the workers started by @p backend (copied) and
+ * its @p state. The pool uses no shared memory with its workers.
+ * @return as mproc_pool_create(); MPROC_EINVAL (a hook missing, reserved
+ *         ones not NULL). On failure @p backend's destroy is not called.
+ */
+MPROC_API mproc_status mproc_pool_create_with(mproc_pool **pool, const mproc_pool_options *options,
+                                              const mproc_backend *backend, void *state);
+
+/** The backend's end of a stream whose other end a pool reads and writes
+ *  (mproc_backend_stream_create()). */
+typedef struct mproc_backend_stream mproc_backend_stream;
+
+/**
+ * A stream for a start hook to return: @p *pool_rd and @p *pool_wr are the
+ * pool's ends (the pool closes them), @p *stream the backend's, which it
+ * relays to the worker's host. Each direction is an OS pipe or socket pair:
+ * a write waits while the reader is behind.
+ * @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_ENOMEM; an OS status.
+ */
+MPROC_API mproc_status mproc_backend_stream_create(mproc_backend_stream **stream, intptr_t *pool_rd,
+                                                   intptr_t *pool_wr);
+/** Reads what the pool wrote, up to @p n bytes, waiting for some: @p *got 0
+ *  means the pool closed its end. */
+MPROC_API mproc_status mproc_backend_stream_read(mproc_backend_stream *stream, void *buf, size_t n,
+                                                 size_t *got);
+/** Writes all @p n bytes for the pool to read. */
+MPROC_API mproc_status mproc_backend_stream_write(mproc_backend_stream *stream, const void *buf,
+                                                  size_t n);
+/** Ends what the backend writes: the pool reads end-of-stream after what was
+ *  written (its worker ended), while the backend may still read. */
+MPROC_API mproc_status mproc_backend_stream_end(mproc_backend_stream *stream);
+/** Closes the backend's end (the pool then reads end-of-stream) and frees
+ *  @p stream; no other thread may be reading or writing it. */
+MPROC_API mproc_status mproc_backend_stream_destroy(mproc_backend_stream *stream);
+
+/** One worker a host runs for a pool elsewhere (mproc_host_worker_start()). */
+typedef struct mproc_host_worker mproc_host_worker;
+
+/**
+ * Starts a pool worker on this machine from the START a pool gave its
+ * backend. The host then relays the pool's stream: what the pool sends, to
+ * mproc_host_worker_write(); what mproc_host_worker_read() gives, to the
+ * pool. The worker's cancellation flag is a new one of this host
+ * (mproc_host_worker_cancel() sets it), whatever the pool's is.
+ * @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_EPROTO (@p start is not a
+ *         worker's START); MPROC_ENOTINIT; a spawn's status.
+ */
+MPROC_API mproc_status mproc_host_worker_start(mproc_host_worker **worker, const void *start,
+                                               size_t len);
+/** Reads what the worker sent, up to @p n bytes, waiting for some: @p *got
+ *  0 means it ended (end-of-stream). One thread reads a worker at a time. */
+MPROC_API mproc_status mproc_host_worker_read(mproc_host_worker *worker, void *buf, size_t n,
+                                              size_t *got);
+/** Writes all @p n bytes to the worker (what the pool sent it). */
+MPROC_API mproc_status mproc_host_worker_write(mproc_host_worker *worker, const void *buf,
+                                               size_t n);
+/** Sets (@p on 1) or clears the worker's cancellation flag. */
+MPROC_API mproc_status mproc_host_worker_cancel(mproc_host_worker *worker, int on);
+/** Ends the worker: asks it (@p force 0) or kills it. */
+MPROC_API mproc_status mproc_host_worker_signal(mproc_host_worker *worker, int force);
+/** Waits at most @p timeout_ms for the worker to end, and reaps it (the names
+ *  a worker that did not exit cleanly left are swept): MPROC_OK with its
+ *  exit code, or MPROC_ETIMEDOUT. */
+MPROC_API mproc_status mproc_host_worker_wait(mproc_host_worker *worker, int64_t timeout_ms,
+                                              int *exitcode);
+/** Kills the worker if it still runs, reaps it, closes its stream and
+ *  frees @p worker. */
+MPROC_API mproc_status mproc_host_worker_destroy(mproc_host_worker *worker);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPROC_BACKEND_H */

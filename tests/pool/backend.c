@@ -1,0 +1,366 @@
+/*
+ * A pool on a backend (mproc/backend.h), through a loopback backend that
+ * does in this process what a remote one does across machines: its start
+ * hook makes a stream, starts the worker with mproc_host_worker_start() and
+ * relays between the two with a thread per direction; signal, wait and
+ * cancel go to the host worker. The pool's cancellation reaches the
+ * workers only through the cancel hook (the host gives each worker an
+ * Event of its own), as it would on another machine.
+ */
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mproc/backend.h"
+#include "tests.h"
+
+#define LB_MAX 64 /* workers started, respawns included */
+
+typedef struct lb_worker {
+  mproc_host_worker *host;
+  mproc_backend_stream *stream;
+  apr_thread_t *down, *up; /* pool -> worker, worker -> pool */
+} lb_worker;
+
+typedef struct loopback {
+  apr_pool_t *apool;
+  apr_thread_mutex_t *lock;
+  lb_worker w[LB_MAX];
+  int n;               /* started */
+  int cancels[2];      /* cancel hook calls: clear, set */
+  int signals, waited; /* signal and successful wait calls */
+} loopback;
+
+static void *APR_THREAD_FUNC relay_down(apr_thread_t *t, void *arg) {
+  lb_worker *w = arg;
+  char buf[4096];
+  size_t got = 0;
+  (void)t;
+  while (mproc_backend_stream_read(w->stream, buf, sizeof buf, &got) == MPROC_OK && got &&
+         mproc_host_worker_write(w->host, buf, got) == MPROC_OK)
+    ;
+  return NULL;
+}
+
+/* Ends the pool's stream once the worker's ends: the pool reads end-of-stream. */
+static void *APR_THREAD_FUNC relay_up(apr_thread_t *t, void *arg) {
+  lb_worker *w = arg;
+  char buf[4096];
+  size_t got = 0;
+  (void)t;
+  while (mproc_host_worker_read(w->host, buf, sizeof buf, &got) == MPROC_OK && got &&
+         mproc_backend_stream_write(w->stream, buf, got) == MPROC_OK)
+    ;
+  mproc_backend_stream_end(w->stream); /* relay_down may still be reading it */
+  return NULL;
+}
+
+static mproc_status lb_start(void *state, int slot, const void *start, size_t len, intptr_t *rd,
+                             intptr_t *wr, int64_t *id) {
+  loopback *lb = state;
+  lb_worker *w;
+  mproc_host_worker *host = NULL;
+  mproc_status st;
+  (void)slot;
+  apr_thread_mutex_lock(lb->lock); /* its entry (hooks run on several threads) */
+  *id = lb->n < LB_MAX ? lb->n++ : -1;
+  apr_thread_mutex_unlock(lb->lock);
+  if (*id < 0)
+    return mproc_backend_fail(MPROC_ENOMEM, "loopback: over %d workers", LB_MAX);
+  w = &lb->w[*id];
+  if ((st = mproc_backend_stream_create(&w->stream, rd, wr)) != MPROC_OK)
+    return st;
+  if ((st = mproc_host_worker_start(&host, start, len)) != MPROC_OK) {
+    mproc_backend_stream_destroy(w->stream);
+    return st; /* (its entry stays unused: host NULL) */
+  }
+  apr_thread_mutex_lock(lb->lock); /* lb_cancel() reads it */
+  w->host = host;
+  apr_thread_mutex_unlock(lb->lock);
+  apr_thread_create(&w->down, NULL, relay_down, w, lb->apool);
+  apr_thread_create(&w->up, NULL, relay_up, w, lb->apool);
+  return MPROC_OK;
+}
+
+static void lb_signal(void *state, int64_t id, int force) {
+  loopback *lb = state;
+  apr_thread_mutex_lock(lb->lock);
+  lb->signals++;
+  apr_thread_mutex_unlock(lb->lock);
+  mproc_host_worker_signal(lb->w[id].host, force);
+}
+
+static mproc_status lb_wait(void *state, int64_t id, int64_t timeout_ms, int *exitcode) {
+  loopback *lb = state;
+  mproc_status st = mproc_host_worker_wait(lb->w[id].host, timeout_ms, exitcode);
+  apr_thread_mutex_lock(lb->lock);
+  lb->waited += st == MPROC_OK;
+  apr_thread_mutex_unlock(lb->lock);
+  return st;
+}
+
+static void lb_cancel(void *state, int on) {
+  loopback *lb = state;
+  int i;
+  apr_thread_mutex_lock(lb->lock);
+  lb->cancels[on != 0]++;
+  for (i = 0; i < lb->n; i++)
+    if (lb->w[i].host) /* (one being started: the pool tells it after its start) */
+      mproc_host_worker_cancel(lb->w[i].host, on);
+  apr_thread_mutex_unlock(lb->lock);
+}
+
+/* Every worker was waited for and the pool closed its ends: the relays end. */
+static void lb_destroy(void *state) {
+  loopback *lb = state;
+  apr_status_t ignored;
+  int i;
+  for (i = 0; i < lb->n; i++) {
+    if (!lb->w[i].host)
+      continue;
+    apr_thread_join(&ignored, lb->w[i].down);
+    apr_thread_join(&ignored, lb->w[i].up);
+    mproc_backend_stream_destroy(lb->w[i].stream);
+    mproc_host_worker_destroy(lb->w[i].host);
+  }
+  lb->n = -lb->n - 1; /* destroyed (and how many it had) */
+}
+
+static const mproc_backend lb_ops = {"loopback", lb_start,   lb_signal, lb_wait,
+                                     lb_cancel,  lb_destroy, {NULL}};
+
+static void lb_init(loopback *lb) {
+  memset(lb, 0, sizeof *lb);
+  CU_ASSERT_FATAL(apr_pool_create(&lb->apool, NULL) == APR_SUCCESS);
+  CU_ASSERT_FATAL(apr_thread_mutex_create(&lb->lock, APR_THREAD_MUTEX_DEFAULT, lb->apool) ==
+                  APR_SUCCESS);
+}
+
+static mproc_pool *lb_pool(loopback *lb, int workers, int64_t timeout_ms) {
+  mproc_pool *p = NULL;
+  lb_init(lb);
+  T_OK(mproc_pool_create_with(
+      &p, &(mproc_pool_options){.workers = workers, .task_timeout_ms = timeout_ms}, &lb_ops, lb));
+  CU_ASSERT_FATAL(p != NULL);
+  return p;
+}
+
+static void lb_end(loopback *lb, mproc_pool *p) {
+  T_OK(mproc_pool_destroy(p));
+  CU_ASSERT(lb->n < 0); /* the destroy hook ran */
+  apr_pool_destroy(lb->apool);
+}
+
+/* ---- tasks ---- */
+
+/* [x] -> x * x */
+static int be_square(const mproc_args *a, mproc_args *r) {
+  int64_t x;
+  return mproc_args_unpack(a, "i64", &x) || mproc_args_pack(r, "i64", x * x);
+}
+
+/* [ms]: sleeps that long, checking mproc_cancelled() every 5 ms: 1 when it was. */
+static int be_nap(const mproc_args *a, mproc_args *r) {
+  int64_t ms, t;
+  (void)r;
+  if (mproc_args_unpack(a, "i64", &ms))
+    return 2;
+  for (t = 0; t < ms; t += 5) {
+    if (mproc_cancelled())
+      return 1;
+    t_sleep_ms(5);
+  }
+  return 0;
+}
+
+/* []: ends its worker as a crash would. */
+static int be_crash(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  abort();
+}
+
+/* []: cancels the pool, as a task that found the answer. */
+static int be_cancel_pool(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  return mproc_task_cancel_pool() != MPROC_OK;
+}
+
+/* ---- tests ---- */
+
+/* Tasks and maps through the backend's streams: every result right, each
+ * worker started by the start hook. */
+static void test_tasks_and_maps(void) {
+  loopback lb;
+  mproc_pool *p = lb_pool(&lb, 2, 0);
+  int64_t in[100], out[100], y = 0;
+  mproc_args *a = NULL, *r = NULL;
+  int i, ok = 1;
+  for (i = 0; i < 100; i++)
+    in[i] = i - 50;
+  T_OK(
+      mproc_pool_map_i64(p, "be_square", in, 100, &(mproc_map_options){.chunksize = 3}, out, NULL));
+  for (i = 0; i < 100; i++)
+    ok &= out[i] == in[i] * in[i];
+  CU_ASSERT(ok);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)12));
+  T_OK(mproc_pool_apply(p, "be_square", a, &r));
+  T_OK(mproc_args_unpack(r, "i64", &y));
+  CU_ASSERT_EQUAL(y, 144);
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  CU_ASSERT_EQUAL(lb.n, 2);
+  lb_end(&lb, p);
+}
+
+/* mproc_pool_cancel() reaches running tasks through the cancel hook alone
+ * (each worker's flag is its host's), and the flag is cleared after. */
+static void test_cancel_through_the_hook(void) {
+  loopback lb;
+  mproc_pool *p = lb_pool(&lb, 2, 0);
+  mproc_future *f[2];
+  mproc_args *a = NULL;
+  int i;
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)T_BOUND_MS));
+  for (i = 0; i < 2; i++)
+    T_OK(mproc_pool_submit(p, &f[i], "be_nap", a, NULL));
+  t_sleep_ms(200); /* both run */
+  T_OK(mproc_pool_cancel(p));
+  for (i = 0; i < 2; i++) {
+    T_STATUS(mproc_future_wait(f[i], T_BOUND_MS), MPROC_OK);
+    T_STATUS(mproc_future_get(f[i], 0, NULL), MPROC_ECANCELED);
+    mproc_future_destroy(f[i]);
+  }
+  CU_ASSERT(lb.cancels[1] >= 1);
+  CU_ASSERT_EQUAL(lb.signals, 0); /* they saw the flag: nobody was killed */
+  /* once the cancellation is over, new tasks run to their end */
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)20));
+  T_OK(mproc_pool_apply(p, "be_nap", a, NULL));
+  CU_ASSERT(lb.cancels[0] >= 1);
+  mproc_args_destroy(a);
+  lb_end(&lb, p);
+}
+
+/* A task that cancels the pool tells the parent by a frame; the others see
+ * it through the hook. */
+static void test_task_cancels_the_pool(void) {
+  loopback lb;
+  mproc_pool *p = lb_pool(&lb, 2, 0);
+  mproc_future *nap = NULL;
+  mproc_args *a = NULL;
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)T_BOUND_MS));
+  T_OK(mproc_pool_submit(p, &nap, "be_nap", a, NULL));
+  t_sleep_ms(100);
+  T_OK(mproc_pool_apply(p, "be_cancel_pool", NULL, NULL));
+  T_OK(mproc_future_wait(nap, T_BOUND_MS));
+  T_STATUS(mproc_future_get(nap, 0, NULL), MPROC_ECANCELED);
+  CU_ASSERT(lb.cancels[1] >= 1);
+  mproc_future_destroy(nap);
+  mproc_args_destroy(a);
+  lb_end(&lb, p);
+}
+
+/* A task over its timeout: the signal hook ends its worker, the wait hook
+ * reaps it, and the start hook starts the next; a crash the same. */
+static void test_timeout_and_crash_respawn(void) {
+  loopback lb;
+  mproc_pool *p = lb_pool(&lb, 1, 300);
+  mproc_args *a = NULL, *r = NULL;
+  int64_t y = 0;
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)T_BOUND_MS));
+  T_STATUS(mproc_pool_apply(p, "be_nap", a, NULL), MPROC_ETIMEDOUT);
+  CU_ASSERT(lb.signals >= 1);
+  T_STATUS(mproc_pool_apply(p, "be_crash", NULL, NULL), MPROC_ECRASHED);
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)7));
+  T_OK(mproc_pool_apply(p, "be_square", a, &r));
+  T_OK(mproc_args_unpack(r, "i64", &y));
+  CU_ASSERT_EQUAL(y, 49);
+  CU_ASSERT(lb.n >= 3 && lb.waited >= 2); /* two ended, each reaped; a third runs */
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  lb_end(&lb, p);
+}
+
+static mproc_status no_start(void *s, int slot, const void *b, size_t n, intptr_t *rd, intptr_t *wr,
+                             int64_t *id) {
+  (void)s, (void)b, (void)n, (void)rd, (void)wr, (void)id;
+  return mproc_backend_fail(MPROC_ENOTSUP, "loopback: no host for slot %d", slot);
+}
+
+/* A loopback pool whose start hook is @start. */
+static mproc_pool *lb_pool_with(loopback *lb, int workers,
+                                mproc_status (*start)(void *, int, const void *, size_t, intptr_t *,
+                                                      intptr_t *, int64_t *)) {
+  mproc_backend b = lb_ops;
+  mproc_pool *p = NULL;
+  lb_init(lb);
+  b.start = start;
+  T_OK(mproc_pool_create_with(&p, &(mproc_pool_options){.workers = workers}, &b, lb));
+  CU_ASSERT_FATAL(p != NULL);
+  return p;
+}
+
+/* Bad input: a backend without a hook or with a reserved one set; a START
+ * that is not a pool worker's; NULLs. */
+static void test_bad_input(void) {
+  mproc_backend b = lb_ops;
+  mproc_pool *p = NULL;
+  mproc_host_worker *h = NULL;
+  mproc_backend_stream *s = NULL;
+  intptr_t rd, wr;
+  size_t got;
+  char junk[40];
+  T_STATUS(mproc_pool_create_with(&p, NULL, NULL, NULL), MPROC_EINVAL);
+  T_STATUS(mproc_pool_create_with(NULL, NULL, &b, NULL), MPROC_EINVAL);
+  b.cancel = NULL;
+  T_STATUS(mproc_pool_create_with(&p, NULL, &b, NULL), MPROC_EINVAL);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no cancel hook"));
+  b = lb_ops;
+  b.reserved[2] = (void (*)(void))abort;
+  T_STATUS(mproc_pool_create_with(&p, NULL, &b, NULL), MPROC_EINVAL);
+  CU_ASSERT_PTR_NULL(p);
+  memset(junk, 0x5a, sizeof junk);
+  T_STATUS(mproc_host_worker_start(&h, junk, sizeof junk), MPROC_EPROTO);
+  T_STATUS(mproc_host_worker_start(NULL, junk, sizeof junk), MPROC_EINVAL);
+  T_STATUS(mproc_host_worker_read(NULL, junk, 1, &got), MPROC_EINVAL);
+  T_STATUS(mproc_host_worker_cancel(NULL, 1), MPROC_EINVAL);
+  T_STATUS(mproc_host_worker_destroy(NULL), MPROC_EINVAL);
+  T_STATUS(mproc_backend_stream_create(NULL, &rd, &wr), MPROC_EINVAL);
+  T_STATUS(mproc_backend_stream_read(NULL, junk, 1, &got), MPROC_EINVAL);
+  T_STATUS(mproc_backend_stream_end(NULL), MPROC_EINVAL);
+  T_OK(mproc_backend_stream_create(&s, &rd, &wr));
+  T_STATUS(mproc_backend_stream_write(s, NULL, 3), MPROC_EINVAL);
+  T_OK(mproc_backend_stream_destroy(s));
+  /* a start hook that fails: with no worker running, a task queued fails
+   * with the hook's status, and one submitted after is refused; either way
+   * the hook's message says why */
+  {
+    loopback lb;
+    mproc_status st;
+    p = lb_pool_with(&lb, 1, no_start);
+    st = mproc_pool_apply(p, "be_square", NULL, NULL);
+    CU_ASSERT(st == MPROC_ENOTSUP || st == MPROC_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no host for slot 0"));
+    T_STATUS(mproc_pool_apply(p, "be_square", NULL, NULL), MPROC_ESTATE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no host for slot 0"));
+    lb_end(&lb, p);
+  }
+}
+
+static CU_TestInfo tests[] = {
+    {"tasks and maps through the backend's streams", test_tasks_and_maps},
+    {"cancel reaches the workers through the hook alone", test_cancel_through_the_hook},
+    {"a task that cancels the pool, through a frame and the hook", test_task_cancels_the_pool},
+    {"timeout and crash: signal, wait, start again", test_timeout_and_crash_respawn},
+    {"bad input: hooks, a START not a worker's, NULLs", test_bad_input},
+    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {MPROC_FUNCTION(be_square), MPROC_FUNCTION(be_nap),
+                                           MPROC_FUNCTION(be_crash), MPROC_FUNCTION(be_cancel_pool),
+                                           MPROC_FUNCTIONS_END};
+
+const test_suite suite_backend = {"backend", tests, functions};
