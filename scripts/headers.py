@@ -10,7 +10,10 @@ MACRO = re.compile(r"#define\s+(\w+)\((\w+)\)((?:[^\n]*\\\n)*[^\n]*)")
 
 
 def public_headers():
-    return sorted((ROOT / "runtime" / "include").rglob("*.h"))
+    """The core's public headers, then the MPI backend's (mpi/include: its
+    functions are libmproc_mpi's, declared without MPROC_API)."""
+    return sorted((ROOT / "runtime" / "include").rglob("*.h")) + sorted(
+        (ROOT / "mpi" / "include").rglob("*.h"))
 
 
 def split(text):

@@ -1,0 +1,94 @@
+/**
+ * @file mproc/mpi.h
+ * @brief The MPI backend (libmproc_mpi): the same pool, its workers on the
+ * hosts of an MPI job.
+ *
+ * A program written against mproc_pool_* runs on a cluster by calling
+ * mproc_mpi_init() instead of mproc_init() and creating its pool with
+ * mproc_mpi_pool_create(); every other pool call is unchanged. Two launch
+ * modes, as mpi4py.futures has:
+ *  - static: `mpiexec -n N+1 ./app`. Rank 0 runs main() as the parent;
+ *    every other rank becomes a *host* inside mproc_mpi_init() and never
+ *    returns there. A pool has at most N workers, one per host.
+ *  - spawn: the program starts alone (or under `mpiexec -n 1`) and
+ *    mproc_mpi_pool_create() starts one host per worker with
+ *    MPI_Comm_spawn() of its own executable (where: the MPI implementation's
+ *    hostfile or the info key "host").
+ * A host runs its pool worker as a local mproc child with spawn semantics:
+ * initializer, timeouts (the host kills the worker), crashes (ECRASHED, a
+ * new worker) and cancellation behave as on one machine; cancellation
+ * reaches the hosts as MPI messages, and mproc_cancelled() stays one local
+ * load.
+ *
+ * What cannot cross machines: shared objects (Lock, Event, Queue, shm...)
+ * in initargs or task arguments name memory of the parent's machine; on
+ * another host their open fails (ENOENT). Pass data, not objects.
+ *
+ * Faults: MPI's default ends the whole job when a process dies. A worker
+ * dying is no such death (the host outlives it); a host or the parent
+ * dying ends the job, and with it every worker.
+ *
+ * Errors and ownership follow mproc.h. MPI must provide
+ * MPI_THREAD_MULTIPLE (the hosts and the parent relay on threads).
+ */
+#ifndef MPROC_MPI_H
+#define MPROC_MPI_H
+
+#include <stdint.h>
+
+#include "mproc.h"
+#include "mproc/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How a pool's hosts are found: in the job (static) or spawned. */
+typedef enum mproc_mpi_mode {
+  /** Static when the job has more than one rank, else spawn. */
+  MPROC_MPI_AUTO = 0,
+  /** The job's ranks 1..N are the hosts (`mpiexec -n N+1`). */
+  MPROC_MPI_STATIC = 1,
+  /** MPI_Comm_spawn() one host per worker. */
+  MPROC_MPI_SPAWN = 2
+} mproc_mpi_mode;
+
+/** Options of mproc_mpi_pool_create(). Zero-initialise. */
+typedef struct mproc_mpi_options {
+  /** How the hosts are found (MPROC_MPI_AUTO: see there). */
+  mproc_mpi_mode mode;
+  /** Reserved: must be zero. */
+  uint32_t reserved[8];
+} mproc_mpi_options;
+
+/**
+ * mproc_init() for a program that uses the MPI backend, first thing in
+ * main(): a worker process never returns from it (as from mproc_init()),
+ * then MPI_Init_thread(MPI_THREAD_MULTIPLE). In a static job's ranks other
+ * than 0, and in a spawned host, it serves pools until the parent
+ * finalizes, then exits the process: only rank 0 returns. The parent's MPI
+ * is finalized at its exit (or by mproc_mpi_finalize()).
+ * @return MPROC_OK; as mproc_init(); MPROC_ENOTSUP (no MPI_THREAD_MULTIPLE).
+ */
+mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *registry);
+
+/**
+ * mproc_pool_create() with the workers on MPI hosts (the header's modes).
+ * In static mode options->workers 0 means one per host; one pool at a time
+ * uses the job's hosts. The pool is an ordinary ::mproc_pool, destroyed with
+ * mproc_pool_destroy().
+ * @return as mproc_pool_create(); MPROC_ENOTINIT (no mproc_mpi_init());
+ *         MPROC_ERANGE (more workers than hosts); MPROC_ESTATE (the hosts
+ *         serve another pool); MPROC_EINVAL (reserved options set).
+ */
+mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
+                                   const mproc_mpi_options *mpi);
+
+/** Ends the hosts (they exit) and MPI; at the parent's exit if not called.
+ *  Pools must be destroyed first. @return MPROC_OK; MPROC_ESTATE (a pool lives). */
+mproc_status mproc_mpi_finalize(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPROC_MPI_H */

@@ -1,0 +1,508 @@
+/*
+ * The MPI backend (mproc/mpi.h): a pool backend (mproc/backend.h) whose
+ * hosts are MPI processes.
+ *
+ * The parent talks to host h (a rank of `comm`) with messages whose tag says
+ * what they carry; MPI keeps the order of a sender's messages to one
+ * receiver, which both sides rely on:
+ *   parent -> host: START (the worker's START bytes), DATA (stream bytes),
+ *                   SIGNAL [force], CANCEL [on], SHUTDOWN.
+ *   host -> parent: STARTED [status, message], DATA, EOF (the worker's stream
+ *                   ended), EXITED [exit code] (reaped: the last of a worker).
+ * One worker per host at a time: the pool starts a slot's next worker only
+ * after it waited for the last (EXITED).
+ *
+ * Threads: on each side one thread receives everything (probing with a
+ * short sleep when idle, so that an idle pool costs no CPU), and one thread
+ * per worker moves what its stream gives to MPI. Hence MPI_THREAD_MULTIPLE.
+ * This file uses only mproc's public API and the backend SPI.
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+#include <apr_time.h>
+
+#include "mproc/mpi.h"
+
+enum { T_START = 1, T_DATA, T_SIGNAL, T_CANCEL, T_SHUTDOWN, T_STARTED, T_EOF, T_EXITED };
+enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256 };
+#define IDLE_SLEEP_MAX_US 1000 /* a receiver's longest nap between probes */
+
+/* ---- process state ---- */
+
+static struct {
+  int initialized, finalized;
+  int rank, size;
+  MPI_Comm spawned;  /* the last spawn's intercomm, to its hosts */
+  int spawned_hosts; /* how many (0: none) */
+  int busy;          /* a pool uses the hosts */
+  char *exe;         /* argv[0], for MPI_Comm_spawn */
+  apr_pool_t *apool;
+} g;
+
+/* Receives whatever comes next from @source on @comm into a buffer it
+ * grows; sleeps a little between probes while nothing comes. @return 0
+ * when @stop became non-zero first. */
+static int recv_any(MPI_Comm comm, int source, volatile int *stop, char **buf, int *cap,
+                    MPI_Status *status, int *len) {
+  int flag = 0, nap = 1;
+  while (!flag) {
+    MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
+    if (flag)
+      break;
+    if (stop && *stop)
+      return 0;
+    apr_sleep(nap);
+    nap = nap * 2 > IDLE_SLEEP_MAX_US ? IDLE_SLEEP_MAX_US : nap * 2;
+  }
+  MPI_Get_count(status, MPI_BYTE, len);
+  if (*len > *cap) {
+    char *grown = realloc(*buf, (size_t)*len);
+    if (!grown)
+      abort(); /* a message we cannot take breaks the stream: nothing sane is left */
+    *buf = grown;
+    *cap = *len;
+  }
+  MPI_Recv(*buf, *len, MPI_BYTE, status->MPI_SOURCE, status->MPI_TAG, comm, MPI_STATUS_IGNORE);
+  return 1;
+}
+
+static void send_i32(MPI_Comm comm, int dest, int tag, int32_t v) {
+  MPI_Send(&v, (int)sizeof v, MPI_BYTE, dest, tag, comm);
+}
+
+/* ---- the host: a rank that runs one worker at a time for the parent ---- */
+
+typedef struct host {
+  MPI_Comm comm;
+  int parent;
+  mproc_host_worker *worker; /* NULL: none runs */
+  apr_thread_t *up;
+  int cancel; /* the pool's flag, for a worker started after it changed */
+} host;
+
+/* Moves what the worker writes to the parent, then reaps it: EOF, EXITED. */
+static void *APR_THREAD_FUNC host_up(apr_thread_t *t, void *arg) {
+  host *h = arg;
+  char *buf = malloc(CHUNK);
+  size_t got = 0;
+  int code = -1;
+  (void)t;
+  while (buf && mproc_host_worker_read(h->worker, buf, CHUNK, &got) == MPROC_OK && got)
+    MPI_Send(buf, (int)got, MPI_BYTE, h->parent, T_DATA, h->comm);
+  free(buf);
+  MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_EOF, h->comm);
+  mproc_host_worker_wait(h->worker, MPROC_WAIT_FOREVER, &code);
+  send_i32(h->comm, h->parent, T_EXITED, code);
+  return NULL;
+}
+
+/* Ends the last worker's relay and frees it (it was reaped, or is killed now). */
+static void host_drop(host *h) {
+  apr_status_t ignored;
+  if (!h->worker)
+    return;
+  mproc_host_worker_signal(h->worker, 1);
+  apr_thread_join(&ignored, h->up);
+  mproc_host_worker_destroy(h->worker);
+  h->worker = NULL;
+}
+
+static void host_start(host *h, const char *start, int len) {
+  char reply[4 + MSG_MAX];
+  int32_t st;
+  host_drop(h); /* (the parent waited for it: it is reaped) */
+  /* A worker starts with its flag cleared, maybe for another pool: the
+   * parent sends the flag again after the start if it is set. */
+  h->cancel = 0;
+  st = (int32_t)mproc_host_worker_start(&h->worker, start, (size_t)len);
+  if (st != MPROC_OK)
+    h->worker = NULL;
+  memcpy(reply, &st, 4);
+  snprintf(reply + 4, MSG_MAX, "%s", st == MPROC_OK ? "" : mproc_last_error());
+  MPI_Send(reply, 4 + (int)strlen(reply + 4) + 1, MPI_BYTE, h->parent, T_STARTED, h->comm);
+  if (st == MPROC_OK && apr_thread_create(&h->up, NULL, host_up, h, g.apool) != APR_SUCCESS)
+    abort(); /* no thread to relay: the parent would wait forever */
+}
+
+/* The host's loop: until SHUTDOWN, then MPI is finalized and the process exits. */
+static void host_serve(MPI_Comm comm, int parent) {
+  host h = {comm, parent, NULL, NULL, 0};
+  char *buf = NULL;
+  int cap = 0, len = 0;
+  MPI_Status s;
+  for (;;) {
+    int32_t v = 0;
+    recv_any(comm, parent, NULL, &buf, &cap, &s, &len);
+    if (len >= 4)
+      memcpy(&v, buf, 4);
+    if (s.MPI_TAG == T_START)
+      host_start(&h, buf, len);
+    else if (s.MPI_TAG == T_DATA && h.worker)
+      mproc_host_worker_write(h.worker, buf, (size_t)len); /* a worker gone: its EOF tells */
+    else if (s.MPI_TAG == T_SIGNAL && h.worker)
+      mproc_host_worker_signal(h.worker, v);
+    else if (s.MPI_TAG == T_CANCEL) {
+      h.cancel = v != 0;
+      if (h.worker)
+        mproc_host_worker_cancel(h.worker, h.cancel);
+    } else if (s.MPI_TAG == T_SHUTDOWN)
+      break;
+  }
+  host_drop(&h);
+  free(buf);
+  if (comm != MPI_COMM_WORLD)
+    MPI_Comm_disconnect(&comm);
+  MPI_Finalize();
+  exit(0);
+}
+
+/* ---- the parent: the backend's hooks ---- */
+
+typedef struct slot {
+  int rank;                     /* its host in b->comm */
+  int64_t gen;                  /* which worker of the slot is current */
+  mproc_backend_stream *stream; /* the current worker's (or the last one's) */
+  apr_thread_t *down;           /* its relay */
+  int started;                  /* STARTED came: its status in start_st */
+  int32_t start_st;
+  char start_msg[MSG_MAX];
+  int exited; /* EXITED came: its code */
+  int code;
+} slot;
+
+typedef struct mpi_backend {
+  MPI_Comm comm;
+  int n;
+  slot *slots;
+  apr_pool_t *apool;
+  apr_thread_mutex_t *lock;
+  apr_thread_cond_t *changed;
+  apr_thread_t *receiver;
+  volatile int stop;
+} mpi_backend;
+
+/* ids: the slot and its worker's generation */
+#define ID(slot, gen) ((int64_t)(gen)*MAX_HOSTS + (slot))
+#define ID_SLOT(id) ((int)((id) % MAX_HOSTS))
+
+/* Moves what the pool writes to slot @s's host, until the pool closes it. */
+typedef struct down_arg {
+  mpi_backend *b;
+  slot *s;
+  mproc_backend_stream *stream;
+} down_arg;
+
+static void *APR_THREAD_FUNC parent_down(apr_thread_t *t, void *arg) {
+  down_arg a = *(down_arg *)arg;
+  char *buf = malloc(CHUNK);
+  size_t got = 0;
+  (void)t;
+  free(arg);
+  while (buf && mproc_backend_stream_read(a.stream, buf, CHUNK, &got) == MPROC_OK && got)
+    MPI_Send(buf, (int)got, MPI_BYTE, a.s->rank, T_DATA, a.b->comm);
+  free(buf);
+  return NULL;
+}
+
+/* Everything the hosts send, until the backend is destroyed. */
+static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
+  mpi_backend *b = arg;
+  char *buf = NULL;
+  int cap = 0, len = 0, i;
+  MPI_Status st;
+  (void)t;
+  while (recv_any(b->comm, MPI_ANY_SOURCE, &b->stop, &buf, &cap, &st, &len)) {
+    slot *s = NULL;
+    int32_t v = 0;
+    for (i = 0; i < b->n && !s; i++)
+      s = b->slots[i].rank == st.MPI_SOURCE ? &b->slots[i] : NULL;
+    if (!s)
+      continue;
+    if (len >= 4)
+      memcpy(&v, buf, 4);
+    if (st.MPI_TAG == T_DATA || st.MPI_TAG == T_EOF) {
+      mproc_backend_stream *stream;
+      apr_thread_mutex_lock(b->lock); /* (the worker's: its start set it before START went) */
+      stream = s->stream;
+      apr_thread_mutex_unlock(b->lock);
+      if (stream && st.MPI_TAG == T_DATA)
+        mproc_backend_stream_write(stream, buf, (size_t)len);
+      else if (stream)
+        mproc_backend_stream_end(stream);
+    } else if (st.MPI_TAG == T_STARTED || st.MPI_TAG == T_EXITED) {
+      apr_thread_mutex_lock(b->lock);
+      if (st.MPI_TAG == T_STARTED) {
+        s->started = 1;
+        s->start_st = v;
+        snprintf(s->start_msg, sizeof s->start_msg, "%.*s", len > 4 ? len - 4 : 0, buf + 4);
+      } else {
+        s->exited = 1;
+        s->code = v;
+      }
+      apr_thread_cond_broadcast(b->changed);
+      apr_thread_mutex_unlock(b->lock);
+    }
+  }
+  free(buf);
+  return NULL;
+}
+
+/* Ends the slot's last worker's stream: the pool waited for that worker and
+ * closed its ends, so its relay has ended or is ending. */
+static void settle(mpi_backend *b, slot *s) {
+  mproc_backend_stream *old;
+  apr_thread_t *down;
+  apr_status_t ignored;
+  apr_thread_mutex_lock(b->lock);
+  old = s->stream;
+  down = s->down;
+  s->stream = NULL;
+  s->down = NULL;
+  apr_thread_mutex_unlock(b->lock);
+  if (down)
+    apr_thread_join(&ignored, down);
+  if (old)
+    mproc_backend_stream_destroy(old);
+}
+
+static mproc_status mpi_start(void *state, int index, const void *start, size_t len, intptr_t *rd,
+                              intptr_t *wr, int64_t *id) {
+  mpi_backend *b = state;
+  slot *s = &b->slots[index];
+  mproc_backend_stream *stream = NULL;
+  down_arg *a = malloc(sizeof *a);
+  mproc_status st = a ? mproc_backend_stream_create(&stream, rd, wr) : MPROC_ENOMEM;
+  if (st != MPROC_OK) {
+    free(a);
+    return st == MPROC_ENOMEM ? mproc_backend_fail(st, "mpi: out of memory") : st;
+  }
+  settle(b, s);
+  apr_thread_mutex_lock(b->lock);
+  s->stream = stream;
+  s->started = s->exited = 0;
+  s->gen++;
+  apr_thread_mutex_unlock(b->lock);
+  MPI_Send(start, (int)len, MPI_BYTE, s->rank, T_START, b->comm);
+  apr_thread_mutex_lock(b->lock);
+  while (!s->started)
+    apr_thread_cond_wait(b->changed, b->lock);
+  st = s->start_st;
+  apr_thread_mutex_unlock(b->lock);
+  if (st != MPROC_OK) {
+    free(a);
+    return mproc_backend_fail(st, "mpi: host rank %d: %s", s->rank, s->start_msg);
+  }
+  a->b = b;
+  a->s = s;
+  a->stream = stream;
+  apr_thread_mutex_lock(b->lock);
+  if (apr_thread_create(&s->down, NULL, parent_down, a, b->apool) != APR_SUCCESS)
+    s->down = NULL;
+  apr_thread_mutex_unlock(b->lock);
+  if (!s->down) {
+    free(a);
+    send_i32(b->comm, s->rank, T_SIGNAL, 1);
+    return mproc_backend_fail(MPROC_ENOMEM, "mpi: no thread for host rank %d", s->rank);
+  }
+  *id = ID(index, s->gen);
+  return MPROC_OK;
+}
+
+static void mpi_signal(void *state, int64_t id, int force) {
+  mpi_backend *b = state;
+  send_i32(b->comm, b->slots[ID_SLOT(id)].rank, T_SIGNAL, force);
+}
+
+static mproc_status mpi_wait(void *state, int64_t id, int64_t timeout_ms, int *exitcode) {
+  mpi_backend *b = state;
+  slot *s = &b->slots[ID_SLOT(id)];
+  apr_time_t until = timeout_ms < 0 ? 0 : apr_time_now() + apr_time_from_msec(timeout_ms);
+  mproc_status st = MPROC_OK;
+  apr_thread_mutex_lock(b->lock);
+  while (!s->exited && st == MPROC_OK) {
+    if (timeout_ms < 0)
+      apr_thread_cond_wait(b->changed, b->lock);
+    else if (apr_time_now() >= until)
+      st = MPROC_ETIMEDOUT;
+    else
+      apr_thread_cond_timedwait(b->changed, b->lock, until - apr_time_now());
+  }
+  if (st == MPROC_OK)
+    *exitcode = s->code;
+  apr_thread_mutex_unlock(b->lock);
+  return st == MPROC_OK ? st
+                        : mproc_backend_fail(st, "mpi: host rank %d: worker still runs", s->rank);
+}
+
+static void mpi_cancel(void *state, int on) {
+  mpi_backend *b = state;
+  int i;
+  for (i = 0; i < b->n; i++)
+    send_i32(b->comm, b->slots[i].rank, T_CANCEL, on);
+}
+
+/* Every worker was waited for and the pool closed its ends. */
+static void mpi_destroy(void *state) {
+  mpi_backend *b = state;
+  apr_status_t ignored;
+  int i;
+  for (i = 0; i < b->n; i++)
+    settle(b, &b->slots[i]);
+  b->stop = 1;
+  apr_thread_join(&ignored, b->receiver);
+  free(b->slots);
+  apr_pool_destroy(b->apool);
+  free(b);
+  g.busy = 0;
+}
+
+static const mproc_backend mpi_ops = {"mpi",      mpi_start,   mpi_signal, mpi_wait,
+                                      mpi_cancel, mpi_destroy, {NULL}};
+
+/* ---- the public functions ---- */
+
+/* Ends the last spawn's hosts, and disconnects them (a disconnect takes
+ * both sides). */
+static void shutdown_spawned(void) {
+  int i;
+  for (i = 0; i < g.spawned_hosts; i++)
+    MPI_Send(NULL, 0, MPI_BYTE, i, T_SHUTDOWN, g.spawned);
+  if (g.spawned_hosts)
+    MPI_Comm_disconnect(&g.spawned);
+  g.spawned_hosts = 0;
+}
+
+/* Spawns @n hosts of this program (g.spawned). */
+static mproc_status spawn_hosts(int n) {
+  int *errors = calloc((size_t)n, sizeof *errors), rc;
+  char *argv[] = {"--mproc-mpi-host", NULL};
+  if (!errors)
+    return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_pool_create: out of memory");
+  shutdown_spawned(); /* the last pool's */
+  /* a spawn that fails is a status, not the job's end */
+  MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+  rc = MPI_Comm_spawn(g.exe, argv, n, MPI_INFO_NULL, 0, MPI_COMM_SELF, &g.spawned, errors);
+  free(errors);
+  if (rc != MPI_SUCCESS)
+    return mproc_backend_fail(MPROC_ENOTSUP,
+                              "mproc_mpi_pool_create: MPI_Comm_spawn of %d %s failed", n, g.exe);
+  g.spawned_hosts = n;
+  return MPROC_OK;
+}
+
+/* The backend of a pool of @n workers: on the spawned hosts, or the job's. */
+static mproc_status backend_new(mpi_backend **out, int n, int spawned) {
+  mpi_backend *b = calloc(1, sizeof *b);
+  int i;
+  if (!b || (b->slots = calloc((size_t)n, sizeof *b->slots)) == NULL ||
+      apr_pool_create(&b->apool, NULL) != APR_SUCCESS ||
+      apr_thread_mutex_create(&b->lock, APR_THREAD_MUTEX_DEFAULT, b->apool) != APR_SUCCESS ||
+      apr_thread_cond_create(&b->changed, b->apool) != APR_SUCCESS) {
+    if (b)
+      free(b->slots);
+    free(b);
+    return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_pool_create: out of memory");
+  }
+  b->comm = spawned ? g.spawned : MPI_COMM_WORLD;
+  b->n = n;
+  for (i = 0; i < n; i++)
+    b->slots[i].rank = spawned ? i : i + 1; /* spawned: the remote group's ranks */
+  if (apr_thread_create(&b->receiver, NULL, parent_receive, b, b->apool) != APR_SUCCESS) {
+    apr_pool_destroy(b->apool);
+    free(b->slots);
+    free(b);
+    return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_pool_create: no receiving thread");
+  }
+  *out = b;
+  return MPROC_OK;
+}
+
+mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
+                                   const mproc_mpi_options *mpi) {
+  mproc_pool_options o = options ? *options : (mproc_pool_options){0};
+  mproc_mpi_mode mode = mpi ? mpi->mode : MPROC_MPI_AUTO;
+  mpi_backend *b = NULL;
+  int hosts, spawn;
+  size_t i;
+  mproc_status st;
+  if (!pool)
+    return mproc_backend_fail(MPROC_EINVAL, "mproc_mpi_pool_create: pool is NULL");
+  for (i = 0; mpi && i < sizeof mpi->reserved / sizeof mpi->reserved[0]; i++)
+    if (mpi->reserved[i])
+      return mproc_backend_fail(MPROC_EINVAL, "mproc_mpi_pool_create: mpi->reserved[%zu] is set",
+                                i);
+  if (!g.initialized || g.finalized)
+    return mproc_backend_fail(MPROC_ENOTINIT, "mproc_mpi_pool_create: call mproc_mpi_init() first");
+  if (g.busy)
+    return mproc_backend_fail(MPROC_ESTATE,
+                              "mproc_mpi_pool_create: another MPI pool uses the hosts");
+  spawn = mode == MPROC_MPI_SPAWN || (mode == MPROC_MPI_AUTO && g.size == 1);
+  hosts = spawn ? MAX_HOSTS - 1 : g.size - 1;
+  if (o.workers == 0)
+    o.workers = spawn ? mproc_cpu_count() : hosts;
+  if (o.workers < 1 || o.workers > hosts)
+    return mproc_backend_fail(MPROC_ERANGE,
+                              "mproc_mpi_pool_create: %d workers, and the job has %d hosts "
+                              "(mpiexec -n <workers + 1>)",
+                              o.workers, hosts);
+  if (spawn && (st = spawn_hosts(o.workers)) != MPROC_OK)
+    return st;
+  if ((st = backend_new(&b, o.workers, spawn)) != MPROC_OK)
+    return st;
+  g.busy = 1;
+  st = mproc_pool_create_with(pool, &o, &mpi_ops, b);
+  if (st != MPROC_OK)
+    mpi_destroy(b);
+  return st;
+}
+
+mproc_status mproc_mpi_finalize(void) {
+  int i;
+  if (!g.initialized || g.finalized)
+    return MPROC_OK;
+  if (g.busy)
+    return mproc_backend_fail(MPROC_ESTATE, "mproc_mpi_finalize: destroy the MPI pool first");
+  shutdown_spawned();
+  for (i = 1; i < g.size; i++) /* a static job's */
+    MPI_Send(NULL, 0, MPI_BYTE, i, T_SHUTDOWN, MPI_COMM_WORLD);
+  g.finalized = 1;
+  MPI_Finalize();
+  return MPROC_OK;
+}
+
+static void finalize_at_exit(void) { (void)mproc_mpi_finalize(); }
+
+mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *registry) {
+  int provided = 0;
+  MPI_Comm parent = MPI_COMM_NULL;
+  mproc_status st = mproc_init(argc, argv, registry); /* a worker never returns */
+  if (st != MPROC_OK)
+    return st;
+  if (apr_pool_create(&g.apool, NULL) != APR_SUCCESS)
+    return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_init: out of memory");
+  g.exe = argv && *argv && (*argv)[0] ? (*argv)[0] : NULL;
+  MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
+  if (provided < MPI_THREAD_MULTIPLE) {
+    MPI_Finalize();
+    return mproc_backend_fail(MPROC_ENOTSUP,
+                              "mproc_mpi_init: this MPI gives thread level %d, and the backend "
+                              "needs MPI_THREAD_MULTIPLE (%d)",
+                              provided, MPI_THREAD_MULTIPLE);
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g.size);
+  MPI_Comm_get_parent(&parent);
+  if (parent != MPI_COMM_NULL)
+    host_serve(parent, 0); /* a spawned host: never returns */
+  if (g.rank != 0)
+    host_serve(MPI_COMM_WORLD, 0); /* a static job's host: never returns */
+  g.initialized = 1;
+  atexit(finalize_at_exit);
+  return MPROC_OK;
+}

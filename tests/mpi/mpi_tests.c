@@ -1,0 +1,241 @@
+/*
+ * The MPI backend's suite (libmproc_mpi), run by CTest under mpiexec:
+ *   mpiexec -n 3 mproc_mpi_tests            static: ranks 1 and 2 are hosts
+ *   mproc_mpi_tests --spawn                 spawn: 2 hosts spawned (a singleton)
+ *   mpiexec -n 1 mproc_mpi_tests --spawn    the same under mpiexec
+ * Only rank 0 runs the tests; the hosts serve its pools. The cases are the
+ * pool's that make sense remotely: tasks and maps, cancellation (the pool's,
+ * a task's bail-out), a timeout and a crash (the host kills and replaces
+ * the worker), a failing initializer, bad input.
+ */
+#include <CUnit/Basic.h>
+#include <apr_time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mproc/mpi.h"
+
+#define BOUND_MS 30000
+#define WORKERS 2
+
+static mproc_mpi_mode mode = MPROC_MPI_STATIC;
+
+static void check(mproc_status got, mproc_status want, const char *what, int line) {
+  if (got != want)
+    fprintf(stderr, "\nline %d: %s returned %s, wanted %s: %s\n", line, what,
+            mproc_status_name(got), mproc_status_name(want), mproc_last_error());
+  CU_assertImplementation(got == want, (unsigned)line, what, __FILE__, "", CU_FALSE);
+}
+#define T_OK(e) check((e), MPROC_OK, #e, __LINE__)
+#define T_STATUS(e, w) check((e), (w), #e, __LINE__)
+
+static void sleep_ms(int64_t ms) { apr_sleep((apr_interval_time_t)ms * 1000); }
+
+static mproc_pool *new_pool(const mproc_pool_options *o) {
+  mproc_pool *p = NULL;
+  T_OK(mproc_mpi_pool_create(&p, o, &(mproc_mpi_options){.mode = mode}));
+  CU_ASSERT_FATAL(p != NULL);
+  return p;
+}
+
+/* ---- tasks ---- */
+
+/* [x] -> x * x */
+static int m_square(const mproc_args *a, mproc_args *r) {
+  int64_t x;
+  return mproc_args_unpack(a, "i64", &x) || mproc_args_pack(r, "i64", x * x);
+}
+
+/* [ms]: naps that long in 5 ms steps, checking mproc_cancelled(): 1 if it was */
+static int m_nap(const mproc_args *a, mproc_args *r) {
+  int64_t ms, t;
+  (void)r;
+  if (mproc_args_unpack(a, "i64", &ms))
+    return 2;
+  for (t = 0; t < ms; t += 5) {
+    if (mproc_cancelled())
+      return 1;
+    sleep_ms(5);
+  }
+  return 0;
+}
+
+/* [x]: item 10 finds the answer and cancels the pool; the others work
+ * 20 ms, or stop when cancelled. */
+static int m_search(const mproc_args *a, mproc_args *r) {
+  int64_t x, t;
+  if (mproc_args_unpack(a, "i64", &x))
+    return 2;
+  if (x == 10)
+    return mproc_task_cancel_pool() || mproc_args_pack(r, "i64", x);
+  for (t = 0; t < 20; t += 2) {
+    if (mproc_cancelled())
+      return 1;
+    sleep_ms(2);
+  }
+  return mproc_args_pack(r, "i64", x) != MPROC_OK;
+}
+
+static int m_crash(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  abort();
+}
+
+static int m_bad_init(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  (void)r;
+  mproc_task_fail("no database");
+  return 1;
+}
+
+/* ---- tests ---- */
+
+static void test_tasks_and_maps(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS});
+  int64_t in[500], out[500], y = 0;
+  mproc_args *a = NULL, *r = NULL;
+  mproc_future *f = NULL;
+  const mproc_args *fr = NULL;
+  int i, ok = 1;
+  for (i = 0; i < 500; i++)
+    in[i] = i - 250;
+  T_OK(mproc_pool_map_i64(p, "m_square", in, 500, &(mproc_map_options){.chunksize = 7}, out, NULL));
+  for (i = 0; i < 500; i++)
+    ok &= out[i] == in[i] * in[i];
+  CU_ASSERT(ok);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)12));
+  T_OK(mproc_pool_apply(p, "m_square", a, &r));
+  T_OK(mproc_args_unpack(r, "i64", &y));
+  CU_ASSERT_EQUAL(y, 144);
+  T_OK(mproc_pool_submit(p, &f, "m_square", a, NULL));
+  T_OK(mproc_future_get(f, BOUND_MS, &fr));
+  T_OK(mproc_args_unpack(fr, "i64", &y));
+  CU_ASSERT_EQUAL(y, 144);
+  mproc_future_destroy(f);
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* mproc_pool_cancel(): running tasks see mproc_cancelled() on their hosts. */
+static void test_cancel(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS});
+  mproc_future *f[WORKERS];
+  mproc_args *a = NULL;
+  apr_time_t t0;
+  int i;
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)BOUND_MS));
+  for (i = 0; i < WORKERS; i++)
+    T_OK(mproc_pool_submit(p, &f[i], "m_nap", a, NULL));
+  sleep_ms(300);
+  t0 = apr_time_now();
+  T_OK(mproc_pool_cancel(p));
+  for (i = 0; i < WORKERS; i++) {
+    T_OK(mproc_future_wait(f[i], BOUND_MS));
+    T_STATUS(mproc_future_get(f[i], 0, NULL), MPROC_ECANCELED);
+    mproc_future_destroy(f[i]);
+  }
+  CU_ASSERT(apr_time_now() - t0 < apr_time_from_sec(5)); /* they saw it, no grace expired */
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)10)); /* then work goes on */
+  T_OK(mproc_pool_apply(p, "m_nap", a, NULL));
+  mproc_args_destroy(a);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* A task's bail-out (mproc_task_cancel_pool) ends a map early. */
+static void test_bailout(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS});
+  int64_t in[200], out[200];
+  mproc_status st[200];
+  int i, cancelled = 0;
+  for (i = 0; i < 200; i++)
+    in[i] = i;
+  T_STATUS(
+      mproc_pool_map_i64(p, "m_search", in, 200, &(mproc_map_options){.chunksize = 1}, out, st),
+      MPROC_ECANCELED);
+  CU_ASSERT(st[10] == MPROC_OK && out[10] == 10);
+  for (i = 0; i < 200; i++)
+    cancelled += st[i] == MPROC_ECANCELED;
+  CU_ASSERT(cancelled > 100); /* most never ran */
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* A task over its timeout: its host kills the worker and starts another;
+ * a crash the same. */
+static void test_timeout_and_crash(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = 1, .task_timeout_ms = 500});
+  mproc_args *a = NULL, *r = NULL;
+  int64_t y = 0;
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)BOUND_MS));
+  T_STATUS(mproc_pool_apply(p, "m_nap", a, NULL), MPROC_ETIMEDOUT);
+  T_STATUS(mproc_pool_apply(p, "m_crash", NULL, NULL), MPROC_ECRASHED);
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)9));
+  T_OK(mproc_pool_apply(p, "m_square", a, &r));
+  T_OK(mproc_args_unpack(r, "i64", &y));
+  CU_ASSERT_EQUAL(y, 81);
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  T_OK(mproc_pool_destroy(p));
+}
+
+/* A failing initializer on a host is reported once, with its message. */
+static void test_initializer_fails(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS, .initializer = "m_bad_init"});
+  T_STATUS(mproc_pool_apply(p, "m_square", NULL, NULL), MPROC_EINITFAILED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no database"));
+  T_OK(mproc_pool_destroy(p));
+}
+
+static void test_bad_input(void) {
+  mproc_pool *p = NULL, *q = NULL;
+  mproc_mpi_options o = {.mode = mode};
+  T_STATUS(mproc_mpi_pool_create(NULL, NULL, &o), MPROC_EINVAL);
+  o.reserved[3] = 1;
+  T_STATUS(mproc_mpi_pool_create(&p, NULL, &o), MPROC_EINVAL);
+  if (mode == MPROC_MPI_STATIC) {
+    T_STATUS(mproc_mpi_pool_create(&p, &(mproc_pool_options){.workers = 99},
+                                   &(mproc_mpi_options){.mode = mode}),
+             MPROC_ERANGE);
+  }
+  p = new_pool(&(mproc_pool_options){.workers = 1});
+  T_STATUS(mproc_mpi_pool_create(&q, NULL, &(mproc_mpi_options){.mode = mode}), MPROC_ESTATE);
+  T_STATUS(mproc_mpi_finalize(), MPROC_ESTATE); /* a pool lives */
+  T_OK(mproc_pool_destroy(p));
+}
+
+static CU_TestInfo tests[] = {
+    {"tasks and maps", test_tasks_and_maps},
+    {"cancel reaches the hosts", test_cancel},
+    {"a task's bail-out ends a map", test_bailout},
+    {"timeout and crash: the host replaces its worker", test_timeout_and_crash},
+    {"a failing initializer, reported once", test_initializer_fails},
+    {"bad input", test_bad_input},
+    CU_TEST_INFO_NULL};
+
+static const mproc_function functions[] = {MPROC_FUNCTION(m_square),   MPROC_FUNCTION(m_nap),
+                                           MPROC_FUNCTION(m_search),   MPROC_FUNCTION(m_crash),
+                                           MPROC_FUNCTION(m_bad_init), MPROC_FUNCTIONS_END};
+
+int main(int argc, char **argv) {
+  CU_SuiteInfo suites[] = {{"mpi", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+  unsigned failed;
+  int i;
+  if (mproc_mpi_init(&argc, &argv, functions) != MPROC_OK) { /* hosts never return */
+    fprintf(stderr, "mproc_mpi_init: %s\n", mproc_last_error());
+    return 1;
+  }
+  for (i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--spawn") == 0)
+      mode = MPROC_MPI_SPAWN;
+  if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS)
+    return 1;
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+  CU_cleanup_registry();
+  return failed ? 1 : 0;
+}
