@@ -28,3 +28,17 @@ endif()
 configure_file(cmake/mproc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/mproc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/mproc.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The MPI backend (mpi/): its library and header, its own exported target
+# (mproc::mpi, the package's "mpi" component) and mproc-mpi.pc.
+if(TARGET mproc_mpi)
+  install(TARGETS mproc_mpi EXPORT mprocMpiTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(DIRECTORY mpi/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT mprocMpiTargets NAMESPACE mproc:: DESTINATION ${MPROC_CMAKE_DIR})
+  configure_file(cmake/mproc-mpi.pc.in ${CMAKE_CURRENT_BINARY_DIR}/mproc-mpi.pc @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/mproc-mpi.pc
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
