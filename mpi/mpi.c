@@ -9,6 +9,7 @@
  *                   SIGNAL [force], CANCEL [on], SHUTDOWN.
  *   host -> parent: STARTED [status, message], DATA, EOF (the worker's stream
  *                   ended), EXITED [exit code] (reaped: the last of a worker).
+ * (protocol.h; PING and SINK are the benchmark's bare limits.)
  * One worker per host at a time: the pool starts a slot's next worker only
  * after it waited for the last (EXITED).
  *
@@ -29,9 +30,10 @@
 
 #include "mproc/mpi.h"
 
-enum { T_START = 1, T_DATA, T_SIGNAL, T_CANCEL, T_SHUTDOWN, T_STARTED, T_EOF, T_EXITED };
+#include "protocol.h"
 enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256 };
-#define IDLE_SLEEP_MAX_US 1000 /* a receiver's longest nap between probes */
+#define SPIN_US 300            /* a receiver probes this long before it naps */
+#define IDLE_SLEEP_MAX_US 1000 /* and naps at most this long between probes */
 
 /* ---- process state ---- */
 
@@ -46,17 +48,25 @@ static struct {
 } g;
 
 /* Receives whatever comes next from @source on @comm into a buffer it
- * grows; sleeps a little between probes while nothing comes. @return 0
- * when @stop became non-zero first. */
+ * grows. A reply mostly follows a message within a round trip, so it
+ * probes for SPIN_US first, yielding the CPU between probes; then it naps
+ * between probes, longer each time up to IDLE_SLEEP_MAX_US (an idle pool
+ * costs no CPU: MPI's own blocking receives spin). @return 0 when @stop
+ * became non-zero first. */
 static int recv_any(MPI_Comm comm, int source, volatile int *stop, char **buf, int *cap,
                     MPI_Status *status, int *len) {
-  int flag = 0, nap = 1;
+  apr_time_t spin_until = apr_time_now() + SPIN_US;
+  int flag = 0, nap = 10;
   while (!flag) {
     MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
     if (flag)
       break;
     if (stop && *stop)
       return 0;
+    if (apr_time_now() < spin_until) {
+      apr_thread_yield();
+      continue;
+    }
     apr_sleep(nap);
     nap = nap * 2 > IDLE_SLEEP_MAX_US ? IDLE_SLEEP_MAX_US : nap * 2;
   }
@@ -151,8 +161,13 @@ static void host_serve(MPI_Comm comm, int parent) {
       h.cancel = v != 0;
       if (h.worker)
         mproc_host_worker_cancel(h.worker, h.cancel);
-    } else if (s.MPI_TAG == T_SHUTDOWN)
+    } else if (s.MPI_TAG == T_PING) {
+      MPI_Send(buf, len, MPI_BYTE, parent, T_PONG, comm);
+    } else if (s.MPI_TAG == T_SINK && len == 0) {
+      MPI_Send(NULL, 0, MPI_BYTE, parent, T_PONG, comm); /* (a stream's end: acked) */
+    } else if (s.MPI_TAG == T_SHUTDOWN) {
       break;
+    }
   }
   host_drop(&h);
   free(buf);

@@ -1,0 +1,26 @@
+/*
+ * What the parent and a host send each other over MPI (mpi.c): the tag says
+ * what a message carries. A sender's messages to one receiver arrive in
+ * order, which both sides rely on.
+ */
+#ifndef MPROC_MPI_PROTOCOL_H
+#define MPROC_MPI_PROTOCOL_H
+
+enum {
+  /* parent -> host */
+  T_START = 1, /* a worker's START bytes: start it (one at a time) */
+  T_DATA,      /* stream bytes, either way */
+  T_SIGNAL,    /* [force:i32]: end the worker */
+  T_CANCEL,    /* [on:i32]: the pool's cancellation flag */
+  T_SHUTDOWN,  /* end the host: it finalizes MPI and exits */
+  /* host -> parent */
+  T_STARTED, /* [status:i32, message]: the START's outcome */
+  T_EOF,     /* the worker's stream ended */
+  T_EXITED,  /* [exit code:i32]: the worker was reaped */
+  /* the benchmark's bare limits (bench/mpi.c), with no pool running */
+  T_PING, /* any bytes: sent back as PONG */
+  T_SINK, /* any bytes, dropped; an empty one is acked with an empty PONG */
+  T_PONG
+};
+
+#endif /* MPROC_MPI_PROTOCOL_H */
