@@ -32,8 +32,9 @@
 
 #include "protocol.h"
 enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256 };
-#define SPIN_US 300            /* a receiver probes this long before it naps */
-#define IDLE_SLEEP_MAX_US 1000 /* and naps at most this long between probes */
+#define START_TIMEOUT_S 60    /* a host that does not answer a START by then fails it */
+#define SPIN_US 300           /* a receiver probes this long before it naps */
+#define IDLE_SLEEP_MAX_US 250 /* and naps at most this long between probes */
 
 /* ---- process state ---- */
 
@@ -292,6 +293,7 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   slot *s = &b->slots[index];
   mproc_backend_stream *stream = NULL;
   down_arg *a = malloc(sizeof *a);
+  apr_time_t until;
   mproc_status st = a ? mproc_backend_stream_create(&stream, rd, wr) : MPROC_ENOMEM;
   if (st != MPROC_OK) {
     free(a);
@@ -304,10 +306,13 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   s->gen++;
   apr_thread_mutex_unlock(b->lock);
   MPI_Send(start, (int)len, MPI_BYTE, s->rank, T_START, b->comm);
+  until = apr_time_now() + apr_time_from_sec(START_TIMEOUT_S);
   apr_thread_mutex_lock(b->lock);
-  while (!s->started)
-    apr_thread_cond_wait(b->changed, b->lock);
-  st = s->start_st;
+  while (!s->started && apr_time_now() < until)
+    apr_thread_cond_timedwait(b->changed, b->lock, until - apr_time_now());
+  st = s->started ? s->start_st : MPROC_ETIMEDOUT;
+  if (!s->started)
+    snprintf(s->start_msg, sizeof s->start_msg, "no answer in %d s", START_TIMEOUT_S);
   apr_thread_mutex_unlock(b->lock);
   if (st != MPROC_OK) {
     free(a);
