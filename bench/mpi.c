@@ -88,8 +88,8 @@ static double start_ms(int mpi, mproc_mpi_mode mode) {
   mproc_pool *p = NULL;
   double t0 = now(), t = -1;
   if (pool_new(&p, 2, mpi, mode) == MPROC_OK &&
-      mproc_pool_map_i64(p, "b_sleep20", in, 2, &(mproc_map_options){.chunksize = 1}, out,
-                         NULL) == MPROC_OK)
+      mproc_pool_map_i64(p, "b_sleep20", in, 2, &(mproc_map_options){.chunksize = 1}, out, NULL) ==
+          MPROC_OK)
     t = (now() - t0) * 1e3 - 20;
   else
     fprintf(stderr, "bench_mpi: start: %s\n", mproc_last_error());
