@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mproc/mpi.h"
+#include "pool/remote_tasks.h"
 
 #define BOUND_MS 30000
 #define WORKERS 2
@@ -39,83 +40,22 @@ static mproc_pool *new_pool(const mproc_pool_options *o) {
   return p;
 }
 
-/* ---- tasks ---- */
-
-/* [x] -> x * x */
-static int m_square(const mproc_args *a, mproc_args *r) {
-  int64_t x;
-  return mproc_args_unpack(a, "i64", &x) || mproc_args_pack(r, "i64", x * x);
-}
-
-/* [ms]: naps that long in 5 ms steps, checking mproc_cancelled(): 1 if it was */
-static int m_nap(const mproc_args *a, mproc_args *r) {
-  int64_t ms, t;
-  (void)r;
-  if (mproc_args_unpack(a, "i64", &ms))
-    return 2;
-  for (t = 0; t < ms; t += 5) {
-    if (mproc_cancelled())
-      return 1;
-    sleep_ms(5);
-  }
-  return 0;
-}
-
-/* [x]: item 10 finds the answer and cancels the pool; the others work
- * 20 ms, or stop when cancelled. */
-static int m_search(const mproc_args *a, mproc_args *r) {
-  int64_t x, t;
-  if (mproc_args_unpack(a, "i64", &x))
-    return 2;
-  if (x == 10)
-    return mproc_task_cancel_pool() || mproc_args_pack(r, "i64", x);
-  for (t = 0; t < 20; t += 2) {
-    if (mproc_cancelled())
-      return 1;
-    sleep_ms(2);
-  }
-  return mproc_args_pack(r, "i64", x) != MPROC_OK;
-}
-
-static int m_crash(const mproc_args *a, mproc_args *r) {
-  (void)a;
-  (void)r;
-  abort();
-}
-
-static int m_bad_init(const mproc_args *a, mproc_args *r) {
-  (void)a;
-  (void)r;
-  mproc_task_fail("no database");
-  return 1;
-}
-
 /* ---- tests ---- */
 
 static void test_tasks_and_maps(void) {
   mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS});
-  int64_t in[500], out[500], y = 0;
-  mproc_args *a = NULL, *r = NULL;
+  mproc_args *a = NULL;
   mproc_future *f = NULL;
   const mproc_args *fr = NULL;
-  int i, ok = 1;
-  for (i = 0; i < 500; i++)
-    in[i] = i - 250;
-  T_OK(mproc_pool_map_i64(p, "m_square", in, 500, &(mproc_map_options){.chunksize = 7}, out, NULL));
-  for (i = 0; i < 500; i++)
-    ok &= out[i] == in[i] * in[i];
-  CU_ASSERT(ok);
+  int64_t y = 0;
+  CU_ASSERT(rt_check_squares(p, 500, 7) == 0);
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)12));
-  T_OK(mproc_pool_apply(p, "m_square", a, &r));
-  T_OK(mproc_args_unpack(r, "i64", &y));
-  CU_ASSERT_EQUAL(y, 144);
-  T_OK(mproc_pool_submit(p, &f, "m_square", a, NULL));
+  T_OK(mproc_pool_submit(p, &f, "rt_square", a, NULL));
   T_OK(mproc_future_get(f, BOUND_MS, &fr));
   T_OK(mproc_args_unpack(fr, "i64", &y));
   CU_ASSERT_EQUAL(y, 144);
   mproc_future_destroy(f);
   mproc_args_destroy(a);
-  mproc_args_destroy(r);
   T_OK(mproc_pool_destroy(p));
 }
 
@@ -128,7 +68,7 @@ static void test_cancel(void) {
   int i;
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)BOUND_MS));
   for (i = 0; i < WORKERS; i++)
-    T_OK(mproc_pool_submit(p, &f[i], "m_nap", a, NULL));
+    T_OK(mproc_pool_submit(p, &f[i], "rt_nap", a, NULL));
   sleep_ms(300);
   t0 = apr_time_now();
   T_OK(mproc_pool_cancel(p));
@@ -140,7 +80,7 @@ static void test_cancel(void) {
   CU_ASSERT(apr_time_now() - t0 < apr_time_from_sec(5)); /* they saw it, no grace expired */
   mproc_args_destroy(a);
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)10)); /* then work goes on */
-  T_OK(mproc_pool_apply(p, "m_nap", a, NULL));
+  T_OK(mproc_pool_apply(p, "rt_nap", a, NULL));
   mproc_args_destroy(a);
   T_OK(mproc_pool_destroy(p));
 }
@@ -154,7 +94,7 @@ static void test_bailout(void) {
   for (i = 0; i < 200; i++)
     in[i] = i;
   T_STATUS(
-      mproc_pool_map_i64(p, "m_search", in, 200, &(mproc_map_options){.chunksize = 1}, out, st),
+      mproc_pool_map_i64(p, "rt_search", in, 200, &(mproc_map_options){.chunksize = 1}, out, st),
       MPROC_ECANCELED);
   CU_ASSERT(st[10] == MPROC_OK && out[10] == 10);
   for (i = 0; i < 200; i++)
@@ -170,11 +110,11 @@ static void test_timeout_and_crash(void) {
   mproc_args *a = NULL, *r = NULL;
   int64_t y = 0;
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)BOUND_MS));
-  T_STATUS(mproc_pool_apply(p, "m_nap", a, NULL), MPROC_ETIMEDOUT);
-  T_STATUS(mproc_pool_apply(p, "m_crash", NULL, NULL), MPROC_ECRASHED);
+  T_STATUS(mproc_pool_apply(p, "rt_nap", a, NULL), MPROC_ETIMEDOUT);
+  T_STATUS(mproc_pool_apply(p, "rt_crash", NULL, NULL), MPROC_ECRASHED);
   mproc_args_destroy(a);
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)9));
-  T_OK(mproc_pool_apply(p, "m_square", a, &r));
+  T_OK(mproc_pool_apply(p, "rt_square", a, &r));
   T_OK(mproc_args_unpack(r, "i64", &y));
   CU_ASSERT_EQUAL(y, 81);
   mproc_args_destroy(a);
@@ -184,8 +124,8 @@ static void test_timeout_and_crash(void) {
 
 /* A failing initializer on a host is reported once, with its message. */
 static void test_initializer_fails(void) {
-  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS, .initializer = "m_bad_init"});
-  T_STATUS(mproc_pool_apply(p, "m_square", NULL, NULL), MPROC_EINITFAILED);
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS, .initializer = "rt_bad_init"});
+  T_STATUS(mproc_pool_apply(p, "rt_square", NULL, NULL), MPROC_EINITFAILED);
   CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no database"));
   T_OK(mproc_pool_destroy(p));
 }
@@ -216,9 +156,7 @@ static CU_TestInfo tests[] = {
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(m_square),   MPROC_FUNCTION(m_nap),
-                                           MPROC_FUNCTION(m_search),   MPROC_FUNCTION(m_crash),
-                                           MPROC_FUNCTION(m_bad_init), MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {REMOTE_TASKS, MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
   CU_SuiteInfo suites[] = {{"mpi", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

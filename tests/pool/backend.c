@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mproc/backend.h"
+#include "pool/remote_tasks.h"
 #include "tests.h"
 
 #define LB_MAX 64 /* workers started, respawns included */
@@ -152,42 +153,6 @@ static void lb_end(loopback *lb, mproc_pool *p) {
   apr_pool_destroy(lb->apool);
 }
 
-/* ---- tasks ---- */
-
-/* [x] -> x * x */
-static int be_square(const mproc_args *a, mproc_args *r) {
-  int64_t x;
-  return mproc_args_unpack(a, "i64", &x) || mproc_args_pack(r, "i64", x * x);
-}
-
-/* [ms]: sleeps that long, checking mproc_cancelled() every 5 ms: 1 when it was. */
-static int be_nap(const mproc_args *a, mproc_args *r) {
-  int64_t ms, t;
-  (void)r;
-  if (mproc_args_unpack(a, "i64", &ms))
-    return 2;
-  for (t = 0; t < ms; t += 5) {
-    if (mproc_cancelled())
-      return 1;
-    t_sleep_ms(5);
-  }
-  return 0;
-}
-
-/* []: ends its worker as a crash would. */
-static int be_crash(const mproc_args *a, mproc_args *r) {
-  (void)a;
-  (void)r;
-  abort();
-}
-
-/* []: cancels the pool, as a task that found the answer. */
-static int be_cancel_pool(const mproc_args *a, mproc_args *r) {
-  (void)a;
-  (void)r;
-  return mproc_task_cancel_pool() != MPROC_OK;
-}
-
 /* ---- tests ---- */
 
 /* Tasks and maps through the backend's streams: every result right, each
@@ -195,22 +160,7 @@ static int be_cancel_pool(const mproc_args *a, mproc_args *r) {
 static void test_tasks_and_maps(void) {
   loopback lb;
   mproc_pool *p = lb_pool(&lb, 2, 0);
-  int64_t in[100], out[100], y = 0;
-  mproc_args *a = NULL, *r = NULL;
-  int i, ok = 1;
-  for (i = 0; i < 100; i++)
-    in[i] = i - 50;
-  T_OK(
-      mproc_pool_map_i64(p, "be_square", in, 100, &(mproc_map_options){.chunksize = 3}, out, NULL));
-  for (i = 0; i < 100; i++)
-    ok &= out[i] == in[i] * in[i];
-  CU_ASSERT(ok);
-  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)12));
-  T_OK(mproc_pool_apply(p, "be_square", a, &r));
-  T_OK(mproc_args_unpack(r, "i64", &y));
-  CU_ASSERT_EQUAL(y, 144);
-  mproc_args_destroy(a);
-  mproc_args_destroy(r);
+  CU_ASSERT(rt_check_squares(p, 100, 3) == 0);
   CU_ASSERT_EQUAL(lb.n, 2);
   lb_end(&lb, p);
 }
@@ -225,7 +175,7 @@ static void test_cancel_through_the_hook(void) {
   int i;
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)T_BOUND_MS));
   for (i = 0; i < 2; i++)
-    T_OK(mproc_pool_submit(p, &f[i], "be_nap", a, NULL));
+    T_OK(mproc_pool_submit(p, &f[i], "rt_nap", a, NULL));
   t_sleep_ms(200); /* both run */
   T_OK(mproc_pool_cancel(p));
   for (i = 0; i < 2; i++) {
@@ -238,7 +188,7 @@ static void test_cancel_through_the_hook(void) {
   /* once the cancellation is over, new tasks run to their end */
   mproc_args_destroy(a);
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)20));
-  T_OK(mproc_pool_apply(p, "be_nap", a, NULL));
+  T_OK(mproc_pool_apply(p, "rt_nap", a, NULL));
   CU_ASSERT(lb.cancels[0] >= 1);
   mproc_args_destroy(a);
   lb_end(&lb, p);
@@ -252,9 +202,9 @@ static void test_task_cancels_the_pool(void) {
   mproc_future *nap = NULL;
   mproc_args *a = NULL;
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)T_BOUND_MS));
-  T_OK(mproc_pool_submit(p, &nap, "be_nap", a, NULL));
+  T_OK(mproc_pool_submit(p, &nap, "rt_nap", a, NULL));
   t_sleep_ms(100);
-  T_OK(mproc_pool_apply(p, "be_cancel_pool", NULL, NULL));
+  T_OK(mproc_pool_apply(p, "rt_cancel_pool", NULL, NULL));
   T_OK(mproc_future_wait(nap, T_BOUND_MS));
   T_STATUS(mproc_future_get(nap, 0, NULL), MPROC_ECANCELED);
   CU_ASSERT(lb.cancels[1] >= 1);
@@ -271,12 +221,12 @@ static void test_timeout_and_crash_respawn(void) {
   mproc_args *a = NULL, *r = NULL;
   int64_t y = 0;
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)T_BOUND_MS));
-  T_STATUS(mproc_pool_apply(p, "be_nap", a, NULL), MPROC_ETIMEDOUT);
+  T_STATUS(mproc_pool_apply(p, "rt_nap", a, NULL), MPROC_ETIMEDOUT);
   CU_ASSERT(lb.signals >= 1);
-  T_STATUS(mproc_pool_apply(p, "be_crash", NULL, NULL), MPROC_ECRASHED);
+  T_STATUS(mproc_pool_apply(p, "rt_crash", NULL, NULL), MPROC_ECRASHED);
   mproc_args_destroy(a);
   T_OK(mproc_args_create_packed(&a, "i64", (int64_t)7));
-  T_OK(mproc_pool_apply(p, "be_square", a, &r));
+  T_OK(mproc_pool_apply(p, "rt_square", a, &r));
   T_OK(mproc_args_unpack(r, "i64", &y));
   CU_ASSERT_EQUAL(y, 49);
   CU_ASSERT(lb.n >= 3 && lb.waited >= 2); /* two ended, each reaped; a third runs */
@@ -342,10 +292,10 @@ static void test_bad_input(void) {
     loopback lb;
     mproc_status st;
     p = lb_pool_with(&lb, 1, no_start);
-    st = mproc_pool_apply(p, "be_square", NULL, NULL);
+    st = mproc_pool_apply(p, "rt_square", NULL, NULL);
     CU_ASSERT(st == MPROC_ENOTSUP || st == MPROC_ESTATE);
     CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no host for slot 0"));
-    T_STATUS(mproc_pool_apply(p, "be_square", NULL, NULL), MPROC_ESTATE);
+    T_STATUS(mproc_pool_apply(p, "rt_square", NULL, NULL), MPROC_ESTATE);
     CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no host for slot 0"));
     lb_end(&lb, p);
   }
@@ -359,8 +309,6 @@ static CU_TestInfo tests[] = {
     {"bad input: hooks, a START not a worker's, NULLs", test_bad_input},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {MPROC_FUNCTION(be_square), MPROC_FUNCTION(be_nap),
-                                           MPROC_FUNCTION(be_crash), MPROC_FUNCTION(be_cancel_pool),
-                                           MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {REMOTE_TASKS, MPROC_FUNCTIONS_END};
 
 const test_suite suite_backend = {"backend", tests, functions};
