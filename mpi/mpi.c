@@ -443,6 +443,33 @@ static mproc_status backend_new(mpi_backend **out, int n, int spawned) {
   return MPROC_OK;
 }
 
+/* Shared objects name memory of this machine: on another host their open
+ * would fail, or worse, on this one succeed for some workers only. So a
+ * pool's initargs may hold none, nested lists included (@path names where). */
+static mproc_status check_crossing(const mproc_args *a, const char *path) {
+  size_t n = 0, i;
+  mproc_type t;
+  char inner[64];
+  mproc_args_count(a, &n);
+  for (i = 0; i < n; i++) {
+    const mproc_args *list = NULL;
+    mproc_status st;
+    if (mproc_args_type(a, i, &t) != MPROC_OK)
+      continue;
+    if (t == MPROC_TYPE_OBJECT)
+      return mproc_backend_fail(MPROC_ENOTSHAREABLE,
+                                "mproc_mpi_pool_create: %s[%zu] is a shared object, which "
+                                "cannot cross to the MPI backend's hosts: pass data instead",
+                                path, i);
+    if (t != MPROC_TYPE_LIST || mproc_args_get_list(a, i, &list) != MPROC_OK)
+      continue;
+    snprintf(inner, sizeof inner, "%s[%zu]", path, i);
+    if ((st = check_crossing(list, inner)) != MPROC_OK)
+      return st;
+  }
+  return MPROC_OK;
+}
+
 mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
                                    const mproc_mpi_options *mpi) {
   mproc_pool_options o = options ? *options : (mproc_pool_options){0};
@@ -462,6 +489,8 @@ mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *
   if (g.busy)
     return mproc_backend_fail(MPROC_ESTATE,
                               "mproc_mpi_pool_create: another MPI pool uses the hosts");
+  if (o.initargs && (st = check_crossing(o.initargs, "initargs")) != MPROC_OK)
+    return st;
   spawn = mode == MPROC_MPI_SPAWN || (mode == MPROC_MPI_AUTO && g.size == 1);
   hosts = spawn ? MAX_HOSTS - 1 : g.size - 1;
   if (o.workers == 0)

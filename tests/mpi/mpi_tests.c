@@ -141,6 +141,21 @@ static void test_bad_input(void) {
                                    &(mproc_mpi_options){.mode = mode}),
              MPROC_ERANGE);
   }
+  { /* a shared object cannot cross to the hosts, even nested */
+    mproc_event *e = NULL;
+    mproc_args *init = NULL, *inner = NULL;
+    T_OK(mproc_event_create(&e));
+    T_OK(mproc_args_create_packed(&inner, "i64", (int64_t)1));
+    T_OK(mproc_args_add_event(inner, e));
+    T_OK(mproc_args_create_packed(&init, "str list", "x", inner));
+    T_STATUS(mproc_mpi_pool_create(&p, &(mproc_pool_options){.workers = 1, .initargs = init},
+                                   &(mproc_mpi_options){.mode = mode}),
+             MPROC_ENOTSHAREABLE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "initargs[1][1] is a shared object"));
+    mproc_args_destroy(init);
+    mproc_args_destroy(inner);
+    T_OK(mproc_event_destroy(e));
+  }
   p = new_pool(&(mproc_pool_options){.workers = 1});
   T_STATUS(mproc_mpi_pool_create(&q, NULL, &(mproc_mpi_options){.mode = mode}), MPROC_ESTATE);
   T_STATUS(mproc_mpi_finalize(), MPROC_ESTATE); /* a pool lives */

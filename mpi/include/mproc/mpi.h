@@ -21,8 +21,9 @@
  * load.
  *
  * What cannot cross machines: shared objects (Lock, Event, Queue, shm...)
- * in initargs or task arguments name memory of the parent's machine; on
- * another host their open fails (ENOENT). Pass data, not objects.
+ * name memory of the parent's machine. A pool whose initargs hold one is
+ * refused (MPROC_ENOTSHAREABLE, naming where it is); in a task's arguments
+ * its open fails on another host (ENOENT). Pass data, not objects.
  *
  * Faults: MPI's default ends the whole job when a process dies. A worker
  * dying is no such death (the host outlives it); a host or the parent
@@ -79,7 +80,8 @@ mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *regis
  * mproc_pool_destroy().
  * @return as mproc_pool_create(); MPROC_ENOTINIT (no mproc_mpi_init());
  *         MPROC_ERANGE (more workers than hosts); MPROC_ESTATE (the hosts
- *         serve another pool); MPROC_EINVAL (reserved options set).
+ *         serve another pool); MPROC_EINVAL (reserved options set);
+ *         MPROC_ENOTSHAREABLE (a shared object in the initargs).
  */
 mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
                                    const mproc_mpi_options *mpi);
