@@ -31,12 +31,14 @@ mproc_status mproc__worker_spawn(mproc_pool *p, mproc__worker *w, const mproc__s
     return st;
   st = p->backend->start(p->backend_state, w->index, start, len, &rd, &wr, &id);
   free(start);
-  if (st != MPROC_OK)
-    return st;
-  proc->pid = id;
   proc->handle = MPROC__NO_HANDLE;
   proc->chan.rd = rd;
   proc->chan.wr = wr;
+  if (st != MPROC_OK) { /* handles the hook gave before it failed are the pool's too */
+    mproc__chan_close(&proc->chan);
+    return st;
+  }
+  proc->pid = id;
   /* A worker starts with its flag cleared: one that starts while the pool
    * is cancelled is told so (a local one would open the pool's, set). */
   if (mproc_event_is_set(p->cancel))
@@ -79,11 +81,14 @@ void mproc__worker_sweep(mproc__worker *w) {
 }
 
 void mproc__pool_cancel_flag(mproc_pool *p, int on) {
+  /* A backend hears of changes only: a cancel that each of many workers'
+   * CANCEL frames repeats would otherwise cross to every host each time. */
+  int changed = (mproc_event_is_set(p->cancel) != 0) != (on != 0);
   if (on)
     mproc_event_set(p->cancel);
   else
     mproc_event_clear(p->cancel);
-  if (p->backend)
+  if (p->backend && changed)
     p->backend->cancel(p->backend_state, on);
 }
 

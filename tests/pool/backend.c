@@ -235,10 +235,15 @@ static void test_timeout_and_crash_respawn(void) {
   lb_end(&lb, p);
 }
 
+/* A start hook that made its stream, then finds no host: the pool's ends
+ * it wrote are the pool's to close (its own end is kept in w[0] to see). */
 static mproc_status no_start(void *s, int slot, const void *b, size_t n, intptr_t *rd, intptr_t *wr,
                              int64_t *id) {
-  (void)s, (void)b, (void)n, (void)rd, (void)wr, (void)id;
-  return mproc_backend_fail(MPROC_ENOTSUP, "loopback: no host for slot %d", slot);
+  loopback *lb = s;
+  mproc_status st =
+      lb->w[0].stream ? MPROC_OK : mproc_backend_stream_create(&lb->w[0].stream, rd, wr);
+  (void)b, (void)n, (void)id;
+  return st ? st : mproc_backend_fail(MPROC_ENOTSUP, "loopback: no host for slot %d", slot);
 }
 
 /* A loopback pool whose start hook is @start. */
@@ -287,7 +292,7 @@ static void test_bad_input(void) {
   T_OK(mproc_backend_stream_destroy(s));
   /* a start hook that fails: with no worker running, a task queued fails
    * with the hook's status, and one submitted after is refused; either way
-   * the hook's message says why */
+   * the hook's message says why, and nothing it made is left open */
   {
     loopback lb;
     mproc_status st;
@@ -297,6 +302,11 @@ static void test_bad_input(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no host for slot 0"));
     T_STATUS(mproc_pool_apply(p, "rt_square", NULL, NULL), MPROC_ESTATE);
     CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "no host for slot 0"));
+    /* the pool closed the ends the failed hook gave it: nobody reads */
+    CU_ASSERT_FATAL(lb.w[0].stream != NULL);
+    CU_ASSERT(mproc_backend_stream_write(lb.w[0].stream, "x", 1) != MPROC_OK);
+    T_OK(mproc_backend_stream_destroy(lb.w[0].stream));
+    lb.w[0].stream = NULL;
     lb_end(&lb, p);
   }
 }

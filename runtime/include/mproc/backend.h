@@ -47,11 +47,13 @@ typedef struct mproc_backend {
   const char *name;
   /**
    * Starts the worker of slot @p slot (0..workers-1) with the encoded START
-   * @p start of @p len bytes. On MPROC_OK, @p *rd and @p *wr are the pool's
-   * ends of the worker's stream (file descriptors on POSIX, HANDLEs on
-   * Windows), which the pool reads, writes and closes; reading end-of-stream
-   * means the worker ended. @p *id names the worker in the other hooks and
-   * in messages (the pool never takes it for a local pid).
+   * @p start of @p len bytes. @p *rd and @p *wr are the pool's ends of the
+   * worker's stream (file descriptors on POSIX, HANDLEs on Windows), which
+   * the pool reads, writes and closes; reading end-of-stream means the
+   * worker ended. Whatever the hook returns, the pool closes the handles it
+   * wrote there (they start as -1): a hook that fails after
+   * mproc_backend_stream_create() leaves them to the pool. @p *id names the worker in the other
+   * hooks and in messages (the pool never takes it for a local pid).
    */
   mproc_status (*start)(void *state, int slot, const void *start, size_t len, intptr_t *rd,
                         intptr_t *wr, int64_t *id);
@@ -67,8 +69,8 @@ typedef struct mproc_backend {
   mproc_status (*wait)(void *state, int64_t id, int64_t timeout_ms, int *exitcode);
   /** The pool's cancellation flag was set (@p on 1) or cleared (0): every
    *  worker's mproc_cancelled() must follow it. A worker starts with it
-   *  cleared; one started while the flag is set is told after its start.
-   *  Maybe called with the pool's lock held, and more than once per change:
+   *  cleared; one started while the flag is set is told after its start
+   *  (a second call with @p on 1). Maybe called with the pool's lock held:
    *  it must not wait for a worker or call the pool. */
   void (*cancel)(void *state, int on);
   /** The pool is gone, every worker waited for: release @p state. */
