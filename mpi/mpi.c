@@ -100,13 +100,12 @@ typedef struct host {
 /* Moves what the worker writes to the parent, then reaps it: EOF, EXITED. */
 static void *APR_THREAD_FUNC host_up(apr_thread_t *t, void *arg) {
   host *h = arg;
-  char *buf = malloc(CHUNK);
+  char buf[CHUNK]; /* (on the relay's own stack: no allocation to fail) */
   size_t got = 0;
   int code = -1;
   (void)t;
-  while (buf && mproc_host_worker_read(h->worker, buf, CHUNK, &got) == MPROC_OK && got)
+  while (mproc_host_worker_read(h->worker, buf, CHUNK, &got) == MPROC_OK && got)
     MPI_Send(buf, (int)got, MPI_BYTE, h->parent, T_DATA, h->comm);
-  free(buf);
   MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_EOF, h->comm);
   mproc_host_worker_wait(h->worker, MPROC_WAIT_FOREVER, &code);
   send_i32(h->comm, h->parent, T_EXITED, code);
@@ -216,13 +215,12 @@ typedef struct down_arg {
 
 static void *APR_THREAD_FUNC parent_down(apr_thread_t *t, void *arg) {
   down_arg a = *(down_arg *)arg;
-  char *buf = malloc(CHUNK);
+  char buf[CHUNK]; /* (on the relay's own stack: no allocation to fail) */
   size_t got = 0;
   (void)t;
   free(arg);
-  while (buf && mproc_backend_stream_read(a.stream, buf, CHUNK, &got) == MPROC_OK && got)
+  while (mproc_backend_stream_read(a.stream, buf, CHUNK, &got) == MPROC_OK && got)
     MPI_Send(buf, (int)got, MPI_BYTE, a.s->rank, T_DATA, a.b->comm);
-  free(buf);
   return NULL;
 }
 
@@ -230,16 +228,15 @@ static void *APR_THREAD_FUNC parent_down(apr_thread_t *t, void *arg) {
 static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
   mpi_backend *b = arg;
   char *buf = NULL;
-  int cap = 0, len = 0, i;
+  int cap = 0, len = 0;
   MPI_Status st;
   (void)t;
   while (recv_any(b->comm, MPI_ANY_SOURCE, &b->stop, &buf, &cap, &st, &len)) {
-    slot *s = NULL;
+    int index = st.MPI_SOURCE - b->slots[0].rank; /* slot i's host: the next rank up */
+    slot *s = index >= 0 && index < b->n ? &b->slots[index] : NULL;
     int32_t v = 0;
-    for (i = 0; i < b->n && !s; i++)
-      s = b->slots[i].rank == st.MPI_SOURCE ? &b->slots[i] : NULL;
     if (!s)
-      continue;
+      continue; /* a host no slot of this pool uses (a static job's spare) */
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (st.MPI_TAG == T_DATA || st.MPI_TAG == T_EOF) {
@@ -409,9 +406,16 @@ static mproc_status spawn_hosts(int n) {
   MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
   rc = MPI_Comm_spawn(g.exe, argv, n, MPI_INFO_NULL, 0, MPI_COMM_SELF, &g.spawned, errors);
   free(errors);
-  if (rc != MPI_SUCCESS)
+  if (rc != MPI_SUCCESS) {
+    char why[MPI_MAX_ERROR_STRING] = "";
+    int wlen = 0;
+    MPI_Error_string(rc, why, &wlen);
     return mproc_backend_fail(MPROC_ENOTSUP,
-                              "mproc_mpi_pool_create: MPI_Comm_spawn of %d %s failed", n, g.exe);
+                              "mproc_mpi_pool_create: MPI_Comm_spawn of %d x %s failed: %s (for "
+                              "more hosts than slots, Open MPI needs "
+                              "OMPI_MCA_rmaps_base_oversubscribe=1 or a hostfile)",
+                              n, g.exe, why);
+  }
   g.spawned_hosts = n;
   return MPROC_OK;
 }
@@ -431,8 +435,8 @@ static mproc_status backend_new(mpi_backend **out, int n, int spawned) {
   }
   b->comm = spawned ? g.spawned : MPI_COMM_WORLD;
   b->n = n;
-  for (i = 0; i < n; i++)
-    b->slots[i].rank = spawned ? i : i + 1; /* spawned: the remote group's ranks */
+  for (i = 0; i < n; i++) /* spawned: the remote group's ranks; static: rank 0 is us */
+    b->slots[i].rank = spawned ? i : i + 1;
   if (apr_thread_create(&b->receiver, NULL, parent_receive, b, b->apool) != APR_SUCCESS) {
     apr_pool_destroy(b->apool);
     free(b->slots);
