@@ -6,7 +6,9 @@
  * measured by this program in the same run, through the hosts:
  *   S13a_start_ms    a 2-worker pool from its creation until both workers
  *                    ran a task (the task's 20 ms taken off), static and
- *                    spawn; limit: MPI_Comm_spawn of 2 bare processes
+ *                    spawn (the first spawn-mode pool spawns its hosts, the
+ *                    later ones reuse them); limit: MPI_Comm_spawn of 2
+ *                    bare processes
  *   S13b_roundtrip_us  sequential apply of x+1 on 1 worker; limit: a 1-byte
  *                    MPI_Send/MPI_Recv ping-pong with a host
  *   S13c_map_per_s   map_i64 of x*x over 100,000 in chunks of 1000, 2
@@ -201,6 +203,7 @@ static const mproc_function functions[] = {MPROC_FUNCTION(b_inc), MPROC_FUNCTION
 
 int main(int argc, char **argv) {
   double v[4][MAX_TRIALS], loc[4][MAX_TRIALS], lim[4][MAX_TRIALS], spawned[MAX_TRIALS];
+  double first_spawn;
   mproc_pool *mp = NULL, *lp = NULL;
   int n, t, i, rounds;
   if (argc > 1 && strcmp(argv[1], BARE) == 0) { /* a bare spawned process: in and out */
@@ -220,6 +223,8 @@ int main(int argc, char **argv) {
     quick |= strcmp(argv[i], "--quick") == 0;
   n = quick ? 3 : 7;
   rounds = quick ? 200 : 2000;
+  /* spawn mode spawns hosts once: later spawn-mode pools reuse them */
+  first_spawn = start_ms(1, MPROC_MPI_SPAWN);
   for (t = 0; t < n; t++) { /* interleaved: a drifting host moves all sides alike */
     v[0][t] = start_ms(1, MPROC_MPI_STATIC);
     spawned[t] = start_ms(1, MPROC_MPI_SPAWN);
@@ -246,7 +251,11 @@ int main(int argc, char **argv) {
   printf("{\n  \"quick\": %s, \"ranks\": 3,\n", quick ? "true" : "false");
   row("S13a_start_ms", "ms", v[0], loc[0], lim[0], n, "MPI_Comm_spawn of 2 bare processes",
       "<= 1.5x limit", ",");
-  row("S13a_start_spawn_ms", "ms", spawned, loc[0], lim[0], n, "MPI_Comm_spawn of 2 bare processes",
+  printf("  \"S13a_first_start_spawn_ms\": {\"unit\": \"ms\", \"value\": %.3f, \"trials\": 1, "
+         "\"limit_is\": \"as S13a's\", \"target\": \"<= 1.5x limit\"},\n",
+         first_spawn);
+  row("S13a_start_spawn_ms", "ms", spawned, loc[0], lim[0], n,
+      "MPI_Comm_spawn of 2 bare processes (these pools reuse the first one's hosts)",
       "<= 1.5x limit", ",");
   row("S13b_roundtrip_us", "us", v[1], loc[1], lim[1], n, "1-byte MPI ping-pong with a host",
       "<= 1.5x limit", ",");

@@ -395,13 +395,16 @@ static void shutdown_spawned(void) {
   g.spawned_hosts = 0;
 }
 
-/* Spawns @n hosts of this program (g.spawned). */
+/* Spawns @n hosts of this program (g.spawned), unless the last spawn's
+ * are enough: a pool's start then costs no spawn, and no disconnect. */
 static mproc_status spawn_hosts(int n) {
-  int *errors = calloc((size_t)n, sizeof *errors), rc;
+  int *errors, rc;
   char *argv[] = {"--mproc-mpi-host", NULL};
-  if (!errors)
+  if (g.spawned_hosts >= n) /* the last pool's hosts serve this one: no spawn */
+    return MPROC_OK;
+  if ((errors = calloc((size_t)n, sizeof *errors)) == NULL)
     return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_pool_create: out of memory");
-  shutdown_spawned(); /* the last pool's */
+  shutdown_spawned(); /* too few: ended, and as many as needed spawned */
   /* a spawn that fails is a status, not the job's end */
   MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
   rc = MPI_Comm_spawn(g.exe, argv, n, MPI_INFO_NULL, 0, MPI_COMM_SELF, &g.spawned, errors);

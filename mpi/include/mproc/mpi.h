@@ -13,7 +13,8 @@
  *  - spawn: the program starts alone (or under `mpiexec -n 1`) and
  *    mproc_mpi_pool_create() starts one host per worker with
  *    MPI_Comm_spawn() of its own executable (where: the MPI implementation's
- *    hostfile or the info key "host").
+ *    hostfile or the info key "host"). A later pool reuses those hosts
+ *    when they are enough, else they end and it spawns its own.
  * A host runs its pool worker as a local mproc child with spawn semantics:
  * initializer, timeouts (the host kills the worker), crashes (ECRASHED, a
  * new worker) and cancellation behave as on one machine; cancellation
