@@ -130,7 +130,7 @@ static void host_start(host *h, const char *start, int len) {
   /* A worker starts with its flag cleared, maybe for another pool: the
    * parent sends the flag again after the start if it is set. */
   h->cancel = 0;
-  st = (int32_t)mproc_host_worker_start(&h->worker, start, (size_t)len);
+  st = (int32_t)mproc_host_worker_start(&h->worker, start, (size_t)len, NULL);
   if (st != MPROC_OK)
     h->worker = NULL;
   memcpy(reply, &st, 4);

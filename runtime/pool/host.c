@@ -5,8 +5,10 @@
  * The START names the pool's cancellation Event, which need not exist on
  * this machine: the host gives the worker an Event of its own instead (the
  * START's arguments re-encoded with it), which mproc_host_worker_cancel()
- * sets when the backend relays the pool's flag. Everything else of the
- * START (the initializer, its arguments, the worker's name) is the pool's.
+ * sets when the backend relays the pool's flag. So too, when the backend
+ * asks, for the Events in the initargs (crossing.c): the backend mirrors
+ * each with the pool's. Everything else of the START (the initializer, the
+ * rest of its arguments, the worker's name) is the pool's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,27 +28,36 @@ static mproc_status bad(const char *fn, const char *what) {
   return mproc__fail(MPROC_EINVAL, "%s: %s is NULL", fn, what);
 }
 
-/* The worker's START arguments (protocol.h's MPROC__WSTART_*) with @cancel
- * in place of the pool's Event, encoded into *out. */
-static mproc_status with_cancel(const mproc__start *spec, mproc_event *cancel, uint8_t **out,
-                                size_t *len) {
+/* The worker's START arguments (protocol.h's MPROC__WSTART_*) for this
+ * host, encoded into *out: @cancel in place of the pool's Event and, with
+ * options->event, the initargs' Events replaced by the host's stand-ins. */
+static mproc_status host_args(const mproc__start *spec, mproc_event *cancel,
+                              const mproc_host_options *options, uint8_t **out, size_t *len) {
   mproc_args *in = NULL, *args = NULL;
-  size_t n = 0;
+  size_t n = 0, init_len = 0;
   const char *name;
+  const void *init = NULL;
+  uint8_t *rebuilt = NULL;
   uint64_t size;
   mproc_status st = mproc__args_decode(spec->args, spec->args_len, &in);
   if (st == MPROC_OK)
     mproc_args_count(in, &n);
   if (st == MPROC_OK && (n <= MPROC__WSTART_REPORT_RSS ||
+                         mproc_args_get_bytes(in, MPROC__WSTART_INITARGS, &init, &init_len) ||
                          mproc__args_get_object(in, MPROC__WSTART_CANCEL, MPROC__KIND_EVENT, &name,
                                                 &size, "mproc_host_worker_start") != MPROC_OK))
     st = mproc__fail(MPROC_EPROTO, "mproc_host_worker_start: not a pool worker's arguments");
+  if (st == MPROC_OK && options && options->event && init_len &&
+      (st = mproc__host_initargs(init, init_len, options, &rebuilt, &init_len)) == MPROC_OK)
+    init = rebuilt;
   if (st == MPROC_OK && (st = mproc_args_create(&args)) == MPROC_OK &&
-      (st = mproc__args_append(args, in, 0, MPROC__WSTART_CANCEL)) == MPROC_OK &&
+      (st = mproc__args_append(args, in, 0, MPROC__WSTART_INITARGS)) == MPROC_OK &&
+      (st = mproc_args_add_bytes(args, init, init_len)) == MPROC_OK &&
       (st = mproc_args_add_event(args, cancel)) == MPROC_OK &&
       (st = mproc__args_append(args, in, MPROC__WSTART_CANCEL + 1, n - MPROC__WSTART_CANCEL - 1)) ==
           MPROC_OK)
     st = mproc__args_encode(args, out, len);
+  free(rebuilt);
   if (args)
     mproc_args_destroy(args);
   if (in)
@@ -55,7 +66,8 @@ static mproc_status with_cancel(const mproc__start *spec, mproc_event *cancel, u
 }
 
 /* Decodes @start, checks it is a pool worker's, and starts it in @w. */
-static mproc_status spawn(mproc_host_worker *w, const void *start, size_t len) {
+static mproc_status spawn(mproc_host_worker *w, const void *start, size_t len,
+                          const mproc_host_options *options) {
   mproc__start spec;
   mproc_args *keep = NULL;
   uint8_t *args = NULL;
@@ -63,7 +75,7 @@ static mproc_status spawn(mproc_host_worker *w, const void *start, size_t len) {
   mproc_status st = mproc__start_decode((const uint8_t *)start, len, &spec, &keep);
   if (st == MPROC_OK && strcmp(spec.function, MPROC__WORKER_FN) != 0)
     st = mproc__fail(MPROC_EPROTO, "mproc_host_worker_start: the START is not a pool worker's");
-  if (st == MPROC_OK && (st = with_cancel(&spec, w->cancel, &args, &args_len)) == MPROC_OK) {
+  if (st == MPROC_OK && (st = host_args(&spec, w->cancel, options, &args, &args_len)) == MPROC_OK) {
     spec.args = args;
     spec.args_len = args_len;
     spec.new_group = 1; /* as the pool's own: a terminal's Ctrl-C goes to the host */
@@ -75,17 +87,22 @@ static mproc_status spawn(mproc_host_worker *w, const void *start, size_t len) {
   return st;
 }
 
-mproc_status mproc_host_worker_start(mproc_host_worker **worker, const void *start, size_t len) {
+mproc_status mproc_host_worker_start(mproc_host_worker **worker, const void *start, size_t len,
+                                     const mproc_host_options *options) {
   mproc_host_worker *w;
   mproc_status st;
+  size_t i;
   if (!worker || !start)
     return bad("mproc_host_worker_start", !worker ? "worker" : "start");
+  for (i = 0; options && i < sizeof options->reserved / sizeof options->reserved[0]; i++)
+    if (options->reserved[i])
+      return mproc__fail(MPROC_EINVAL, "mproc_host_worker_start: options->reserved[%zu] is set", i);
   if (!mproc__is_initialized())
     return mproc__fail(MPROC_ENOTINIT, "mproc_host_worker_start: call mproc_init() first");
   if ((w = calloc(1, sizeof *w)) == NULL)
     return mproc__fail(MPROC_ENOMEM, "mproc_host_worker_start: out of memory");
   if ((st = mproc_event_create(&w->cancel)) == MPROC_OK &&
-      (st = spawn(w, start, len)) == MPROC_OK) {
+      (st = spawn(w, start, len, options)) == MPROC_OK) {
     *worker = w;
     return MPROC_OK;
   }

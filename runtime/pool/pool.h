@@ -304,6 +304,10 @@ void mproc__worker_release(mproc__worker *w);
 /* Sweeps what a worker that did not exit cleanly left (the pool's own only). */
 void mproc__worker_sweep(mproc__worker *w);
 mproc_status mproc__pool_bad(const char *fn, const char *what);
+/* A host's initargs (crossing.c): the encoded @buf with each Event replaced
+ * by options->event's stand-in, encoded into *out (the caller frees it). */
+mproc_status mproc__host_initargs(const uint8_t *buf, size_t len, const mproc_host_options *options,
+                                  uint8_t **out, size_t *out_len);
 /* MPROC_OK if @p is a usable pool: MPROC_EINVAL for NULL, MPROC_ECLOSED for
  * one destroyed (caught while its memory is in quarantine). */
 mproc_status mproc__pool_usable(const mproc_pool *p, const char *fn);

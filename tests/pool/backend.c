@@ -9,6 +9,7 @@
  */
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,10 +29,22 @@ typedef struct loopback {
   apr_pool_t *apool;
   apr_thread_mutex_t *lock;
   lb_worker w[LB_MAX];
-  int n;               /* started */
-  int cancels[2];      /* cancel hook calls: clear, set */
-  int signals, waited; /* signal and successful wait calls */
+  int n;                    /* started */
+  int cancels[2];           /* cancel hook calls: clear, set */
+  int signals, waited;      /* signal and successful wait calls */
+  mproc_event *stand_in[2]; /* set: the hosts' stand-ins for the initargs' Events */
+  char names[2][80];        /* the names they stand for */
 } loopback;
+
+/* mproc_host_options.event: Event @index of the initargs becomes stand_in[index]. */
+static mproc_status lb_event(void *state, size_t index, const char *name, mproc_event **local) {
+  loopback *lb = state;
+  if (index >= 2)
+    return mproc_backend_fail(MPROC_ERANGE, "loopback: Event %zu", index);
+  snprintf(lb->names[index], sizeof lb->names[index], "%s", name);
+  *local = lb->stand_in[index];
+  return MPROC_OK;
+}
 
 static void *APR_THREAD_FUNC relay_down(apr_thread_t *t, void *arg) {
   lb_worker *w = arg;
@@ -72,7 +85,10 @@ static mproc_status lb_start(void *state, int slot, const void *start, size_t le
   w = &lb->w[*id];
   if ((st = mproc_backend_stream_create(&w->stream, rd, wr)) != MPROC_OK)
     return st;
-  if ((st = mproc_host_worker_start(&host, start, len)) != MPROC_OK) {
+  if ((st = mproc_host_worker_start(
+           &host, start, len,
+           lb->stand_in[0] ? &(mproc_host_options){.event = lb_event, .state = lb} : NULL)) !=
+      MPROC_OK) {
     mproc_backend_stream_destroy(w->stream);
     return st; /* (its entry stays unused: host NULL) */
   }
@@ -235,6 +251,102 @@ static void test_timeout_and_crash_respawn(void) {
   lb_end(&lb, p);
 }
 
+/* The initargs' Events, nested ones too, are the host's stand-ins in the
+ * workers, numbered in mproc_backend_objects()'s order. */
+static void test_events_stand_in(void) {
+  loopback lb;
+  mproc_pool *p = NULL;
+  mproc_event *pools[2], *stand_in[2];
+  mproc_args *init = NULL, *inner = NULL, *a = NULL, *r = NULL;
+  int64_t reached = -1;
+  int i;
+  for (i = 0; i < 2; i++) {
+    T_OK(mproc_event_create(&pools[i]));
+    T_OK(mproc_event_create(&stand_in[i]));
+  }
+  T_OK(mproc_args_create(&init));
+  T_OK(mproc_args_create(&inner));
+  T_OK(mproc_args_add_event(init, pools[0]));
+  T_OK(mproc_args_add_event(inner, pools[1]));
+  T_OK(mproc_args_add_list(init, inner));
+  lb_init(&lb);
+  lb.stand_in[0] = stand_in[0];
+  lb.stand_in[1] = stand_in[1];
+  T_OK(mproc_pool_create_with(
+      &p, &(mproc_pool_options){.workers = 1, .initializer = "rt_keep_events", .initargs = init},
+      &lb_ops, &lb));
+  CU_ASSERT_FATAL(p != NULL);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)1));
+  T_OK(mproc_pool_apply(p, "rt_event_set", a, NULL)); /* the worker's Event 1 */
+  CU_ASSERT(mproc_event_is_set(stand_in[1]) && !mproc_event_is_set(pools[1]));
+  CU_ASSERT(!mproc_event_is_set(stand_in[0]));
+  CU_ASSERT(lb.names[0][0] && lb.names[1][0] && strcmp(lb.names[0], lb.names[1]) != 0);
+  mproc_args_destroy(a);
+  T_OK(mproc_event_set(stand_in[0])); /* what a host hears: its worker sees */
+  T_OK(mproc_args_create_packed(&a, "i64 i64 i64", (int64_t)0, (int64_t)1, (int64_t)T_BOUND_MS));
+  T_OK(mproc_pool_apply(p, "rt_event_await", a, &r));
+  T_OK(mproc_args_unpack(r, "i64", &reached));
+  CU_ASSERT_EQUAL(reached, 1);
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  lb_end(&lb, p);
+  for (i = 0; i < 2; i++) {
+    T_OK(mproc_event_destroy(pools[i]));
+    T_OK(mproc_event_destroy(stand_in[i]));
+  }
+  mproc_args_destroy(inner);
+  mproc_args_destroy(init);
+}
+
+/* mproc_backend_objects() records "path kind;" here, and stops at "stop". */
+typedef struct seen {
+  char text[256];
+  const char *stop;
+} seen;
+
+static mproc_status see(void *state, const mproc_args *list, size_t index, const char *kind,
+                        const char *path) {
+  seen *s = state;
+  mproc_type t;
+  size_t used = strlen(s->text);
+  if (mproc_args_type(list, index, &t) != MPROC_OK || t != MPROC_TYPE_OBJECT)
+    return MPROC_EPROTO;
+  snprintf(s->text + used, sizeof s->text - used, "%s %s;", path, kind);
+  return s->stop && strcmp(path, s->stop) == 0 ? MPROC_ENOTSHAREABLE : MPROC_OK;
+}
+
+/* Every object, nested ones too, depth-first in index order, by kind. */
+static void test_objects_walk(void) {
+  mproc_args *a = NULL, *inner = NULL, *deeper = NULL;
+  mproc_lock *lock = NULL;
+  mproc_event *event = NULL;
+  seen s = {"", NULL};
+  T_OK(mproc_lock_create(&lock));
+  T_OK(mproc_event_create(&event));
+  T_OK(mproc_args_create(&a));
+  T_OK(mproc_args_create(&inner));
+  T_OK(mproc_args_create(&deeper));
+  T_OK(mproc_args_add_i64(a, 5));
+  T_OK(mproc_args_add_lock(a, lock));
+  T_OK(mproc_args_add_event(inner, event));
+  T_OK(mproc_args_add_lock(deeper, lock));
+  T_OK(mproc_args_add_list(inner, deeper));
+  T_OK(mproc_args_add_list(a, inner));
+  T_OK(mproc_backend_objects(a, "a", see, &s));
+  CU_ASSERT_STRING_EQUAL(s.text, "a[1] Lock;a[2][0] Event;a[2][1][0] Lock;");
+  s.text[0] = 0;
+  s.stop = "a[2][0]";
+  T_STATUS(mproc_backend_objects(a, "a", see, &s), MPROC_ENOTSHAREABLE);
+  CU_ASSERT_STRING_EQUAL(s.text, "a[1] Lock;a[2][0] Event;");
+  T_STATUS(mproc_backend_objects(NULL, "a", see, &s), MPROC_EINVAL);
+  T_STATUS(mproc_backend_objects(a, "a", NULL, &s), MPROC_EINVAL);
+  mproc_args_destroy(deeper);
+  mproc_args_destroy(inner);
+  mproc_args_destroy(a);
+  T_OK(mproc_event_destroy(event));
+  T_OK(mproc_lock_destroy(lock));
+}
+
 /* A start hook that made its stream, then finds no host: the pool's ends
  * it wrote are the pool's to close (its own end is kept in w[0] to see). */
 static mproc_status no_start(void *s, int slot, const void *b, size_t n, intptr_t *rd, intptr_t *wr,
@@ -279,8 +391,11 @@ static void test_bad_input(void) {
   T_STATUS(mproc_pool_create_with(&p, NULL, &b, NULL), MPROC_EINVAL);
   CU_ASSERT_PTR_NULL(p);
   memset(junk, 0x5a, sizeof junk);
-  T_STATUS(mproc_host_worker_start(&h, junk, sizeof junk), MPROC_EPROTO);
-  T_STATUS(mproc_host_worker_start(NULL, junk, sizeof junk), MPROC_EINVAL);
+  T_STATUS(mproc_host_worker_start(&h, junk, sizeof junk, NULL), MPROC_EPROTO);
+  T_STATUS(mproc_host_worker_start(NULL, junk, sizeof junk, NULL), MPROC_EINVAL);
+  T_STATUS(
+      mproc_host_worker_start(&h, junk, sizeof junk, &(mproc_host_options){.reserved[1] = junk}),
+      MPROC_EINVAL);
   T_STATUS(mproc_host_worker_read(NULL, junk, 1, &got), MPROC_EINVAL);
   T_STATUS(mproc_host_worker_cancel(NULL, 1), MPROC_EINVAL);
   T_STATUS(mproc_host_worker_destroy(NULL), MPROC_EINVAL);
@@ -316,6 +431,8 @@ static CU_TestInfo tests[] = {
     {"cancel reaches the workers through the hook alone", test_cancel_through_the_hook},
     {"a task that cancels the pool, through a frame and the hook", test_task_cancels_the_pool},
     {"timeout and crash: signal, wait, start again", test_timeout_and_crash_respawn},
+    {"the initargs' Events are the host's stand-ins in the workers", test_events_stand_in},
+    {"the objects in arguments, walked in one order", test_objects_walk},
     {"bad input: hooks, a START not a worker's, NULLs", test_bad_input},
     CU_TEST_INFO_NULL};
 

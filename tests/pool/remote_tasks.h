@@ -70,6 +70,37 @@ static int rt_bad_init(const mproc_args *a, mproc_args *r) {
   return 1;
 }
 
+/* The Events of an initializer's arguments [event, [event]], kept for the
+ * worker's life (a backend's host may give its own stand-ins). */
+static mproc_event *rt_events[2];
+
+static int rt_keep_events(const mproc_args *a, mproc_args *r) {
+  const mproc_args *inner = NULL;
+  (void)r;
+  return mproc_args_open_event(a, 0, &rt_events[0]) || mproc_args_get_list(a, 1, &inner) ||
+         mproc_args_open_event(inner, 0, &rt_events[1]);
+}
+
+/* [k]: sets Event k. */
+static int rt_event_set(const mproc_args *a, mproc_args *r) {
+  int64_t k;
+  (void)r;
+  return mproc_args_unpack(a, "i64", &k) || k < 0 || k > 1 || mproc_event_set(rt_events[k]);
+}
+
+/* [k, on, ms] -> 1 if Event k's state became @on within @ms, else 0. */
+static int rt_event_await(const mproc_args *a, mproc_args *r) {
+  int64_t k, on, ms, t = 0;
+  if (mproc_args_unpack(a, "i64 i64 i64", &k, &on, &ms) || k < 0 || k > 1)
+    return 2;
+  while (mproc_event_is_set(rt_events[k]) != (on != 0) && t < ms) {
+    apr_sleep(1000);
+    t++;
+  }
+  return mproc_args_pack(r, "i64", (int64_t)(mproc_event_is_set(rt_events[k]) == (on != 0))) !=
+         MPROC_OK;
+}
+
 /* What both suites check first: a map of x*x over @n values in chunks of
  * @chunk, and an apply of 12. 0 when every result is right; else -1, and
  * mproc_last_error() says why if a call failed. */
@@ -96,6 +127,7 @@ static int rt_check_squares(mproc_pool *p, size_t n, size_t chunk) {
 
 #define REMOTE_TASKS                                                                               \
   MPROC_FUNCTION(rt_square), MPROC_FUNCTION(rt_nap), MPROC_FUNCTION(rt_search),                    \
-      MPROC_FUNCTION(rt_crash), MPROC_FUNCTION(rt_cancel_pool), MPROC_FUNCTION(rt_bad_init)
+      MPROC_FUNCTION(rt_crash), MPROC_FUNCTION(rt_cancel_pool), MPROC_FUNCTION(rt_bad_init),       \
+      MPROC_FUNCTION(rt_keep_events), MPROC_FUNCTION(rt_event_set), MPROC_FUNCTION(rt_event_await)
 
 #endif /* MPROC_TESTS_REMOTE_TASKS_H */

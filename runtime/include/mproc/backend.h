@@ -18,7 +18,9 @@
  * flag reaches the workers through the cancel hook (the host then calls
  * mproc_host_worker_cancel()), and a worker's task that cancels the pool
  * tells the parent by a frame. Objects passed in initargs or task arguments
- * must exist where the worker runs: that is the backend's to check.
+ * must exist where the worker runs: that is the backend's to check
+ * (mproc_backend_objects()); an Event in the initargs can be mirrored, the
+ * host giving its worker a stand-in (mproc_host_options).
  *
  * Errors and ownership follow mproc.h: every function returns a status with
  * a message (mproc_last_error()); who creates a thing destroys it.
@@ -31,6 +33,7 @@
 
 #include "mproc/export.h"
 #include "mproc/pool.h"
+#include "mproc/shared.h"
 #include "mproc/status.h"
 
 #ifdef __cplusplus
@@ -99,6 +102,25 @@ MPROC_API mproc_status mproc_backend_fail(mproc_status status, const char *forma
 MPROC_API mproc_status mproc_pool_create_with(mproc_pool **pool, const mproc_pool_options *options,
                                               const mproc_backend *backend, void *state);
 
+/**
+ * What mproc_backend_objects() calls for each shared object: @p kind is its
+ * kind's name ("Event", "Lock", "Queue"...), @p path where it sits
+ * ("initargs[1][0]"), and value @p index of @p list is the object (for
+ * mproc_args_open_<kind>()). Anything but MPROC_OK stops the walk.
+ */
+typedef mproc_status (*mproc_backend_visit)(void *state, const mproc_args *list, size_t index,
+                                            const char *kind, const char *path);
+
+/**
+ * Visits every shared object in @p args, nested lists included, depth-first
+ * in index order (the order in which mproc_host_options::event numbers the
+ * Events); @p path names @p args in the paths given.
+ * @return MPROC_OK; MPROC_EINVAL (NULL); the first status @p visit returned
+ *         other than MPROC_OK.
+ */
+MPROC_API mproc_status mproc_backend_objects(const mproc_args *args, const char *path,
+                                             mproc_backend_visit visit, void *state);
+
 /** The backend's end of a stream whose other end a pool reads and writes
  *  (mproc_backend_stream_create()). */
 typedef struct mproc_backend_stream mproc_backend_stream;
@@ -129,17 +151,35 @@ MPROC_API mproc_status mproc_backend_stream_destroy(mproc_backend_stream *stream
 /** One worker a host runs for a pool elsewhere (mproc_host_worker_start()). */
 typedef struct mproc_host_worker mproc_host_worker;
 
+/** Options of mproc_host_worker_start(). Zero-initialise. */
+typedef struct mproc_host_options {
+  /**
+   * Gives the host's stand-in for the Event numbered @p index in the START's
+   * initargs (0, 1... in mproc_backend_objects()'s order), which the pool's
+   * machine names @p name: the worker opens *@p local instead. The backend
+   * keeps it (the worker's handle is its own) and mirrors it with the
+   * pool's. NULL: the worker opens the pool's Events (they exist here).
+   */
+  mproc_status (*event)(void *state, size_t index, const char *name, mproc_event **local);
+  /** Given to @p event. */
+  void *state;
+  /** Reserved: must be NULL. */
+  void *reserved[4];
+} mproc_host_options;
+
 /**
  * Starts a pool worker on this machine from the START a pool gave its
  * backend. The host then relays the pool's stream: what the pool sends, to
  * mproc_host_worker_write(); what mproc_host_worker_read() gives, to the
  * pool. The worker's cancellation flag is a new one of this host
  * (mproc_host_worker_cancel() sets it), whatever the pool's is.
- * @return MPROC_OK; MPROC_EINVAL (NULL); MPROC_EPROTO (@p start is not a
- *         worker's START); MPROC_ENOTINIT; a spawn's status.
+ * @p options may be NULL.
+ * @return MPROC_OK; MPROC_EINVAL (NULL, reserved options set); MPROC_EPROTO
+ *         (@p start is not a worker's START); MPROC_ENOTINIT; the event
+ *         hook's status; a spawn's status.
  */
 MPROC_API mproc_status mproc_host_worker_start(mproc_host_worker **worker, const void *start,
-                                               size_t len);
+                                               size_t len, const mproc_host_options *options);
 /** Reads what the worker sent, up to @p n bytes, waiting for some: @p *got
  *  0 means it ended (end-of-stream). One thread reads a worker at a time. */
 MPROC_API mproc_status mproc_host_worker_read(mproc_host_worker *worker, void *buf, size_t n,
