@@ -9,6 +9,7 @@
  *                   SIGNAL [force], CANCEL [on], SHUTDOWN.
  *   host -> parent: STARTED [status, message], DATA, EOF (the worker's stream
  *                   ended), EXITED [exit code] (reaped: the last of a worker).
+ *   either way:     EVENT [index, on]: an Event of the initargs changed.
  * (protocol.h; PING and SINK are the benchmark's bare limits.)
  * One worker per host at a time: the pool starts a slot's next worker only
  * after it waited for the last (EXITED).
@@ -31,7 +32,7 @@
 #include "mproc/mpi.h"
 
 #include "protocol.h"
-enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256 };
+enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256, MAX_EVENTS = 64 };
 #define START_TIMEOUT_S 60    /* a host that does not answer a START by then fails it */
 #define SPIN_US 300           /* a receiver probes this long before it naps */
 #define IDLE_SLEEP_MAX_US 250 /* and naps at most this long between probes */
@@ -48,14 +49,20 @@ static struct {
   apr_pool_t *apool;
 } g;
 
+/* What a receiver does between probes (the Events' mirroring). */
+typedef struct idle_fn {
+  void (*fn)(void *arg);
+  void *arg;
+} idle_fn;
+
 /* Receives whatever comes next from @source on @comm into a buffer it
- * grows. A reply mostly follows a message within a round trip, so it
- * probes for SPIN_US first, yielding the CPU between probes; then it naps
- * between probes, longer each time up to IDLE_SLEEP_MAX_US (an idle pool
- * costs no CPU: MPI's own blocking receives spin). @return 0 when @stop
- * became non-zero first. */
-static int recv_any(MPI_Comm comm, int source, volatile int *stop, char **buf, int *cap,
-                    MPI_Status *status, int *len) {
+ * grows, calling @idle between probes. A reply mostly follows a message
+ * within a round trip, so it probes for SPIN_US first, yielding the CPU
+ * between probes; then it naps between probes, longer each time up to
+ * IDLE_SLEEP_MAX_US (an idle pool costs no CPU: MPI's own blocking
+ * receives spin). @return 0 when @stop became non-zero first. */
+static int recv_any(MPI_Comm comm, int source, volatile int *stop, idle_fn idle, char **buf,
+                    int *cap, MPI_Status *status, int *len) {
   apr_time_t spin_until = apr_time_now() + SPIN_US;
   int flag = 0, nap = 10;
   while (!flag) {
@@ -64,6 +71,7 @@ static int recv_any(MPI_Comm comm, int source, volatile int *stop, char **buf, i
       break;
     if (stop && *stop)
       return 0;
+    idle.fn(idle.arg);
     if (apr_time_now() < spin_until) {
       apr_thread_yield();
       continue;
@@ -87,14 +95,42 @@ static void send_i32(MPI_Comm comm, int dest, int tag, int32_t v) {
   MPI_Send(&v, (int)sizeof v, MPI_BYTE, dest, tag, comm);
 }
 
+/* An Event's new state: [index:i32, on:i32], either way. */
+static void send_event(MPI_Comm comm, int dest, int32_t index, int32_t on) {
+  int32_t v[2];
+  v[0] = index;
+  v[1] = on;
+  MPI_Send(v, (int)sizeof v, MPI_BYTE, dest, T_EVENT, comm);
+}
+
+/* Reads an EVENT message into *index, *on: 0 when it is not one. */
+static int read_event(const char *buf, int len, int n, int32_t *index, int32_t *on) {
+  if (len != 8)
+    return 0;
+  memcpy(index, buf, 4);
+  memcpy(on, buf + 4, 4);
+  return *index >= 0 && *index < n;
+}
+
 /* ---- the host: a rank that runs one worker at a time for the parent ---- */
+
+/* A host's stand-in for an Event of the pool's initargs: the worker opens
+ * it, and the host mirrors its changes with the parent's. */
+typedef struct mirror {
+  char *name;         /* the pool's Event it stands for (a new pool's: a new one) */
+  mproc_event *local; /* NULL: none yet */
+  int last;           /* its state as last sent or heard */
+} mirror;
 
 typedef struct host {
   MPI_Comm comm;
   int parent;
   mproc_host_worker *worker; /* NULL: none runs */
   apr_thread_t *up;
-  int cancel; /* the pool's flag, for a worker started after it changed */
+  int cancel;                /* the pool's flag, for a worker started after it changed */
+  mirror events[MAX_EVENTS]; /* by the Events' number in the initargs */
+  const char *states;        /* the parent's Events' states, as the START came */
+  int32_t n_states;
 } host;
 
 /* Moves what the worker writes to the parent, then reaps it: EOF, EXITED. */
@@ -123,14 +159,66 @@ static void host_drop(host *h) {
   h->worker = NULL;
 }
 
-static void host_start(host *h, const char *start, int len) {
+/* Sends the parent what the worker changed of its Events. */
+static void host_poll(void *arg) {
+  host *h = arg;
+  int i, on;
+  for (i = 0; i < MAX_EVENTS && h->events[i].local; i++)
+    if ((on = mproc_event_is_set(h->events[i].local)) != h->events[i].last) {
+      h->events[i].last = on;
+      send_event(h->comm, h->parent, i, on);
+    }
+}
+
+static void mirror_drop(mirror *m) {
+  if (m->local)
+    mproc_event_destroy(m->local);
+  free(m->name);
+  memset(m, 0, sizeof *m);
+}
+
+/* mproc_host_options.event: the stand-in for the parent's Event @index,
+ * made when a pool's first worker starts here, in the state the START told. */
+static mproc_status host_event(void *state, size_t index, const char *name, mproc_event **local) {
+  host *h = state;
+  mirror *m = &h->events[index < MAX_EVENTS ? index : 0];
+  mproc_status st;
+  int on = (int)index < h->n_states && h->states[index];
+  if (index >= MAX_EVENTS || (int)index >= h->n_states)
+    return mproc_backend_fail(MPROC_EPROTO, "mpi: the START told %d Events' states, not %zu's",
+                              (int)h->n_states, index);
+  if (!m->local || strcmp(m->name, name) != 0) {
+    mirror_drop(m);
+    if ((m->name = malloc(strlen(name) + 1)) == NULL)
+      return mproc_backend_fail(MPROC_ENOMEM, "mpi: out of memory");
+    strcpy(m->name, name);
+    if ((st = mproc_event_create(&m->local)) != MPROC_OK)
+      return st;
+  }
+  st = on ? mproc_event_set(m->local) : mproc_event_clear(m->local);
+  m->last = on;
+  *local = m->local;
+  return st;
+}
+
+/* A START: [n:i32, the parent's n Events' states: n bytes, the START's bytes]. */
+static void host_start(host *h, const char *msg, int len) {
   char reply[4 + MSG_MAX];
-  int32_t st;
+  int32_t st, n = -1;
+  if (len >= 4)
+    memcpy(&n, msg, 4);
   host_drop(h); /* (the parent waited for it: it is reaped) */
+  host_poll(h); /* (what the last worker set, before the START's states land) */
   /* A worker starts with its flag cleared, maybe for another pool: the
    * parent sends the flag again after the start if it is set. */
   h->cancel = 0;
-  st = (int32_t)mproc_host_worker_start(&h->worker, start, (size_t)len, NULL);
+  h->states = msg + 4;
+  h->n_states = n;
+  if (n < 0 || n > MAX_EVENTS || len < 4 + n)
+    st = mproc_backend_fail(MPROC_EPROTO, "mpi: a START of %d bytes", len);
+  else
+    st = (int32_t)mproc_host_worker_start(&h->worker, msg + 4 + n, (size_t)(len - 4 - n),
+                                          &(mproc_host_options){.event = host_event, .state = h});
   if (st != MPROC_OK)
     h->worker = NULL;
   memcpy(reply, &st, 4);
@@ -142,13 +230,16 @@ static void host_start(host *h, const char *start, int len) {
 
 /* The host's loop: until SHUTDOWN, then MPI is finalized and the process exits. */
 static void host_serve(MPI_Comm comm, int parent) {
-  host h = {comm, parent, NULL, NULL, 0};
+  host h;
   char *buf = NULL;
-  int cap = 0, len = 0;
+  int cap = 0, len = 0, i;
   MPI_Status s;
+  memset(&h, 0, sizeof h);
+  h.comm = comm;
+  h.parent = parent;
   for (;;) {
-    int32_t v = 0;
-    recv_any(comm, parent, NULL, &buf, &cap, &s, &len);
+    int32_t v = 0, on = 0;
+    recv_any(comm, parent, NULL, (idle_fn){host_poll, &h}, &buf, &cap, &s, &len);
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (s.MPI_TAG == T_START)
@@ -161,6 +252,10 @@ static void host_serve(MPI_Comm comm, int parent) {
       h.cancel = v != 0;
       if (h.worker)
         mproc_host_worker_cancel(h.worker, h.cancel);
+    } else if (s.MPI_TAG == T_EVENT && read_event(buf, len, MAX_EVENTS, &v, &on) &&
+               h.events[v].local) {
+      h.events[v].last = on;
+      (void)(on ? mproc_event_set(h.events[v].local) : mproc_event_clear(h.events[v].local));
     } else if (s.MPI_TAG == T_PING) {
       MPI_Send(buf, len, MPI_BYTE, parent, T_PONG, comm);
     } else if (s.MPI_TAG == T_SINK && len == 0) {
@@ -170,6 +265,8 @@ static void host_serve(MPI_Comm comm, int parent) {
     }
   }
   host_drop(&h);
+  for (i = 0; i < MAX_EVENTS; i++)
+    mirror_drop(&h.events[i]);
   free(buf);
   if (comm != MPI_COMM_WORLD)
     MPI_Comm_disconnect(&comm);
@@ -200,6 +297,9 @@ typedef struct mpi_backend {
   apr_thread_cond_t *changed;
   apr_thread_t *receiver;
   volatile int stop;
+  mproc_event *events[MAX_EVENTS]; /* the initargs' Events, in their order */
+  int last[MAX_EVENTS];            /* each one's state as last sent or heard */
+  int n_events;
 } mpi_backend;
 
 /* ids: the slot and its worker's generation */
@@ -224,6 +324,24 @@ static void *APR_THREAD_FUNC parent_down(apr_thread_t *t, void *arg) {
   return NULL;
 }
 
+/* Event @i is @on here: every host hears it. */
+static void parent_tell(mpi_backend *b, int i, int on) {
+  int k;
+  b->last[i] = on;
+  for (k = 0; k < b->n; k++)
+    send_event(b->comm, b->slots[k].rank, i, on);
+}
+
+/* Tells the hosts what changed of the Events here (set by this process or
+ * another of this machine). */
+static void parent_poll(void *arg) {
+  mpi_backend *b = arg;
+  int i, on;
+  for (i = 0; i < b->n_events; i++)
+    if ((on = mproc_event_is_set(b->events[i])) != b->last[i])
+      parent_tell(b, i, on);
+}
+
 /* Everything the hosts send, until the backend is destroyed. */
 static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
   mpi_backend *b = arg;
@@ -231,7 +349,8 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
   int cap = 0, len = 0;
   MPI_Status st;
   (void)t;
-  while (recv_any(b->comm, MPI_ANY_SOURCE, &b->stop, &buf, &cap, &st, &len)) {
+  while (recv_any(b->comm, MPI_ANY_SOURCE, &b->stop, (idle_fn){parent_poll, b}, &buf, &cap, &st,
+                  &len)) {
     int index = st.MPI_SOURCE - b->slots[0].rank; /* slot i's host: the next rank up */
     slot *s = index >= 0 && index < b->n ? &b->slots[index] : NULL;
     int32_t v = 0;
@@ -239,7 +358,13 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
       continue; /* a host no slot of this pool uses (a static job's spare) */
     if (len >= 4)
       memcpy(&v, buf, 4);
-    if (st.MPI_TAG == T_DATA || st.MPI_TAG == T_EOF) {
+    if (st.MPI_TAG == T_EVENT) { /* a worker changed one: here, then everywhere */
+      int32_t on = 0;
+      if (read_event(buf, len, b->n_events, &v, &on)) {
+        (void)(on ? mproc_event_set(b->events[v]) : mproc_event_clear(b->events[v]));
+        parent_tell(b, v, on);
+      }
+    } else if (st.MPI_TAG == T_DATA || st.MPI_TAG == T_EOF) {
       mproc_backend_stream *stream;
       apr_thread_mutex_lock(b->lock); /* (the worker's: its start set it before START went) */
       stream = s->stream;
@@ -284,6 +409,24 @@ static void settle(mpi_backend *b, slot *s) {
     mproc_backend_stream_destroy(old);
 }
 
+/* A START with the Events' states before it (host_start()). */
+static mproc_status send_start(mpi_backend *b, int rank, const void *start, size_t len) {
+  char *msg = malloc(4 + MAX_EVENTS + len);
+  int32_t n = b->n_events;
+  int i;
+  if (!msg || len > INT32_MAX - 4 - MAX_EVENTS) {
+    free(msg);
+    return mproc_backend_fail(MPROC_ENOMEM, "mpi: no room for a START of %zu bytes", len);
+  }
+  memcpy(msg, &n, 4);
+  for (i = 0; i < n; i++)
+    msg[4 + i] = (char)mproc_event_is_set(b->events[i]);
+  memcpy(msg + 4 + n, start, len);
+  MPI_Send(msg, 4 + n + (int)len, MPI_BYTE, rank, T_START, b->comm);
+  free(msg);
+  return MPROC_OK;
+}
+
 static mproc_status mpi_start(void *state, int index, const void *start, size_t len, intptr_t *rd,
                               intptr_t *wr, int64_t *id) {
   mpi_backend *b = state;
@@ -302,7 +445,10 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   s->started = s->exited = 0;
   s->gen++;
   apr_thread_mutex_unlock(b->lock);
-  MPI_Send(start, (int)len, MPI_BYTE, s->rank, T_START, b->comm);
+  if ((st = send_start(b, s->rank, start, len)) != MPROC_OK) {
+    free(a);
+    return st;
+  }
   until = apr_time_now() + apr_time_from_sec(START_TIMEOUT_S);
   apr_thread_mutex_lock(b->lock);
   while (!s->started && apr_time_now() < until)
@@ -373,6 +519,8 @@ static void mpi_destroy(void *state) {
     settle(b, &b->slots[i]);
   b->stop = 1;
   apr_thread_join(&ignored, b->receiver);
+  for (i = 0; i < b->n_events; i++)
+    mproc_event_close(b->events[i]);
   free(b->slots);
   apr_pool_destroy(b->apool);
   free(b);
@@ -423,8 +571,21 @@ static mproc_status spawn_hosts(int n) {
   return MPROC_OK;
 }
 
-/* The backend of a pool of @n workers: on the spawned hosts, or the job's. */
-static mproc_status backend_new(mpi_backend **out, int n, int spawned) {
+/* A pool's initargs: its Events, opened (the backend mirrors them), in
+ * the order of mproc_backend_objects(). */
+typedef struct crossing {
+  mproc_event *events[MAX_EVENTS];
+  int n;
+} crossing;
+
+static void crossing_close(crossing *c) {
+  while (c->n > 0)
+    mproc_event_close(c->events[--c->n]);
+}
+
+/* The backend of a pool of @n workers: on the spawned hosts, or the job's;
+ * on success it owns @c's Events. */
+static mproc_status backend_new(mpi_backend **out, int n, int spawned, crossing *c) {
   mpi_backend *b = calloc(1, sizeof *b);
   int i;
   if (!b || (b->slots = calloc((size_t)n, sizeof *b->slots)) == NULL ||
@@ -440,41 +601,42 @@ static mproc_status backend_new(mpi_backend **out, int n, int spawned) {
   b->n = n;
   for (i = 0; i < n; i++) /* spawned: the remote group's ranks; static: rank 0 is us */
     b->slots[i].rank = spawned ? i : i + 1;
+  for (i = 0; i < c->n; i++) { /* (the hosts learn their states with each START) */
+    b->events[i] = c->events[i];
+    b->last[i] = mproc_event_is_set(b->events[i]);
+  }
+  b->n_events = c->n;
   if (apr_thread_create(&b->receiver, NULL, parent_receive, b, b->apool) != APR_SUCCESS) {
     apr_pool_destroy(b->apool);
     free(b->slots);
     free(b);
     return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_pool_create: no receiving thread");
   }
+  c->n = 0;
   *out = b;
   return MPROC_OK;
 }
 
 /* Shared objects name memory of this machine: on another host their open
- * would fail, or worse, on this one succeed for some workers only. So a
- * pool's initargs may hold none, nested lists included (@path names where). */
-static mproc_status check_crossing(const mproc_args *a, const char *path) {
-  size_t n = 0, i;
-  mproc_type t;
-  char inner[64];
-  mproc_args_count(a, &n);
-  for (i = 0; i < n; i++) {
-    const mproc_args *list = NULL;
-    mproc_status st;
-    if (mproc_args_type(a, i, &t) != MPROC_OK)
-      continue;
-    if (t == MPROC_TYPE_OBJECT)
-      return mproc_backend_fail(MPROC_ENOTSHAREABLE,
-                                "mproc_mpi_pool_create: %s[%zu] is a shared object, which "
-                                "cannot cross to the MPI backend's hosts: pass data instead",
-                                path, i);
-    if (t != MPROC_TYPE_LIST || mproc_args_get_list(a, i, &list) != MPROC_OK)
-      continue;
-    snprintf(inner, sizeof inner, "%s[%zu]", path, i);
-    if ((st = check_crossing(list, inner)) != MPROC_OK)
-      return st;
-  }
-  return MPROC_OK;
+ * would fail, or worse, succeed on this one for some workers only. An
+ * Event is mirrored; any other object is refused. */
+static mproc_status cross(void *state, const mproc_args *list, size_t index, const char *kind,
+                          const char *path) {
+  crossing *c = state;
+  mproc_status st;
+  if (strcmp(kind, "Event") != 0)
+    return mproc_backend_fail(MPROC_ENOTSHAREABLE,
+                              "mproc_mpi_pool_create: %s is a %s, which cannot cross to the "
+                              "mpi backend's hosts (of shared objects, only an Event is "
+                              "mirrored there): pass data instead",
+                              path, kind);
+  if (c->n == MAX_EVENTS)
+    return mproc_backend_fail(MPROC_ERANGE,
+                              "mproc_mpi_pool_create: %s: the initargs hold more than %d Events",
+                              path, MAX_EVENTS);
+  if ((st = mproc_args_open_event(list, index, &c->events[c->n])) == MPROC_OK)
+    c->n++;
+  return st; /* (a failed open's message says why) */
 }
 
 mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
@@ -482,6 +644,7 @@ mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *
   mproc_pool_options o = options ? *options : (mproc_pool_options){0};
   mproc_mpi_mode mode = mpi ? mpi->mode : MPROC_MPI_AUTO;
   mpi_backend *b = NULL;
+  crossing c = {{NULL}, 0};
   int hosts, spawn;
   size_t i;
   mproc_status st;
@@ -496,8 +659,6 @@ mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *
   if (g.busy)
     return mproc_backend_fail(MPROC_ESTATE,
                               "mproc_mpi_pool_create: another MPI pool uses the hosts");
-  if (o.initargs && (st = check_crossing(o.initargs, "initargs")) != MPROC_OK)
-    return st;
   spawn = mode == MPROC_MPI_SPAWN || (mode == MPROC_MPI_AUTO && g.size == 1);
   hosts = spawn ? MAX_HOSTS - 1 : g.size - 1;
   if (o.workers == 0)
@@ -507,9 +668,13 @@ mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *
                               "mproc_mpi_pool_create: %d workers, and the job has %d hosts "
                               "(mpiexec -n <workers + 1>)",
                               o.workers, hosts);
-  if (spawn && (st = spawn_hosts(o.workers)) != MPROC_OK)
-    return st;
-  if ((st = backend_new(&b, o.workers, spawn)) != MPROC_OK)
+  st = o.initargs ? mproc_backend_objects(o.initargs, "initargs", cross, &c) : MPROC_OK;
+  if (st == MPROC_OK && spawn)
+    st = spawn_hosts(o.workers);
+  if (st == MPROC_OK)
+    st = backend_new(&b, o.workers, spawn, &c);
+  crossing_close(&c); /* (what backend_new did not take) */
+  if (st != MPROC_OK)
     return st;
   g.busy = 1;
   st = mproc_pool_create_with(pool, &o, &mpi_ops, b);

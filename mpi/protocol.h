@@ -8,7 +8,8 @@
 
 enum {
   /* parent -> host */
-  T_START = 1, /* a worker's START bytes: start it (one at a time) */
+  T_START = 1, /* [n:i32, n Events' states:u8, the worker's START bytes]: start it
+                (one at a time) */
   T_DATA,      /* stream bytes, either way */
   T_SIGNAL,    /* [force:i32]: end the worker */
   T_CANCEL,    /* [on:i32]: the pool's cancellation flag */
@@ -20,7 +21,10 @@ enum {
   /* the benchmark's bare limits (bench/mpi.c), with no pool running */
   T_PING, /* any bytes: sent back as PONG */
   T_SINK, /* any bytes, dropped; an empty one is acked with an empty PONG */
-  T_PONG
+  T_PONG,
+  /* either way */
+  T_EVENT /* [index:i32, on:i32]: an initargs Event changed; the parent, told by
+             a host, tells every host */
 };
 
 #endif /* MPROC_MPI_PROTOCOL_H */

@@ -130,6 +130,70 @@ static void test_initializer_fails(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* Task @fn [args] on the pool: its i64 result (-1 when it failed). */
+static int64_t apply_i64(mproc_pool *p, const char *fn, int64_t k, int64_t on, int64_t ms) {
+  mproc_args *a = NULL, *r = NULL;
+  int64_t y = -1;
+  T_OK(mproc_args_create_packed(&a, "i64 i64 i64", k, on, ms));
+  T_OK(mproc_pool_apply(p, fn, a, &r));
+  if (r)
+    T_OK(mproc_args_unpack(r, "i64", &y));
+  mproc_args_destroy(a);
+  mproc_args_destroy(r);
+  return y;
+}
+
+/* Events in the initargs (nested too) are mirrored: a worker's set reaches
+ * the parent and the other workers, the parent's clear and set reach the
+ * workers, and a worker started later (after a crash) starts in the
+ * current state. */
+static void test_events_mirrored(void) {
+  mproc_event *e[2];
+  mproc_args *init = NULL, *inner = NULL, *a = NULL;
+  const mproc_args *r = NULL;
+  mproc_future *waiting = NULL;
+  mproc_pool *p;
+  int64_t reached = -1;
+  T_OK(mproc_event_create(&e[0]));
+  T_OK(mproc_event_create(&e[1]));
+  T_OK(mproc_args_create(&init));
+  T_OK(mproc_args_create(&inner));
+  T_OK(mproc_args_add_event(init, e[0]));
+  T_OK(mproc_args_add_event(inner, e[1]));
+  T_OK(mproc_args_add_list(init, inner));
+  p = new_pool(
+      &(mproc_pool_options){.workers = WORKERS, .initializer = "rt_keep_events", .initargs = init});
+  /* one worker waits for Event 0; the other sets it */
+  T_OK(mproc_args_create_packed(&a, "i64 i64 i64", (int64_t)0, (int64_t)1, (int64_t)BOUND_MS));
+  T_OK(mproc_pool_submit(p, &waiting, "rt_event_await", a, NULL));
+  sleep_ms(200);
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)0));
+  T_OK(mproc_pool_apply(p, "rt_event_set", a, NULL));
+  T_OK(mproc_future_get(waiting, BOUND_MS, &r));
+  T_OK(mproc_args_unpack(r, "i64", &reached));
+  CU_ASSERT_EQUAL(reached, 1);
+  T_OK(mproc_event_wait(e[0], BOUND_MS)); /* the parent's own */
+  CU_ASSERT(!mproc_event_is_set(e[1]));
+  /* the parent clears 0 and sets 1: every worker follows */
+  T_OK(mproc_event_clear(e[0]));
+  T_OK(mproc_event_set(e[1]));
+  CU_ASSERT_EQUAL(apply_i64(p, "rt_event_await", 0, 0, BOUND_MS), 1);
+  CU_ASSERT_EQUAL(apply_i64(p, "rt_event_await", 1, 1, BOUND_MS), 1);
+  /* a worker after a crash starts with the current states */
+  T_STATUS(mproc_pool_apply(p, "rt_crash", NULL, NULL), MPROC_ECRASHED);
+  T_STATUS(mproc_pool_apply(p, "rt_crash", NULL, NULL), MPROC_ECRASHED);
+  CU_ASSERT_EQUAL(apply_i64(p, "rt_event_await", 1, 1, 0), 1);
+  CU_ASSERT_EQUAL(apply_i64(p, "rt_event_await", 0, 0, 0), 1);
+  mproc_future_destroy(waiting);
+  mproc_args_destroy(a);
+  T_OK(mproc_pool_destroy(p));
+  mproc_args_destroy(inner);
+  mproc_args_destroy(init);
+  T_OK(mproc_event_destroy(e[0]));
+  T_OK(mproc_event_destroy(e[1]));
+}
+
 static void test_bad_input(void) {
   mproc_pool *p = NULL, *q = NULL;
   mproc_mpi_options o = {.mode = mode};
@@ -141,20 +205,21 @@ static void test_bad_input(void) {
                                    &(mproc_mpi_options){.mode = mode}),
              MPROC_ERANGE);
   }
-  { /* a shared object cannot cross to the hosts, even nested */
-    mproc_event *e = NULL;
+  { /* a shared object other than an Event cannot cross to the hosts, even nested */
+    mproc_lock *l = NULL;
     mproc_args *init = NULL, *inner = NULL;
-    T_OK(mproc_event_create(&e));
+    T_OK(mproc_lock_create(&l));
     T_OK(mproc_args_create_packed(&inner, "i64", (int64_t)1));
-    T_OK(mproc_args_add_event(inner, e));
+    T_OK(mproc_args_add_lock(inner, l));
     T_OK(mproc_args_create_packed(&init, "str list", "x", inner));
     T_STATUS(mproc_mpi_pool_create(&p, &(mproc_pool_options){.workers = 1, .initargs = init},
                                    &(mproc_mpi_options){.mode = mode}),
              MPROC_ENOTSHAREABLE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "initargs[1][1] is a shared object"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "initargs[1][1] is a Lock"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "mpi backend"));
     mproc_args_destroy(init);
     mproc_args_destroy(inner);
-    T_OK(mproc_event_destroy(e));
+    T_OK(mproc_lock_destroy(l));
   }
   p = new_pool(&(mproc_pool_options){.workers = 1});
   T_STATUS(mproc_mpi_pool_create(&q, NULL, &(mproc_mpi_options){.mode = mode}), MPROC_ESTATE);
@@ -168,6 +233,7 @@ static CU_TestInfo tests[] = {
     {"a task's bail-out ends a map", test_bailout},
     {"timeout and crash: the host replaces its worker", test_timeout_and_crash},
     {"a failing initializer, reported once", test_initializer_fails},
+    {"Events in the initargs are mirrored", test_events_mirrored},
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 

@@ -21,9 +21,15 @@
  * reaches the hosts as MPI messages, and mproc_cancelled() stays one local
  * load.
  *
- * What cannot cross machines: shared objects (Lock, Event, Queue, shm...)
- * name memory of the parent's machine. A pool whose initargs hold one is
- * refused (MPROC_ENOTSHAREABLE, naming where it is); in a task's arguments
+ * Shared objects name memory of the parent's machine. An Event in a pool's
+ * initargs (at most 64, nested lists too) is mirrored: each host gives its
+ * worker an Event of its own, a set or clear by a worker reaches the parent
+ * and every other worker, one by the parent (or any process of its
+ * machine) reaches every worker, all within a millisecond or so, and
+ * mproc_event_is_set() stays a local load. A worker started later starts in
+ * the current state. Any other object (Lock, Condition, Barrier, Queue,
+ * shm, Array...) cannot cross: a pool whose initargs hold one is refused
+ * (MPROC_ENOTSHAREABLE, naming it and where it is); in a task's arguments
  * its open fails on another host (ENOENT). Pass data, not objects.
  *
  * Faults: MPI's default ends the whole job when a process dies. A worker
@@ -82,7 +88,8 @@ mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *regis
  * @return as mproc_pool_create(); MPROC_ENOTINIT (no mproc_mpi_init());
  *         MPROC_ERANGE (more workers than hosts); MPROC_ESTATE (the hosts
  *         serve another pool); MPROC_EINVAL (reserved options set);
- *         MPROC_ENOTSHAREABLE (a shared object in the initargs).
+ *         MPROC_ENOTSHAREABLE (a shared object other than an Event in the
+ *         initargs); MPROC_ERANGE (over 64 Events there).
  */
 mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
                                    const mproc_mpi_options *mpi);
