@@ -210,5 +210,5 @@ mproc_status mproc_init(int *argc, char ***argv, const mproc_function *registry)
   /* A main process cleans up after earlier runs that were killed. */
   mproc__sweep(0);
   mproc__signals_watch(on_signal);
-  return MPROC_OK;
+  return mproc__plugin_start(argc, argv, mproc_init); /* the backend the launch chose, if any */
 }

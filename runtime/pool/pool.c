@@ -151,6 +151,9 @@ mproc_status mproc__pool_create(mproc_pool **pool, const mproc_pool_options *opt
 }
 
 mproc_status mproc_pool_create(mproc_pool **pool, const mproc_pool_options *options) {
+  const mproc_backend_plugin *chosen = mproc__plugin_selected();
+  if (chosen) /* the launch chose a backend (plugin.c) */
+    return chosen->pool_create(pool, options);
   return mproc__pool_create(pool, options, NULL, NULL, "mproc_pool_create");
 }
 

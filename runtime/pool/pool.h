@@ -304,6 +304,11 @@ void mproc__worker_release(mproc__worker *w);
 /* Sweeps what a worker that did not exit cleanly left (the pool's own only). */
 void mproc__worker_sweep(mproc__worker *w);
 mproc_status mproc__pool_bad(const char *fn, const char *what);
+/* The backend the launch chose (plugin.c): found and started by
+ * mproc_init() (whose own address is @core), taking its option out of argv. */
+mproc_status mproc__plugin_start(int *argc, char ***argv, mproc_backend_core core);
+/* The plugin chosen, NULL for mproc's own processes. */
+const mproc_backend_plugin *mproc__plugin_selected(void);
 /* A host's initargs (crossing.c): the encoded @buf with each Event replaced
  * by options->event's stand-in, encoded into *out (the caller frees it). */
 mproc_status mproc__host_initargs(const uint8_t *buf, size_t len, const mproc_host_options *options,

@@ -426,6 +426,28 @@ static void test_bad_input(void) {
   }
 }
 
+static mproc_status no_init(int *argc, char ***argv) {
+  (void)argc, (void)argv;
+  return MPROC_OK;
+}
+
+/* The launch's choice of a backend: "local" is mproc's own; a name no
+ * plugin has fails mproc_init() (a fresh process each); registering is
+ * for before mproc_init(), and checked. */
+static void test_launch_choice(void) {
+  mproc_backend_plugin plugin = {"loopback", mproc_init, no_init, mproc_pool_create, {NULL}};
+  CU_ASSERT_EQUAL(t_run_self("--mproc-backend=local --init-only"), 0);
+  CU_ASSERT_NOT_EQUAL(t_run_self("--mproc-backend=nosuch --init-only"), 0);
+  CU_ASSERT_NOT_EQUAL(t_run_self("--mproc-backend=../x --init-only"), 0);
+  T_STATUS(mproc_backend_register(&plugin), MPROC_ESTATE); /* (this process has started) */
+  T_STATUS(mproc_backend_register(NULL), MPROC_EINVAL);
+  plugin.name = "no/slash";
+  T_STATUS(mproc_backend_register(&plugin), MPROC_EINVAL);
+  plugin.name = "loopback";
+  plugin.pool_create = NULL;
+  T_STATUS(mproc_backend_register(&plugin), MPROC_EINVAL);
+}
+
 static CU_TestInfo tests[] = {
     {"tasks and maps through the backend's streams", test_tasks_and_maps},
     {"cancel reaches the workers through the hook alone", test_cancel_through_the_hook},
@@ -433,6 +455,7 @@ static CU_TestInfo tests[] = {
     {"timeout and crash: signal, wait, start again", test_timeout_and_crash_respawn},
     {"the initargs' Events are the host's stand-ins in the workers", test_events_stand_in},
     {"the objects in arguments, walked in one order", test_objects_walk},
+    {"a backend chosen at launch: local, unknown, registered late", test_launch_choice},
     {"bad input: hooks, a START not a worker's, NULLs", test_bad_input},
     CU_TEST_INFO_NULL};
 

@@ -33,6 +33,7 @@
 
 #include "mproc/export.h"
 #include "mproc/pool.h"
+#include "mproc/process.h"
 #include "mproc/shared.h"
 #include "mproc/status.h"
 
@@ -81,6 +82,47 @@ typedef struct mproc_backend {
   /** Reserved for hooks to come: must be NULL. */
   void (*reserved[4])(void);
 } mproc_backend;
+
+/** mproc_init()'s type: how a plugin names the runtime it was built on. */
+typedef mproc_status (*mproc_backend_core)(int *argc, char ***argv, const mproc_function *registry);
+
+/**
+ * A backend a program's launch can choose, with no change to its code:
+ * `--mproc-backend=NAME` on its command line (mproc_init() takes it out of
+ * argv) or `MPROC_BACKEND=NAME` in its environment ("local", or neither:
+ * mproc's own processes). mproc_init() then finds the plugin: one the
+ * program registered (mproc_backend_register()), else the one module
+ * `mproc_NAME` (libmproc_NAME.so, .dylib, mproc_NAME.dll) gives with its
+ * function `const mproc_backend_plugin *mproc_NAME_plugin(void)`, loaded
+ * from the folder $MPROC_PLUGIN_PATH names, the loader's own search, or
+ * the install's library folder. It calls the plugin's init in the main
+ * process, after its own start, and from then on mproc_pool_create()
+ * creates pools with the plugin's pool_create. A module must link mproc as
+ * a shared library: a program with mproc linked statically cannot load one
+ * (its core would be another runtime's), and is refused.
+ */
+typedef struct mproc_backend_plugin {
+  /** Its name: 1 to 32 of a-z, 0-9 and _. */
+  const char *name;
+  /** mproc_init, as the plugin was linked with it (two runtimes are refused). */
+  mproc_backend_core core;
+  /** Starts the backend in the main process (it may never return: an MPI
+   *  rank that becomes a host). */
+  mproc_status (*init)(int *argc, char ***argv);
+  /** What mproc_pool_create() calls while the backend is chosen. */
+  mproc_status (*pool_create)(mproc_pool **pool, const mproc_pool_options *options);
+  /** Reserved: must be NULL. */
+  void (*reserved[4])(void);
+} mproc_backend_plugin;
+
+/**
+ * Makes @p plugin (kept, not copied) known to this program by its name,
+ * before mproc_init(): the launch may then choose it with no module to
+ * load. Registering a name again replaces the earlier plugin.
+ * @return MPROC_OK; MPROC_EINVAL (NULL, a bad name, reserved set);
+ *         MPROC_ERANGE (over 8 plugins); MPROC_ESTATE (after mproc_init()).
+ */
+MPROC_API mproc_status mproc_backend_register(const mproc_backend_plugin *plugin);
 
 /**
  * For hooks: records the message @p format makes (printf's rules) as this
