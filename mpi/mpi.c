@@ -547,8 +547,8 @@ static void shutdown_spawned(void) {
  * are enough: a pool's start then costs no spawn, and no disconnect. */
 static mproc_status spawn_hosts(int n) {
   int *errors, rc;
-  char *argv[] = {"--mproc-mpi-host", NULL};
-  if (g.spawned_hosts >= n) /* the last pool's hosts serve this one: no spawn */
+  char *argv[] = {"--mproc-backend=mpi", NULL}; /* (mproc_init() starts a host) */
+  if (g.spawned_hosts >= n)                     /* the last pool's hosts serve this one: no spawn */
     return MPROC_OK;
   if ((errors = calloc((size_t)n, sizeof *errors)) == NULL)
     return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_pool_create: out of memory");
@@ -699,12 +699,13 @@ mproc_status mproc_mpi_finalize(void) {
 
 static void finalize_at_exit(void) { (void)mproc_mpi_finalize(); }
 
-mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *registry) {
+/* The MPI part of mproc_mpi_init(), in the main process: MPI starts, and
+ * every rank but the parent's becomes a host (which never returns). */
+static mproc_status mpi_begin(int *argc, char ***argv) {
   int provided = 0;
   MPI_Comm parent = MPI_COMM_NULL;
-  mproc_status st = mproc_init(argc, argv, registry); /* a worker never returns */
-  if (st != MPROC_OK)
-    return st;
+  if (g.initialized)
+    return MPROC_OK;
   if (apr_pool_create(&g.apool, NULL) != APR_SUCCESS)
     return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_init: out of memory");
   g.exe = argv && *argv && (*argv)[0] ? (*argv)[0] : NULL;
@@ -726,4 +727,28 @@ mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *regis
   g.initialized = 1;
   atexit(finalize_at_exit);
   return MPROC_OK;
+}
+
+/* The plugin a launch chooses with --mproc-backend=mpi (mproc/backend.h):
+ * mproc_init() starts MPI, and mproc_pool_create() makes MPI pools. */
+static mproc_status plugin_pool_create(mproc_pool **pool, const mproc_pool_options *options) {
+  return mproc_mpi_pool_create(pool, options, NULL);
+}
+
+const mproc_backend_plugin *mproc_mpi_plugin(void) {
+  static mproc_backend_plugin plugin; /* (filled here: mproc_init may be a DLL's import) */
+  plugin.name = "mpi";
+  plugin.core = mproc_init;
+  plugin.init = mpi_begin;
+  plugin.pool_create = plugin_pool_create;
+  return &plugin;
+}
+
+mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *registry) {
+  /* Registered first: a spawned host's command line chooses it, and in a
+   * program with mproc linked statically there is no module to load. */
+  mproc_status st = mproc_backend_register(mproc_mpi_plugin());
+  if (st == MPROC_OK)
+    st = mproc_init(argc, argv, registry); /* a worker never returns, nor a host */
+  return st == MPROC_OK ? mpi_begin(argc, argv) : st;
 }

@@ -21,6 +21,7 @@
 #define WORKERS 2
 
 static mproc_mpi_mode mode = MPROC_MPI_STATIC;
+static int chosen; /* the launch chose the backend: --mproc-backend=mpi */
 
 static void check(mproc_status got, mproc_status want, const char *what, int line) {
   if (got != want)
@@ -194,6 +195,21 @@ static void test_events_mirrored(void) {
   T_OK(mproc_event_destroy(e[1]));
 }
 
+/* mproc_pool_create() makes an MPI pool when the launch chose the backend
+ * (its workers' parents are hosts), else a local one (their parent is us). */
+static void test_plain_pool_create(void) {
+  mproc_pool *p = NULL;
+  mproc_args *r = NULL;
+  int64_t parent = 0;
+  T_OK(mproc_pool_create(&p, &(mproc_pool_options){.workers = 1}));
+  CU_ASSERT_FATAL(p != NULL);
+  T_OK(mproc_pool_apply(p, "rt_parent_pid", NULL, &r));
+  T_OK(mproc_args_unpack(r, "i64", &parent));
+  CU_ASSERT(chosen ? parent != mproc_self_pid() && parent > 0 : parent == mproc_self_pid());
+  mproc_args_destroy(r);
+  T_OK(mproc_pool_destroy(p));
+}
+
 static void test_bad_input(void) {
   mproc_pool *p = NULL, *q = NULL;
   mproc_mpi_options o = {.mode = mode};
@@ -234,6 +250,7 @@ static CU_TestInfo tests[] = {
     {"timeout and crash: the host replaces its worker", test_timeout_and_crash},
     {"a failing initializer, reported once", test_initializer_fails},
     {"Events in the initargs are mirrored", test_events_mirrored},
+    {"mproc_pool_create() follows the launch's choice", test_plain_pool_create},
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 
@@ -243,6 +260,8 @@ int main(int argc, char **argv) {
   CU_SuiteInfo suites[] = {{"mpi", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
   unsigned failed;
   int i;
+  for (i = 1; i < argc; i++)
+    chosen |= strcmp(argv[i], "--mproc-backend=mpi") == 0;
   if (mproc_mpi_init(&argc, &argv, functions) != MPROC_OK) { /* hosts never return */
     fprintf(stderr, "mproc_mpi_init: %s\n", mproc_last_error());
     return 1;

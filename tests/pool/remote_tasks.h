@@ -101,6 +101,12 @@ static int rt_event_await(const mproc_args *a, mproc_args *r) {
          MPROC_OK;
 }
 
+/* [] -> the worker's parent's pid (a host's, when it runs on one) */
+static int rt_parent_pid(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  return mproc_args_pack(r, "i64", mproc_self_parent_pid()) != MPROC_OK;
+}
+
 /* What both suites check first: a map of x*x over @n values in chunks of
  * @chunk, and an apply of 12. 0 when every result is right; else -1, and
  * mproc_last_error() says why if a call failed. */
@@ -128,6 +134,7 @@ static int rt_check_squares(mproc_pool *p, size_t n, size_t chunk) {
 #define REMOTE_TASKS                                                                               \
   MPROC_FUNCTION(rt_square), MPROC_FUNCTION(rt_nap), MPROC_FUNCTION(rt_search),                    \
       MPROC_FUNCTION(rt_crash), MPROC_FUNCTION(rt_cancel_pool), MPROC_FUNCTION(rt_bad_init),       \
-      MPROC_FUNCTION(rt_keep_events), MPROC_FUNCTION(rt_event_set), MPROC_FUNCTION(rt_event_await)
+      MPROC_FUNCTION(rt_keep_events), MPROC_FUNCTION(rt_event_set),                                \
+      MPROC_FUNCTION(rt_event_await), MPROC_FUNCTION(rt_parent_pid)
 
 #endif /* MPROC_TESTS_REMOTE_TASKS_H */

@@ -3,10 +3,16 @@
  * @brief The MPI backend (libmproc_mpi): the same pool, its workers on the
  * hosts of an MPI job.
  *
- * A program written against mproc_pool_* runs on a cluster by calling
- * mproc_mpi_init() instead of mproc_init() and creating its pool with
- * mproc_mpi_pool_create(); every other pool call is unchanged. Two launch
- * modes, as mpi4py.futures has:
+ * A program written against mproc_pool_* runs on a cluster with no change
+ * to its code, by its launch alone: with mproc as a shared library,
+ *     mpiexec -n 5 ./app --mproc-backend=mpi     (or MPROC_BACKEND=mpi)
+ * makes mproc_init() load this library's plugin (mproc_mpi_plugin(), see
+ * mproc/backend.h) and start MPI, and mproc_pool_create() create its pools
+ * here. In code, a program calls mproc_mpi_init() instead of mproc_init()
+ * and mproc_mpi_pool_create() for its MPI pools (mproc_pool_create() stays
+ * local unless the launch chose MPI); that works with mproc linked
+ * statically too. Every other pool call is unchanged. Two launch modes, as
+ * mpi4py.futures has:
  *  - static: `mpiexec -n N+1 ./app`. Rank 0 runs main() as the parent;
  *    every other rank becomes a *host* inside mproc_mpi_init() and never
  *    returns there. A pool has at most N workers, one per host.
@@ -93,6 +99,11 @@ mproc_status mproc_mpi_init(int *argc, char ***argv, const mproc_function *regis
  */
 mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *options,
                                    const mproc_mpi_options *mpi);
+
+/** The plugin (mproc/backend.h) that `--mproc-backend=mpi` or
+ *  MPROC_BACKEND=mpi loads: its init is mproc_mpi_init()'s MPI part, its
+ *  pool_create mproc_mpi_pool_create() in MPROC_MPI_AUTO mode. */
+const mproc_backend_plugin *mproc_mpi_plugin(void);
 
 /** Ends the hosts (they exit) and MPI; at the parent's exit if not called.
  *  Pools must be destroyed first. @return MPROC_OK; MPROC_ESTATE (a pool lives). */
