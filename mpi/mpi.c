@@ -7,9 +7,15 @@
  * receiver, which both sides rely on:
  *   parent -> host: START (the worker's START bytes), DATA (stream bytes),
  *                   SIGNAL [force], CANCEL [on], SHUTDOWN.
- *   host -> parent: STARTED [status, message], DATA, EOF (the worker's stream
- *                   ended), EXITED [exit code] (reaped: the last of a worker).
- *   either way:     EVENT [index, on]: an Event of the initargs changed.
+ *   host -> parent: STARTED [status, ticket, message], DATA, EOF (the
+ *                   worker's stream ended), EXITED [exit code] (reaped: the
+ *                   last of a worker).
+ *   either way:     EVENT [index, on]: an Event of the initargs changed;
+ *                   ALIVE: a beat, while a worker runs.
+ * A START's ticket comes back in its STARTED: what a host sent before that
+ * is an earlier worker's (one the parent stopped waiting for: a lost
+ * host's), and is dropped. A host silent too long (host_silence_ms) is
+ * lost: its worker counts as crashed, and no worker starts there again.
  * (protocol.h; PING and SINK are the benchmark's bare limits.)
  * One worker per host at a time: the pool starts a slot's next worker only
  * after it waited for the last (EXITED).
@@ -24,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
@@ -36,16 +43,19 @@ enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256, MAX_EVENTS = 64 };
 #define START_TIMEOUT_S 60    /* a host that does not answer a START by then fails it */
 #define SPIN_US 300           /* a receiver probes this long before it naps */
 #define IDLE_SLEEP_MAX_US 250 /* and naps at most this long between probes */
+#define BEAT_MS 500           /* each side tells the other it lives this often */
+#define SILENCE_MS 30000      /* a peer silent this long is taken for dead (by default) */
 
 /* ---- process state ---- */
 
 static struct {
   int initialized, finalized;
   int rank, size;
-  MPI_Comm spawned;  /* the last spawn's intercomm, to its hosts */
-  int spawned_hosts; /* how many (0: none) */
-  int busy;          /* a pool uses the hosts */
-  char *exe;         /* argv[0], for MPI_Comm_spawn */
+  volatile apr_uint32_t tickets; /* the STARTs sent, by any pool */
+  MPI_Comm spawned;              /* the last spawn's intercomm, to its hosts */
+  int spawned_hosts;             /* how many (0: none) */
+  int busy;                      /* a pool uses the hosts */
+  char *exe;                     /* argv[0], for MPI_Comm_spawn */
   apr_pool_t *apool;
 } g;
 
@@ -131,6 +141,10 @@ typedef struct host {
   mirror events[MAX_EVENTS]; /* by the Events' number in the initargs */
   const char *states;        /* the parent's Events' states, as the START came */
   int32_t n_states;
+  /* liveness: beats sent, the parent last heard, this loop last run */
+  apr_time_t beat, heard, polled;
+  apr_interval_time_t silence;   /* the parent's, from the START (0: never taken for dead) */
+  volatile apr_uint32_t serving; /* a worker runs: a silent parent matters */
 } host;
 
 /* Moves what the worker writes to the parent, then reaps it: EOF, EXITED. */
@@ -144,6 +158,7 @@ static void *APR_THREAD_FUNC host_up(apr_thread_t *t, void *arg) {
     MPI_Send(buf, (int)got, MPI_BYTE, h->parent, T_DATA, h->comm);
   MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_EOF, h->comm);
   mproc_host_worker_wait(h->worker, MPROC_WAIT_FOREVER, &code);
+  apr_atomic_set32(&h->serving, 0);
   send_i32(h->comm, h->parent, T_EXITED, code);
   return NULL;
 }
@@ -159,10 +174,31 @@ static void host_drop(host *h) {
   h->worker = NULL;
 }
 
-/* Sends the parent what the worker changed of its Events. */
+/* The parent is gone, and MPI did not end the job: neither may the worker
+ * outlive it. (A parent silent only because this host did not run, stopped
+ * or starved, is not taken for gone: see host_poll().) */
+static void host_orphaned(host *h) {
+  fprintf(stderr, "mproc mpi host: the parent was silent for %lld ms: ending its worker\n",
+          (long long)apr_time_as_msec(h->silence));
+  mproc_host_worker_signal(h->worker, 1);
+  exit(1);
+}
+
+/* Between probes: beats, a silent parent, and what the worker changed of
+ * its Events (sent to the parent). */
 static void host_poll(void *arg) {
   host *h = arg;
+  apr_time_t now = apr_time_now();
   int i, on;
+  if (now - h->polled > apr_time_from_msec(BEAT_MS))
+    h->heard = now; /* this host did not run: the parent's silence proves nothing */
+  h->polled = now;
+  if (apr_atomic_read32(&h->serving) && now - h->beat >= apr_time_from_msec(BEAT_MS)) {
+    MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_ALIVE, h->comm); /* (only to a pool's receiver) */
+    h->beat = now;
+  }
+  if (h->silence && apr_atomic_read32(&h->serving) && now - h->heard > h->silence)
+    host_orphaned(h);
   for (i = 0; i < MAX_EVENTS && h->events[i].local; i++)
     if ((on = mproc_event_is_set(h->events[i].local)) != h->events[i].last) {
       h->events[i].last = on;
@@ -201,12 +237,19 @@ static mproc_status host_event(void *state, size_t index, const char *name, mpro
   return st;
 }
 
-/* A START: [n:i32, the parent's n Events' states: n bytes, the START's bytes]. */
+/* A START: [silence_ms:i32, ticket:i32, n:i32, the parent's n Events'
+ * states: n bytes, the START's bytes]; the STARTED answer: [status:i32,
+ * ticket:i32, message]. */
 static void host_start(host *h, const char *msg, int len) {
-  char reply[4 + MSG_MAX];
-  int32_t st, n = -1;
-  if (len >= 4)
-    memcpy(&n, msg, 4);
+  char reply[8 + MSG_MAX];
+  int32_t st, n = -1, silence = 0, ticket = 0;
+  if (len >= 12) {
+    memcpy(&silence, msg, 4);
+    memcpy(&ticket, msg + 4, 4);
+    memcpy(&n, msg + 8, 4);
+    msg += 8;
+    len -= 8;
+  }
   host_drop(h); /* (the parent waited for it: it is reaped) */
   host_poll(h); /* (what the last worker set, before the START's states land) */
   /* A worker starts with its flag cleared, maybe for another pool: the
@@ -221,9 +264,12 @@ static void host_start(host *h, const char *msg, int len) {
                                           &(mproc_host_options){.event = host_event, .state = h});
   if (st != MPROC_OK)
     h->worker = NULL;
+  h->silence = silence > 0 ? apr_time_from_msec(silence) : 0;
+  apr_atomic_set32(&h->serving, st == MPROC_OK);
   memcpy(reply, &st, 4);
-  snprintf(reply + 4, MSG_MAX, "%s", st == MPROC_OK ? "" : mproc_last_error());
-  MPI_Send(reply, 4 + (int)strlen(reply + 4) + 1, MPI_BYTE, h->parent, T_STARTED, h->comm);
+  memcpy(reply + 4, &ticket, 4);
+  snprintf(reply + 8, MSG_MAX, "%s", st == MPROC_OK ? "" : mproc_last_error());
+  MPI_Send(reply, 8 + (int)strlen(reply + 8) + 1, MPI_BYTE, h->parent, T_STARTED, h->comm);
   if (st == MPROC_OK && apr_thread_create(&h->up, NULL, host_up, h, g.apool) != APR_SUCCESS)
     abort(); /* no thread to relay: the parent would wait forever */
 }
@@ -240,6 +286,8 @@ static void host_serve(MPI_Comm comm, int parent) {
   for (;;) {
     int32_t v = 0, on = 0;
     recv_any(comm, parent, NULL, (idle_fn){host_poll, &h}, &buf, &cap, &s, &len);
+    h.heard = apr_time_now(); /* (whatever it says: the parent lives) */
+    host_poll(&h);            /* (a busy host beats too) */
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (s.MPI_TAG == T_START)
@@ -279,6 +327,7 @@ static void host_serve(MPI_Comm comm, int parent) {
 typedef struct slot {
   int rank;                     /* its host in b->comm */
   int64_t gen;                  /* which worker of the slot is current */
+  uint32_t ticket;              /* its START's: a STARTED answers it if it echoes it */
   mproc_backend_stream *stream; /* the current worker's (or the last one's) */
   apr_thread_t *down;           /* its relay */
   int started;                  /* STARTED came: its status in start_st */
@@ -286,6 +335,9 @@ typedef struct slot {
   char start_msg[MSG_MAX];
   int exited; /* EXITED came: its code */
   int code;
+  volatile apr_uint32_t live;  /* a worker was started there and has not exited */
+  volatile apr_uint32_t heard; /* ms (since the backend began) it last sent anything */
+  volatile apr_uint32_t lost;  /* silent too long: taken for dead, for good */
 } slot;
 
 typedef struct mpi_backend {
@@ -297,6 +349,8 @@ typedef struct mpi_backend {
   apr_thread_cond_t *changed;
   apr_thread_t *receiver;
   volatile int stop;
+  apr_time_t t0, beat;             /* the backend began; beats last sent */
+  apr_uint32_t silence_ms;         /* a host silent this long is lost (0: never) */
   mproc_event *events[MAX_EVENTS]; /* the initargs' Events, in their order */
   int last[MAX_EVENTS];            /* each one's state as last sent or heard */
   int n_events;
@@ -305,6 +359,31 @@ typedef struct mpi_backend {
 /* ids: the slot and its worker's generation */
 #define ID(slot, gen) ((int64_t)(gen)*MAX_HOSTS + (slot))
 #define ID_SLOT(id) ((int)((id) % MAX_HOSTS))
+
+static apr_uint32_t ms_now(const mpi_backend *b) {
+  return (apr_uint32_t)apr_time_as_msec(apr_time_now() - b->t0);
+}
+
+/* MPI_Send that gives up when slot @s's host is lost (a send to a host
+ * that does not run may never end): 0 sent, -1 not. */
+static int send_watched(mpi_backend *b, slot *s, const void *buf, int len, int tag) {
+  MPI_Request req;
+  int done = 0, spins = 0;
+  MPI_Isend(buf, len, MPI_BYTE, s->rank, tag, b->comm, &req);
+  for (;;) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done)
+      return 0;
+    if (apr_atomic_read32(&s->lost)) {
+      MPI_Request_free(&req); /* (MPI completes or drops it: nobody waits) */
+      return -1;
+    }
+    if (spins++ < 100)
+      apr_thread_yield();
+    else
+      apr_sleep(50);
+  }
+}
 
 /* Moves what the pool writes to slot @s's host, until the pool closes it. */
 typedef struct down_arg {
@@ -319,8 +398,9 @@ static void *APR_THREAD_FUNC parent_down(apr_thread_t *t, void *arg) {
   size_t got = 0;
   (void)t;
   free(arg);
-  while (mproc_backend_stream_read(a.stream, buf, CHUNK, &got) == MPROC_OK && got)
-    MPI_Send(buf, (int)got, MPI_BYTE, a.s->rank, T_DATA, a.b->comm);
+  while (mproc_backend_stream_read(a.stream, buf, CHUNK, &got) == MPROC_OK && got &&
+         send_watched(a.b, a.s, buf, (int)got, T_DATA) == 0)
+    ;
   return NULL;
 }
 
@@ -332,11 +412,47 @@ static void parent_tell(mpi_backend *b, int i, int on) {
     send_event(b->comm, b->slots[k].rank, i, on);
 }
 
-/* Tells the hosts what changed of the Events here (set by this process or
- * another of this machine). */
+/* Slot @s's host was silent too long: its worker is taken for crashed (the
+ * pool reads its stream's end), and no worker starts there again. */
+static void host_lost(mpi_backend *b, slot *s) {
+  mproc_backend_stream *stream;
+  apr_atomic_set32(&s->lost, 1);
+  apr_thread_mutex_lock(b->lock);
+  if (!s->started) {
+    s->started = 1;
+    s->start_st = MPROC_ECRASHED;
+    snprintf(s->start_msg, sizeof s->start_msg, "no answer in %u ms", (unsigned)b->silence_ms);
+  }
+  s->exited = 1;
+  s->code = -9; /* (as a worker killed) */
+  apr_atomic_set32(&s->live, 0);
+  stream = s->stream;
+  apr_thread_cond_broadcast(b->changed);
+  apr_thread_mutex_unlock(b->lock);
+  if (stream)
+    mproc_backend_stream_end(stream);
+  /* should it run again, it ends the worker (and no longer waits for us) */
+  send_i32(b->comm, s->rank, T_SIGNAL, 1);
+}
+
+/* Between probes: beats to the hosts, hosts silent too long, and what
+ * changed of the Events here (set by this process or another of this
+ * machine), told to the hosts. */
 static void parent_poll(void *arg) {
   mpi_backend *b = arg;
+  apr_time_t now = apr_time_now();
   int i, on;
+  /* (only while a worker runs there: the host, serving it, beats too) */
+  if (now - b->beat >= apr_time_from_msec(BEAT_MS)) {
+    for (i = 0; i < b->n; i++)
+      if (apr_atomic_read32(&b->slots[i].live))
+        MPI_Send(NULL, 0, MPI_BYTE, b->slots[i].rank, T_ALIVE, b->comm);
+    b->beat = now;
+  }
+  for (i = 0; b->silence_ms && i < b->n; i++)
+    if (apr_atomic_read32(&b->slots[i].live) &&
+        ms_now(b) - apr_atomic_read32(&b->slots[i].heard) > b->silence_ms)
+      host_lost(b, &b->slots[i]);
   for (i = 0; i < b->n_events; i++)
     if ((on = mproc_event_is_set(b->events[i])) != b->last[i])
       parent_tell(b, i, on);
@@ -354,8 +470,9 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
     int index = st.MPI_SOURCE - b->slots[0].rank; /* slot i's host: the next rank up */
     slot *s = index >= 0 && index < b->n ? &b->slots[index] : NULL;
     int32_t v = 0;
-    if (!s)
-      continue; /* a host no slot of this pool uses (a static job's spare) */
+    if (!s || apr_atomic_read32(&s->lost))
+      continue; /* a host no slot of this pool uses (a static job's spare), or lost */
+    apr_atomic_set32(&s->heard, ms_now(b));
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (st.MPI_TAG == T_EVENT) { /* a worker changed one: here, then everywhere */
@@ -367,21 +484,25 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
     } else if (st.MPI_TAG == T_DATA || st.MPI_TAG == T_EOF) {
       mproc_backend_stream *stream;
       apr_thread_mutex_lock(b->lock); /* (the worker's: its start set it before START went) */
-      stream = s->stream;
+      stream = s->started ? s->stream : NULL; /* (before: an earlier worker's, stale) */
       apr_thread_mutex_unlock(b->lock);
       if (stream && st.MPI_TAG == T_DATA)
         mproc_backend_stream_write(stream, buf, (size_t)len);
       else if (stream)
         mproc_backend_stream_end(stream);
     } else if (st.MPI_TAG == T_STARTED || st.MPI_TAG == T_EXITED) {
+      uint32_t ticket = 0;
+      if (len >= 8)
+        memcpy(&ticket, buf + 4, 4);
       apr_thread_mutex_lock(b->lock);
-      if (st.MPI_TAG == T_STARTED) {
+      if (st.MPI_TAG == T_STARTED && len >= 8 && ticket == s->ticket && !s->started) {
         s->started = 1;
         s->start_st = v;
-        snprintf(s->start_msg, sizeof s->start_msg, "%.*s", len > 4 ? len - 4 : 0, buf + 4);
-      } else {
+        snprintf(s->start_msg, sizeof s->start_msg, "%.*s", len - 8, buf + 8);
+      } else if (st.MPI_TAG == T_EXITED && s->started) { /* (before: stale) */
         s->exited = 1;
         s->code = v;
+        apr_atomic_set32(&s->live, 0);
       }
       apr_thread_cond_broadcast(b->changed);
       apr_thread_mutex_unlock(b->lock);
@@ -409,22 +530,28 @@ static void settle(mpi_backend *b, slot *s) {
     mproc_backend_stream_destroy(old);
 }
 
-/* A START with the Events' states before it (host_start()). */
-static mproc_status send_start(mpi_backend *b, int rank, const void *start, size_t len) {
-  char *msg = malloc(4 + MAX_EVENTS + len);
-  int32_t n = b->n_events;
-  int i;
-  if (!msg || len > INT32_MAX - 4 - MAX_EVENTS) {
+/* A START with the parent's silence limit and the Events' states before
+ * it (host_start()). */
+static mproc_status send_start(mpi_backend *b, slot *s, uint32_t ticket, const void *start,
+                               size_t len) {
+  char *msg = malloc(12 + MAX_EVENTS + len);
+  int32_t n = b->n_events, silence = (int32_t)b->silence_ms;
+  int i, sent;
+  if (!msg || len > INT32_MAX - 12 - MAX_EVENTS) {
     free(msg);
     return mproc_backend_fail(MPROC_ENOMEM, "mpi: no room for a START of %zu bytes", len);
   }
-  memcpy(msg, &n, 4);
+  memcpy(msg, &silence, 4);
+  memcpy(msg + 4, &ticket, 4);
+  memcpy(msg + 8, &n, 4);
   for (i = 0; i < n; i++)
-    msg[4 + i] = (char)mproc_event_is_set(b->events[i]);
-  memcpy(msg + 4 + n, start, len);
-  MPI_Send(msg, 4 + n + (int)len, MPI_BYTE, rank, T_START, b->comm);
+    msg[12 + i] = (char)mproc_event_is_set(b->events[i]);
+  memcpy(msg + 12 + n, start, len);
+  sent = send_watched(b, s, msg, 12 + n + (int)len, T_START);
   free(msg);
-  return MPROC_OK;
+  return sent == 0
+             ? MPROC_OK
+             : mproc_backend_fail(MPROC_ECRASHED, "mpi: host rank %d stopped answering", s->rank);
 }
 
 static mproc_status mpi_start(void *state, int index, const void *start, size_t len, intptr_t *rd,
@@ -432,9 +559,17 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   mpi_backend *b = state;
   slot *s = &b->slots[index];
   mproc_backend_stream *stream = NULL;
-  down_arg *a = malloc(sizeof *a);
+  down_arg *a;
   apr_time_t until;
-  mproc_status st = a ? mproc_backend_stream_create(&stream, rd, wr) : MPROC_ENOMEM;
+  uint32_t ticket;
+  mproc_status st;
+  if (apr_atomic_read32(&s->lost))
+    return mproc_backend_fail(MPROC_ECRASHED,
+                              "mpi: host rank %d was silent for over %u ms: the pool goes on "
+                              "without it",
+                              s->rank, (unsigned)b->silence_ms);
+  a = malloc(sizeof *a);
+  st = a ? mproc_backend_stream_create(&stream, rd, wr) : MPROC_ENOMEM;
   if (st != MPROC_OK) {
     free(a);
     return st == MPROC_ENOMEM ? mproc_backend_fail(st, "mpi: out of memory") : st;
@@ -444,8 +579,11 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   s->stream = stream;
   s->started = s->exited = 0;
   s->gen++;
+  s->ticket = ticket = apr_atomic_inc32(&g.tickets) + 1;
+  apr_atomic_set32(&s->heard, ms_now(b)); /* (its silence counts from its START) */
+  apr_atomic_set32(&s->live, 1);
   apr_thread_mutex_unlock(b->lock);
-  if ((st = send_start(b, s->rank, start, len)) != MPROC_OK) {
+  if ((st = send_start(b, s, ticket, start, len)) != MPROC_OK) {
     free(a);
     return st;
   }
@@ -459,6 +597,7 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   apr_thread_mutex_unlock(b->lock);
   if (st != MPROC_OK) {
     free(a);
+    apr_atomic_set32(&s->live, 0); /* (nothing runs there to be silent about) */
     return mproc_backend_fail(st, "mpi: host rank %d: %s", s->rank, s->start_msg);
   }
   a->b = b;
@@ -585,7 +724,8 @@ static void crossing_close(crossing *c) {
 
 /* The backend of a pool of @n workers: on the spawned hosts, or the job's;
  * on success it owns @c's Events. */
-static mproc_status backend_new(mpi_backend **out, int n, int spawned, crossing *c) {
+static mproc_status backend_new(mpi_backend **out, int n, int spawned, apr_uint32_t silence_ms,
+                                crossing *c) {
   mpi_backend *b = calloc(1, sizeof *b);
   int i;
   if (!b || (b->slots = calloc((size_t)n, sizeof *b->slots)) == NULL ||
@@ -599,6 +739,8 @@ static mproc_status backend_new(mpi_backend **out, int n, int spawned, crossing 
   }
   b->comm = spawned ? g.spawned : MPI_COMM_WORLD;
   b->n = n;
+  b->t0 = apr_time_now();
+  b->silence_ms = silence_ms == 0 ? SILENCE_MS : silence_ms == UINT32_MAX ? 0 : silence_ms;
   for (i = 0; i < n; i++) /* spawned: the remote group's ranks; static: rank 0 is us */
     b->slots[i].rank = spawned ? i : i + 1;
   for (i = 0; i < c->n; i++) { /* (the hosts learn their states with each START) */
@@ -672,7 +814,7 @@ mproc_status mproc_mpi_pool_create(mproc_pool **pool, const mproc_pool_options *
   if (st == MPROC_OK && spawn)
     st = spawn_hosts(o.workers);
   if (st == MPROC_OK)
-    st = backend_new(&b, o.workers, spawn, &c);
+    st = backend_new(&b, o.workers, spawn, mpi ? mpi->host_silence_ms : 0, &c);
   crossing_close(&c); /* (what backend_new did not take) */
   if (st != MPROC_OK)
     return st;

@@ -9,6 +9,10 @@
  * the worker), a failing initializer, bad input.
  */
 #include <CUnit/Basic.h>
+#ifndef _WIN32
+#include <signal.h>
+#include <sys/types.h>
+#endif
 #include <apr_time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +214,66 @@ static void test_plain_pool_create(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* [ms] -> the worker's parent's pid (its host's), after a nap of @ms */
+static int nap_parent(const mproc_args *a, mproc_args *r) {
+  int64_t ms;
+  if (mproc_args_unpack(a, "i64", &ms))
+    return 2;
+  sleep_ms(ms);
+  return mproc_args_pack(r, "i64", mproc_self_parent_pid()) != MPROC_OK;
+}
+
+/* A host that stops answering (SIGSTOP: alive to MPI, silent to the pool)
+ * is lost after host_silence_ms: the task it ran fails (ECRASHED), the map
+ * ends, and the pool goes on with the other host. Resumed, it ends its
+ * worker and serves again at the next pool. */
+static void test_silent_host(void) {
+#ifndef _WIN32
+  mproc_pool *p = NULL;
+  mproc_future *f[WORKERS];
+  const mproc_args *r = NULL;
+  mproc_args *a = NULL;
+  int64_t host[WORKERS], in[40], out[40];
+  mproc_status st[40];
+  apr_time_t t0;
+  int i, crashed = 0, ok = 0;
+  T_OK(mproc_mpi_pool_create(&p, &(mproc_pool_options){.workers = WORKERS},
+                             &(mproc_mpi_options){.mode = mode, .host_silence_ms = 1500}));
+  CU_ASSERT_FATAL(p != NULL);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)300));
+  for (i = 0; i < WORKERS; i++)
+    T_OK(mproc_pool_submit(p, &f[i], "nap_parent", a, NULL));
+  for (i = 0; i < WORKERS; i++) {
+    T_OK(mproc_future_get(f[i], BOUND_MS, &r));
+    T_OK(mproc_args_unpack(r, "i64", &host[i]));
+    mproc_future_destroy(f[i]);
+  }
+  mproc_args_destroy(a);
+  CU_ASSERT_FATAL(host[0] != host[1] && host[0] > 1 && host[0] != mproc_self_pid());
+  CU_ASSERT_FATAL(kill((pid_t)host[0], SIGSTOP) == 0);
+  for (i = 0; i < 40; i++)
+    in[i] = i;
+  t0 = apr_time_now();
+  T_STATUS(
+      mproc_pool_map_i64(p, "rt_square", in, 40, &(mproc_map_options){.chunksize = 1}, out, st),
+      MPROC_ECRASHED);
+  CU_ASSERT(apr_time_now() - t0 < apr_time_from_sec(20)); /* no hang */
+  for (i = 0; i < 40; i++) {
+    crashed += st[i] == MPROC_ECRASHED;
+    ok += st[i] == MPROC_OK && out[i] == in[i] * in[i];
+  }
+  CU_ASSERT(crashed >= 1 && crashed + ok == 40);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)5)); /* the pool goes on */
+  T_OK(mproc_pool_apply(p, "rt_square", a, NULL));
+  mproc_args_destroy(a);
+  CU_ASSERT(kill((pid_t)host[0], SIGCONT) == 0);
+  T_OK(mproc_pool_destroy(p));
+  p = new_pool(&(mproc_pool_options){.workers = WORKERS}); /* both hosts serve again */
+  CU_ASSERT(rt_check_squares(p, 100, 1) == 0); /* (nothing of the lost worker's leaks in) */
+  T_OK(mproc_pool_destroy(p));
+#endif
+}
+
 static void test_bad_input(void) {
   mproc_pool *p = NULL, *q = NULL;
   mproc_mpi_options o = {.mode = mode};
@@ -251,10 +315,12 @@ static CU_TestInfo tests[] = {
     {"a failing initializer, reported once", test_initializer_fails},
     {"Events in the initargs are mirrored", test_events_mirrored},
     {"mproc_pool_create() follows the launch's choice", test_plain_pool_create},
+    {"a host that stops answering is lost; the pool goes on", test_silent_host},
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 
-static const mproc_function functions[] = {REMOTE_TASKS, MPROC_FUNCTIONS_END};
+static const mproc_function functions[] = {REMOTE_TASKS, MPROC_FUNCTION(nap_parent),
+                                           MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
   CU_SuiteInfo suites[] = {{"mpi", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -38,9 +38,16 @@
  * (MPROC_ENOTSHAREABLE, naming it and where it is); in a task's arguments
  * its open fails on another host (ENOENT). Pass data, not objects.
  *
- * Faults: MPI's default ends the whole job when a process dies. A worker
- * dying is no such death (the host outlives it); a host or the parent
- * dying ends the job, and with it every worker.
+ * Faults. A worker dying (a crash, a kill, a timeout) is no MPI fault: its
+ * host outlives it, the task fails (MPROC_ECRASHED, MPROC_ETIMEDOUT) and
+ * the host starts another. A host or the parent dying is one: Open MPI and
+ * MPICH by default end the whole job, and with it every worker (a worker
+ * ends with its host). Where the job goes on (MPICH's -disable-auto-cleanup,
+ * ULFM), or a host hangs or is stopped, the beats decide
+ * (mproc_mpi_options.host_silence_ms): a host silent too long is lost, its
+ * task fails (MPROC_ECRASHED) and the pool goes on without it; a host
+ * whose parent is silent that long ends its worker and exits. Either way
+ * nothing waits forever.
  *
  * Errors and ownership follow mproc.h. MPI must provide
  * MPI_THREAD_MULTIPLE (the hosts and the parent relay on threads).
@@ -71,8 +78,17 @@ typedef enum mproc_mpi_mode {
 typedef struct mproc_mpi_options {
   /** How the hosts are found (MPROC_MPI_AUTO: see there). */
   mproc_mpi_mode mode;
+  /**
+   * How long a silent peer is waited for, in ms, before it is taken for dead
+   * (0: 30000; UINT32_MAX: never). Each side sends the other a beat every
+   * 500 ms. A host silent that long is lost: its worker's task fails
+   * (MPROC_ECRASHED) and the pool goes on without it. A host whose parent
+   * is silent that long, while its worker runs, ends the worker and exits.
+   * Under a debugger, raise it.
+   */
+  uint32_t host_silence_ms;
   /** Reserved: must be zero. */
-  uint32_t reserved[8];
+  uint32_t reserved[7];
 } mproc_mpi_options;
 
 /**
