@@ -41,9 +41,12 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+/* the median of v[0..n), v left as it was */
+static double median(const double *v, int n) {
+  double s[MAX_TRIALS];
+  memcpy(s, v, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp);
+  return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /* ---- tasks ---- */
@@ -185,16 +188,14 @@ static double spawn2_ms(const char *exe) {
 
 /* ---- the report ---- */
 
+/* one key's line: the medians of the trials, and value over limit */
 static void row(const char *key, const char *unit, const double *v, const double *local,
                 const double *limit, int n, const char *limit_is, const char *target,
                 const char *sep) {
-  double a[MAX_TRIALS], b[MAX_TRIALS], c[MAX_TRIALS];
-  memcpy(a, v, sizeof a);
-  memcpy(b, local, sizeof b);
-  memcpy(c, limit, sizeof c);
+  double va = median(v, n), li = median(limit, n);
   printf("  \"%s\": {\"unit\": \"%s\", \"value\": %.3f, \"local\": %.3f, \"limit\": %.3f, "
-         "\"trials\": %d, \"limit_is\": \"%s\", \"target\": \"%s\"}%s\n",
-         key, unit, median(a, n), median(b, n), median(c, n), n, limit_is, target, sep);
+         "\"ratio_to_limit\": %.3f, \"trials\": %d, \"limit_is\": \"%s\", \"target\": \"%s\"}%s\n",
+         key, unit, va, median(local, n), li, li > 0 ? va / li : -1, n, limit_is, target, sep);
 }
 
 static const mproc_function functions[] = {MPROC_FUNCTION(b_inc), MPROC_FUNCTION(b_square),
@@ -251,9 +252,10 @@ int main(int argc, char **argv) {
   printf("{\n  \"quick\": %s, \"ranks\": 3,\n", quick ? "true" : "false");
   row("S13a_start_ms", "ms", v[0], loc[0], lim[0], n, "MPI_Comm_spawn of 2 bare processes",
       "<= 1.5x limit", ",");
-  printf("  \"S13a_first_start_spawn_ms\": {\"unit\": \"ms\", \"value\": %.3f, \"trials\": 1, "
-         "\"limit_is\": \"as S13a's\", \"target\": \"<= 1.5x limit\"},\n",
-         first_spawn);
+  printf("  \"S13a_first_start_spawn_ms\": {\"unit\": \"ms\", \"value\": %.3f, \"limit\": %.3f, "
+         "\"ratio_to_limit\": %.3f, \"trials\": 1, \"limit_is\": \"as S13a's\", "
+         "\"target\": \"<= 1.5x limit\"},\n",
+         first_spawn, median(lim[0], n), first_spawn / median(lim[0], n));
   row("S13a_start_spawn_ms", "ms", spawned, loc[0], lim[0], n,
       "MPI_Comm_spawn of 2 bare processes (these pools reuse the first one's hosts)",
       "<= 1.5x limit", ",");
