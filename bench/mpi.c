@@ -17,6 +17,13 @@
  *   S13d_cancel_us   2 workers in tasks that poll mproc_cancelled(); the
  *                    parent cancels: us until it holds both results; limit:
  *                    one MPI round trip
+ *   S13e_bailout_ms  S6's bail-out: map_i64 over 200 items, chunksize 1, 2
+ *                    workers, each item 20 ms polling mproc_cancelled()
+ *                    every ms; item 20 calls mproc_task_cancel_pool() 5 ms
+ *                    in: ms until the map returns MPROC_ECANCELED, the
+ *                    statuses checked; limit: the ideal, computed: item 20
+ *                    starts after 20 items ran 2 at a time (10 x 20 ms)
+ *                    and the map ends as it cancels: 205 ms
  * "local" in each is the same on a local pool (mproc_pool_create).
  */
 #include <mpi.h>
@@ -31,8 +38,10 @@
 
 #define BARE "--bench-bare-spawn" /* argv[1] of the bare processes the spawn limit starts */
 enum { MAX_TRIALS = 16, MAP_N = 100000, MAP_CHUNK = 1000 };
+/* S13e: E_ITEMS items of E_TASK_MS each; item E_AT cancels the pool E_BAIL_MS in */
+enum { E_ITEMS = 200, E_AT = 20, E_TASK_MS = 20, E_BAIL_MS = 5, E_WORKERS = 2 };
 
-static int quick;
+static int quick, failed;
 
 static double now(void) { return (double)apr_time_now() / 1e6; }
 
@@ -41,9 +50,12 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+/* the median of v[0..n), v left as it was */
+static double median(const double *v, int n) {
+  double s[MAX_TRIALS];
+  memcpy(s, v, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp);
+  return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /* ---- tasks ---- */
@@ -74,6 +86,25 @@ static int b_spin(const mproc_args *a, mproc_args *r) {
     if (mproc_cancelled())
       return 1;
   return 0;
+}
+
+/* [i] -> i after E_TASK_MS ms, polling mproc_cancelled() every ms (1 once
+ * it is set); item E_AT instead cancels the pool E_BAIL_MS ms in, then
+ * returns i: it "found the answer" */
+static int b_bail(const mproc_args *a, mproc_args *r) {
+  int64_t i;
+  double end, left;
+  if (mproc_args_unpack(a, "i64", &i))
+    return 2;
+  end = now() + (i == E_AT ? E_BAIL_MS : E_TASK_MS) / 1e3;
+  while ((left = end - now()) > 0) {
+    if (mproc_cancelled())
+      return 1;
+    apr_sleep(left < 1e-3 ? (apr_interval_time_t)(left * 1e6) : 1000);
+  }
+  if (i == E_AT && mproc_task_cancel_pool() != MPROC_OK)
+    return 2;
+  return mproc_args_pack(r, "i64", i) != MPROC_OK;
 }
 
 /* ---- the pools ---- */
@@ -148,6 +179,54 @@ static double cancel_us(mproc_pool *p) {
   return (now() - t0) * 1e6;
 }
 
+/* S13e's check failed: says why (of item @item, unless -1), and the run
+ * will exit 1. @return -1 */
+static double fail(int mpi, int item, const char *why, mproc_status st) {
+  fprintf(stderr, "bench_mpi: S13e_bailout_ms, %s pool: ", mpi ? "MPI" : "local");
+  if (item >= 0)
+    fprintf(stderr, "item %d ", item);
+  fprintf(stderr, "%s: %s\n", why, mproc_status_name(st));
+  failed = 1;
+  return -1;
+}
+
+/* S13e: ms from the start of a map of b_bail over E_ITEMS items (chunksize
+ * 1) until it returns, checked: MPROC_ECANCELED; item E_AT OK with its
+ * result; every item OK (with its result) or cancelled; every item after
+ * E_AT + 1 (the one that runs beside it) cancelled. Such an item is given
+ * out after items E_AT and E_AT + 1, so it could do its E_TASK_MS before
+ * the cancel only if item E_AT started over 35 ms after E_AT + 1: a wrong
+ * pool, or a badly stalled machine. *did_work: the items that did their
+ * work (OK); ideally E_AT + 1. */
+static double bailout_ms(mproc_pool *p, int mpi, double *did_work) {
+  static int64_t in[E_ITEMS], out[E_ITEMS];
+  static mproc_status st[E_ITEMS];
+  mproc_status rc;
+  double t0, ms;
+  int i, ok = 0;
+  *did_work = 0;
+  for (i = 0; i < E_ITEMS; i++)
+    in[i] = i;
+  t0 = now();
+  rc = mproc_pool_map_i64(p, "b_bail", in, E_ITEMS, &(mproc_map_options){.chunksize = 1}, out, st);
+  ms = (now() - t0) * 1e3;
+  if (rc != MPROC_ECANCELED)
+    return fail(mpi, -1, "the map's status is not MPROC_ECANCELED", rc);
+  if (st[E_AT] != MPROC_OK)
+    return fail(mpi, E_AT, "(the bail-out) did not succeed", st[E_AT]);
+  for (i = 0; i < E_ITEMS; i++) {
+    if (st[i] == MPROC_OK && out[i] != i)
+      return fail(mpi, i, "returned a wrong value", st[i]);
+    if (st[i] != MPROC_OK && st[i] != MPROC_ECANCELED)
+      return fail(mpi, i, "has an unexpected status", st[i]);
+    if (i > E_AT + 1 && st[i] != MPROC_ECANCELED)
+      return fail(mpi, i, "did its work after the bail-out", st[i]);
+    ok += st[i] == MPROC_OK;
+  }
+  *did_work = ok;
+  return ms;
+}
+
 /* ---- bare MPI, through host rank 1 (no pool running) ---- */
 
 static double pingpong_us(int rounds) {
@@ -185,24 +264,25 @@ static double spawn2_ms(const char *exe) {
 
 /* ---- the report ---- */
 
+/* one key's line: the medians of the trials, and value over limit */
 static void row(const char *key, const char *unit, const double *v, const double *local,
                 const double *limit, int n, const char *limit_is, const char *target,
-                const char *sep) {
-  double a[MAX_TRIALS], b[MAX_TRIALS], c[MAX_TRIALS];
-  memcpy(a, v, sizeof a);
-  memcpy(b, local, sizeof b);
-  memcpy(c, limit, sizeof c);
-  printf("  \"%s\": {\"unit\": \"%s\", \"value\": %.3f, \"local\": %.3f, \"limit\": %.3f, "
-         "\"trials\": %d, \"limit_is\": \"%s\", \"target\": \"%s\"}%s\n",
-         key, unit, median(a, n), median(b, n), median(c, n), n, limit_is, target, sep);
+                const char *extra, const char *sep) {
+  double va = median(v, n), li = median(limit, n);
+  printf(
+      "  \"%s\": {\"unit\": \"%s\", \"value\": %.3f, \"local\": %.3f, \"limit\": %.3f, "
+      "\"ratio_to_limit\": %.3f, \"trials\": %d, \"limit_is\": \"%s\", \"target\": \"%s\"%s}%s\n",
+      key, unit, va, median(local, n), li, li > 0 ? va / li : -1, n, limit_is, target, extra, sep);
 }
 
-static const mproc_function functions[] = {MPROC_FUNCTION(b_inc), MPROC_FUNCTION(b_square),
+static const mproc_function functions[] = {MPROC_FUNCTION(b_inc),     MPROC_FUNCTION(b_square),
                                            MPROC_FUNCTION(b_sleep20), MPROC_FUNCTION(b_spin),
-                                           MPROC_FUNCTIONS_END};
+                                           MPROC_FUNCTION(b_bail),    MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
-  double v[4][MAX_TRIALS], loc[4][MAX_TRIALS], lim[4][MAX_TRIALS], spawned[MAX_TRIALS];
+  double v[5][MAX_TRIALS], loc[5][MAX_TRIALS], lim[5][MAX_TRIALS], spawned[MAX_TRIALS];
+  double did[2][MAX_TRIALS];
+  char extra[256];
   double first_spawn;
   mproc_pool *mp = NULL, *lp = NULL;
   int n, t, i, rounds;
@@ -245,23 +325,37 @@ int main(int argc, char **argv) {
     loc[2][t] = map_per_s(lp);
     v[3][t] = cancel_us(mp);
     loc[3][t] = cancel_us(lp);
+    v[4][t] = bailout_ms(mp, 1, &did[0][t]);
+    loc[4][t] = bailout_ms(lp, 0, &did[1][t]);
+    /* the ideal: item E_AT starts once the E_AT before it ran, E_WORKERS at
+     * a time, and ends its run E_BAIL_MS in; nothing runs on after it */
+    lim[4][t] = (E_AT / E_WORKERS) * E_TASK_MS + E_BAIL_MS;
   }
   mproc_pool_destroy(mp);
   mproc_pool_destroy(lp);
   printf("{\n  \"quick\": %s, \"ranks\": 3,\n", quick ? "true" : "false");
   row("S13a_start_ms", "ms", v[0], loc[0], lim[0], n, "MPI_Comm_spawn of 2 bare processes",
-      "<= 1.5x limit", ",");
-  printf("  \"S13a_first_start_spawn_ms\": {\"unit\": \"ms\", \"value\": %.3f, \"trials\": 1, "
-         "\"limit_is\": \"as S13a's\", \"target\": \"<= 1.5x limit\"},\n",
-         first_spawn);
+      "<= 1.5x limit", "", ",");
+  printf("  \"S13a_first_start_spawn_ms\": {\"unit\": \"ms\", \"value\": %.3f, \"limit\": %.3f, "
+         "\"ratio_to_limit\": %.3f, \"trials\": 1, \"limit_is\": \"as S13a's\", "
+         "\"target\": \"<= 1.5x limit\"},\n",
+         first_spawn, median(lim[0], n), first_spawn / median(lim[0], n));
   row("S13a_start_spawn_ms", "ms", spawned, loc[0], lim[0], n,
       "MPI_Comm_spawn of 2 bare processes (these pools reuse the first one's hosts)",
-      "<= 1.5x limit", ",");
+      "<= 1.5x limit", "", ",");
   row("S13b_roundtrip_us", "us", v[1], loc[1], lim[1], n, "1-byte MPI ping-pong with a host",
-      "<= 1.5x limit", ",");
+      "<= 1.5x limit", "", ",");
   row("S13c_map_per_s", "items/s", v[2], loc[2], lim[2], n,
-      "16-byte messages/s to a host, 1024 per MPI_Send", ">= 25% of limit", ",");
-  row("S13d_cancel_us", "us", v[3], loc[3], lim[3], n, "one MPI round trip", "<= 3x limit", "");
+      "16-byte messages/s to a host, 1024 per MPI_Send", ">= 25% of limit", "", ",");
+  row("S13d_cancel_us", "us", v[3], loc[3], lim[3], n, "one MPI round trip", "<= 3x limit", "",
+      ",");
+  snprintf(extra, sizeof extra,
+           ", \"extra\": {\"did_work\": %.0f, \"local_did_work\": %.0f, "
+           "\"ideal_did_work\": %d}",
+           median(did[0], n), median(did[1], n), E_AT + 1);
+  row("S13e_bailout_ms", "ms", v[4], loc[4], lim[4], n,
+      "the ideal: item 20 starts after 10 rounds of 2 x 20 ms and cancels 5 ms in", "<= 1.1x limit",
+      extra, "");
   printf("}\n");
-  return 0;
+  return failed;
 }
