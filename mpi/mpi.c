@@ -42,7 +42,9 @@
 enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256, MAX_EVENTS = 64 };
 #define START_TIMEOUT_S 60    /* a host that does not answer a START by then fails it */
 #define SPIN_US 300           /* a receiver probes this long before it naps */
-#define IDLE_SLEEP_MAX_US 250 /* and naps at most this long between probes */
+#define BUSY_MS 100           /* for this long after a message (a pool at work) */
+#define BUSY_NAP_MAX_US 50    /* it naps at most this long between probes, */
+#define IDLE_SLEEP_MAX_US 250 /* and then at most this long */
 #define BEAT_MS 500           /* each side tells the other it lives this often */
 #define SILENCE_MS 30000      /* a peer silent this long is taken for dead (by default) */
 
@@ -69,12 +71,14 @@ typedef struct idle_fn {
  * grows, calling @idle between probes. A reply mostly follows a message
  * within a round trip, so it probes for SPIN_US first, yielding the CPU
  * between probes; then it naps between probes, longer each time up to
- * IDLE_SLEEP_MAX_US (an idle pool costs no CPU: MPI's own blocking
- * receives spin). @return 0 when @stop became non-zero first. */
+ * BUSY_NAP_MAX_US while tasks of a few ms may be running (each nap delays
+ * the next one's dispatch), then up to IDLE_SLEEP_MAX_US (an idle pool
+ * costs no CPU: MPI's own blocking receives spin). @return 0 when @stop
+ * became non-zero first. */
 static int recv_any(MPI_Comm comm, int source, volatile int *stop, idle_fn idle, char **buf,
                     int *cap, MPI_Status *status, int *len) {
-  apr_time_t spin_until = apr_time_now() + SPIN_US;
-  int flag = 0, nap = 10;
+  apr_time_t start = apr_time_now(), now;
+  int flag = 0, nap = 10, most;
   while (!flag) {
     MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
     if (flag)
@@ -82,12 +86,13 @@ static int recv_any(MPI_Comm comm, int source, volatile int *stop, idle_fn idle,
     if (stop && *stop)
       return 0;
     idle.fn(idle.arg);
-    if (apr_time_now() < spin_until) {
+    if ((now = apr_time_now()) - start < SPIN_US) {
       apr_thread_yield();
       continue;
     }
     apr_sleep(nap);
-    nap = nap * 2 > IDLE_SLEEP_MAX_US ? IDLE_SLEEP_MAX_US : nap * 2;
+    most = now - start < apr_time_from_msec(BUSY_MS) ? BUSY_NAP_MAX_US : IDLE_SLEEP_MAX_US;
+    nap = nap * 2 > most ? most : nap * 2;
   }
   MPI_Get_count(status, MPI_BYTE, len);
   if (*len > *cap) {
