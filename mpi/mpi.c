@@ -671,8 +671,28 @@ static void mpi_destroy(void *state) {
   g.busy = 0;
 }
 
-static const mproc_backend mpi_ops = {"mpi",      mpi_start,   mpi_signal, mpi_wait,
-                                      mpi_cancel, mpi_destroy, {NULL}};
+/* "a Lock", "an Event": the article of an object's kind name. */
+static const char *article(const char *kind) { return strchr("AEIOUR", kind[0]) ? "an" : "a"; }
+
+/* The objects hook: no shared object crosses in a task's arguments (the
+ * initargs' Events are mirrored once per pool; a task's could not be). */
+static mproc_status task_cross(void *state, const mproc_args *list, size_t index, const char *kind,
+                               const char *path) {
+  (void)state, (void)list, (void)index;
+  return mproc_backend_fail(MPROC_ENOTSHAREABLE,
+                            "%s is %s %s, which cannot cross to the mpi backend's hosts in a "
+                            "task's arguments (only Events in the initargs are mirrored): pass "
+                            "data instead",
+                            path, article(kind), kind);
+}
+
+static const mproc_backend mpi_ops = {.name = "mpi",
+                                      .start = mpi_start,
+                                      .signal = mpi_signal,
+                                      .wait = mpi_wait,
+                                      .cancel = mpi_cancel,
+                                      .destroy = mpi_destroy,
+                                      .objects = task_cross};
 
 /* ---- the public functions ---- */
 
@@ -773,10 +793,10 @@ static mproc_status cross(void *state, const mproc_args *list, size_t index, con
   mproc_status st;
   if (strcmp(kind, "Event") != 0)
     return mproc_backend_fail(MPROC_ENOTSHAREABLE,
-                              "mproc_mpi_pool_create: %s is a %s, which cannot cross to the "
+                              "mproc_mpi_pool_create: %s is %s %s, which cannot cross to the "
                               "mpi backend's hosts (of shared objects, only an Event is "
                               "mirrored there): pass data instead",
-                              path, kind);
+                              path, article(kind), kind);
   if (c->n == MAX_EVENTS)
     return mproc_backend_fail(MPROC_ERANGE,
                               "mproc_mpi_pool_create: %s: the initargs hold more than %d Events",

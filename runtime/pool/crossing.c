@@ -5,9 +5,9 @@
  * Both sides walk the arguments in one order, depth-first and in index
  * order, nested lists included: the parent's backend visits every object
  * (mproc_backend_objects()) to refuse what cannot cross and to mirror the
- * Events, and the host rebuilds a START's initargs with its stand-in for
- * each Event (mproc__host_initargs()). The Events are numbered in that
- * order on both sides, which is how the two name one Event to each other.
+ * Events (and, through its objects hook, those of each task queued), and the host rebuilds a
+ * START's initargs with its stand-in for each Event (mproc__host_initargs()). The Events are
+ * numbered in that order on both sides, which is how the two name one Event to each other.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,18 +27,21 @@ static const char *kind_name(uint8_t kind) {
   return kind < MPROC__KIND_END && names[kind] ? names[kind] : "object";
 }
 
-static mproc_status visit_list(const mproc_args *a, const char *path, mproc_backend_visit visit,
-                               void *state) {
+/* Visits the objects in values [at, at + n) of @a (and in their lists). */
+static mproc_status visit_list(const mproc_args *a, size_t at, size_t n, const char *path,
+                               mproc_backend_visit visit, void *state) {
   char inner[128];
   size_t i;
   mproc_status st = MPROC_OK;
-  for (i = 0; st == MPROC_OK && i < a->count; i++) {
+  if (!a->buffers) /* (numbers only: no object, no list) */
+    return MPROC_OK;
+  for (i = at; st == MPROC_OK && i < a->count && i < at + n; i++) {
     const mproc__item *it = &a->items[i];
     snprintf(inner, sizeof inner, "%s[%zu]", path, i);
     if (it->type == MPROC_TYPE_OBJECT)
       st = visit(state, a, i, kind_name(it->kind), inner);
     else if (it->type == MPROC_TYPE_LIST)
-      st = visit_list(it->v.list, inner, visit, state);
+      st = visit_list(it->v.list, 0, it->v.list->count, inner, visit, state);
   }
   return st;
 }
@@ -50,7 +53,12 @@ mproc_status mproc_backend_objects(const mproc_args *args, const char *path,
                        !args   ? "args"
                        : !path ? "path"
                                : "visit");
-  return visit_list(args, path, visit, state);
+  return visit_list(args, 0, args->count, path, visit, state);
+}
+
+mproc_status mproc__task_objects(const mproc_backend *b, void *state, const mproc_args *body,
+                                 size_t at, size_t n, const char *path) {
+  return b && b->objects && body ? visit_list(body, at, n, path, b->objects, state) : MPROC_OK;
 }
 
 /* Appends to @out the values of @in, each Event replaced by the host's

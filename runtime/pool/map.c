@@ -71,7 +71,8 @@ struct mproc_map {
   int is_async;
   /* the iterating thread's */
   size_t fed;
-  mproc_status stop; /* nothing more is queued; known items settle with it */
+  mproc_status stop;  /* nothing more is queued; known items settle with it */
+  char stop_msg[256]; /* why, when a queueing failed ("" else: stop's own message) */
   int source_ended;
   mproc_status end_status;
   char end_msg[256]; /* why: the detail when end_status was set */
@@ -245,7 +246,9 @@ static mproc_status settle_unrun(mproc_map *m, size_t k, mproc_status st) {
   if (!o)
     return mproc__fail(MPROC_ENOMEM, "map: out of memory");
   mproc__outcome_fail(o, st,
-                      st == MPROC_ECANCELED ? "cancelled before it started" : mproc_strerror(st));
+                      st == MPROC_ECANCELED             ? "cancelled before it started"
+                      : st == m->stop && m->stop_msg[0] ? m->stop_msg
+                                                        : mproc_strerror(st));
   mproc__futures_lock();
   m->refs++;
   mproc__futures_unlock();
@@ -380,6 +383,7 @@ static mproc_status feed(mproc_map *m) {
     }
     if ((st = queue_chunk(m, &k)) != MPROC_OK) {
       m->stop = st; /* the rest (and these k, pulled already) settle with it */
+      snprintf(m->stop_msg, sizeof m->stop_msg, "%s", mproc_last_error());
       if (m->kind == SRC_CALLBACK && k && (st = settle_unrun(m, k, m->stop)) != MPROC_OK)
         return st;
     }

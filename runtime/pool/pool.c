@@ -204,7 +204,10 @@ mproc_status mproc__pool_queue(mproc_pool *p, const mproc__submit *s, const char
   mproc_status st = mproc__pool_usable(p, fn);
   if (st != MPROC_OK)
     return st;
-  if (s->function) /* outside the lock: a chunk may hold a million values */
+  if (s->function && !s->numbers) /* what cannot cross to the backend's workers */
+    st = mproc__task_objects(p->backend, p->backend_state, s->body, s->at, s->n,
+                             s->mode == MPROC__TASK_CALL ? "args" : "items");
+  if (st == MPROC_OK && s->function) /* outside the lock: a chunk may hold a million values */
     st = mproc__task_new(&t, s);
   apr_thread_mutex_lock(p->lock);
   if (st == MPROC_OK)

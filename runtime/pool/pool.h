@@ -309,6 +309,10 @@ mproc_status mproc__pool_bad(const char *fn, const char *what);
 mproc_status mproc__plugin_start(int *argc, char ***argv, mproc_backend_core core);
 /* The plugin chosen, NULL for mproc's own processes. */
 const mproc_backend_plugin *mproc__plugin_selected(void);
+/* Calls @b's objects hook for each shared object in values [at, at + n) of
+ * @body (@path names it): MPROC_OK when none is refused, or no hook. */
+mproc_status mproc__task_objects(const mproc_backend *b, void *state, const mproc_args *body,
+                                 size_t at, size_t n, const char *path);
 /* A host's initargs (crossing.c): the encoded @buf with each Event replaced
  * by options->event's stand-in, encoded into *out (the caller frees it). */
 mproc_status mproc__host_initargs(const uint8_t *buf, size_t len, const mproc_host_options *options,

@@ -302,6 +302,17 @@ static void test_bad_input(void) {
     T_OK(mproc_lock_destroy(l));
   }
   p = new_pool(&(mproc_pool_options){.workers = 1});
+  { /* nor, in a task's arguments, any object */
+    mproc_event *e = NULL;
+    mproc_args *a = NULL;
+    T_OK(mproc_event_create(&e));
+    T_OK(mproc_args_create_packed(&a, "i64", (int64_t)2));
+    T_OK(mproc_args_add_event(a, e));
+    T_STATUS(mproc_pool_apply(p, "rt_square", a, NULL), MPROC_ENOTSHAREABLE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "args[1] is an Event"));
+    mproc_args_destroy(a);
+    T_OK(mproc_event_destroy(e));
+  }
   T_STATUS(mproc_mpi_pool_create(&q, NULL, &(mproc_mpi_options){.mode = mode}), MPROC_ESTATE);
   T_STATUS(mproc_mpi_finalize(), MPROC_ESTATE); /* a pool lives */
   T_OK(mproc_pool_destroy(p));

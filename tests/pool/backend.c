@@ -144,8 +144,12 @@ static void lb_destroy(void *state) {
   lb->n = -lb->n - 1; /* destroyed (and how many it had) */
 }
 
-static const mproc_backend lb_ops = {"loopback", lb_start,   lb_signal, lb_wait,
-                                     lb_cancel,  lb_destroy, {NULL}};
+static const mproc_backend lb_ops = {.name = "loopback",
+                                     .start = lb_start,
+                                     .signal = lb_signal,
+                                     .wait = lb_wait,
+                                     .cancel = lb_cancel,
+                                     .destroy = lb_destroy};
 
 static void lb_init(loopback *lb) {
   memset(lb, 0, sizeof *lb);
@@ -347,6 +351,58 @@ static void test_objects_walk(void) {
   T_OK(mproc_lock_destroy(lock));
 }
 
+/* An objects hook that refuses Locks (and lets Events through). */
+static mproc_status no_locks(void *state, const mproc_args *list, size_t index, const char *kind,
+                             const char *path) {
+  (void)state, (void)list, (void)index;
+  return strcmp(kind, "Lock") == 0
+             ? mproc_backend_fail(MPROC_ENOTSHAREABLE, "loopback: %s is a %s", path, kind)
+             : MPROC_OK;
+}
+
+/* The objects hook sees each task's arguments and each map item as they
+ * are queued, nested ones too, and its refusal is the call's. */
+static void test_task_objects(void) {
+  loopback lb;
+  mproc_backend b = lb_ops;
+  mproc_pool *p = NULL;
+  mproc_lock *lock = NULL;
+  mproc_event *event = NULL;
+  mproc_args *a = NULL, *items = NULL, *inner = NULL, *results = NULL;
+  mproc_future *f = NULL;
+  int i;
+  lb_init(&lb);
+  b.objects = no_locks;
+  T_OK(mproc_pool_create_with(&p, &(mproc_pool_options){.workers = 1}, &b, &lb));
+  CU_ASSERT_FATAL(p != NULL);
+  T_OK(mproc_lock_create(&lock));
+  T_OK(mproc_event_create(&event));
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)3));
+  T_OK(mproc_args_add_lock(a, lock));
+  T_STATUS(mproc_pool_submit(p, &f, "rt_square", a, NULL), MPROC_ENOTSHAREABLE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "loopback: args[1] is a Lock"));
+  mproc_args_destroy(a);
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)3)); /* an Event passes */
+  T_OK(mproc_args_add_event(a, event));
+  T_OK(mproc_pool_apply(p, "rt_parent_pid", a, NULL));
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 4; i++)
+    T_OK(mproc_args_add_i64(items, i));
+  T_OK(mproc_args_create(&inner));
+  T_OK(mproc_args_add_lock(inner, lock));
+  T_OK(mproc_args_add_list(items, inner));
+  T_STATUS(
+      mproc_pool_map(p, "rt_square", items, &(mproc_map_options){.chunksize = 10}, &results, NULL),
+      MPROC_ENOTSHAREABLE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "loopback: items[4][0] is a Lock"));
+  mproc_args_destroy(inner);
+  mproc_args_destroy(items);
+  mproc_args_destroy(a);
+  lb_end(&lb, p);
+  T_OK(mproc_event_destroy(event));
+  T_OK(mproc_lock_destroy(lock));
+}
+
 /* A start hook that made its stream, then finds no host: the pool's ends
  * it wrote are the pool's to close (its own end is kept in w[0] to see). */
 static mproc_status no_start(void *s, int slot, const void *b, size_t n, intptr_t *rd, intptr_t *wr,
@@ -455,6 +511,7 @@ static CU_TestInfo tests[] = {
     {"timeout and crash: signal, wait, start again", test_timeout_and_crash_respawn},
     {"the initargs' Events are the host's stand-ins in the workers", test_events_stand_in},
     {"the objects in arguments, walked in one order", test_objects_walk},
+    {"the objects hook refuses a task's or a map item's", test_task_objects},
     {"a backend chosen at launch: local, unknown, registered late", test_launch_choice},
     {"bad input: hooks, a START not a worker's, NULLs", test_bad_input},
     CU_TEST_INFO_NULL};

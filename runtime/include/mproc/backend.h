@@ -42,6 +42,15 @@ extern "C" {
 #endif
 
 /**
+ * What mproc_backend_objects() calls for each shared object: @p kind is its
+ * kind's name ("Event", "Lock", "Queue"...), @p path where it sits
+ * ("initargs[1][0]"), and value @p index of @p list is the object (for
+ * mproc_args_open_<kind>()). Anything but MPROC_OK stops the walk.
+ */
+typedef mproc_status (*mproc_backend_visit)(void *state, const mproc_args *list, size_t index,
+                                            const char *kind, const char *path);
+
+/**
  * What a backend does for a pool. Each hook is called from the pool's
  * threads, possibly several at once for different workers; @p state is the
  * pointer given to mproc_pool_create_with().
@@ -79,8 +88,15 @@ typedef struct mproc_backend {
   void (*cancel)(void *state, int on);
   /** The pool is gone, every worker waited for: release @p state. */
   void (*destroy)(void *state);
+  /**
+   * Optional (NULL: every object passes): called for each shared object in
+   * a task's arguments as it is queued ("args[0]", or "items[5]" for a
+   * map's item 5), before anything is sent; a status other than MPROC_OK
+   * refuses the task (or the map's chunk) with it.
+   */
+  mproc_backend_visit objects;
   /** Reserved for hooks to come: must be NULL. */
-  void (*reserved[4])(void);
+  void (*reserved[3])(void);
 } mproc_backend;
 
 /** mproc_init()'s type: how a plugin names the runtime it was built on. */
@@ -143,15 +159,6 @@ MPROC_API mproc_status mproc_backend_fail(mproc_status status, const char *forma
  */
 MPROC_API mproc_status mproc_pool_create_with(mproc_pool **pool, const mproc_pool_options *options,
                                               const mproc_backend *backend, void *state);
-
-/**
- * What mproc_backend_objects() calls for each shared object: @p kind is its
- * kind's name ("Event", "Lock", "Queue"...), @p path where it sits
- * ("initargs[1][0]"), and value @p index of @p list is the object (for
- * mproc_args_open_<kind>()). Anything but MPROC_OK stops the walk.
- */
-typedef mproc_status (*mproc_backend_visit)(void *state, const mproc_args *list, size_t index,
-                                            const char *kind, const char *path);
 
 /**
  * Visits every shared object in @p args, nested lists included, depth-first
