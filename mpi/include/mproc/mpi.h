@@ -35,8 +35,9 @@
  * mproc_event_is_set() stays a local load. A worker started later starts in
  * the current state. Any other object (Lock, Condition, Barrier, Queue,
  * shm, Array...) cannot cross: a pool whose initargs hold one is refused
- * (MPROC_ENOTSHAREABLE, naming it and where it is); in a task's arguments
- * its open fails on another host (ENOENT). Pass data, not objects.
+ * (MPROC_ENOTSHAREABLE, naming it and where it is), and so is a task (or a
+ * map's chunk) whose arguments hold any shared object, an Event too: the
+ * call fails before anything is sent. Pass data, not objects.
  *
  * Faults. A worker dying (a crash, a kill, a timeout) is no MPI fault: its
  * host outlives it, the task fails (MPROC_ECRASHED, MPROC_ETIMEDOUT) and
