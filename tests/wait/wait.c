@@ -217,8 +217,8 @@ static void becomes_ready(int k, int single) {
   CU_ASSERT_EQUAL(n, 0);
   for (i = 0; i < KINDS; i++)
     CU_ASSERT_EQUAL(m.items[i].ready, 0);
+  t0 = t_now_ms(); /* (before the start: a parent slow after it must not shorten dt) */
   p = make_ready_later(&m, k);
-  t0 = t_now_ms();
   if (single)
     T_OK(mproc_wait(&m.items[k], 1, T_BOUND_MS, &n));
   else
@@ -282,13 +282,13 @@ static void ends(int k, int single) {
   else
     T_OK(mproc_args_add_conn(a, m.b));
   T_OK(mproc_args_add_i64(a, 200));
+  t0 = t_now_ms(); /* (before the start: a parent slow after it must not shorten dt) */
   p = t_start("w_end_after", a, NULL);
   mproc_args_destroy(a);
   if (k == K_CONN) {
     T_OK(mproc_conn_close(m.b)); /* the child is its only holder now */
     m.b = NULL;
   }
-  t0 = t_now_ms();
   if (single)
     T_OK(mproc_wait(&m.items[k], 1, T_BOUND_MS, &n));
   else
