@@ -64,6 +64,83 @@ static void test_tasks_and_maps(void) {
   T_OK(mproc_pool_destroy(p));
 }
 
+/* Items 0..n-1 of a lazy source: [index]. */
+static mproc_status ten_items(void *user, size_t index, mproc_args *item) {
+  (void)user;
+  return index < 10 ? mproc_args_add_i64(item, (int64_t)index) : MPROC_EEND;
+}
+
+static void count_call(mproc_map *map, void *user) {
+  (void)map;
+  ++*(int *)user;
+}
+
+static void future_call(mproc_future *future, void *user) {
+  (void)future;
+  ++*(int *)user;
+}
+
+/* The rest of the pool's API on MPI, unchanged: imap_unordered, a lazy
+ * source, starmap, map_async with its callback, a submit's callback,
+ * close and join. */
+static void test_the_rest_of_the_api(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS});
+  mproc_args *items = NULL, *lists[5], *results = NULL, *a = NULL;
+  mproc_map *m = NULL;
+  mproc_map_item it;
+  mproc_future *f = NULL;
+  const mproc_args *fr = NULL;
+  int64_t sum = 0, y = 0;
+  int i, seen = 0, mapped = 0, called = 0;
+  size_t n = 0;
+  T_OK(mproc_args_create(&items));
+  for (i = 0; i < 20; i++)
+    T_OK(mproc_args_add_i64(items, i));
+  T_OK(mproc_pool_imap(p, &m, "rt_square", items,
+                       &(mproc_map_options){.chunksize = 1, .unordered = 1}));
+  while (mproc_map_next(m, BOUND_MS, &it) == MPROC_OK) {
+    T_OK(it.status);
+    T_OK(mproc_args_unpack(it.result, "i64", &y));
+    CU_ASSERT_EQUAL(y, (int64_t)it.index * (int64_t)it.index);
+    sum += y;
+    seen++;
+  }
+  CU_ASSERT(seen == 20 && sum == 2470); /* 0^2 + ... + 19^2 */
+  T_OK(mproc_map_destroy(m));
+  T_OK(mproc_pool_imap_source(p, &m, "rt_square", ten_items, NULL, NULL));
+  for (seen = 0; mproc_map_next(m, BOUND_MS, &it) == MPROC_OK; seen++)
+    CU_ASSERT(it.status == MPROC_OK && it.index == (size_t)seen);
+  CU_ASSERT_EQUAL(seen, 10);
+  T_OK(mproc_map_destroy(m));
+  for (i = 0; i < 5; i++)
+    T_OK(mproc_args_create_packed(&lists[i], "i64", (int64_t)i + 1));
+  T_OK(mproc_pool_starmap(p, "rt_square", (const mproc_args *const *)lists, 5, NULL, &results,
+                          NULL));
+  T_OK(mproc_args_count(results, &n));
+  CU_ASSERT_EQUAL(n, 5);
+  mproc_args_destroy(results);
+  T_OK(mproc_pool_map_async(p, &m, "rt_square", items,
+                            &(mproc_map_options){.callback = count_call, .user = &mapped}));
+  T_OK(mproc_map_wait(m, BOUND_MS));
+  CU_ASSERT_EQUAL(mapped, 1);
+  T_OK(mproc_map_destroy(m));
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)6));
+  T_OK(mproc_pool_submit(p, &f, "rt_square", a,
+                         &(mproc_task_options){.callback = future_call, .user = &called}));
+  T_OK(mproc_future_get(f, BOUND_MS, &fr));
+  T_OK(mproc_args_unpack(fr, "i64", &y));
+  CU_ASSERT(y == 36 && called == 1);
+  mproc_future_destroy(f);
+  T_OK(mproc_pool_close(p));
+  T_OK(mproc_pool_join(p, BOUND_MS));
+  T_STATUS(mproc_pool_apply(p, "rt_square", a, NULL), MPROC_ESTATE); /* closed */
+  mproc_args_destroy(a);
+  for (i = 0; i < 5; i++)
+    mproc_args_destroy(lists[i]);
+  mproc_args_destroy(items);
+  T_OK(mproc_pool_destroy(p));
+}
+
 /* mproc_pool_cancel(): running tasks see mproc_cancelled() on their hosts. */
 static void test_cancel(void) {
   mproc_pool *p = new_pool(&(mproc_pool_options){.workers = WORKERS});
@@ -320,6 +397,7 @@ static void test_bad_input(void) {
 
 static CU_TestInfo tests[] = {
     {"tasks and maps", test_tasks_and_maps},
+    {"imap, a source, starmap, callbacks, close and join", test_the_rest_of_the_api},
     {"cancel reaches the hosts", test_cancel},
     {"a task's bail-out ends a map", test_bailout},
     {"timeout and crash: the host replaces its worker", test_timeout_and_crash},
