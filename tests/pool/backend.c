@@ -395,6 +395,8 @@ static void test_task_objects(void) {
       mproc_pool_map(p, "rt_square", items, &(mproc_map_options){.chunksize = 10}, &results, NULL),
       MPROC_ENOTSHAREABLE);
   CU_ASSERT_PTR_NOT_NULL(strstr(mproc_last_error(), "loopback: items[4][0] is a Lock"));
+  if (results) /* (one value per item, whatever the map returned) */
+    mproc_args_destroy(results);
   mproc_args_destroy(inner);
   mproc_args_destroy(items);
   mproc_args_destroy(a);
