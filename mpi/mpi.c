@@ -61,6 +61,13 @@ static struct {
   apr_pool_t *apool;
 } g;
 
+/* When this process last sent what is answered within a round trip or so
+ * (a task's bytes, a result, which the next task follows, a cancel): its
+ * receiver spins and naps short from then, as after a message of its own. */
+static volatile apr_uint64_t awaited;
+
+static void await_reply(void) { apr_atomic_set64(&awaited, (apr_uint64_t)apr_time_now()); }
+
 /* What a receiver does between probes (the Events' mirroring). */
 typedef struct idle_fn {
   void (*fn)(void *arg);
@@ -77,7 +84,7 @@ typedef struct idle_fn {
  * became non-zero first. */
 static int recv_any(MPI_Comm comm, int source, volatile int *stop, idle_fn idle, char **buf,
                     int *cap, MPI_Status *status, int *len) {
-  apr_time_t start = apr_time_now(), now;
+  apr_time_t start = apr_time_now(), now, since;
   int flag = 0, nap = 10, most;
   while (!flag) {
     MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
@@ -86,12 +93,14 @@ static int recv_any(MPI_Comm comm, int source, volatile int *stop, idle_fn idle,
     if (stop && *stop)
       return 0;
     idle.fn(idle.arg);
-    if ((now = apr_time_now()) - start < SPIN_US) {
+    since = (apr_time_t)apr_atomic_read64(&awaited);
+    since = since > start ? since : start;
+    if ((now = apr_time_now()) - since < SPIN_US) {
       apr_thread_yield();
       continue;
     }
     apr_sleep(nap);
-    most = now - start < apr_time_from_msec(BUSY_MS) ? BUSY_NAP_MAX_US : IDLE_SLEEP_MAX_US;
+    most = now - since < apr_time_from_msec(BUSY_MS) ? BUSY_NAP_MAX_US : IDLE_SLEEP_MAX_US;
     nap = nap * 2 > most ? most : nap * 2;
   }
   MPI_Get_count(status, MPI_BYTE, len);
@@ -159,8 +168,10 @@ static void *APR_THREAD_FUNC host_up(apr_thread_t *t, void *arg) {
   size_t got = 0;
   int code = -1;
   (void)t;
-  while (mproc_host_worker_read(h->worker, buf, CHUNK, &got) == MPROC_OK && got)
+  while (mproc_host_worker_read(h->worker, buf, CHUNK, &got) == MPROC_OK && got) {
     MPI_Send(buf, (int)got, MPI_BYTE, h->parent, T_DATA, h->comm);
+    await_reply(); /* (the next task) */
+  }
   MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_EOF, h->comm);
   mproc_host_worker_wait(h->worker, MPROC_WAIT_FOREVER, &code);
   apr_atomic_set32(&h->serving, 0);
@@ -375,6 +386,7 @@ static int send_watched(mpi_backend *b, slot *s, const void *buf, int len, int t
   MPI_Request req;
   int done = 0, spins = 0;
   MPI_Isend(buf, len, MPI_BYTE, s->rank, tag, b->comm, &req);
+  await_reply();
   for (;;) {
     MPI_Test(&req, &done, MPI_STATUS_IGNORE);
     if (done)
@@ -624,6 +636,7 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
 static void mpi_signal(void *state, int64_t id, int force) {
   mpi_backend *b = state;
   send_i32(b->comm, b->slots[ID_SLOT(id)].rank, T_SIGNAL, force);
+  await_reply(); /* (its end) */
 }
 
 static mproc_status mpi_wait(void *state, int64_t id, int64_t timeout_ms, int *exitcode) {
@@ -652,6 +665,7 @@ static void mpi_cancel(void *state, int on) {
   int i;
   for (i = 0; i < b->n; i++)
     send_i32(b->comm, b->slots[i].rank, T_CANCEL, on);
+  await_reply(); /* (the tasks' ends) */
 }
 
 /* Every worker was waited for and the pool closed its ends. */
