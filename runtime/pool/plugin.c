@@ -144,7 +144,7 @@ mproc_status mproc__plugin_start(int *argc, char ***argv, mproc_backend_core cor
   const mproc_backend_plugin *p = NULL;
   mproc_status st;
   int k;
-  if (!name || strcmp(name, "local") == 0)
+  if (!name || !name[0] || strcmp(name, "local") == 0) /* (an empty MPROC_BACKEND: unset) */
     return MPROC_OK;
   if (!name_ok(name))
     return mproc__fail(MPROC_EINVAL, "mproc_init: backend \"%s\": 1 to %d of a-z, 0-9 and _", name,

@@ -495,6 +495,7 @@ static mproc_status no_init(int *argc, char ***argv) {
 static void test_launch_choice(void) {
   mproc_backend_plugin plugin = {"loopback", mproc_init, no_init, mproc_pool_create, {NULL}};
   CU_ASSERT_EQUAL(t_run_self("--mproc-backend=local --init-only"), 0);
+  CU_ASSERT_EQUAL(t_run_self("--mproc-backend= --init-only"), 0); /* (empty: unset) */
   CU_ASSERT_NOT_EQUAL(t_run_self("--mproc-backend=nosuch --init-only"), 0);
   CU_ASSERT_NOT_EQUAL(t_run_self("--mproc-backend=../x --init-only"), 0);
   T_STATUS(mproc_backend_register(&plugin), MPROC_ESTATE); /* (this process has started) */
