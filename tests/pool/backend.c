@@ -463,6 +463,8 @@ static void test_bad_input(void) {
   T_OK(mproc_backend_stream_create(&s, &rd, &wr));
   T_STATUS(mproc_backend_stream_write(s, NULL, 3), MPROC_EINVAL);
   T_OK(mproc_backend_stream_destroy(s));
+  t_close_handle(rd); /* (the pool's ends: here, nobody else's) */
+  t_close_handle(wr);
   /* a start hook that fails: with no worker running, a task queued fails
    * with the hook's status, and one submitted after is refused; either way
    * the hook's message says why, and nothing it made is left open */
