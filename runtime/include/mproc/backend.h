@@ -146,7 +146,9 @@ MPROC_API mproc_status mproc_backend_register(const mproc_backend_plugin *plugin
  * functions do before they return a failure.
  */
 MPROC_API mproc_status mproc_backend_fail(mproc_status status, const char *format, ...)
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__) && !defined(__clang__)
+    __attribute__((format(gnu_printf, 2, 3))) /* (mproc's is C99's printf: %zu too) */
+#elif defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
