@@ -92,11 +92,13 @@ static mproc_status lb_start(void *state, int slot, const void *start, size_t le
     mproc_backend_stream_destroy(w->stream);
     return st; /* (its entry stays unused: host NULL) */
   }
-  apr_thread_mutex_lock(lb->lock); /* lb_cancel() reads it */
+  /* lb_cancel() reads w->host; and an APR pool is one thread's at a time,
+   * while the pool starts its workers from several */
+  apr_thread_mutex_lock(lb->lock);
   w->host = host;
-  apr_thread_mutex_unlock(lb->lock);
   apr_thread_create(&w->down, NULL, relay_down, w, lb->apool);
   apr_thread_create(&w->up, NULL, relay_up, w, lb->apool);
+  apr_thread_mutex_unlock(lb->lock);
   return MPROC_OK;
 }
 
