@@ -192,7 +192,7 @@ static void host_drop(host *h) {
 
 /* The parent is gone, and MPI did not end the job: neither may the worker
  * outlive it. (A parent silent only because this host did not run, stopped
- * or starved, is not taken for gone: see host_poll().) */
+ * or starved, is not taken for gone: see host_tick().) */
 static void host_orphaned(host *h) {
   fprintf(stderr, "mproc mpi host: the parent was silent for %lld ms: ending its worker\n",
           (long long)apr_time_as_msec(h->silence));
@@ -200,11 +200,9 @@ static void host_orphaned(host *h) {
   exit(1);
 }
 
-/* Between probes: beats, a silent parent, and what the worker changed of
- * its Events (sent to the parent). */
-static void host_poll(void *arg) {
-  host *h = arg;
-  apr_time_t now = apr_time_now();
+/* Between probes, at @now: beats, a silent parent, and what the worker
+ * changed of its Events (sent to the parent). */
+static void host_tick(host *h, apr_time_t now) {
   int i, on;
   if (now - h->polled > apr_time_from_msec(BEAT_MS))
     h->heard = now; /* this host did not run: the parent's silence proves nothing */
@@ -221,6 +219,8 @@ static void host_poll(void *arg) {
       send_event(h->comm, h->parent, i, on);
     }
 }
+
+static void host_poll(void *arg) { host_tick(arg, apr_time_now()); }
 
 static void mirror_drop(mirror *m) {
   if (m->local)
@@ -303,7 +303,7 @@ static void host_serve(MPI_Comm comm, int parent) {
     int32_t v = 0, on = 0;
     recv_any(comm, parent, NULL, (idle_fn){host_poll, &h}, &buf, &cap, &s, &len);
     h.heard = apr_time_now(); /* (whatever it says: the parent lives) */
-    host_poll(&h);            /* (a busy host beats too) */
+    host_tick(&h, h.heard);   /* (a busy host beats too) */
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (s.MPI_TAG == T_START)
@@ -349,9 +349,11 @@ typedef struct slot {
   int started;                  /* STARTED came: its status in start_st */
   int32_t start_st;
   char start_msg[MSG_MAX];
-  int exited; /* EXITED came: its code */
+  /* No worker runs there: 1 until a START goes, then once its EXITED came
+   * (its code), its start failed or its host was lost. Read unlocked by the
+   * receiver's beats; written under the lock. */
+  volatile apr_uint32_t exited;
   int code;
-  volatile apr_uint32_t live;  /* a worker was started there and has not exited */
   volatile apr_uint32_t heard; /* ms (since the backend began) it last sent anything */
   volatile apr_uint32_t lost;  /* silent too long: taken for dead, for good */
 } slot;
@@ -380,9 +382,42 @@ static apr_uint32_t ms_now(const mpi_backend *b) {
   return (apr_uint32_t)apr_time_as_msec(apr_time_now() - b->t0);
 }
 
-/* MPI_Send that gives up when slot @s's host is lost (a send to a host
- * that does not run may never end): 0 sent, -1 not. */
-static int send_watched(mpi_backend *b, slot *s, const void *buf, int len, int tag) {
+/* Memory of sends given up on: MPI may read a send's buffer until the send
+ * completes, which to a lost host may be never, so each is freed only once
+ * MPI is finalized (a block lost with its host, at most one per host). */
+typedef struct abandoned {
+  struct abandoned *next;
+  void *block;
+} abandoned;
+
+static volatile void *abandoned_blocks; /* (APR's atomics take volatile void **) */
+
+static void abandon(void *block) {
+  abandoned *a = malloc(sizeof *a);
+  void *head;
+  if (!a)
+    return; /* (the block is left to the process's end) */
+  a->block = block;
+  do
+    a->next = head = apr_atomic_casptr(&abandoned_blocks, NULL, NULL);
+  while (apr_atomic_casptr(&abandoned_blocks, a, head) != head);
+}
+
+/* After MPI_Finalize: nothing reads them now. */
+static void free_abandoned(void) {
+  abandoned *a = apr_atomic_xchgptr(&abandoned_blocks, NULL), *next;
+  for (; a; a = next) {
+    next = a->next;
+    free(a->block);
+    free(a);
+  }
+}
+
+/* MPI_Send of @buf, which lies in the heap block @block, that gives up when
+ * slot @s's host is lost (a send to a host that does not run may never
+ * end): 0 sent; -1 not, and @block is then MPI's (abandon()), not the
+ * caller's to free. */
+static int send_watched(mpi_backend *b, slot *s, void *block, const void *buf, int len, int tag) {
   MPI_Request req;
   int done = 0, spins = 0;
   MPI_Isend(buf, len, MPI_BYTE, s->rank, tag, b->comm, &req);
@@ -393,6 +428,7 @@ static int send_watched(mpi_backend *b, slot *s, const void *buf, int len, int t
       return 0;
     if (apr_atomic_read32(&s->lost)) {
       MPI_Request_free(&req); /* (MPI completes or drops it: nobody waits) */
+      abandon(block);
       return -1;
     }
     if (spins++ < 100)
@@ -402,22 +438,24 @@ static int send_watched(mpi_backend *b, slot *s, const void *buf, int len, int t
   }
 }
 
-/* Moves what the pool writes to slot @s's host, until the pool closes it. */
+/* Moves what the pool writes to slot @s's host, until the pool closes it;
+ * its buffer is allocated with it (mpi_start()), to be abandoned with a
+ * send to a lost host. */
 typedef struct down_arg {
   mpi_backend *b;
   slot *s;
   mproc_backend_stream *stream;
+  char buf[CHUNK];
 } down_arg;
 
 static void *APR_THREAD_FUNC parent_down(apr_thread_t *t, void *arg) {
-  down_arg a = *(down_arg *)arg;
-  char buf[CHUNK]; /* (on the relay's own stack: no allocation to fail) */
+  down_arg *a = arg;
   size_t got = 0;
   (void)t;
-  free(arg);
-  while (mproc_backend_stream_read(a.stream, buf, CHUNK, &got) == MPROC_OK && got &&
-         send_watched(a.b, a.s, buf, (int)got, T_DATA) == 0)
-    ;
+  while (mproc_backend_stream_read(a->stream, a->buf, CHUNK, &got) == MPROC_OK && got)
+    if (send_watched(a->b, a->s, a, a->buf, (int)got, T_DATA) != 0)
+      return NULL; /* (a is MPI's now) */
+  free(a);
   return NULL;
 }
 
@@ -426,12 +464,16 @@ static void parent_tell(mpi_backend *b, int i, int on) {
   int k;
   b->last[i] = on;
   for (k = 0; k < b->n; k++)
-    send_event(b->comm, b->slots[k].rank, i, on);
+    if (!apr_atomic_read32(&b->slots[k].lost)) /* (see host_lost()) */
+      send_event(b->comm, b->slots[k].rank, i, on);
 }
 
 /* Slot @s's host was silent too long: its worker is taken for crashed (the
- * pool reads its stream's end), and no worker starts there again. */
+ * pool reads its stream's end), no worker starts there again, and nothing
+ * is sent to it but one last SIGNAL, which nothing waits for. */
 static void host_lost(mpi_backend *b, slot *s) {
+  static int32_t force = 1; /* (the SIGNAL's: MPI may read it whenever) */
+  MPI_Request req;
   mproc_backend_stream *stream;
   apr_atomic_set32(&s->lost, 1);
   apr_thread_mutex_lock(b->lock);
@@ -440,16 +482,16 @@ static void host_lost(mpi_backend *b, slot *s) {
     s->start_st = MPROC_ECRASHED;
     snprintf(s->start_msg, sizeof s->start_msg, "no answer in %u ms", (unsigned)b->silence_ms);
   }
-  s->exited = 1;
+  apr_atomic_set32(&s->exited, 1);
   s->code = -9; /* (as a worker killed) */
-  apr_atomic_set32(&s->live, 0);
   stream = s->stream;
   apr_thread_cond_broadcast(b->changed);
   apr_thread_mutex_unlock(b->lock);
   if (stream)
     mproc_backend_stream_end(stream);
   /* should it run again, it ends the worker (and no longer waits for us) */
-  send_i32(b->comm, s->rank, T_SIGNAL, 1);
+  MPI_Isend(&force, (int)sizeof force, MPI_BYTE, s->rank, T_SIGNAL, b->comm, &req);
+  MPI_Request_free(&req);
 }
 
 /* Between probes: beats to the hosts, hosts silent too long, and what
@@ -458,17 +500,18 @@ static void host_lost(mpi_backend *b, slot *s) {
 static void parent_poll(void *arg) {
   mpi_backend *b = arg;
   apr_time_t now = apr_time_now();
+  apr_uint32_t ms = (apr_uint32_t)apr_time_as_msec(now - b->t0);
   int i, on;
   /* (only while a worker runs there: the host, serving it, beats too) */
   if (now - b->beat >= apr_time_from_msec(BEAT_MS)) {
     for (i = 0; i < b->n; i++)
-      if (apr_atomic_read32(&b->slots[i].live))
+      if (!apr_atomic_read32(&b->slots[i].exited))
         MPI_Send(NULL, 0, MPI_BYTE, b->slots[i].rank, T_ALIVE, b->comm);
     b->beat = now;
   }
   for (i = 0; b->silence_ms && i < b->n; i++)
-    if (apr_atomic_read32(&b->slots[i].live) &&
-        ms_now(b) - apr_atomic_read32(&b->slots[i].heard) > b->silence_ms)
+    if (!apr_atomic_read32(&b->slots[i].exited) &&
+        ms - apr_atomic_read32(&b->slots[i].heard) > b->silence_ms)
       host_lost(b, &b->slots[i]);
   for (i = 0; i < b->n_events; i++)
     if ((on = mproc_event_is_set(b->events[i])) != b->last[i])
@@ -517,9 +560,8 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
         s->start_st = v;
         snprintf(s->start_msg, sizeof s->start_msg, "%.*s", len - 8, buf + 8);
       } else if (st.MPI_TAG == T_EXITED && s->started) { /* (before: stale) */
-        s->exited = 1;
         s->code = v;
-        apr_atomic_set32(&s->live, 0);
+        apr_atomic_set32(&s->exited, 1);
       }
       apr_thread_cond_broadcast(b->changed);
       apr_thread_mutex_unlock(b->lock);
@@ -564,8 +606,9 @@ static mproc_status send_start(mpi_backend *b, slot *s, uint32_t ticket, const v
   for (i = 0; i < n; i++)
     msg[12 + i] = (char)mproc_event_is_set(b->events[i]);
   memcpy(msg + 12 + n, start, len);
-  sent = send_watched(b, s, msg, 12 + n + (int)len, T_START);
-  free(msg);
+  sent = send_watched(b, s, msg, msg, 12 + n + (int)len, T_START);
+  if (sent == 0)
+    free(msg); /* (else it is MPI's) */
   return sent == 0
              ? MPROC_OK
              : mproc_backend_fail(MPROC_ECRASHED, "mpi: host rank %d stopped answering", s->rank);
@@ -594,11 +637,11 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   settle(b, s);
   apr_thread_mutex_lock(b->lock);
   s->stream = stream;
-  s->started = s->exited = 0;
+  s->started = 0;
   s->gen++;
   s->ticket = ticket = apr_atomic_inc32(&g.tickets) + 1;
   apr_atomic_set32(&s->heard, ms_now(b)); /* (its silence counts from its START) */
-  apr_atomic_set32(&s->live, 1);
+  apr_atomic_set32(&s->exited, 0);
   apr_thread_mutex_unlock(b->lock);
   if ((st = send_start(b, s, ticket, start, len)) != MPROC_OK) {
     free(a);
@@ -611,10 +654,11 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   st = s->started ? s->start_st : MPROC_ETIMEDOUT;
   if (!s->started)
     snprintf(s->start_msg, sizeof s->start_msg, "no answer in %d s", START_TIMEOUT_S);
+  if (st != MPROC_OK)
+    apr_atomic_set32(&s->exited, 1); /* (nothing runs there to be silent about) */
   apr_thread_mutex_unlock(b->lock);
   if (st != MPROC_OK) {
     free(a);
-    apr_atomic_set32(&s->live, 0); /* (nothing runs there to be silent about) */
     return mproc_backend_fail(st, "mpi: host rank %d: %s", s->rank, s->start_msg);
   }
   a->b = b;
@@ -635,7 +679,9 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
 
 static void mpi_signal(void *state, int64_t id, int force) {
   mpi_backend *b = state;
-  send_i32(b->comm, b->slots[ID_SLOT(id)].rank, T_SIGNAL, force);
+  slot *s = &b->slots[ID_SLOT(id)];
+  if (!apr_atomic_read32(&s->lost))
+    send_i32(b->comm, s->rank, T_SIGNAL, force);
   await_reply(); /* (its end) */
 }
 
@@ -664,7 +710,8 @@ static void mpi_cancel(void *state, int on) {
   mpi_backend *b = state;
   int i;
   for (i = 0; i < b->n; i++)
-    send_i32(b->comm, b->slots[i].rank, T_CANCEL, on);
+    if (!apr_atomic_read32(&b->slots[i].lost))
+      send_i32(b->comm, b->slots[i].rank, T_CANCEL, on);
   await_reply(); /* (the tasks' ends) */
 }
 
@@ -780,8 +827,10 @@ static mproc_status backend_new(mpi_backend **out, int n, int spawned, apr_uint3
   b->n = n;
   b->t0 = apr_time_now();
   b->silence_ms = silence_ms == 0 ? SILENCE_MS : silence_ms == UINT32_MAX ? 0 : silence_ms;
-  for (i = 0; i < n; i++) /* spawned: the remote group's ranks; static: rank 0 is us */
+  for (i = 0; i < n; i++) { /* spawned: the remote group's ranks; static: rank 0 is us */
     b->slots[i].rank = spawned ? i : i + 1;
+    b->slots[i].exited = 1;
+  }
   for (i = 0; i < c->n; i++) { /* (the hosts learn their states with each START) */
     b->events[i] = c->events[i];
     b->last[i] = mproc_event_is_set(b->events[i]);
@@ -875,6 +924,7 @@ mproc_status mproc_mpi_finalize(void) {
     MPI_Send(NULL, 0, MPI_BYTE, i, T_SHUTDOWN, MPI_COMM_WORLD);
   g.finalized = 1;
   MPI_Finalize();
+  free_abandoned();
   return MPROC_OK;
 }
 
