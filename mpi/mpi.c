@@ -47,6 +47,7 @@ enum { CHUNK = 65536, MAX_HOSTS = 4096, MSG_MAX = 256, MAX_EVENTS = 64 };
 #define IDLE_SLEEP_MAX_US 250 /* and then at most this long */
 #define BEAT_MS 500           /* each side tells the other it lives this often */
 #define SILENCE_MS 30000      /* a peer silent this long is taken for dead (by default) */
+#define REAP_MS 2000          /* an orphaned host waits this long for its worker's end */
 
 /* ---- process state ---- */
 
@@ -191,12 +192,18 @@ static void host_drop(host *h) {
 }
 
 /* The parent is gone, and MPI did not end the job: neither may the worker
- * outlive it. (A parent silent only because this host did not run, stopped
- * or starved, is not taken for gone: see host_tick().) */
+ * outlive it. It is killed, and reaped by its relay (which sweeps the names
+ * it left) when its stream ends, unless the relay is stuck in a send to the
+ * parent: then, after REAP_MS, the OS's reaper takes it. (A parent silent
+ * only because this host did not run, stopped or starved, is not taken for
+ * gone: see host_tick().) */
 static void host_orphaned(host *h) {
+  apr_time_t until = apr_time_now() + apr_time_from_msec(REAP_MS);
   fprintf(stderr, "mproc mpi host: the parent was silent for %lld ms: ending its worker\n",
           (long long)apr_time_as_msec(h->silence));
   mproc_host_worker_signal(h->worker, 1);
+  while (apr_atomic_read32(&h->serving) && apr_time_now() < until)
+    apr_sleep(1000);
   exit(1);
 }
 

@@ -11,8 +11,10 @@
  *     them, then bounds everything: the job must end within JOB_END_S, and
  *     every process it had be gone within GONE_S after.
  *   mproc_mpi_faults <pid file> <static|spawn> <long ms> <short ms> <items>
+ *                    [<host_silence_ms>]
  *     the job's program, under mpiexec (static) or alone (spawn): rank 0
- *     maps items over a pool of 2 workers; items 0 and 1 nap <long ms>, the
+ *     maps items over a pool of 2 workers, each holding an Event of its own
+ *     (a name it leaves if killed); items 0 and 1 nap <long ms>, the
  *     others <short ms>. Rank 0 writes "parent <pid>", each task "task <item>
  *     worker <pid> host <its parent's pid>" when it starts (a worker is its
  *     host's local child), and rank 0 the map's outcome at the end.
@@ -21,6 +23,8 @@
  *   parent_killed  a static job's rank 0 SIGKILLed mid-map
  *   ctrl_c         SIGINT to mpiexec mid-map
  *   spawn_parent_killed  a singleton's spawned hosts, their parent SIGKILLed
+ *   parent_stopped a static job's rank 0 SIGSTOPped mid-map: its hosts, the
+ *                  parent silent, end their workers, which leave no name
  *   worker_killed  a host's worker SIGKILLed mid-task: that task is
  *                  MPROC_ECRASHED, the host starts another, the map completes
  * "Gone" is: no such pid, or a zombie (an orphan whose reaper does not reap,
@@ -59,6 +63,7 @@
 #ifndef _WIN32
 static char pid_file[4096];
 static int64_t long_ms, short_ms;
+static mproc_event *held; /* the worker's own named object */
 
 /* One line, in one write (O_APPEND: lines of several processes never mix). */
 static void record(const char *path, const char *line) {
@@ -78,7 +83,7 @@ static int f_init(const mproc_args *a, mproc_args *r) {
   if (mproc_args_unpack(a, "str i64 i64", &path, &long_ms, &short_ms) != MPROC_OK)
     return 1;
   snprintf(pid_file, sizeof pid_file, "%s", path);
-  return 0;
+  return mproc_event_create(&held) != MPROC_OK;
 }
 
 /* [x] -> x, after it wrote who runs it and napped. */
@@ -106,11 +111,13 @@ static int job(int argc, char **argv) {
   mproc_status sts[64], st;
   char line[128];
   int n, i;
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s <pid file> <static|spawn> <long ms> <short ms> <items>\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: %s <pid file> <static|spawn> <long ms> <short ms> <items> [silence]\n",
+            argv[0]);
     return 2;
   }
   mo.mode = strcmp(argv[2], "spawn") == 0 ? MPROC_MPI_SPAWN : MPROC_MPI_STATIC;
+  mo.host_silence_ms = argc == 7 ? (uint32_t)atol(argv[6]) : 0;
   n = atoi(argv[5]);
   if (n < 1 || n > 64)
     return 2;
@@ -163,8 +170,9 @@ static int mpiexec_argc;
 
 typedef struct job_run {
   char dir[64], pids[128], log[128], tag[128];
-  pid_t pid;  /* mpiexec, or the singleton */
-  int status; /* its waitpid() status, once reaped */
+  pid_t pid;      /* mpiexec, or the singleton */
+  int silence_ms; /* the job's host_silence_ms (0: its default) */
+  int status;     /* its waitpid() status, once reaped */
   int reaped;
   double t0, t_kill; /* seconds: started, killed */
 } job_run;
@@ -337,7 +345,7 @@ static void cleanup_files(const job_run *r) {
 /* Starts the job, its output to r->log, its processes tagged. @static_job: under mpiexec with 3
  * ranks; else alone. */
 static int start_job(job_run *r, int static_job, int64_t long_item, int64_t short_item, int items) {
-  char *argv[64], nums[3][32];
+  char *argv[64], nums[4][32];
   int argc = 0, i;
   snprintf(r->dir, sizeof r->dir, "/tmp/mproc-faults-XXXXXX");
   if (!mkdtemp(r->dir))
@@ -361,6 +369,9 @@ static int start_job(job_run *r, int static_job, int64_t long_item, int64_t shor
   argv[argc++] = nums[0];
   argv[argc++] = nums[1];
   argv[argc++] = nums[2];
+  snprintf(nums[3], sizeof nums[3], "%d", r->silence_ms);
+  if (r->silence_ms)
+    argv[argc++] = nums[3];
   argv[argc] = NULL;
   fflush(NULL);
   r->t0 = now_s();
@@ -503,6 +514,70 @@ static void kill_mid_map(const char *name, int static_job, enum victim v) {
   cleanup_files(&r);
 }
 
+/* The names /dev/shm holds that process @pid made (mproc-<pid in base 36>-...),
+ * written to @out. @return how many. */
+static int names_left(long pid, char *out, size_t cap) {
+  char prefix[32], digits[16];
+  int n = 0, k = 0;
+  size_t used = 0, len = 6;
+  DIR *d;
+  struct dirent *e;
+  do
+    digits[k++] = "0123456789abcdefghijklmnopqrstuvwxyz"[pid % 36];
+  while ((pid /= 36) != 0);
+  memcpy(prefix, "mproc-", len);
+  while (k)
+    prefix[len++] = digits[--k];
+  prefix[len++] = '-';
+  prefix[len] = '\0';
+  out[0] = '\0';
+  if ((d = opendir("/dev/shm")) == NULL)
+    return 0;
+  while ((e = readdir(d)) != NULL)
+    if (strstr(e->d_name, prefix)) {
+      n++;
+      if (used < cap)
+        used += (size_t)snprintf(out + used, cap - used, "%s ", e->d_name);
+    }
+  closedir(d);
+  return n;
+}
+
+/* A stopped parent: each host, after host_silence_ms of silence, kills its
+ * worker, reaps it (sweeping the names it left) and exits; the job ends. */
+static void test_parent_stopped(void) {
+  const char *name = "parent_stopped";
+  job_run r;
+  task_line t[WORKERS];
+  long parent = 0;
+  char left[1024];
+  int i;
+  memset(&r, 0, sizeof r);
+  r.silence_ms = 1500;
+  CU_ASSERT_FATAL(start_job(&r, 1, FOREVER_MS, FOREVER_MS, 8) == 0);
+  if (wait_started(&r, name, t, &parent) != 0) {
+    dump(&r, name);
+    kill_all(&r);
+    cleanup_files(&r);
+    CU_FAIL_FATAL("the job did not start");
+  }
+  for (i = 0; i < WORKERS; i++)
+    CU_ASSERT(names_left(t[i].worker, left, sizeof left) > 0); /* (its Event, at least) */
+  fprintf(stderr, "\n%s: parent %ld stopped; hosts %ld %ld, workers %ld %ld\n", name, parent,
+          t[0].host, t[1].host, t[0].worker, t[1].worker);
+  r.t_kill = now_s();
+  CU_ASSERT(kill((pid_t)parent, SIGSTOP) == 0);
+  if (wait_all_gone(&r, name, JOB_END_S) != 0)
+    CU_FAIL("the job hung or left processes");
+  for (i = 0; i < WORKERS; i++) {
+    int n = names_left(t[i].worker, left, sizeof left);
+    if (n)
+      fprintf(stderr, "%s: worker %ld left: %s\n", name, t[i].worker, left);
+    CU_ASSERT_EQUAL(n, 0);
+  }
+  cleanup_files(&r);
+}
+
 static void test_host_killed(void) { kill_mid_map("host_killed", 1, HOST); }
 static void test_parent_killed(void) { kill_mid_map("parent_killed", 1, PARENT); }
 static void test_ctrl_c(void) { kill_mid_map("ctrl_c", 1, MPIEXEC_SIGINT); }
@@ -572,6 +647,7 @@ static CU_TestInfo tests[] = {{"host_killed", test_host_killed},
                               {"ctrl_c", test_ctrl_c},
                               {"spawn_parent_killed", test_spawn_parent_killed},
                               {"worker_killed", test_worker_killed},
+                              {"parent_stopped", test_parent_stopped},
                               CU_TEST_INFO_NULL};
 
 /* --driver <test|all> <mpiexec> <numproc flag> [mpiexec flags...] */
