@@ -59,7 +59,6 @@ static struct {
   int spawned_hosts;             /* how many (0: none) */
   int busy;                      /* a pool uses the hosts */
   char *exe;                     /* argv[0], for MPI_Comm_spawn */
-  apr_pool_t *apool;
 } g;
 
 /* When this process last sent what is answered within a round trip or so
@@ -74,6 +73,35 @@ typedef struct idle_fn {
   void (*fn)(void *arg);
   void *arg;
 } idle_fn;
+
+/* A thread that moves a worker's stream, one per worker start, with an APR
+ * pool of its own: a thread made in a long-lived pool leaves memory there
+ * that only that pool's end frees (some KB per start, for as long as the
+ * host or the pool lives). */
+typedef struct relay {
+  apr_pool_t *apool;
+  apr_thread_t *thread; /* NULL: none */
+} relay;
+
+static int relay_start(relay *r, apr_thread_start_t fn, void *arg) {
+  r->thread = NULL;
+  if (apr_pool_create(&r->apool, NULL) != APR_SUCCESS)
+    return -1;
+  if (apr_thread_create(&r->thread, NULL, fn, arg, r->apool) == APR_SUCCESS)
+    return 0;
+  apr_pool_destroy(r->apool);
+  r->thread = NULL;
+  return -1;
+}
+
+static void relay_join(relay *r) {
+  apr_status_t ignored;
+  if (!r->thread)
+    return;
+  apr_thread_join(&ignored, r->thread);
+  apr_pool_destroy(r->apool);
+  r->thread = NULL;
+}
 
 /* Receives whatever comes next from @source on @comm into a buffer it
  * grows, calling @idle between probes. A reply mostly follows a message
@@ -151,7 +179,7 @@ typedef struct host {
   MPI_Comm comm;
   int parent;
   mproc_host_worker *worker; /* NULL: none runs */
-  apr_thread_t *up;
+  relay up;                  /* its relay, to the parent */
   int cancel;                /* the pool's flag, for a worker started after it changed */
   mirror events[MAX_EVENTS]; /* by the Events' number in the initargs */
   const char *states;        /* the parent's Events' states, as the START came */
@@ -162,31 +190,35 @@ typedef struct host {
   volatile apr_uint32_t serving; /* a worker runs: a silent parent matters */
 } host;
 
-/* Moves what the worker writes to the parent, then reaps it: EOF, EXITED. */
+/* The worker's stream ended: it is reaped, and the parent told (EOF, EXITED). */
+static void host_reap(host *h) {
+  int code = -1;
+  MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_EOF, h->comm);
+  mproc_host_worker_wait(h->worker, MPROC_WAIT_FOREVER, &code);
+  apr_atomic_set32(&h->serving, 0);
+  send_i32(h->comm, h->parent, T_EXITED, code);
+}
+
+/* Moves what the worker writes to the parent, then reaps it. */
 static void *APR_THREAD_FUNC host_up(apr_thread_t *t, void *arg) {
   host *h = arg;
   char buf[CHUNK]; /* (on the relay's own stack: no allocation to fail) */
   size_t got = 0;
-  int code = -1;
   (void)t;
   while (mproc_host_worker_read(h->worker, buf, CHUNK, &got) == MPROC_OK && got) {
     MPI_Send(buf, (int)got, MPI_BYTE, h->parent, T_DATA, h->comm);
     await_reply(); /* (the next task) */
   }
-  MPI_Send(NULL, 0, MPI_BYTE, h->parent, T_EOF, h->comm);
-  mproc_host_worker_wait(h->worker, MPROC_WAIT_FOREVER, &code);
-  apr_atomic_set32(&h->serving, 0);
-  send_i32(h->comm, h->parent, T_EXITED, code);
+  host_reap(h);
   return NULL;
 }
 
 /* Ends the last worker's relay and frees it (it was reaped, or is killed now). */
 static void host_drop(host *h) {
-  apr_status_t ignored;
   if (!h->worker)
     return;
   mproc_host_worker_signal(h->worker, 1);
-  apr_thread_join(&ignored, h->up);
+  relay_join(&h->up);
   mproc_host_worker_destroy(h->worker);
   h->worker = NULL;
 }
@@ -293,8 +325,15 @@ static void host_start(host *h, const char *msg, int len) {
   memcpy(reply + 4, &ticket, 4);
   snprintf(reply + 8, MSG_MAX, "%s", st == MPROC_OK ? "" : mproc_last_error());
   MPI_Send(reply, 8 + (int)strlen(reply + 8) + 1, MPI_BYTE, h->parent, T_STARTED, h->comm);
-  if (st == MPROC_OK && apr_thread_create(&h->up, NULL, host_up, h, g.apool) != APR_SUCCESS)
-    abort(); /* no thread to relay: the parent would wait forever */
+  if (st == MPROC_OK && relay_start(&h->up, host_up, h) != 0) {
+    /* no relay (after STARTED: what the worker writes must follow it): the
+     * worker ends at once, and the parent sees a worker that died */
+    fprintf(stderr, "mproc mpi host: no thread to relay a worker: ending it\n");
+    mproc_host_worker_signal(h->worker, 1);
+    host_reap(h);
+    mproc_host_worker_destroy(h->worker);
+    h->worker = NULL;
+  }
 }
 
 /* The host's loop: until SHUTDOWN, then MPI is finalized and the process exits. */
@@ -352,7 +391,7 @@ typedef struct slot {
   int64_t gen;                  /* which worker of the slot is current */
   uint32_t ticket;              /* its START's: a STARTED answers it if it echoes it */
   mproc_backend_stream *stream; /* the current worker's (or the last one's) */
-  apr_thread_t *down;           /* its relay */
+  relay down;                   /* its relay, to the host */
   int started;                  /* STARTED came: its status in start_st */
   int32_t start_st;
   char start_msg[MSG_MAX];
@@ -582,16 +621,14 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
  * closed its ends, so its relay has ended or is ending. */
 static void settle(mpi_backend *b, slot *s) {
   mproc_backend_stream *old;
-  apr_thread_t *down;
-  apr_status_t ignored;
+  relay down;
   apr_thread_mutex_lock(b->lock);
   old = s->stream;
   down = s->down;
   s->stream = NULL;
-  s->down = NULL;
+  s->down.thread = NULL;
   apr_thread_mutex_unlock(b->lock);
-  if (down)
-    apr_thread_join(&ignored, down);
+  relay_join(&down);
   if (old)
     mproc_backend_stream_destroy(old);
 }
@@ -629,6 +666,7 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   down_arg *a;
   apr_time_t until;
   uint32_t ticket;
+  int started;
   mproc_status st;
   if (apr_atomic_read32(&s->lost))
     return mproc_backend_fail(MPROC_ECRASHED,
@@ -672,10 +710,9 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   a->s = s;
   a->stream = stream;
   apr_thread_mutex_lock(b->lock);
-  if (apr_thread_create(&s->down, NULL, parent_down, a, b->apool) != APR_SUCCESS)
-    s->down = NULL;
+  started = relay_start(&s->down, parent_down, a) == 0;
   apr_thread_mutex_unlock(b->lock);
-  if (!s->down) {
+  if (!started) {
     free(a);
     send_i32(b->comm, s->rank, T_SIGNAL, 1);
     return mproc_backend_fail(MPROC_ENOMEM, "mpi: no thread for host rank %d", s->rank);
@@ -944,8 +981,6 @@ static mproc_status mpi_begin(int *argc, char ***argv) {
   MPI_Comm parent = MPI_COMM_NULL;
   if (g.initialized)
     return MPROC_OK;
-  if (apr_pool_create(&g.apool, NULL) != APR_SUCCESS)
-    return mproc_backend_fail(MPROC_ENOMEM, "mproc_mpi_init: out of memory");
   g.exe = argv && *argv && (*argv)[0] ? (*argv)[0] : NULL;
   MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
   if (provided < MPI_THREAD_MULTIPLE) {

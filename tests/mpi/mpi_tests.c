@@ -351,6 +351,61 @@ static void test_silent_host(void) {
 #endif
 }
 
+/* Resident KB of process @pid (0: this one), from Linux's /proc: -1 elsewhere. */
+static int64_t rss_kb(int64_t pid) {
+  char path[64];
+  long pages = -1, resident = -1;
+  FILE *f;
+  if (pid)
+    snprintf(path, sizeof path, "/proc/%lld/statm", (long long)pid);
+  else
+    snprintf(path, sizeof path, "/proc/self/statm");
+  if ((f = fopen(path, "r")) == NULL)
+    return -1;
+  if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+    resident = -1;
+  fclose(f);
+  return resident < 0 ? -1 : (int64_t)resident * 4; /* (4 KiB pages: Linux on x86 and arm64) */
+}
+
+/* [] -> its host's resident KB */
+static int host_rss(const mproc_args *a, mproc_args *r) {
+  (void)a;
+  return mproc_args_pack(r, "i64", rss_kb(mproc_self_parent_pid())) != MPROC_OK;
+}
+
+/* The host's and this process's resident KB, after @tasks more tasks
+ * on @p (each on a worker of its own). */
+static void churn(mproc_pool *p, int tasks, int64_t *host_kb, int64_t *own_kb) {
+  mproc_args *a = NULL, *r = NULL;
+  int i;
+  T_OK(mproc_args_create_packed(&a, "i64", (int64_t)3));
+  for (i = 0; i < tasks; i++)
+    T_OK(mproc_pool_apply(p, "rt_square", a, NULL));
+  mproc_args_destroy(a);
+  T_OK(mproc_pool_apply(p, "host_rss", NULL, &r));
+  T_OK(mproc_args_unpack(r, "i64", host_kb));
+  mproc_args_destroy(r);
+  *own_kb = rss_kb(0);
+}
+
+/* Each worker's start on a host (a relay thread on both sides) costs
+ * nothing that stays: 300 starts on one host grow neither the host nor the
+ * parent by 400 KB (a thread's pool kept per start would be 4 KB each). */
+static void test_worker_starts_keep_nothing(void) {
+  mproc_pool *p = new_pool(&(mproc_pool_options){.workers = 1, .max_tasks_per_child = 1});
+  int64_t host0 = 0, own0 = 0, host1 = 0, own1 = 0;
+  churn(p, 60, &host0, &own0); /* (warmed up: MPI's and the allocator's own buffers) */
+  churn(p, 300, &host1, &own1);
+  T_OK(mproc_pool_destroy(p));
+  if (host0 < 0 || own0 < 0)
+    return; /* (no /proc: nothing to measure) */
+  fprintf(stderr, "\n  host %lld -> %lld KB, parent %lld -> %lld KB ", (long long)host0,
+          (long long)host1, (long long)own0, (long long)own1);
+  CU_ASSERT(host1 - host0 < 400);
+  CU_ASSERT(own1 - own0 < 400);
+}
+
 static void test_bad_input(void) {
   mproc_pool *p = NULL, *q = NULL;
   mproc_mpi_options o = {.mode = mode};
@@ -405,11 +460,13 @@ static CU_TestInfo tests[] = {
     {"Events in the initargs are mirrored", test_events_mirrored},
     {"mproc_pool_create() follows the launch's choice", test_plain_pool_create},
     {"a host that stops answering is lost; the pool goes on", test_silent_host},
+    {"a worker per task: the host's and the parent's memory stays flat",
+     test_worker_starts_keep_nothing},
     {"bad input", test_bad_input},
     CU_TEST_INFO_NULL};
 
 static const mproc_function functions[] = {REMOTE_TASKS, MPROC_FUNCTION(nap_parent),
-                                           MPROC_FUNCTIONS_END};
+                                           MPROC_FUNCTION(host_rss), MPROC_FUNCTIONS_END};
 
 int main(int argc, char **argv) {
   CU_SuiteInfo suites[] = {{"mpi", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
