@@ -111,15 +111,15 @@ static void relay_join(relay *r) {
  * the next one's dispatch), then up to IDLE_SLEEP_MAX_US (an idle pool
  * costs no CPU: MPI's own blocking receives spin). @return 0 when @stop
  * became non-zero first. */
-static int recv_any(MPI_Comm comm, int source, volatile int *stop, idle_fn idle, char **buf,
-                    int *cap, MPI_Status *status, int *len) {
+static int recv_any(MPI_Comm comm, int source, volatile apr_uint32_t *stop, idle_fn idle,
+                    char **buf, int *cap, MPI_Status *status, int *len) {
   apr_time_t start = apr_time_now(), now, since;
   int flag = 0, nap = 10, most;
   while (!flag) {
     MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
     if (flag)
       break;
-    if (stop && *stop)
+    if (stop && apr_atomic_read32(stop))
       return 0;
     idle.fn(idle.arg);
     since = (apr_time_t)apr_atomic_read64(&awaited);
@@ -412,7 +412,7 @@ typedef struct mpi_backend {
   apr_thread_mutex_t *lock;
   apr_thread_cond_t *changed;
   apr_thread_t *receiver;
-  volatile int stop;
+  volatile apr_uint32_t stop;      /* the receiver ends (mpi_destroy()) */
   apr_time_t t0, beat;             /* the backend began; beats last sent */
   apr_uint32_t silence_ms;         /* a host silent this long is lost (0: never) */
   mproc_event *events[MAX_EVENTS]; /* the initargs' Events, in their order */
@@ -766,7 +766,7 @@ static void mpi_destroy(void *state) {
   int i;
   for (i = 0; i < b->n; i++)
     settle(b, &b->slots[i]);
-  b->stop = 1;
+  apr_atomic_set32(&b->stop, 1);
   apr_thread_join(&ignored, b->receiver);
   for (i = 0; i < b->n_events; i++)
     mproc_event_close(b->events[i]);
