@@ -135,8 +135,10 @@ static int recv_any(MPI_Comm comm, int source, volatile apr_uint32_t *stop, idle
   MPI_Get_count(status, MPI_BYTE, len);
   if (*len > *cap) {
     char *grown = realloc(*buf, (size_t)*len);
-    if (!grown)
-      abort(); /* a message we cannot take breaks the stream: nothing sane is left */
+    if (!grown) { /* a message we cannot take breaks the stream: nothing sane is left */
+      fprintf(stderr, "mproc mpi: no memory for a message of %d bytes: aborting\n", *len);
+      abort();
+    }
     *buf = grown;
     *cap = *len;
   }
