@@ -551,7 +551,7 @@ static void test_parent_stopped(void) {
   task_line t[WORKERS];
   long parent = 0;
   char left[1024];
-  int i;
+  int i, check_names = 1;
   memset(&r, 0, sizeof r);
   r.silence_ms = 1500;
   CU_ASSERT_FATAL(start_job(&r, 1, FOREVER_MS, FOREVER_MS, 8) == 0);
@@ -569,7 +569,14 @@ static void test_parent_stopped(void) {
   CU_ASSERT(kill((pid_t)parent, SIGSTOP) == 0);
   if (wait_all_gone(&r, name, JOB_END_S) != 0)
     CU_FAIL("the job hung or left processes");
-  for (i = 0; i < WORKERS; i++) {
+#ifdef FAULTS_NO_SWEEP
+  fprintf(stderr,
+          "%s: names not checked: on this path (macOS's) the runtime cannot list names, "
+          "so nothing sweeps a killed process's\n",
+          name);
+  check_names = 0;
+#endif
+  for (i = 0; check_names && i < WORKERS; i++) {
     int n = names_left(t[i].worker, left, sizeof left);
     if (n)
       fprintf(stderr, "%s: worker %ld left: %s\n", name, t[i].worker, left);
