@@ -542,6 +542,14 @@ static void host_lost(mpi_backend *b, slot *s) {
   MPI_Request_free(&req);
 }
 
+/* How long a host was silent at @ms, having last been heard at @heard:
+ * another thread may have set @heard after @ms was read (a START, a
+ * message), and then it is not silent at all. */
+static apr_uint32_t silent_ms(apr_uint32_t ms, apr_uint32_t heard) {
+  apr_int32_t since = (apr_int32_t)(ms - heard); /* (wraps as the clock does) */
+  return since > 0 ? (apr_uint32_t)since : 0;
+}
+
 /* Between probes: beats to the hosts, hosts silent too long, and what
  * changed of the Events here (set by this process or another of this
  * machine), told to the hosts. */
@@ -559,7 +567,7 @@ static void parent_poll(void *arg) {
   }
   for (i = 0; b->silence_ms && i < b->n; i++)
     if (!apr_atomic_read32(&b->slots[i].exited) &&
-        ms - apr_atomic_read32(&b->slots[i].heard) > b->silence_ms)
+        silent_ms(ms, apr_atomic_read32(&b->slots[i].heard)) > b->silence_ms)
       host_lost(b, &b->slots[i]);
   for (i = 0; i < b->n_events; i++)
     if ((on = mproc_event_is_set(b->events[i])) != b->last[i])
