@@ -21,7 +21,7 @@
  * after it waited for the last (EXITED).
  *
  * Threads: on each side one thread receives everything (probing with a
- * short sleep when idle, so that an idle pool costs no CPU), and one thread
+ * short sleep when idle, so that an idle pool costs little CPU), and one thread
  * per worker moves what its stream gives to MPI. Hence MPI_THREAD_MULTIPLE.
  * This file uses only mproc's public API and the backend SPI.
  */
@@ -68,9 +68,10 @@ static volatile apr_uint64_t awaited;
 
 static void await_reply(void) { apr_atomic_set64(&awaited, (apr_uint64_t)apr_time_now()); }
 
-/* What a receiver does between probes (the Events' mirroring). */
+/* What a receiver does between probes, at the probe's time @now (beats,
+ * silences, the Events' mirroring). */
 typedef struct idle_fn {
-  void (*fn)(void *arg);
+  void (*fn)(void *arg, apr_time_t now);
   void *arg;
 } idle_fn;
 
@@ -89,8 +90,8 @@ static int relay_start(relay *r, apr_thread_start_t fn, void *arg) {
     return -1;
   if (apr_thread_create(&r->thread, NULL, fn, arg, r->apool) == APR_SUCCESS)
     return 0;
+  r->thread = NULL; /* (APR may have written it) */
   apr_pool_destroy(r->apool);
-  r->thread = NULL;
   return -1;
 }
 
@@ -109,7 +110,7 @@ static void relay_join(relay *r) {
  * between probes; then it naps between probes, longer each time up to
  * BUSY_NAP_MAX_US while tasks of a few ms may be running (each nap delays
  * the next one's dispatch), then up to IDLE_SLEEP_MAX_US (an idle pool
- * costs no CPU: MPI's own blocking receives spin). @return 0 when @stop
+ * costs little CPU, where MPI's own blocking receives spin). @return 0 when @stop
  * became non-zero first. */
 static int recv_any(MPI_Comm comm, int source, volatile apr_uint32_t *stop, idle_fn idle,
                     char **buf, int *cap, MPI_Status *status, int *len) {
@@ -121,10 +122,11 @@ static int recv_any(MPI_Comm comm, int source, volatile apr_uint32_t *stop, idle
       break;
     if (stop && apr_atomic_read32(stop))
       return 0;
-    idle.fn(idle.arg);
+    now = apr_time_now();
+    idle.fn(idle.arg, now);
     since = (apr_time_t)apr_atomic_read64(&awaited);
     since = since > start ? since : start;
-    if ((now = apr_time_now()) - since < SPIN_US) {
+    if (now - since < SPIN_US) {
       apr_thread_yield();
       continue;
     }
@@ -230,7 +232,7 @@ static void host_drop(host *h) {
  * it left) when its stream ends, unless the relay is stuck in a send to the
  * parent: then, after REAP_MS, the OS's reaper takes it. (A parent silent
  * only because this host did not run, stopped or starved, is not taken for
- * gone: see host_tick().) */
+ * gone: see host_poll().) */
 static void host_orphaned(host *h) {
   apr_time_t until = apr_time_now() + apr_time_from_msec(REAP_MS);
   fprintf(stderr, "mproc mpi host: the parent was silent for %lld ms: ending its worker\n",
@@ -243,7 +245,8 @@ static void host_orphaned(host *h) {
 
 /* Between probes, at @now: beats, a silent parent, and what the worker
  * changed of its Events (sent to the parent). */
-static void host_tick(host *h, apr_time_t now) {
+static void host_poll(void *arg, apr_time_t now) {
+  host *h = arg;
   int i, on;
   if (now - h->polled > apr_time_from_msec(BEAT_MS))
     h->heard = now; /* this host did not run: the parent's silence proves nothing */
@@ -260,8 +263,6 @@ static void host_tick(host *h, apr_time_t now) {
       send_event(h->comm, h->parent, i, on);
     }
 }
-
-static void host_poll(void *arg) { host_tick(arg, apr_time_now()); }
 
 static void mirror_drop(mirror *m) {
   if (m->local)
@@ -307,8 +308,8 @@ static void host_start(host *h, const char *msg, int len) {
     msg += 8;
     len -= 8;
   }
-  host_drop(h); /* (the parent waited for it: it is reaped) */
-  host_poll(h); /* (what the last worker set, before the START's states land) */
+  host_drop(h);                 /* (the parent waited for it: it is reaped) */
+  host_poll(h, apr_time_now()); /* (what the last worker set, before the START's states land) */
   /* A worker starts with its flag cleared, maybe for another pool: the
    * parent sends the flag again after the start if it is set. */
   h->cancel = 0;
@@ -351,7 +352,7 @@ static void host_serve(MPI_Comm comm, int parent) {
     int32_t v = 0, on = 0;
     recv_any(comm, parent, NULL, (idle_fn){host_poll, &h}, &buf, &cap, &s, &len);
     h.heard = apr_time_now(); /* (whatever it says: the parent lives) */
-    host_tick(&h, h.heard);   /* (a busy host beats too) */
+    host_poll(&h, h.heard);   /* (a busy host beats too) */
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (s.MPI_TAG == T_START)
@@ -426,8 +427,9 @@ typedef struct mpi_backend {
 #define ID(slot, gen) ((int64_t)(gen)*MAX_HOSTS + (slot))
 #define ID_SLOT(id) ((int)((id) % MAX_HOSTS))
 
-static apr_uint32_t ms_now(const mpi_backend *b) {
-  return (apr_uint32_t)apr_time_as_msec(apr_time_now() - b->t0);
+/* ms since the backend began, at @now: what slots' `heard` counts in */
+static apr_uint32_t ms_at(const mpi_backend *b, apr_time_t now) {
+  return (apr_uint32_t)apr_time_as_msec(now - b->t0);
 }
 
 /* Memory of sends given up on: MPI may read a send's buffer until the send
@@ -553,10 +555,9 @@ static apr_uint32_t silent_ms(apr_uint32_t ms, apr_uint32_t heard) {
 /* Between probes: beats to the hosts, hosts silent too long, and what
  * changed of the Events here (set by this process or another of this
  * machine), told to the hosts. */
-static void parent_poll(void *arg) {
+static void parent_poll(void *arg, apr_time_t now) {
   mpi_backend *b = arg;
-  apr_time_t now = apr_time_now();
-  apr_uint32_t ms = (apr_uint32_t)apr_time_as_msec(now - b->t0);
+  apr_uint32_t ms = ms_at(b, now);
   int i, on;
   /* (only while a worker runs there: the host, serving it, beats too) */
   if (now - b->beat >= apr_time_from_msec(BEAT_MS)) {
@@ -588,7 +589,7 @@ static void *APR_THREAD_FUNC parent_receive(apr_thread_t *t, void *arg) {
     int32_t v = 0;
     if (!s || apr_atomic_read32(&s->lost))
       continue; /* a host no slot of this pool uses (a static job's spare), or lost */
-    apr_atomic_set32(&s->heard, ms_now(b));
+    apr_atomic_set32(&s->heard, ms_at(b, apr_time_now()));
     if (len >= 4)
       memcpy(&v, buf, 4);
     if (st.MPI_TAG == T_EVENT) { /* a worker changed one: here, then everywhere */
@@ -695,7 +696,7 @@ static mproc_status mpi_start(void *state, int index, const void *start, size_t 
   s->started = 0;
   s->gen++;
   s->ticket = ticket = apr_atomic_inc32(&g.tickets) + 1;
-  apr_atomic_set32(&s->heard, ms_now(b)); /* (its silence counts from its START) */
+  apr_atomic_set32(&s->heard, ms_at(b, apr_time_now())); /* (its silence counts from its START) */
   apr_atomic_set32(&s->exited, 0);
   apr_thread_mutex_unlock(b->lock);
   if ((st = send_start(b, s, ticket, start, len)) != MPROC_OK) {
