@@ -24,16 +24,12 @@
 #define BOUND_MS 30000
 #define WORKERS 2
 
-/* ASan holds freed memory back (its quarantine), TSan keeps state of every
- * thread there was: resident sizes prove nothing under either. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* MPI_TESTS_SANITIZED (from CMake): ASan holds freed memory back (its
+ * quarantine), TSan keeps state of every thread there was, so resident
+ * sizes prove nothing. */
+#ifdef MPI_TESTS_SANITIZED
 #define UNDER_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#endif
-#ifndef UNDER_SANITIZER
+#else
 #define UNDER_SANITIZER 0
 #endif
 
