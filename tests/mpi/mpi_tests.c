@@ -12,6 +12,7 @@
 #ifndef _WIN32
 #include <signal.h>
 #include <sys/types.h>
+#include <unistd.h> /* sysconf */
 #endif
 #include <apr_time.h>
 #include <stdio.h>
@@ -363,8 +364,11 @@ static void test_silent_host(void) {
 /* Resident KB of process @pid (0: this one), from Linux's /proc: -1 elsewhere. */
 static int64_t rss_kb(int64_t pid) {
   char path[64];
-  long pages = -1, resident = -1;
+  long pages = -1, resident = -1, page_kb = 4;
   FILE *f;
+#ifndef _WIN32
+  page_kb = sysconf(_SC_PAGESIZE) / 1024;
+#endif
   if (pid)
     snprintf(path, sizeof path, "/proc/%lld/statm", (long long)pid);
   else
@@ -374,7 +378,7 @@ static int64_t rss_kb(int64_t pid) {
   if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
     resident = -1;
   fclose(f);
-  return resident < 0 ? -1 : (int64_t)resident * 4; /* (4 KiB pages: Linux on x86 and arm64) */
+  return resident < 0 ? -1 : (int64_t)resident * page_kb;
 }
 
 /* [] -> its host's resident KB */
